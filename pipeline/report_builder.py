@@ -1,0 +1,122 @@
+"""From the database to ``ReportData``: the one place that reads rows for a report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pipeline.report_data import HistoryPoint, IgloAction, ReportData
+from pipeline.scoring import ItemResult, PillarResult, RoundResult
+from pipeline.trend import comparable_change
+from survey.content import Content
+from survey.i18n import MONTHS
+from survey.models import Action, Round, RoundResultRow
+
+
+def result_from_json(data: dict[str, Any]) -> RoundResult:
+    """The stored aggregate back as a ``RoundResult``."""
+    return RoundResult(
+        responses=data["responses"],
+        min_responses=data["min_responses"],
+        suppressed=data["suppressed"],
+        pillars=tuple(PillarResult(p["key"], p["mean"], p["band"], p["n"]) for p in data["pillars"]),
+        items=tuple(
+            ItemResult(
+                i["key"],
+                i["pillar"],
+                i["mean"],
+                tuple(i["distribution"]) if i["distribution"] is not None else None,
+            )
+            for i in data["items"]
+        ),
+    )
+
+
+def _label(rnd: Round, lang: str, tz: Any) -> str:
+    when = (rnd.closed_at or rnd.closes_at or rnd.created_at).astimezone(tz)
+    return f"{MONTHS.get(lang, MONTHS['da'])[when.month - 1]} {when.year}"
+
+
+def build_report_data(session: Session, round_id: int, content: Content, tz: Any) -> ReportData:
+    """Everything the report of a closed, aggregated round shows; raises LookupError if not aggregated."""
+    rnd = session.get(Round, round_id)
+    stored = session.get(RoundResultRow, round_id)
+    if rnd is None or stored is None:
+        raise LookupError(f"round {round_id} is not aggregated")
+    team = rnd.team
+    lang = team.lang
+    instrument = content.instrument(rnd.instrument)
+    result = result_from_json(stored.result)
+    pillar_keys = [p.key for p in instrument.pillars]
+
+    earlier = session.scalars(
+        select(Round)
+        .where(Round.team_id == rnd.team_id, Round.number < rnd.number, Round.status == "reported")
+        .order_by(Round.number)
+    ).all()
+    history: list[HistoryPoint] = []
+    earlier_results: list[RoundResult] = []
+    for other in earlier:
+        other_row = session.get(RoundResultRow, other.id)
+        if other_row is None:
+            continue
+        other_result = result_from_json(other_row.result)
+        earlier_results.append(other_result)
+        history.append(
+            HistoryPoint(
+                round_id=other.id,
+                label=_label(other, lang, tz),
+                closes_at=(other.closed_at or other.closes_at or other.created_at).astimezone(tz),
+                responses=other_result.responses,
+                suppressed=other_result.suppressed,
+                pillar_means={p.key: p.mean for p in other_result.pillars},
+            )
+        )
+
+    since_baseline = comparable_change(earlier_results[0], result, pillar_keys) if earlier_results else {}
+    since_previous = comparable_change(earlier_results[-1], result, pillar_keys) if earlier_results else {}
+
+    previous_actions: list[IgloAction] = []
+    if rnd.previous_round_id:
+        previous_actions = [
+            IgloAction(a.level, a.what, a.who, a.by_when)
+            for a in session.scalars(
+                select(Action).where(Action.round_id == rnd.previous_round_id).order_by(Action.id)
+            )
+        ]
+
+    focus = list(stored.focus_pillars)
+    hacks = [h for h in content.hacks if h.key in stored.hack_keys]
+    dilemmas = [d for pillar in focus for d in content.dilemmas_for(pillar)]
+    return ReportData(
+        lang=lang,
+        team_name=team.name,
+        leader_name=team.leader_name,
+        round_id=rnd.id,
+        round_number=rnd.number,
+        kind=rnd.kind,
+        opens_at=(rnd.opened_at or rnd.opens_at).astimezone(tz) if (rnd.opened_at or rnd.opens_at) else None,
+        closes_at=(rnd.closed_at or rnd.closes_at).astimezone(tz)
+        if (rnd.closed_at or rnd.closes_at)
+        else None,
+        invited=rnd.invited_count,
+        responses=result.responses,
+        min_responses=rnd.min_responses,
+        suppressed=result.suppressed,
+        instrument=instrument,
+        result=result,
+        focus_pillars=focus,
+        hacks=hacks,
+        dilemmas=dilemmas,
+        advice=list(content.advice),
+        traps=list(content.traps),
+        steps=list(content.steps),
+        links=dict(content.links),
+        history=history,
+        previous_actions=previous_actions,
+        change_since_baseline=since_baseline,
+        change_since_previous=since_previous,
+        generated_at=stored.computed_at.astimezone(tz),
+    )

@@ -1,0 +1,191 @@
+"""Celery tasks: thin wrappers that take ids, reload what they need and call the steps.
+
+The same tasks run in-process (no broker: ``task_always_eager``) or on workers. Beat runs ``tick`` every
+minute; the tick only finds due work and enqueues a task per round. Every task is safe to run twice:
+the work it does is claimed with conditional UPDATEs (``survey.rounds``, ``pipeline.steps``,
+``survey.outbox``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+from typing import Any
+
+from celery import shared_task
+from sqlalchemy import select, update
+
+from pipeline import steps
+from pipeline.schedule import parse_hours, reminder_due
+from survey import outbox, rounds
+from survey.emails import compose
+from survey.errors import UserError
+from survey.models import Message, Round
+from survey.runtime import get_runtime
+from survey.transport import make_transport
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(name="pipeline.tasks.send_pending", ignore_result=True)
+def send_pending(round_id: int | None = None) -> dict[str, int]:
+    """Send the due outbox messages (of one round, or all) over one reused connection."""
+    rt = get_runtime()
+    transport = make_transport(rt.config)
+    rate = int(rt.config["MAIL_RATE_PER_MINUTE"])
+    smtp = bool(rt.config.get("SMTP_HOST"))
+    pause_s = 60.0 / rate if (smtp and rate > 0) else 0.0
+    try:
+        with rt.db.session() as session:
+            ids = outbox.due_ids(session, rt.now(), round_id)
+            return outbox.deliver(
+                session,
+                ids,
+                transport,
+                lambda m: compose(rt, session, m),
+                rt.now,
+                pause=(lambda: time.sleep(pause_s)) if pause_s else (lambda: None),
+            )
+    finally:
+        transport.close()
+
+
+def _send_now_or_later(round_id: int) -> dict[str, int]:
+    """Within a pipeline task, send in this process (the report must go out before ``reported``)."""
+    return send_pending.run(round_id)
+
+
+@shared_task(name="pipeline.tasks.open_round", ignore_result=True)
+def open_round(round_id: int) -> str:
+    """Open a due round and send its invitations; a duplicate finds the round open and stops."""
+    rt = get_runtime()
+    with rt.db.session() as session:
+        try:
+            rounds.open_round(rt, session, round_id)
+        except UserError as exc:
+            log.warning("round %s not opened: %s", round_id, exc.message)
+            _note(session, round_id, exc.message)
+            return "skipped"
+    send_pending.delay(round_id)
+    return "opened"
+
+
+@shared_task(name="pipeline.tasks.remind_round", ignore_result=True)
+def remind_round(round_id: int) -> int:
+    rt = get_runtime()
+    with rt.db.session() as session:
+        try:
+            count = rounds.remind_round(rt, session, round_id, scheduled=True)
+        except UserError as exc:
+            log.info("round %s: no reminder: %s", round_id, exc.message)
+            return 0
+    if count:
+        send_pending.delay(round_id)
+    return count
+
+
+@shared_task(name="pipeline.tasks.close_round", ignore_result=True)
+def close_round(round_id: int) -> str:
+    rt = get_runtime()
+    with rt.db.session() as session:
+        try:
+            rounds.close_round(rt, session, round_id)
+        except UserError as exc:
+            log.info("round %s not closed: %s", round_id, exc.message)
+            return "skipped"
+    run_pipeline.delay(round_id)
+    return "closing"
+
+
+@shared_task(
+    name="pipeline.tasks.run_pipeline", bind=True, ignore_result=True, soft_time_limit=600, time_limit=660
+)
+def run_pipeline(self: Any, round_id: int) -> str:
+    """Aggregate, render and deliver one closed round, from whatever step it is at."""
+    rt = get_runtime()
+    with rt.db.session() as session:
+        try:
+            return steps.run_pipeline(rt, session, round_id, _send_now_or_later)
+        except Exception as exc:
+            session.rollback()
+            rnd = session.get(Round, round_id)
+            if rnd is None or rnd.status == "failed" or rt.eager:
+                # recorded on the round (status_reason / failed); in-process, the next tick re-drives
+                log.exception("round %s pipeline failed", round_id)
+                return rnd.status if rnd else "missing"
+            raise self.retry(
+                exc=exc, countdown=min(600, 30 * 2**self.request.retries), max_retries=3
+            ) from exc
+
+
+def _note(session: Any, round_id: int, reason: str) -> None:
+    session.execute(update(Round).where(Round.id == round_id).values(status_reason=reason))
+    session.commit()
+
+
+@shared_task(name="pipeline.tasks.tick", ignore_result=True)
+def tick() -> dict[str, Any]:
+    """One scheduler pass: enqueue opening, reminders, closing, stalled pipelines and mail retries."""
+    rt = get_runtime()
+    now = rt.now()
+    stall = timedelta(seconds=int(rt.config["STALL_SECONDS"]))
+    hours = parse_hours(str(rt.config["REMINDER_HOURS"]))
+    interval = timedelta(days=int(rt.config["REMINDER_INTERVAL_DAYS"]))
+    with rt.db.session() as session:
+        due = rounds.due_rounds(session, now, stall)
+        # claim the re-drive, so that overlapping ticks enqueue a stalled round once
+        redrive = [
+            rid
+            for rid in due["stalled"]
+            if session.execute(
+                update(Round)
+                .where(Round.id == rid, Round.status == "closing", Round.pipeline_touched_at < now - stall)
+                .values(pipeline_touched_at=now)
+            ).rowcount
+            == 1
+        ]
+        session.commit()
+        remind = [
+            r.id
+            for r in session.scalars(select(Round).where(Round.status == "open"))
+            if reminder_due(
+                now,
+                rt.tz,
+                opened_at=r.opened_at,
+                last_reminder_at=r.last_reminder_at,
+                reminders_sent=r.reminders_sent,
+                max_reminders=int(rt.config["REMINDER_MAX"]),
+                interval=interval,
+                hours=hours,
+                closes_at=r.closes_at,
+            )
+        ]
+        # a round waiting for its report email moves on as soon as the mail is out, not after a stall
+        redrive += [
+            rid
+            for rid in session.scalars(
+                select(Round.id).where(Round.status == "closing", Round.pipeline_step == "sending")
+            )
+            if rid not in redrive
+        ]
+        mail_rounds = sorted(
+            set(session.scalars(select(Message.round_id).where(Message.id.in_(outbox.due_ids(session, now)))))
+        )
+    for rid in due["open"]:
+        open_round.delay(rid)
+    for rid in remind:
+        remind_round.delay(rid)
+    for rid in due["close"]:
+        close_round.delay(rid)
+    for rid in redrive:
+        run_pipeline.delay(rid)
+    for rid in mail_rounds:
+        send_pending.delay(rid)
+    return {
+        "opened": due["open"],
+        "reminded": remind,
+        "closed": due["close"],
+        "redriven": redrive,
+        "mail_rounds": mail_rounds,
+    }

@@ -1,0 +1,35 @@
+"""Tryghed's web app and data model. ``create_app`` is the WSGI app factory (``survey:create_app``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: defaults, then ``TRYGHED_*`` environment variables, then ``test_config``."""
+    from flask_wtf.csrf import CSRFProtect
+
+    from survey.celery_init import celery_config, celery_init_app
+    from survey.config import load_config
+    from survey.runtime import Runtime
+
+    config = load_config(test_config)
+    app = Flask(__name__, instance_path=config["INSTANCE_PATH"], template_folder="../templates")
+    app.config.update(config)
+    app.config["CELERY"] = celery_config(config)
+    runtime = Runtime(config)
+    app.extensions["tryghed"] = runtime
+    csrf = CSRFProtect(app)
+    celery_init_app(app)
+
+    from survey import i18n, respond, web
+
+    i18n.init_app(app)
+    # The respondent form checks its own CSRF token inside the view, after the link checks, so an unknown
+    # or closed link answers 404/410 rather than a CSRF error.
+    csrf.exempt(respond.bp)
+    app.register_blueprint(respond.bp)
+    app.register_blueprint(web.bp)
+    return app

@@ -1,0 +1,54 @@
+"""Celery wired the way Flask's documentation describes (``celery_init_app``).
+
+Tasks are declared with ``@shared_task`` in ``pipeline.tasks`` and run inside the Flask app context.
+Without a broker, ``task_always_eager`` runs the very same tasks in-process (the embedded default).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Celery, Task
+from flask import Flask
+
+# Longer than any countdown we schedule (mail backoff caps at 1 hour); Redis redelivers an unacked
+# task after this, so a shorter value would duplicate long-waiting tasks.
+VISIBILITY_TIMEOUT = 2 * 24 * 3600
+
+
+def celery_config(config: dict[str, Any]) -> dict[str, Any]:
+    broker = config.get("BROKER_URL")
+    return {
+        "broker_url": broker or "memory://",
+        "result_backend": config.get("RESULT_BACKEND") or None,
+        "task_always_eager": not broker,
+        "task_eager_propagates": True,
+        "task_ignore_result": True,
+        # A task is acknowledged only when done; a worker killed mid-task leaves it to be redelivered.
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "broker_transport_options": {"visibility_timeout": VISIBILITY_TIMEOUT},
+        "broker_connection_retry_on_startup": True,
+        "timezone": config.get("TIMEZONE", "Europe/Copenhagen"),
+        "enable_utc": True,
+        "beat_schedule": {
+            "tick-every-minute": {"task": "pipeline.tasks.tick", "schedule": 60.0},
+        },
+        "imports": ("pipeline.tasks",),
+    }
+
+
+def celery_init_app(app: Flask) -> Celery:
+    """Create the Celery app bound to ``app`` and make it the default for ``@shared_task``."""
+
+    class FlaskTask(Task):
+        def __call__(self, *args: object, **kwargs: object) -> object:
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    celery = Celery(app.name, task_cls=FlaskTask)
+    celery.config_from_object(app.config["CELERY"])
+    celery.set_default()
+    app.extensions["celery"] = celery
+    return celery

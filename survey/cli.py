@@ -1,0 +1,320 @@
+"""The ``tryghed`` command. Every command takes ``--json`` and then prints exactly one JSON object;
+failures exit non-zero and print ``{"error": ...}`` (with ``--json``) or a plain message.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import click
+from flask import Flask
+
+from survey.errors import UserError
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+
+
+def _app(**overrides: Any) -> Flask:
+    from survey import create_app
+
+    return create_app(overrides or None)
+
+
+def emit(result: dict[str, Any], as_json: bool, human: Callable[[dict[str, Any]], str] | None = None) -> None:
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False, default=str))
+    else:
+        click.echo(human(result) if human else "\n".join(f"{k}: {v}" for k, v in result.items()))
+
+
+def command(fn: Callable[..., dict[str, Any]]) -> Callable[..., None]:
+    """Run ``fn`` inside the app context; turn UserError (and bad configuration) into a clean exit."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, as_json: bool = False, **kwargs: Any) -> None:
+        try:
+            app = _app()
+            with app.app_context():
+                from survey.runtime import get_runtime
+
+                rt = get_runtime()
+                if fn.__name__ != "init":
+                    _require_schema(rt)
+                result = fn(rt, *args, **kwargs)
+        except UserError as exc:
+            _fail(exc.message, as_json, **exc.details)
+        except ValueError as exc:  # configuration and content errors name what is wrong
+            _fail(str(exc), as_json)
+        emit(result, as_json)
+
+    return json_option(wrapper)
+
+
+def _require_schema(rt: Any) -> None:
+    from survey.db import schema_state
+
+    state = schema_state(rt.db)
+    if state != "current":
+        word = "has no tables yet" if state == "missing" else "is from an older version"
+        raise UserError(f"the database {word}; run `tryghed init` first")
+
+
+def _fail(message: str, as_json: bool, **details: Any) -> None:
+    if as_json:
+        click.echo(json.dumps({"error": message, **details}, ensure_ascii=False, default=str))
+    else:
+        click.echo(f"Fejl / error: {message}", err=True)
+        for row in details.get("errors", []):
+            click.echo(f"  line {row['line']}: {row['error']}", err=True)
+    sys.exit(1)
+
+
+def parse_time(value: str | None, tz: ZoneInfo, option: str) -> datetime | None:
+    """ISO 8601; a time without a zone is read in the configured time zone."""
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise UserError(f"{option}: {value!r} is not an ISO 8601 time (e.g. 2026-12-01T09:00)") from exc
+    return parsed.replace(tzinfo=tz) if parsed.tzinfo is None else parsed
+
+
+@click.group()
+def main() -> None:
+    """Tryghed: psykologisk tryghed i teams / psychological safety in teams."""
+
+
+@main.command()
+@command
+def init(rt: Any) -> dict[str, Any]:
+    """Create or upgrade the database."""
+    from survey.db import upgrade
+
+    upgrade(rt.db)
+    return {"database": rt.db.engine.url.render_as_string(hide_password=True), "status": "ready"}
+
+
+@main.group()
+def instrument() -> None:
+    """The questionnaire (instrument)."""
+
+
+@instrument.command("show")
+@click.argument("name", required=False)
+@command
+def instrument_show(rt: Any, name: str | None) -> dict[str, Any]:
+    """Show an instrument (default: the default instrument)."""
+    if name and name not in rt.content.instruments:
+        raise UserError(f"unknown instrument {name!r}; known: {', '.join(sorted(rt.content.instruments))}")
+    ins = rt.content.instrument(name)
+    return {
+        "name": ins.name,
+        "scale": {"min": ins.scale_min, "max": ins.scale_max},
+        "pillars": [{"key": p.key, "name": p.name.da} for p in ins.pillars],
+        "items": [
+            {"key": i.key, "pillar": i.pillar, "reverse": i.reverse, "text": i.text.da} for i in ins.items
+        ],
+    }
+
+
+@main.group()
+def team() -> None:
+    """Teams."""
+
+
+@team.command("add")
+@click.argument("name")
+@click.option("--leader-email", required=True)
+@click.option("--leader-name")
+@click.option("--lang", default="da", show_default=True)
+@click.option("--trio-email", "trio_emails", multiple=True, help="TR/AMR address for the TRIO notice.")
+@command
+def team_add(
+    rt: Any, name: str, leader_email: str, leader_name: str | None, lang: str, trio_emails: tuple[str, ...]
+) -> dict[str, Any]:
+    """Create a team."""
+    from survey.teams import add_team
+
+    with rt.db.session() as s:
+        t = add_team(s, name, leader_email, leader_name, lang, trio_emails=list(trio_emails))
+        return {
+            "id": t.id,
+            "name": t.name,
+            "leader_email": t.leader_email,
+            "leader_name": t.leader_name,
+            "lang": t.lang,
+            "trio_emails": t.trio_emails,
+        }
+
+
+@main.group()
+def participants() -> None:
+    """Participants of a team."""
+
+
+@participants.command("import")
+@click.argument("team_id", type=int)
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@command
+def participants_import(rt: Any, team_id: int, file: Path) -> dict[str, Any]:
+    """Import participants from a CSV file with the header email,name[,lang]."""
+    from survey.teams import import_participants
+
+    try:
+        text = file.read_bytes().decode("utf-8")
+    except FileNotFoundError as exc:
+        raise UserError(f"{file}: no such file") from exc
+    except UnicodeDecodeError as exc:
+        raise UserError(
+            f"{file}: not UTF-8 text (save the CSV as UTF-8)",
+            errors=[{"line": 1, "error": "file is not UTF-8"}],
+        ) from exc
+    with rt.db.session() as s:
+        return import_participants(s, team_id, text)
+
+
+@main.group(name="round")
+def round_() -> None:
+    """Survey rounds."""
+
+
+def _show(rt: Any, round_id: int) -> dict[str, Any]:
+    from survey.rounds import show_round
+
+    with rt.db.session() as s:
+        return show_round(rt, s, round_id)
+
+
+@round_.command("create")
+@click.argument("team_id", type=int)
+@click.option("--opens", help="ISO time; the tick opens the round then (default: open by hand).")
+@click.option("--closes", help="ISO time; the tick closes the round then.")
+@click.option("--min-responses", type=int, help="Minimum answers before any figure is shown (>= 3).")
+@command
+def round_create(
+    rt: Any, team_id: int, opens: str | None, closes: str | None, min_responses: int | None
+) -> dict[str, Any]:
+    """Create a round for a team."""
+    from survey.rounds import create_round
+
+    with rt.db.session() as s:
+        rnd = create_round(
+            rt,
+            s,
+            team_id,
+            parse_time(opens, rt.tz, "--opens"),
+            parse_time(closes, rt.tz, "--closes"),
+            min_responses,
+        )
+        rid = rnd.id
+    return _show(rt, rid)
+
+
+@round_.command("open")
+@click.argument("round_id", type=int)
+@command
+def round_open(rt: Any, round_id: int) -> dict[str, Any]:
+    """Open a round: one invitation email per participant."""
+    from pipeline.tasks import send_pending
+    from survey.rounds import open_round
+
+    with rt.db.session() as s:
+        open_round(rt, s, round_id)
+    send_pending.delay(round_id)
+    return _show(rt, round_id)
+
+
+@round_.command("remind")
+@click.argument("round_id", type=int)
+@command
+def round_remind(rt: Any, round_id: int) -> dict[str, Any]:
+    """Remind those who have not answered (same link as the invitation)."""
+    from pipeline.tasks import send_pending
+    from survey.rounds import remind_round
+
+    with rt.db.session() as s:
+        count = remind_round(rt, s, round_id)
+    if count:
+        send_pending.delay(round_id)
+    return {**_show(rt, round_id), "reminded": count}
+
+
+@round_.command("close")
+@click.argument("round_id", type=int)
+@click.option("--wait", is_flag=True, help="With a broker: wait until the report is delivered.")
+@click.option("--timeout", type=float, default=300.0, show_default=True, help="Seconds to wait with --wait.")
+@command
+def round_close(rt: Any, round_id: int, wait: bool, timeout: float) -> dict[str, Any]:
+    """Close a round: aggregate, render the PDF report and email it to the leader."""
+    from pipeline.tasks import run_pipeline
+    from survey.rounds import close_round
+
+    with rt.db.session() as s:
+        close_round(rt, s, round_id)
+    run_pipeline.delay(round_id)
+    if wait:
+        deadline = time.monotonic() + timeout
+        while _show(rt, round_id)["status"] == "closing":
+            if time.monotonic() > deadline:
+                raise UserError(f"round {round_id} is still closing after {timeout:.0f} s", round_id=round_id)
+            time.sleep(0.5)
+    result = _show(rt, round_id)
+    if result["status"] == "failed":
+        raise UserError(f"round {round_id} failed: {result['status_reason']}", round_id=round_id)
+    return result
+
+
+@round_.command("show")
+@click.argument("round_id", type=int)
+@command
+def round_show(rt: Any, round_id: int) -> dict[str, Any]:
+    """A round's status, counts and (once closed, and only above the threshold) its figures."""
+    return _show(rt, round_id)
+
+
+@main.command()
+@command
+def tick(rt: Any) -> dict[str, Any]:
+    """One scheduler pass (beat runs this every minute)."""
+    from pipeline.tasks import tick as tick_task
+
+    return tick_task.run()
+
+
+@main.command()
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("out"),
+    show_default=True,
+    help="Where to write the PDF report.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def demo(out_dir: Path, as_json: bool) -> None:
+    """The whole main job on the embedded default: invite, answer through the form, close, report."""
+    from survey.demo import run_demo
+
+    try:
+        result = run_demo(out_dir)
+    except (UserError, ValueError) as exc:
+        _fail(getattr(exc, "message", str(exc)), as_json)
+    emit(
+        result,
+        as_json,
+        lambda r: (
+            f"Demo: {r['responses']} af {r['invited']} svarede i '{r['team']}'.\n"
+            f"Rapport (PDF): {r['pdf']}\nRapport-mail:  {r['report_email']}\n"
+            + "\n".join(f"  {p['key']:<10} {p['mean']}  {p['band']}" for p in r["pillars"])
+            + f"\nFokus: {', '.join(r['focus_pillars'])} ({r['seconds']} s)"
+        ),
+    )

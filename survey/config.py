@@ -1,0 +1,132 @@
+"""Configuration: embedded defaults, overridden by ``TRYGHED_*`` environment variables.
+
+The same function serves the web app, the CLI and Celery workers, so they always agree.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "TRYGHED"
+
+
+def default_instance_path() -> Path:
+    """The instance folder: ``TRYGHED_INSTANCE_PATH`` or ``instance/`` in the current directory."""
+    return Path(os.environ.get(f"{ENV_PREFIX}_INSTANCE_PATH", "instance")).resolve()
+
+
+def _secret_key(instance: Path) -> str:
+    """A stable secret per installation, kept in the instance folder (never in the database).
+
+    Invitation links are derived from it, so a database dump alone cannot rebuild a working link.
+    """
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(key)
+    return key
+
+
+def defaults(instance: Path) -> dict[str, Any]:
+    """Embedded defaults: SQLite in the instance folder, tasks in-process, mail to an outbox folder."""
+    return {
+        "DATABASE_URL": f"sqlite:///{instance / 'tryghed.sqlite'}",
+        "BROKER_URL": None,
+        "RESULT_BACKEND": None,
+        "SMTP_HOST": None,
+        "SMTP_PORT": 25,
+        "SMTP_USERNAME": None,
+        "SMTP_PASSWORD": None,
+        "SMTP_STARTTLS": False,
+        "SMTP_TIMEOUT": 30,
+        "OUTBOX_DIR": str(instance / "outbox"),
+        "MAIL_FROM": "Tryghed <tryghed@localhost>",
+        "MAIL_RATE_PER_MINUTE": 120,
+        "BASE_URL": "http://localhost:5000",
+        "MIN_RESPONSES": 5,
+        "TIMEZONE": "Europe/Copenhagen",
+        "STALL_SECONDS": 600,
+        "RETENTION_DAYS": 90,
+        "REMINDER_MAX": 2,
+        "REMINDER_INTERVAL_DAYS": 3,
+        "REMINDER_HOURS": "8-16",
+        "CONTENT_DIR": None,
+        "RENDER_TIMEOUT": 120,
+        "WTF_CSRF_TIME_LIMIT": None,  # a phone may keep the form open for long; the token is per session
+        "MAX_CONTENT_LENGTH": 64 * 1024,  # a full answer is well under 1 KiB
+    }
+
+
+def _parse(value: str) -> Any:
+    """Read a value the way Flask's ``from_prefixed_env`` does: JSON if it parses, else the string."""
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Defaults, then ``TRYGHED_<KEY>`` environment variables, then ``overrides`` (tests)."""
+    instance = default_instance_path()
+    config = defaults(instance)
+    config["INSTANCE_PATH"] = str(instance)
+    for key, value in os.environ.items():
+        if not key.startswith(f"{ENV_PREFIX}_"):
+            continue
+        name = key[len(ENV_PREFIX) + 1 :]
+        config[name] = _parse(value)
+    config.update(overrides or {})
+    _validate(config)
+    if not config.get("SECRET_KEY"):
+        config["SECRET_KEY"] = _secret_key(Path(config["INSTANCE_PATH"]))
+    return config
+
+
+class ConfigError(ValueError):
+    """A setting that cannot work; the message names the environment variable."""
+
+
+def _validate(config: dict[str, Any]) -> None:
+    from pipeline.scoring import ABSOLUTE_MIN_RESPONSES
+
+    for name in (
+        "MIN_RESPONSES",
+        "SMTP_PORT",
+        "STALL_SECONDS",
+        "RETENTION_DAYS",
+        "REMINDER_MAX",
+        "MAIL_RATE_PER_MINUTE",
+        "RENDER_TIMEOUT",
+        "REMINDER_INTERVAL_DAYS",
+    ):
+        value = config.get(name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ConfigError(f"{ENV_PREFIX}_{name}: expected a whole number >= 0, got {value!r}")
+    if config["MIN_RESPONSES"] < ABSOLUTE_MIN_RESPONSES:
+        raise ConfigError(
+            f"{ENV_PREFIX}_MIN_RESPONSES: must be at least {ABSOLUTE_MIN_RESPONSES} to protect anonymity, "
+            f"got {config['MIN_RESPONSES']}"
+        )
+    try:
+        from zoneinfo import ZoneInfo
+
+        ZoneInfo(str(config["TIMEZONE"]))
+    except Exception as exc:
+        raise ConfigError(f"{ENV_PREFIX}_TIMEZONE: unknown time zone {config['TIMEZONE']!r}") from exc
+    hours = str(config["REMINDER_HOURS"])
+    try:
+        start, end = (int(x) for x in hours.split("-"))
+        if not 0 <= start < end <= 24:
+            raise ValueError
+    except ValueError as exc:
+        raise ConfigError(
+            f"{ENV_PREFIX}_REMINDER_HOURS: expected 'START-END' hours like '8-16', got {hours!r}"
+        ) from exc

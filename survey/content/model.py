@@ -1,0 +1,145 @@
+"""Typed, immutable view of the toolkit content (instrument, hacks, dilemmas, advice, traps, roles).
+
+Pure data: no Flask, no database. The loader in ``survey.content.loader`` builds these from TOML files
+and validates them; everything else in the project reads content only through these classes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+LANGUAGES = ("da", "en")
+PILLAR_ORDER = ("inkludere", "laere", "bidrage", "udfordre")
+
+
+@dataclass(frozen=True)
+class Text:
+    """A text in Danish and English; Danish is the fallback."""
+
+    da: str
+    en: str
+
+    def get(self, lang: str) -> str:
+        """The text in ``lang`` ("da" or "en"), falling back to Danish."""
+        return self.en if lang == "en" and self.en else self.da
+
+
+@dataclass(frozen=True)
+class Pillar:
+    key: str  # one of PILLAR_ORDER for the default instrument
+    name: Text
+    description: Text
+
+
+@dataclass(frozen=True)
+class Item:
+    key: str  # form field name, e.g. "i1"
+    pillar: str
+    reverse: bool
+    text: Text
+
+
+@dataclass(frozen=True)
+class Bands:
+    """Pillar-mean bands: red below ``red_below``, green from ``green_from``, yellow between."""
+
+    red_below: float = 3.0
+    green_from: float = 4.0
+
+
+@dataclass(frozen=True)
+class Instrument:
+    name: str  # e.g. "tryghedsbarometer"
+    title: Text
+    intro: Text  # shown above the form
+    scale_min: int
+    scale_max: int
+    scale_labels: tuple[Text, ...]  # one per scale point, low to high
+    pillars: tuple[Pillar, ...]
+    items: tuple[Item, ...]
+    bands: Bands = field(default_factory=Bands)
+
+    def items_of(self, pillar_key: str) -> tuple[Item, ...]:
+        return tuple(i for i in self.items if i.pillar == pillar_key)
+
+    def pillar(self, key: str) -> Pillar:
+        return next(p for p in self.pillars if p.key == key)
+
+
+@dataclass(frozen=True)
+class Hack:
+    key: str
+    pillar: str
+    title: Text
+    summary: Text  # what it is and why it helps
+    how_to_start: Text  # the first concrete step at the next meeting
+
+
+@dataclass(frozen=True)
+class Dilemma:
+    key: str
+    pillar: str
+    title: Text
+    situation: Text  # the dilemma told as a short situation
+    questions: tuple[Text, ...]  # questions for the team dialogue
+
+
+@dataclass(frozen=True)
+class Advice:
+    """One of the five pieces of advice for holding on (step 4)."""
+
+    key: str
+    title: Text
+    text: Text
+
+
+@dataclass(frozen=True)
+class Trap:
+    key: str
+    title: Text
+    text: Text
+
+
+@dataclass(frozen=True)
+class Role:
+    key: str  # leader, employees, facilitator, trio, ...
+    title: Text
+    responsibility: Text
+
+
+@dataclass(frozen=True)
+class Step:
+    """One of the toolkit's four steps."""
+
+    key: str  # faelles_viden, tag_temperaturen, det_goer_vi, vi_holder_fast
+    number: int
+    title: Text
+    summary: Text
+    url: str
+
+
+@dataclass(frozen=True)
+class Content:
+    """Everything the toolkit says, keyed for lookup."""
+
+    instruments: dict[str, Instrument]
+    default_instrument: str
+    hacks: tuple[Hack, ...]
+    dilemmas: tuple[Dilemma, ...]
+    advice: tuple[Advice, ...]
+    traps: tuple[Trap, ...]
+    roles: tuple[Role, ...]
+    steps: tuple[Step, ...]
+    links: dict[str, str]  # named URLs: material online (e.g. "faelles_viden", "iglo")
+
+    def instrument(self, name: str | None = None) -> Instrument:
+        return self.instruments[name or self.default_instrument]
+
+    def hacks_for(self, pillar_key: str) -> tuple[Hack, ...]:
+        return tuple(h for h in self.hacks if h.pillar == pillar_key)
+
+    def dilemmas_for(self, pillar_key: str) -> tuple[Dilemma, ...]:
+        return tuple(d for d in self.dilemmas if d.pillar == pillar_key)
+
+    def step(self, key: str) -> Step:
+        return next(s for s in self.steps if s.key == key)

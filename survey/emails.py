@@ -1,0 +1,118 @@
+"""Composing the emails of the outbox (text + HTML, UTF-8), rebuilt from the database at send time."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from email.utils import formatdate
+
+from flask import render_template
+
+from survey.i18n import format_when, t
+from survey.models import Invitation, Message, Report, Round, RoundResultRow
+from survey.runtime import Runtime
+from survey.tokens import make_token
+
+
+def _render_pair(kind: str, lang: str, **context: object) -> tuple[str, str]:
+    lang = lang if lang in ("da", "en") else "da"
+    text = render_template(f"email/{lang}/{kind}.txt", **context)
+    html = render_template(f"email/{lang}/{kind}.html", **context)
+    return text, html
+
+
+def _message(rt: Runtime, msg: Message, subject: str, text: str, html: str) -> EmailMessage:
+    email = EmailMessage()
+    email["Subject"] = subject
+    email["From"] = rt.config["MAIL_FROM"]
+    email["To"] = msg.recipient
+    email["Message-ID"] = msg.message_id
+    email["Date"] = formatdate(localtime=False)
+    email["Auto-Submitted"] = "auto-generated"
+    email.set_content(text, charset="utf-8")
+    email.add_alternative(html, subtype="html", charset="utf-8")
+    return email
+
+
+def compose(rt: Runtime, session: object, msg: Message) -> EmailMessage:
+    """The email for one outbox row. Raises LookupError when what it needs no longer exists."""
+    from sqlalchemy.orm import Session
+
+    assert isinstance(session, Session)
+    rnd = session.get(Round, msg.round_id)
+    if rnd is None:
+        raise LookupError(f"round {msg.round_id} no longer exists")
+    team = rnd.team
+    lang = msg.lang
+    closes = format_when(rnd.closes_at, lang, rt.tz)
+    links = rt.content.links
+    common = {
+        "team": team.name,
+        "closes": closes,
+        "links": links,
+        "k": rnd.min_responses,
+        "leader_name": team.leader_name,
+    }
+
+    if msg.kind in ("invitation", "reminder"):
+        inv = session.get(Invitation, msg.invitation_id) if msg.invitation_id else None
+        if inv is None:
+            raise LookupError("the invitation was purged")
+        link = rt.link(make_token(rt.config["SECRET_KEY"], inv.nonce))
+        text, html = _render_pair(msg.kind, lang, link=link, **common)
+        subject = t(f"subject_{msg.kind}", lang, team=team.name, closes=closes)
+        return _message(rt, msg, subject, text, html)
+
+    if msg.kind == "report":
+        report = session.get(Report, rnd.id)
+        result = session.get(RoundResultRow, rnd.id)
+        if report is None or result is None:
+            raise LookupError(f"round {rnd.id} has no report yet")
+        focus = [rt.content.instrument(rnd.instrument).pillar(k).name.get(lang) for k in result.focus_pillars]
+        hacks = [h for h in rt.content.hacks if h.key in result.hack_keys]
+        text, html = _render_pair(
+            "report",
+            lang,
+            responses=result.responses,
+            invited=rnd.invited_count,
+            suppressed=result.suppressed,
+            focus=focus,
+            hacks=hacks,
+            followup=rnd.kind == "followup",
+            **common,
+        )
+        email = _message(rt, msg, t("subject_report", lang, team=team.name), text, html)
+        filename = f"tryghed-{_slug(team.name)}-runde-{rnd.number}.pdf"
+        email.add_attachment(report.pdf, maintype="application", subtype="pdf", filename=filename)
+        return email
+
+    if msg.kind == "trio":
+        result = session.get(RoundResultRow, rnd.id)
+        if result is None:
+            raise LookupError(f"round {rnd.id} is not aggregated")
+        instrument = rt.content.instrument(rnd.instrument)
+        pillars = (
+            []
+            if result.suppressed
+            else [
+                {"name": instrument.pillar(p["key"]).name.get(lang), "mean": p["mean"]}
+                for p in result.result["pillars"]
+            ]
+        )
+        text, html = _render_pair(
+            "trio",
+            lang,
+            responses=result.responses,
+            invited=rnd.invited_count,
+            suppressed=result.suppressed,
+            pillars=pillars,
+            **common,
+        )
+        return _message(rt, msg, t("subject_trio", lang, team=team.name), text, html)
+
+    raise LookupError(f"unknown message kind {msg.kind!r}")
+
+
+def _slug(name: str) -> str:
+    table = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "Æ": "Ae", "Ø": "Oe", "Å": "Aa"})
+    cleaned = "".join(c if c.isalnum() else "-" for c in name.translate(table).lower())
+    return "-".join(part for part in cleaned.split("-") if part)[:40] or "team"

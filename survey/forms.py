@@ -1,0 +1,34 @@
+"""The barometer form, built from the instrument: one radio group per statement, values on the scale."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import RadioField
+from wtforms.validators import InputRequired
+
+from survey.content import Instrument
+from survey.i18n import t
+
+
+def barometer_form_class(instrument: Instrument, lang: str) -> type[FlaskForm]:
+    """A FlaskForm subclass with a required radio field per item (name = item key)."""
+    choices = [
+        (value, label.get(lang))
+        for value, label in zip(
+            range(instrument.scale_min, instrument.scale_max + 1), instrument.scale_labels, strict=True
+        )
+    ]
+    fields = {
+        item.key: RadioField(
+            item.text.get(lang),
+            choices=choices,
+            coerce=int,
+            validators=[InputRequired(message=t("required", lang))],
+        )
+        for item in instrument.items
+    }
+    return type("BarometerForm", (FlaskForm,), fields)
+
+
+def answers_of(form: FlaskForm, instrument: Instrument) -> dict[str, int]:
+    return {item.key: int(form[item.key].data) for item in instrument.items}

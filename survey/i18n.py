@@ -1,0 +1,139 @@
+"""Short interface texts in Danish and English (long texts live in the content files and templates)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Flask, g
+
+STRINGS: dict[str, dict[str, str]] = {
+    "subject_invitation": {
+        "da": "Hvordan er det at være i {team}? (3 minutter, anonymt)",
+        "en": "What is it like to be in {team}? (3 minutes, anonymous)",
+    },
+    "subject_reminder": {
+        "da": "Påmindelse: Tryghedsbarometeret for {team} lukker {closes}",
+        "en": "Reminder: the safety barometer for {team} closes {closes}",
+    },
+    "subject_report": {
+        "da": "Rapport: psykologisk tryghed i {team}",
+        "en": "Report: psychological safety in {team}",
+    },
+    "subject_trio": {
+        "da": "Til orientering: tryghedsmåling i {team} er afsluttet",
+        "en": "For information: the safety round in {team} has closed",
+    },
+    "submit": {"da": "Send mine svar", "en": "Send my answers"},
+    "required": {"da": "Vælg et svar", "en": "Please choose an answer"},
+    "form_errors": {
+        "da": "Der mangler svar på et eller flere udsagn. Se de markerede nedenfor.",
+        "en": "One or more statements have no answer yet. See the marked ones below.",
+    },
+    "anonymous_note": {
+        "da": "Dine svar gemmes uden forbindelse til dit navn, din e-mail og dette link. Ingen – heller "
+        "ikke din leder – kan se, hvad du har svaret. Resultater vises først, når runden er lukket, "
+        "og kun hvis mindst {k} har svaret.",
+        "en": "Your answers are stored with no connection to your name, your email or this link. No one – "
+        "your leader included – can see what you answered. Results appear only after the round has "
+        "closed, and only if at least {k} people answered.",
+    },
+    "closes": {"da": "Runden lukker {closes}.", "en": "The round closes {closes}."},
+    "thanks_title": {"da": "Tak for dine svar", "en": "Thank you for your answers"},
+    "thanks_body": {
+        "da": "Dine svar er gemt anonymt. Når runden lukker, får lederen en samlet rapport, som I taler "
+        "om sammen i teamet. Du kan lukke siden nu.",
+        "en": "Your answers have been stored anonymously. When the round closes, the leader receives a "
+        "combined report that you talk about together as a team. You can close this page now.",
+    },
+    "answered_title": {"da": "Du har allerede svaret", "en": "You have already answered"},
+    "answered_body": {
+        "da": "Der er allerede afgivet svar med dette link, og hvert link kan kun bruges én gang. "
+        "Dine svar kan ikke ændres, fordi de ikke længere er knyttet til dig.",
+        "en": "Answers have already been given with this link, and each link works only once. "
+        "Your answers cannot be changed because they are no longer tied to you.",
+    },
+    "closed_title": {"da": "Runden er ikke åben", "en": "The round is not open"},
+    "closed_body": {
+        "da": "Denne måling tager ikke imod svar lige nu – enten er den afsluttet, eller den er ikke "
+        "begyndt endnu. Spørg din leder eller facilitator, hvis du mener, det er en fejl.",
+        "en": "This survey is not taking answers right now – either it has ended or it has not started "
+        "yet. Ask your leader or facilitator if you think this is a mistake.",
+    },
+    "unknown_title": {"da": "Linket findes ikke", "en": "This link does not exist"},
+    "unknown_body": {
+        "da": "Vi kan ikke genkende linket. Tjek, at du har kopieret hele adressen fra e-mailen.",
+        "en": "We do not recognise this link. Check that you copied the whole address from the email.",
+    },
+    "limited_title": {"da": "For mange forsøg", "en": "Too many attempts"},
+    "limited_body": {
+        "da": "Der er kommet mange forkerte links fra din forbindelse. Vent et par minutter, og brug "
+        "linket fra din e-mail.",
+        "en": "Many wrong links have come from your connection. Wait a few minutes and use the link from "
+        "your email.",
+    },
+    "bad_request_title": {"da": "Noget gik galt med formularen", "en": "Something went wrong with the form"},
+    "bad_request_body": {
+        "da": "Siden var for gammel eller ufuldstændig. Åbn linket fra e-mailen igen.",
+        "en": "The page was too old or incomplete. Open the link from the email again.",
+    },
+    "read_more": {"da": "Læs om psykologisk tryghed", "en": "Read about psychological safety"},
+}
+
+
+def t(key: str, lang: str, **values: Any) -> str:
+    """The interface text ``key`` in ``lang`` (Danish fallback), with ``values`` filled in."""
+    texts = STRINGS[key]
+    return texts.get(lang, texts["da"]).format(**values)
+
+
+MONTHS = {
+    "da": [
+        "januar",
+        "februar",
+        "marts",
+        "april",
+        "maj",
+        "juni",
+        "juli",
+        "august",
+        "september",
+        "oktober",
+        "november",
+        "december",
+    ],
+    "en": [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ],
+}
+
+
+def format_when(value: datetime | None, lang: str, tz: ZoneInfo) -> str:
+    """A moment in local time the way people write it: '3. december 2026 kl. 16:00'."""
+    if value is None:
+        return ""
+    local = value.astimezone(tz)
+    month = MONTHS.get(lang, MONTHS["da"])[local.month - 1]
+    if lang == "en":
+        return f"{local.day} {month} {local.year}, {local:%H:%M}"
+    return f"{local.day}. {month} {local.year} kl. {local:%H.%M}"
+
+
+def init_app(app: Flask) -> None:
+    """Expose ``t`` to templates; the page language is chosen per request in ``g.lang``."""
+    from flask_babel import Babel
+
+    Babel(app, locale_selector=lambda: getattr(g, "lang", "da"))
+    app.jinja_env.globals["t"] = lambda key, **values: t(key, getattr(g, "lang", "da"), **values)

@@ -1,0 +1,233 @@
+"""The data model (SQLAlchemy 2). Anonymity is a property of the schema, not only of the code:
+
+- ``Response`` has no foreign key, column or ordering that ties it to an invitation, participant or
+  token, and no timestamp: only a random id, the round and the answers.
+- ``Invitation`` keeps a hash of the token (never the token) and an ``answered`` flag.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes stored as naive UTC, so SQLite and PostgreSQL behave alike."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use an aware datetime")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def random_id() -> str:
+    """128 random bits as hex: an identifier that reveals no order."""
+    return secrets.token_hex(16)
+
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Team(Base):
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    leader_email: Mapped[str | None] = mapped_column(String(320))
+    leader_name: Mapped[str | None] = mapped_column(String(200))
+    lang: Mapped[str] = mapped_column(String(2), default="da")
+    instrument: Mapped[str | None] = mapped_column(String(100))  # None: the default instrument
+    # TRIO notice (optional): TR and AMR addresses that get aggregate pillar figures only
+    trio_emails: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    participants: Mapped[list[Participant]] = relationship(back_populates="team")
+    rounds: Mapped[list[Round]] = relationship(back_populates="team", order_by="Round.number")
+
+
+class Participant(Base):
+    __tablename__ = "participants"
+    __table_args__ = (UniqueConstraint("team_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(320))
+    name: Mapped[str | None] = mapped_column(String(200))
+    lang: Mapped[str] = mapped_column(String(2), default="da")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    team: Mapped[Team] = relationship(back_populates="participants")
+
+
+class Round(Base):
+    __tablename__ = "rounds"
+    __table_args__ = (UniqueConstraint("team_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)  # 1 = the team's baseline
+    kind: Mapped[str] = mapped_column(String(16), default="baseline")  # baseline | followup
+    previous_round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"))
+    # draft | scheduled | open | closing | reported | failed
+    status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    # pipeline position while closing: aggregate -> render -> deliver -> done
+    pipeline_step: Mapped[str | None] = mapped_column(String(16))
+    pipeline_touched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    pipeline_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    instrument: Mapped[str] = mapped_column(String(100))
+    min_responses: Mapped[int] = mapped_column(Integer)
+    opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    invited_count: Mapped[int] = mapped_column(Integer, default=0)  # kept after personal data is purged
+    reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
+    last_reminder_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    followup_after_days: Mapped[int | None] = mapped_column(Integer)  # schedule a follow-up at close
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    team: Mapped[Team] = relationship(back_populates="rounds")
+
+
+class Invitation(Base):
+    """One participant's invitation to one round. Holds the token's hash, never the token."""
+
+    __tablename__ = "invitations"
+    __table_args__ = (UniqueConstraint("round_id", "participant_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
+    participant_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id", ondelete="SET NULL"))
+    email: Mapped[str] = mapped_column(String(320))
+    lang: Mapped[str] = mapped_column(String(2), default="da")
+    # random per invitation; the token is HMAC(secret key, nonce): a dump without the key rebuilds no link
+    nonce: Mapped[str] = mapped_column(String(32))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    answered: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Response(Base):
+    """One anonymous answer set. Deliberately nothing but a random id, the round and the answers."""
+
+    __tablename__ = "responses"
+    # SQLite: no hidden rowid, so rows are kept in (random) id order rather than insertion order
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=random_id)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
+    answers: Mapped[dict[str, int]] = mapped_column(JSON)
+
+
+class RoundResultRow(Base):
+    """The stored aggregate of a closed round (already thresholded: no figure below k)."""
+
+    __tablename__ = "round_results"
+
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), primary_key=True)
+    responses: Mapped[int] = mapped_column(Integer)
+    suppressed: Mapped[bool] = mapped_column(Boolean)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)  # pipeline.scoring.RoundResult as plain data
+    focus_pillars: Mapped[list[str]] = mapped_column(JSON, default=list)
+    hack_keys: Mapped[list[str]] = mapped_column(JSON, default=list)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Report(Base):
+    __tablename__ = "reports"
+
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), primary_key=True)
+    lang: Mapped[str] = mapped_column(String(2))
+    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Action(Base):
+    """An IGLO action agreed at the debrief of a round; reviewed in the next round's report."""
+
+    __tablename__ = "actions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
+    level: Mapped[str] = mapped_column(String(16))  # individ | gruppe | ledelse | organisation
+    what: Mapped[str] = mapped_column(Text)
+    who: Mapped[str] = mapped_column(String(200))
+    by_when: Mapped[str] = mapped_column(String(100))
+
+
+class Message(Base):
+    """The outbox: one row per (round, kind, recipient, seq) makes each email happen once.
+
+    The body is not stored: it is rebuilt at send time (an invitation's link is derived from the secret
+    key), and ``message_id`` is fixed at creation so that a resend after a crash keeps its Message-ID.
+    """
+
+    __tablename__ = "messages"
+    __table_args__ = (UniqueConstraint("round_id", "kind", "recipient", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # invitation | reminder | report | trio | kickoff
+    recipient: Mapped[str] = mapped_column(String(320))
+    seq: Mapped[int] = mapped_column(Integer, default=0)  # reminder number; 0 otherwise
+    invitation_id: Mapped[int | None] = mapped_column(ForeignKey("invitations.id", ondelete="SET NULL"))
+    lang: Mapped[str] = mapped_column(String(2), default="da")
+    message_id: Mapped[str] = mapped_column(String(200), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)  # pending|sent|failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LinkGuess(Base):
+    """Recent unknown-token requests per client (hashed address), for slowing link guessing."""
+
+    __tablename__ = "link_guesses"
+
+    client: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    count: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,276 @@
+"""A round's life: create, open (invite), remind, close. Each transition is a conditional UPDATE, so
+two callers racing (two ticks, a tick and a facilitator) cannot both perform it.
+
+The functions here decide and record (outbox rows in the same transaction); sending and the report
+pipeline run afterwards, as tasks (``survey.dispatch``).
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from pipeline.scoring import check_min_responses
+from survey import outbox
+from survey.errors import NotFound, UserError
+from survey.models import Invitation, Message, Participant, Response, Round, RoundResultRow, Team
+from survey.runtime import Runtime
+from survey.teams import get_team
+from survey.tokens import hash_token, make_token
+
+OPENABLE = ("draft", "scheduled")
+CLOSED = ("closing", "reported", "failed")
+
+
+def get_round(session: Session, round_id: int) -> Round:
+    rnd = session.get(Round, round_id)
+    if rnd is None:
+        raise NotFound(f"round {round_id} does not exist")
+    return rnd
+
+
+def create_round(
+    rt: Runtime,
+    session: Session,
+    team_id: int,
+    opens_at: datetime | None = None,
+    closes_at: datetime | None = None,
+    min_responses: int | None = None,
+    previous_round_id: int | None = None,
+) -> Round:
+    """A new round for the team: a baseline if it is the team's first, else a follow-up (committed)."""
+    team = get_team(session, team_id)
+    k = rt.config["MIN_RESPONSES"] if min_responses is None else min_responses
+    try:
+        check_min_responses(k)
+    except ValueError as exc:
+        raise UserError(f"--min-responses: {exc}") from exc
+    now = rt.now()
+    if opens_at and closes_at and closes_at <= opens_at:
+        raise UserError("the round must close after it opens")
+    if closes_at and closes_at <= now:
+        raise UserError("the closing time is in the past")
+    last = session.scalars(
+        select(Round).where(Round.team_id == team_id).order_by(Round.number.desc())
+    ).first()
+    rnd = Round(
+        team_id=team.id,
+        number=(last.number + 1) if last else 1,
+        kind="followup" if last else "baseline",
+        previous_round_id=previous_round_id or (last.id if last else None),
+        status="scheduled" if opens_at else "draft",
+        instrument=team.instrument or rt.content.default_instrument,
+        min_responses=k,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        invited_count=0,
+        reminders_sent=0,
+        pipeline_attempts=0,
+    )
+    session.add(rnd)
+    session.commit()
+    return rnd
+
+
+def open_round(rt: Runtime, session: Session, round_id: int) -> Round:
+    """Open the round and queue one invitation per active participant (committed, not yet sent)."""
+    rnd = get_round(session, round_id)
+    if rnd.status not in OPENABLE:
+        raise UserError(f"round {round_id} cannot be opened: it is {rnd.status}", status=rnd.status)
+    participants = list(
+        session.scalars(
+            select(Participant)
+            .where(Participant.team_id == rnd.team_id, Participant.active.is_(True))
+            .order_by(Participant.id)
+        )
+    )
+    if not participants:
+        raise UserError(f"team {rnd.team_id} has no participants to invite; import some first")
+    now = rt.now()
+    if rnd.closes_at and rnd.closes_at <= now:
+        raise UserError("the closing time has already passed; create a new round")
+    claimed = session.execute(
+        update(Round)
+        .where(Round.id == round_id, Round.status.in_(OPENABLE))
+        .values(status="open", opened_at=now, invited_count=len(participants))
+    ).rowcount
+    if claimed != 1:
+        session.rollback()
+        raise UserError(f"round {round_id} was opened by someone else meanwhile")
+    secret = rt.config["SECRET_KEY"]
+    for p in participants:
+        inv = Invitation(
+            round_id=round_id,
+            participant_id=p.id,
+            email=p.email,
+            lang=p.lang,
+            answered=False,
+            nonce=secrets.token_hex(16),
+        )
+        inv.token_hash = hash_token(make_token(secret, inv.nonce))
+        session.add(inv)
+        session.flush()
+        outbox.queue(
+            session,
+            round_id=round_id,
+            kind="invitation",
+            recipient=p.email,
+            lang=p.lang,
+            invitation_id=inv.id,
+        )
+    session.commit()
+    session.refresh(rnd)
+    return rnd
+
+
+def remind_round(rt: Runtime, session: Session, round_id: int, *, scheduled: bool = False) -> int:
+    """Queue a reminder to everyone who has not answered; returns how many (committed).
+
+    At most ``REMINDER_MAX`` reminders per round, scheduled or by hand; the count is claimed with a
+    conditional UPDATE so two concurrent callers cannot both send reminder number n.
+    """
+    rnd = get_round(session, round_id)
+    if rnd.status != "open":
+        raise UserError(f"round {round_id} is not open (it is {rnd.status}); only open rounds get reminders")
+    limit = int(rt.config["REMINDER_MAX"])
+    if rnd.reminders_sent >= limit:
+        raise UserError(f"round {round_id} has had its {limit} reminder(s) already (TRYGHED_REMINDER_MAX)")
+    seq = rnd.reminders_sent + 1
+    claimed = session.execute(
+        update(Round)
+        .where(Round.id == round_id, Round.status == "open", Round.reminders_sent == seq - 1)
+        .values(reminders_sent=seq, last_reminder_at=rt.now())
+    ).rowcount
+    if claimed != 1:
+        session.rollback()
+        return 0
+    pending = session.scalars(
+        select(Invitation)
+        .where(Invitation.round_id == round_id, Invitation.answered.is_(False))
+        .order_by(Invitation.id)
+    )
+    count = 0
+    for inv in pending:
+        outbox.queue(
+            session,
+            round_id=round_id,
+            kind="reminder",
+            recipient=inv.email,
+            lang=inv.lang,
+            seq=seq,
+            invitation_id=inv.id,
+        )
+        count += 1
+    session.commit()
+    return count
+
+
+def close_round(rt: Runtime, session: Session, round_id: int) -> Round:
+    """Stop taking answers and hand the round to the report pipeline (committed)."""
+    rnd = get_round(session, round_id)
+    if rnd.status in OPENABLE:
+        raise UserError(
+            f"round {round_id} has never been opened (it is {rnd.status}); open it first", status=rnd.status
+        )
+    if rnd.status in CLOSED:
+        raise UserError(f"round {round_id} is already closed (it is {rnd.status})", status=rnd.status)
+    now = rt.now()
+    claimed = session.execute(
+        update(Round)
+        .where(Round.id == round_id, Round.status == "open")
+        .values(status="closing", closed_at=now, pipeline_step="aggregate", pipeline_touched_at=now)
+    ).rowcount
+    session.commit()
+    if claimed != 1:
+        raise UserError(f"round {round_id} was closed by someone else meanwhile")
+    session.refresh(rnd)
+    return rnd
+
+
+def response_count(session: Session, round_id: int) -> int:
+    return (
+        session.scalar(select(func.count()).select_from(Response).where(Response.round_id == round_id)) or 0
+    )
+
+
+def show_round(rt: Runtime, session: Session, round_id: int) -> dict[str, Any]:
+    """The contract's ``round show`` object. Figures only once aggregated, and never below k."""
+    rnd = get_round(session, round_id)
+    instrument = rt.content.instrument(rnd.instrument)
+    stored = session.get(RoundResultRow, round_id)
+    responses = stored.responses if stored else response_count(session, round_id)
+    suppressed = responses < rnd.min_responses
+    pillars: list[dict[str, Any]] = [
+        {"key": p.key, "mean": None, "band": None, "n": responses} for p in instrument.pillars
+    ]
+    items: list[dict[str, Any]] = [{"key": i.key, "pillar": i.pillar, "mean": None} for i in instrument.items]
+    focus: list[str] = []
+    hacks: list[dict[str, Any]] = []
+    if stored is not None and not stored.suppressed:
+        suppressed = False
+        pillars = [
+            {"key": p["key"], "mean": p["mean"], "band": p["band"], "n": p["n"]}
+            for p in stored.result["pillars"]
+        ]
+        items = [{"key": i["key"], "pillar": i["pillar"], "mean": i["mean"]} for i in stored.result["items"]]
+        focus = list(stored.focus_pillars)
+        by_key = {h.key: h for h in rt.content.hacks}
+        lang = rnd.team.lang
+        hacks = [
+            {"pillar": by_key[k].pillar, "key": k, "title": by_key[k].title.get(lang)}
+            for k in stored.hack_keys
+            if k in by_key
+        ]
+    failed = session.scalars(
+        select(Message).where(Message.round_id == round_id, Message.status == "failed").order_by(Message.id)
+    ).all()
+    return {
+        "id": rnd.id,
+        "team_id": rnd.team_id,
+        "number": rnd.number,
+        "kind": rnd.kind,
+        "status": rnd.status,
+        "status_reason": rnd.status_reason,
+        "opens_at": _iso(rt, rnd.opens_at),
+        "closes_at": _iso(rt, rnd.closes_at),
+        "invited": rnd.invited_count,
+        "responses": responses,
+        "min_responses": rnd.min_responses,
+        "suppressed": suppressed,
+        "pillars": pillars,
+        "items": items,
+        "focus_pillars": focus,
+        "recommended_hacks": hacks,
+        "reminders_sent": rnd.reminders_sent,
+        # failed deliveries, by kind and reason: who failed is the facilitator's business (a bad address),
+        # whether they answered is nobody's, and the outbox knows nothing of that
+        "failed_messages": [
+            {"kind": m.kind, "recipient": m.recipient, "error": m.last_error} for m in failed
+        ],
+    }
+
+
+def _iso(rt: Runtime, value: datetime | None) -> str | None:
+    return value.astimezone(rt.tz).isoformat() if value else None
+
+
+def due_rounds(session: Session, now: datetime, stall: timedelta) -> dict[str, list[int]]:
+    """What a scheduler pass should do: rounds to open, to close, and stalled pipelines to re-drive."""
+    to_open = session.scalars(
+        select(Round.id).where(Round.status == "scheduled", Round.opens_at <= now)
+    ).all()
+    to_close = session.scalars(
+        select(Round.id).where(Round.status == "open", Round.closes_at.is_not(None), Round.closes_at <= now)
+    ).all()
+    stalled = session.scalars(
+        select(Round.id).where(Round.status == "closing", Round.pipeline_touched_at < now - stall)
+    ).all()
+    return {"open": list(to_open), "close": list(to_close), "stalled": list(stalled)}
+
+
+def team_of(session: Session, round_id: int) -> Team:
+    return get_round(session, round_id).team

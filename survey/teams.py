@@ -1,0 +1,146 @@
+"""Teams and their participants: adding a team, importing participants from CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from survey.errors import NotFound, UserError
+from survey.models import Participant, Team
+
+EMAIL_RE = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
+LANGS = ("da", "en")
+
+
+def check_email(value: str, what: str = "email") -> str:
+    value = value.strip()
+    if not EMAIL_RE.match(value) or len(value) > 320:
+        raise UserError(f"{what}: {value!r} is not a valid email address")
+    return value.lower()
+
+
+def check_lang(value: str) -> str:
+    if value not in LANGS:
+        raise UserError(f"language must be one of {', '.join(LANGS)}, got {value!r}")
+    return value
+
+
+def add_team(
+    session: Session,
+    name: str,
+    leader_email: str,
+    leader_name: str | None = None,
+    lang: str = "da",
+    instrument: str | None = None,
+    trio_emails: list[str] | None = None,
+) -> Team:
+    """Create a team (committed)."""
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise UserError("team name must be 1-200 characters")
+    team = Team(
+        name=name,
+        leader_email=check_email(leader_email, "leader email"),
+        leader_name=(leader_name or "").strip() or None,
+        lang=check_lang(lang),
+        instrument=instrument,
+        trio_emails=[check_email(e, "TRIO email") for e in (trio_emails or [])],
+    )
+    session.add(team)
+    session.commit()
+    return team
+
+
+def get_team(session: Session, team_id: int) -> Team:
+    team = session.get(Team, team_id)
+    if team is None:
+        raise NotFound(f"team {team_id} does not exist")
+    return team
+
+
+@dataclass(frozen=True)
+class ParsedRow:
+    line: int
+    email: str
+    name: str | None
+    lang: str
+
+
+def parse_participants_csv(text: str, default_lang: str = "da") -> list[ParsedRow]:
+    """Parse ``email,name[,lang]`` rows. Raises UserError with every bad row by line number."""
+    if text.startswith("\ufeff"):  # Excel writes a byte-order mark
+        text = text[1:]
+    sample = text.split("\n", 1)[0]
+    delimiter = ";" if sample.count(";") > sample.count(",") else ","  # Danish Excel uses semicolons
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    errors: list[dict[str, object]] = []
+    header = next(reader, None)
+    if header is None:
+        raise UserError(
+            "the CSV file is empty", errors=[{"line": 1, "error": "empty file, expected a header"}]
+        )
+    columns = [h.strip().lower() for h in header]
+    if columns[:2] != ["email", "name"] or len(columns) > 3 or (len(columns) == 3 and columns[2] != "lang"):
+        raise UserError(
+            "bad CSV header",
+            errors=[{"line": 1, "error": f"expected 'email,name[,lang]', got {','.join(header)!r}"}],
+        )
+    rows: list[ParsedRow] = []
+    seen: dict[str, int] = {}
+    for cells in reader:
+        line = reader.line_num
+        if not any(c.strip() for c in cells):
+            continue
+        if len(cells) != len(columns):
+            errors.append({"line": line, "error": f"expected {len(columns)} columns, got {len(cells)}"})
+            continue
+        try:
+            email = check_email(cells[0])
+            lang = check_lang(cells[2].strip() or default_lang) if len(columns) == 3 else default_lang
+        except UserError as exc:
+            errors.append({"line": line, "error": exc.message})
+            continue
+        if email in seen:
+            errors.append({"line": line, "error": f"{email} is already on line {seen[email]}"})
+            continue
+        seen[email] = line
+        name = cells[1].strip() or None
+        if name and len(name) > 200:
+            errors.append({"line": line, "error": "name is longer than 200 characters"})
+            continue
+        rows.append(ParsedRow(line, email, name, lang))
+    if errors:
+        raise UserError(f"{len(errors)} invalid row(s); nothing was imported", errors=errors)
+    if not rows:
+        raise UserError(
+            "the CSV file has no participants", errors=[{"line": 2, "error": "no rows after the header"}]
+        )
+    return rows
+
+
+def import_participants(session: Session, team_id: int, text: str) -> dict[str, int]:
+    """Add or update the team's participants from CSV text; all rows or none (committed)."""
+    team = get_team(session, team_id)
+    rows = parse_participants_csv(text, team.lang)
+    existing = {
+        p.email: p for p in session.scalars(select(Participant).where(Participant.team_id == team_id))
+    }
+    added = updated = 0
+    for row in rows:
+        current = existing.get(row.email)
+        if current is None:
+            session.add(
+                Participant(team_id=team_id, email=row.email, name=row.name, lang=row.lang, active=True)
+            )
+            added += 1
+        else:
+            current.name, current.lang, current.active = row.name, row.lang, True
+            updated += 1
+    session.commit()
+    total = len(existing) + added
+    return {"team_id": team_id, "added": added, "updated": updated, "participants": total}

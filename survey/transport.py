@@ -1,0 +1,131 @@
+"""Getting an email out: into the outbox folder (embedded default) or over SMTP (reused connection)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import smtplib
+import ssl
+import tempfile
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any, Protocol
+
+
+class PermanentFailure(Exception):
+    """The server refused for good (5xx): retrying cannot help."""
+
+
+class TransientFailure(Exception):
+    """The server could not be reached or answered 4xx: retry later."""
+
+
+class Transport(Protocol):
+    def send(self, msg: EmailMessage) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def eml_name(message_id: str) -> str:
+    """A file name from a Message-ID, so a resend overwrites rather than duplicates."""
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in message_id.strip("<>")) + ".eml"
+
+
+class OutboxDirTransport:
+    """Writes each message as ``<message-id>.eml``, atomically (a reader never sees half a file)."""
+
+    def __init__(self, folder: str | Path) -> None:
+        self.folder = Path(folder)
+
+    def send(self, msg: EmailMessage) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        target = self.folder / eml_name(str(msg["Message-ID"]))
+        fd, tmp = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(msg.as_bytes())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def close(self) -> None:
+        pass
+
+
+class SMTPTransport:
+    """One SMTP connection, opened on first use and reused for the whole batch."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        username: str | None,
+        password: str | None,
+        starttls: bool,
+        timeout: float = 30,
+    ) -> None:
+        self.host, self.port, self.timeout = host, port, timeout
+        self.username, self.password, self.starttls = username, password, starttls
+        self._smtp: smtplib.SMTP | None = None
+
+    def _connect(self) -> smtplib.SMTP:
+        try:
+            smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            if self.starttls:
+                smtp.starttls(context=ssl.create_default_context())
+            if self.username:
+                smtp.login(self.username, self.password or "")
+        except (OSError, smtplib.SMTPException) as exc:
+            raise TransientFailure(f"cannot reach SMTP server {self.host}:{self.port}: {exc}") from exc
+        return smtp
+
+    def send(self, msg: EmailMessage) -> None:
+        for attempt in (1, 2):  # a reused connection may have been dropped by the server: reconnect once
+            if self._smtp is None:
+                self._smtp = self._connect()
+            try:
+                refused = self._smtp.send_message(msg)
+            except smtplib.SMTPServerDisconnected as exc:
+                self._smtp = None
+                if attempt == 2:
+                    raise TransientFailure(f"SMTP server disconnected: {exc}") from exc
+                continue
+            except smtplib.SMTPRecipientsRefused as exc:
+                raise _classify(next(iter(exc.recipients.values()), (550, b"refused"))) from exc
+            except smtplib.SMTPResponseException as exc:
+                raise _classify((exc.smtp_code, exc.smtp_error)) from exc
+            except (OSError, smtplib.SMTPException) as exc:
+                self._smtp = None
+                raise TransientFailure(f"SMTP error: {exc}") from exc
+            if refused:
+                raise _classify(next(iter(refused.values())))
+            return
+
+    def close(self) -> None:
+        if self._smtp is not None:
+            with contextlib.suppress(OSError, smtplib.SMTPException):  # closing anyway
+                self._smtp.quit()
+            self._smtp = None
+
+
+def _classify(reply: tuple[int, Any]) -> Exception:
+    code, text = reply
+    detail = text.decode(errors="replace") if isinstance(text, bytes) else str(text)
+    if 500 <= code < 600:
+        return PermanentFailure(f"{code} {detail}")
+    return TransientFailure(f"{code} {detail}")
+
+
+def make_transport(config: dict[str, Any]) -> Transport:
+    """SMTP when ``SMTP_HOST`` is set, else the outbox folder."""
+    if config.get("SMTP_HOST"):
+        return SMTPTransport(
+            str(config["SMTP_HOST"]),
+            int(config["SMTP_PORT"]),
+            config.get("SMTP_USERNAME"),
+            config.get("SMTP_PASSWORD"),
+            bool(config.get("SMTP_STARTTLS")),
+            float(config["SMTP_TIMEOUT"]),
+        )
+    return OutboxDirTransport(config["OUTBOX_DIR"])
