@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import RadioField
+from wtforms import RadioField, SelectChoice
 from wtforms.validators import InputRequired
 
 from survey.content import Instrument
@@ -13,7 +13,7 @@ from survey.i18n import t
 def barometer_form_class(instrument: Instrument, lang: str) -> type[FlaskForm]:
     """A FlaskForm subclass with a required radio field per item (name = item key)."""
     choices = [
-        (value, label.get(lang))
+        SelectChoice(value, label.get(lang))
         for value, label in zip(
             range(instrument.scale_min, instrument.scale_max + 1), instrument.scale_labels, strict=True
         )

@@ -1,0 +1,235 @@
+"""Test helpers that act like the people around a round: participants reading their email and
+answering the form, a facilitator setting a round up. Plus a real SMTP server (aiosmtpd)."""
+
+from __future__ import annotations
+
+import email
+import re
+import socket
+import threading
+from email import policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+from flask import Flask
+from flask.testing import FlaskClient
+
+TOKEN_RE = re.compile(r"/s/([A-Za-z0-9_-]{43})")
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class _Handler:
+    def __init__(self, sink: SMTPSink) -> None:
+        self.sink = sink
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
+    ) -> str:
+        if address.lower() in self.sink.reject:
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        raw = envelope.content if isinstance(envelope.content, bytes) else str(envelope.content).encode()
+        msg = email.message_from_bytes(raw, policy=policy.default)
+        with self.sink.lock:
+            self.sink.messages.append(msg)  # type: ignore[arg-type]
+        return "250 Message accepted"
+
+
+class SMTPSink:
+    """aiosmtpd on a free localhost port; ``messages`` holds parsed messages as received."""
+
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.messages: list[EmailMessage] = []
+        self.reject: set[str] = set()
+        self.lock = threading.Lock()
+        self.controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port)
+
+    def start(self) -> None:
+        self.controller.start()
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+    def config(self) -> dict[str, Any]:
+        return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": self.port}
+
+    def to(self, address: str) -> list[EmailMessage]:
+        with self.lock:
+            return [m for m in self.messages if m["To"] == address]
+
+    def by_subject(self, fragment: str) -> list[EmailMessage]:
+        with self.lock:
+            return [m for m in self.messages if fragment in str(m["Subject"])]
+
+
+def read_outbox(folder: str | Path) -> list[EmailMessage]:
+    """The .eml files of the outbox folder, parsed."""
+    return [
+        email.message_from_bytes(p.read_bytes(), policy=policy.default)  # type: ignore[misc]
+        for p in sorted(Path(folder).glob("*.eml"))
+    ]
+
+
+def text_part(msg: EmailMessage) -> str:
+    part = msg.get_body(preferencelist=("plain",))
+    assert part is not None
+    return str(part.get_content())
+
+
+def html_part(msg: EmailMessage) -> str:
+    part = msg.get_body(preferencelist=("html",))
+    assert part is not None
+    return str(part.get_content())
+
+
+def token_of(msg: EmailMessage) -> str:
+    found = TOKEN_RE.search(text_part(msg))
+    assert found, "no survey link in the email"
+    return found.group(1)
+
+
+def pdf_attachment(msg: EmailMessage) -> bytes:
+    for part in msg.iter_attachments():
+        if part.get_content_type() == "application/pdf":
+            return bytes(part.get_content())
+    raise AssertionError("no PDF attached")
+
+
+def csrf_of(html: str) -> str:
+    found = CSRF_RE.search(html)
+    assert found, "no CSRF token in the page"
+    return found.group(1)
+
+
+def submit(client: FlaskClient, token: str, answers: dict[str, Any]) -> Any:
+    """Open the form like a browser (GET for the CSRF token), then post the answers."""
+    page = client.get(f"/s/{token}")
+    if page.status_code != 200:
+        return page
+    return client.post(f"/s/{token}", data={"csrf_token": csrf_of(page.get_data(as_text=True)), **answers})
+
+
+def setup_round(
+    app: Flask,
+    people: int,
+    *,
+    min_responses: int | None = None,
+    lang: str = "da",
+    team_name: str = "Team Æblegården",
+) -> tuple[int, int]:
+    """A team with ``people`` participants and an open round (invitations sent); (team_id, round_id)."""
+    from pipeline.tasks import send_pending
+    from survey.rounds import create_round, open_round
+    from survey.teams import add_team, import_participants
+
+    rt = app.extensions["tryghed"]
+    with app.app_context():
+        with rt.db.session() as s:
+            team = add_team(s, team_name, "leder@example.org", "Lis Leder", lang)
+            rows = "\n".join(f"p{i}@example.org,Person {i}" for i in range(people))
+            import_participants(s, team.id, f"email,name\n{rows}\n")
+            rnd = create_round(rt, s, team.id, min_responses=min_responses)
+            open_round(rt, s, rnd.id)
+            ids = (team.id, rnd.id)
+        send_pending.delay(ids[1])
+    return ids
+
+
+def close(app: Flask, round_id: int) -> dict[str, Any]:
+    from pipeline.tasks import run_pipeline
+    from survey.rounds import close_round, show_round
+
+    rt = app.extensions["tryghed"]
+    with app.app_context():
+        with rt.db.session() as s:
+            close_round(rt, s, round_id)
+        run_pipeline.delay(round_id)
+        with rt.db.session() as s:
+            return show_round(rt, s, round_id)
+
+
+def expected_means(answer_sets: list[dict[str, int]], items: Any) -> dict[str, float]:
+    """Pillar means computed independently of the product code: reverse = 6 - answer, half-up rounding."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    sums: dict[str, list[int]] = {}
+    for answers in answer_sets:
+        for item in items:
+            value = answers[item.key]
+            sums.setdefault(item.pillar, []).append(6 - value if item.reverse else value)
+    return {
+        p: float((Decimal(sum(v)) / len(v)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+        for p, v in sums.items()
+    }
+
+
+class LiveServer:
+    """The WSGI app on a real localhost HTTP port (werkzeug), for tests that go over the network."""
+
+    def __init__(self, app: Flask) -> None:
+        from werkzeug.serving import make_server
+
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.thread.join(timeout=5)
+
+
+class Browser:
+    """A minimal HTTP client with cookies (urllib), so the form's CSRF session works as in a browser."""
+
+    def __init__(self) -> None:
+        import http.cookiejar
+        import urllib.request
+
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        )
+
+    def request(self, url: str, data: dict[str, Any] | None = None) -> tuple[int, str]:
+        import urllib.error
+        import urllib.parse
+
+        body = urllib.parse.urlencode(data).encode() if data is not None else None
+        try:
+            with self.opener.open(url, data=body, timeout=30) as resp:
+                return resp.status, resp.read().decode()
+        except urllib.error.HTTPError as err:
+            return err.code, err.read().decode()
+
+    def answer(self, url: str, answers: dict[str, Any]) -> tuple[int, str]:
+        status, page = self.request(url)
+        if status != 200:
+            return status, page
+        return self.request(url, {"csrf_token": csrf_of(page), **answers})
+
+
+def pdf_text(pdf: bytes, tmp: Path) -> str:
+    """The PDF's text as pdftotext reads it (layout kept)."""
+    import subprocess
+
+    path = tmp / "read.pdf"
+    path.write_bytes(pdf)
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True, timeout=60
+    ).stdout
