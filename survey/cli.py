@@ -318,3 +318,7 @@ def demo(out_dir: Path, as_json: bool) -> None:
             + f"\nFokus: {', '.join(r['focus_pillars'])} ({r['seconds']} s)"
         ),
     )
+
+
+if __name__ == "__main__":
+    main()

@@ -12,8 +12,13 @@ from tests.conftest import make_app
 from tests.helpers import LiveServer, read_outbox, setup_round, token_of
 
 CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
 
 pytestmark = pytest.mark.browser
 
@@ -38,13 +43,20 @@ def test_answer_on_a_phone_without_javascript(tmp_path: Path, browser) -> None:
         app.extensions["tryghed"].config["BASE_URL"] = live.url
         _, round_id = setup_round(app, 5)
         token = token_of(read_outbox(tmp_path / "outbox")[0])
-        context = browser.new_context(viewport={"width": 375, "height": 740}, java_script_enabled=False,
-                                      device_scale_factor=1, locale="da-DK")
+        context = browser.new_context(
+            viewport={"width": 375, "height": 740},
+            java_script_enabled=False,
+            device_scale_factor=1,
+            locale="da-DK",
+        )
         page = context.new_page()
         page.goto(f"{live.url}/s/{token}")
         assert page.locator("fieldset").count() == 16
         # the page fits a phone: no element reaches past the right edge of a 375 px screen
-        for box in (page.locator("fieldset").nth(0).bounding_box(), page.get_by_role("button").bounding_box()):
+        for box in (
+            page.locator("fieldset").nth(0).bounding_box(),
+            page.get_by_role("button").bounding_box(),
+        ):
             assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 375
         page.screenshot(path=str(tmp_path / "form-phone.png"), full_page=False)
         shots = os.environ.get("SCREENSHOT_DIR")
