@@ -252,14 +252,19 @@ def round_remind(rt: Any, round_id: int) -> dict[str, Any]:
 @click.argument("round_id", type=int)
 @click.option("--wait", is_flag=True, help="With a broker: wait until the report is delivered.")
 @click.option("--timeout", type=float, default=300.0, show_default=True, help="Seconds to wait with --wait.")
+@click.option("--followup-after", help="Schedule a follow-up round this long after the report (e.g. 90d).")
 @command
-def round_close(rt: Any, round_id: int, wait: bool, timeout: float) -> dict[str, Any]:
+def round_close(
+    rt: Any, round_id: int, wait: bool, timeout: float, followup_after: str | None
+) -> dict[str, Any]:
     """Close a round: aggregate, render the PDF report and email it to the leader."""
     from pipeline.tasks import run_pipeline
+    from survey.followup import parse_days
     from survey.rounds import close_round
 
+    days = parse_days(followup_after, "--followup-after") if followup_after is not None else None
     with rt.db.session() as s:
-        close_round(rt, s, round_id)
+        close_round(rt, s, round_id, followup_after_days=days)
     run_pipeline.delay(round_id)
     if wait:
         deadline = time.monotonic() + timeout
@@ -273,12 +278,61 @@ def round_close(rt: Any, round_id: int, wait: bool, timeout: float) -> dict[str,
     return result
 
 
+@round_.command("followup")
+@click.argument("round_id", type=int)
+@click.option("--after", required=True, help="Delay from now until the follow-up opens (e.g. 90d, 12w).")
+@click.option("--duration", default="14d", show_default=True, help="How long the follow-up stays open.")
+@command
+def round_followup(rt: Any, round_id: int, after: str, duration: str) -> dict[str, Any]:
+    """Schedule the next round of the same team; the tick opens and closes it."""
+    from survey.followup import create_followup, parse_span
+
+    with rt.db.session() as s:
+        rnd = create_followup(
+            rt, s, round_id, parse_span(after, "--after"), parse_span(duration, "--duration")
+        )
+        rid = rnd.id
+    return {**_show(rt, rid), "previous_round_id": round_id}
+
+
 @round_.command("show")
 @click.argument("round_id", type=int)
 @command
 def round_show(rt: Any, round_id: int) -> dict[str, Any]:
     """A round's status, counts and (once closed, and only above the threshold) its figures."""
     return _show(rt, round_id)
+
+
+@main.group()
+def actions() -> None:
+    """The team's IGLO action plan after a round."""
+
+
+@actions.command("add")
+@click.argument("round_id", type=int)
+@click.option("--level", required=True, help="individ, gruppe, ledelse or organisation")
+@click.option("--what", required=True, help="What will be done.")
+@click.option("--who", required=True, help="Who does it.")
+@click.option("--by", "by_when", default="", help="By when (free text or a date).")
+@command
+def actions_add(rt: Any, round_id: int, level: str, what: str, who: str, by_when: str) -> dict[str, Any]:
+    """Record an agreed action; the next round's report reviews it."""
+    from survey.actions import add_action, list_actions
+
+    with rt.db.session() as s:
+        action = add_action(s, round_id, level, what, who, by_when)
+        return {"id": action.id, "round_id": round_id, "actions": list_actions(s, round_id)}
+
+
+@actions.command("list")
+@click.argument("round_id", type=int)
+@command
+def actions_list(rt: Any, round_id: int) -> dict[str, Any]:
+    """The actions agreed after a round."""
+    from survey.actions import list_actions
+
+    with rt.db.session() as s:
+        return {"round_id": round_id, "actions": list_actions(s, round_id)}
 
 
 @main.command()
@@ -288,6 +342,16 @@ def tick(rt: Any) -> dict[str, Any]:
     from pipeline.tasks import tick as tick_task
 
     return tick_task.run()
+
+
+@main.command()
+@command
+def purge(rt: Any) -> dict[str, Any]:
+    """Delete personal data of rounds finished more than TRYGHED_RETENTION_DAYS ago (the tick does it too)."""
+    from survey.purge import purge as purge_rounds
+
+    with rt.db.session() as s:
+        return purge_rounds(rt, s)
 
 
 @main.command()

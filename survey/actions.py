@@ -1,0 +1,43 @@
+"""The team's IGLO action plan (Individ, Gruppe, Ledelse, Organisation), recorded after the debrief of a
+round and reviewed in the next round's report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pipeline.report_data import IGLO_LEVELS
+from survey.errors import UserError
+from survey.models import Action
+from survey.rounds import get_round
+
+
+def add_action(session: Session, round_id: int, level: str, what: str, who: str, by_when: str) -> Action:
+    """Record one agreed action for a closed round (committed)."""
+    rnd = get_round(session, round_id)
+    if rnd.status not in ("closing", "reported"):
+        raise UserError(f"round {round_id} is {rnd.status}; actions are agreed after its results are out")
+    level = level.strip().lower()
+    if level not in IGLO_LEVELS:
+        raise UserError(f"level must be one of {', '.join(IGLO_LEVELS)}, got {level!r}")
+    what, who, by_when = what.strip(), who.strip(), by_when.strip()
+    if not what or len(what) > 2000:
+        raise UserError("--what must be 1-2000 characters")
+    if not who or len(who) > 200 or len(by_when) > 100:
+        raise UserError("--who must be 1-200 characters and --by at most 100")
+    action = Action(round_id=round_id, level=level, what=what, who=who, by_when=by_when)
+    session.add(action)
+    session.commit()
+    return action
+
+
+def list_actions(session: Session, round_id: int) -> list[dict[str, Any]]:
+    get_round(session, round_id)
+    rows = session.scalars(select(Action).where(Action.round_id == round_id).order_by(Action.id))
+    order = {level: i for i, level in enumerate(IGLO_LEVELS)}
+    return sorted(
+        ({"id": a.id, "level": a.level, "what": a.what, "who": a.who, "by_when": a.by_when} for a in rows),
+        key=lambda a: order[a["level"]],
+    )
