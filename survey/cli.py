@@ -295,6 +295,20 @@ def round_followup(rt: Any, round_id: int, after: str, duration: str) -> dict[st
     return {**_show(rt, rid), "previous_round_id": round_id}
 
 
+@round_.command("kickoff")
+@click.argument("round_id", type=int)
+@command
+def round_kickoff(rt: Any, round_id: int) -> dict[str, Any]:
+    """Send the leader the step-1 material (Fælles viden) before the round opens; once per round."""
+    from pipeline.tasks import send_pending
+    from survey.kickoff import queue_kickoff
+
+    with rt.db.session() as s:
+        recipient = queue_kickoff(s, round_id)
+    send_pending.delay(round_id)
+    return {"round_id": round_id, "kickoff_to": recipient}
+
+
 @round_.command("show")
 @click.argument("round_id", type=int)
 @command

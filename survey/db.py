@@ -28,18 +28,15 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-            # Let SQLAlchemy own transactions (pysqlite's own handling defers BEGIN past SELECTs)
-            dbapi_conn.isolation_level = None
+            # pysqlite's own transaction handling is kept on purpose: it begins a transaction at the
+            # first write, not at a read. Reads then never hold a lock, and every state change here is
+            # a conditional UPDATE that re-checks the state itself, so it needs no read in its
+            # transaction. (BEGIN IMMEDIATE everywhere would make any open read block every writer.)
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.execute("PRAGMA journal_mode=WAL")
             cur.close()
-
-        @event.listens_for(engine, "begin")
-        def _sqlite_begin(conn: Any) -> None:
-            # IMMEDIATE takes the write lock up front: two writers queue instead of deadlocking
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 

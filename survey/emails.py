@@ -14,9 +14,10 @@ from survey.tokens import make_token
 
 
 def _render_pair(kind: str, lang: str, **context: object) -> tuple[str, str]:
+    """The text and HTML bodies of ``kind`` in ``lang``; templates get ``lang`` as well."""
     lang = lang if lang in ("da", "en") else "da"
-    text = render_template(f"email/{lang}/{kind}.txt", **context)
-    html = render_template(f"email/{lang}/{kind}.html", **context)
+    text = render_template(f"email/{lang}/{kind}.txt", lang=lang, **context)
+    html = render_template(f"email/{lang}/{kind}.html", lang=lang, **context)
     return text, html
 
 
@@ -108,6 +109,14 @@ def compose(rt: Runtime, session: object, msg: Message) -> EmailMessage:
             **common,
         )
         return _message(rt, msg, t("subject_trio", lang, team=team.name), text, html)
+
+    if msg.kind == "kickoff":
+        content = rt.content
+        text, html = _render_pair(
+            "kickoff", lang, steps=content.steps, pillars=content.instrument(rnd.instrument).pillars,
+            roles=content.roles, traps=content.traps, **common,
+        )
+        return _message(rt, msg, t("subject_kickoff", lang, team=team.name), text, html)
 
     raise LookupError(f"unknown message kind {msg.kind!r}")
 

@@ -25,6 +25,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "da": "Til orientering: tryghedsmåling i {team} er afsluttet",
         "en": "For information: the safety round in {team} has closed",
     },
+    "subject_kickoff": {"da": "Før I går i gang: psykologisk tryghed i {team}",
+                        "en": "Before you start: psychological safety in {team}"},
     "submit": {"da": "Send mine svar", "en": "Send my answers"},
     "required": {"da": "Vælg et svar", "en": "Please choose an answer"},
     "form_errors": {

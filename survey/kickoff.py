@@ -1,0 +1,29 @@
+"""Step 1, "Fælles viden": the leader's kick-off email with the shared knowledge before the first round."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from survey import outbox
+from survey.errors import UserError
+from survey.models import Message
+from survey.rounds import get_round
+
+
+def queue_kickoff(session: Session, round_id: int) -> str:
+    """Queue the kick-off email to the team's leader for this round, once (committed); the recipient."""
+    rnd = get_round(session, round_id)
+    team = rnd.team
+    if not team.leader_email:
+        raise UserError(f"team {team.id} has no leader email")
+    exists = session.scalar(
+        select(Message.id).where(
+            Message.round_id == round_id, Message.kind == "kickoff", Message.recipient == team.leader_email
+        )
+    )
+    if exists is not None:
+        raise UserError(f"the kick-off email for round {round_id} has already been sent to {team.leader_email}")
+    outbox.queue(session, round_id=round_id, kind="kickoff", recipient=team.leader_email, lang=team.lang)
+    session.commit()
+    return team.leader_email
