@@ -1,0 +1,504 @@
+"""The report's own words: number formatting, UI labels and the plain sentence per pillar.
+
+Pure functions over plain values (no Flask, no WeasyPrint). Long texts (items, hacks, dilemmas, advice)
+come from the content files; this module only holds the short labels the report layout needs, in Danish
+and English, and the rules for how a figure is said in words.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import datetime
+
+DEFAULT_SD = 0.8  # assumed spread of one person's pillar score when none can be estimated (1-5 scale)
+SMALL_TEAM = 10  # below this many answers a change under SMALL_CHANGE is never read as real
+SMALL_CHANGE = 0.3
+
+MONTHS = {
+    "da": (
+        "januar",
+        "februar",
+        "marts",
+        "april",
+        "maj",
+        "juni",
+        "juli",
+        "august",
+        "september",
+        "oktober",
+        "november",
+        "december",
+    ),
+    "en": (
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ),
+}
+
+LABELS: dict[str, dict[str, str]] = {
+    "da": {
+        "report_title": "Psykologisk tryghed i teamet",
+        "baseline_kicker": "Tag temperaturen · Rapport til teammødet",
+        "followup_kicker": "Vi holder fast · Opfølgning til teammødet",
+        "round": "Runde",
+        "period": "Periode",
+        "answered": "{n} af {total} har svaret",
+        "responses": "Besvarelser",
+        "leader": "Leder",
+        "generated": "Dannet",
+        "confidential": ("Rapporten viser kun samlede tal for teamet. Ingen kan se, hvad den enkelte har svaret."),
+        "summary": "Overblik",
+        "summary_intro": "Gennemsnit pr. søjle på en skala fra {min} til {max}. Jo højere, jo mere tryghed.",
+        "how_to_read": "Sådan læser du rapporten",
+        "pillar": "Søjle",
+        "statement": "Udsagn",
+        "mean": "Gennemsnit",
+        "band": "Zone",
+        "band_red": "rød",
+        "band_yellow": "gul",
+        "band_green": "grøn",
+        "reverse_mark": "Omvendt udsagn",
+        "answers": "svar",
+        "focus": "Fokussøjle",
+        "focus_heading": "Jeres fokus: {pillar}",
+        "focus_intro": (
+            "Søjlerne bygger oven på hinanden, så I begynder med den første søjle i rækken, der ligger "
+            "i rød zone, ellers den første i gul, og er alle grønne, den laveste. Her er tre hacks, der "
+            "passer til netop den søjle."
+        ),
+        "how_to_start": "Sådan kommer I i gang",
+        "dilemmas": "Dilemmaer til dialogen",
+        "dilemmas_intro": (
+            "Brug et eller flere af dilemmaerne på teammødet. Der er ikke ét rigtigt svar; pointen er at "
+            "høre, hvordan I hver især ser situationen."
+        ),
+        "iglo_heading": "Handleplan (IGLO)",
+        "iglo_intro": (
+            "Aftal, hvad I gør på hvert niveau: hvad, hvem og hvornår. Skriv det ned på mødet, og "
+            "tag planen med til næste måling."
+        ),
+        "iglo_what": "Hvad gør vi?",
+        "iglo_who": "Hvem?",
+        "iglo_when": "Hvornår?",
+        "iglo_individ": "Individ",
+        "iglo_gruppe": "Gruppe",
+        "iglo_ledelse": "Ledelse",
+        "iglo_organisation": "Organisation",
+        "iglo_read_more": "Mere om IGLO",
+        "review_heading": "Sidste gang aftalte I",
+        "review_intro": (
+            "Gennemgå handlingerne fra sidst, før I aftaler nye: Blev det gjort? Gjorde det en forskel? "
+            "Skal det fortsætte, ændres eller stoppes?"
+        ),
+        "review_done": "Gjort?",
+        "review_keep": "Fortsætte?",
+        "review_none": "Der er ikke registreret handlinger fra sidste runde.",
+        "change_heading": "Udvikling siden sidst",
+        "change_intro": "Ændring i gennemsnit pr. søjle. Et plus betyder mere tryghed.",
+        "since_baseline": "Siden første måling",
+        "since_previous": "Siden sidste runde",
+        "this_round": "Denne runde",
+        "unknown": "ikke kendt",
+        "trend_heading": "Søjlerne over tid",
+        "trend_gap": "Et hul i en linje betyder, at runden havde for få svar til at vise tal.",
+        "noise_note": (
+            "Ændringer markeret med ≈ er så små, at de kan skyldes tilfældigheder: med få svar "
+            "flytter én persons svar gennemsnittet mærkbart. Læs dem som ‘uændret’."
+        ),
+        "noise_mark": "≈ inden for, hvad små tal kan forklare",
+        "advice_heading": "Fem råd til at holde fast",
+        "next_steps": "Næste skridt",
+        "next_steps_intro": "Materialet til hvert trin i forløbet ligger på nettet:",
+        "links_heading": "Materiale",
+        "link_site": "Værktøjskassens forside",
+        "link_barometer": "Tryghedsbarometret (PDF)",
+        "link_dilemmas": "Dilemmaer til dialogen (PDF)",
+        "link_hacks": "Hacks til de fire søjler (PDF)",
+        "link_facilitation": "Faciliteringsguide (PDF)",
+        "link_advice": "Gode råd til at holde fast (PDF)",
+        "link_iglo": "IGLO: hvem kan gøre hvad",
+        "suppressed_heading": "For få svar til at vise tal",
+        "suppressed_lead": "{n} af {total} har svaret. Der skal mindst {k} svar til, før vi viser tal.",
+        "suppressed_why": (
+            "Grænsen beskytter den enkeltes anonymitet. Med så få svar ville et gennemsnit eller en "
+            "fordeling kunne afsløre, hvad enkelte personer har svaret. Derfor viser rapporten hverken "
+            "gennemsnit, zoner, fordelinger eller anbefalede hacks for denne runde."
+        ),
+        "suppressed_now": "Hvad gør I nu?",
+        "suppressed_todo_1": (
+            "Tal i teamet om, hvorfor få har svaret. Var tidspunktet dårligt, nåede mailen ikke frem, "
+            "eller er der tvivl om anonymiteten? Det er i sig selv vigtig viden."
+        ),
+        "suppressed_todo_2": (
+            "Aftal en ny runde med facilitatoren, når flere kan være med, og giv tid til at svare, "
+            "fx i starten af et møde."
+        ),
+        "suppressed_todo_3": (
+            "Gæt ikke på, hvem der har svaret, eller hvad de har svaret, og spørg ikke den enkelte. "
+            "Det ville bryde den tillid, som målingen bygger på."
+        ),
+        "suppressed_todo_4": (
+            "Brug ventetiden på fælles viden: læs om de fire søjler og faldgruberne nedenfor, og tal om dem i teamet."
+        ),
+        "process_heading": "Sådan foregår forløbet",
+        "traps_heading": "Faldgruber",
+        "traps_intro": "Det er let at træde forkert, når et team arbejder med tryghed. Kend faldgruberne på forhånd.",
+        "read_scale": "Skalaen",
+        "read_scale_text": (
+            "Hvert udsagn besvares fra {min} ({min_label}) til {max} ({max_label}). Et gennemsnit "
+            "på {max_fmt} betyder, at alle er helt enige i det positive udsagn."
+        ),
+        "read_reverse": "Omvendte udsagn",
+        "read_reverse_text": (
+            "Nogle udsagn er formuleret negativt (mærket ↺). Her vendes svaret om, før gennemsnittet "
+            "regnes ud ({sum} minus svaret), så et højt tal altid betyder mere tryghed. Fordelingen viser "
+            "svarene, som de blev givet."
+        ),
+        "read_bands": "Zoner",
+        "read_bands_text": (
+            "Rød zone er under {red}, gul zone fra {red} til under {green}, grøn zone fra {green} og op. "
+            "Zonerne er en hjælp til samtalen, ikke en dom over teamet."
+        ),
+        "read_anonymity": "Anonymitet",
+        "read_anonymity_text": (
+            "Tal vises kun, når mindst {k} har svaret. Rapporten viser kun samlede tal for hele "
+            "teamet; ingen kan se den enkeltes svar."
+        ),
+        "read_small": "Små teams",
+        "read_small_text": (
+            "I et lille team kan én persons svar flytte et gennemsnit flere tiendedele. Se på mønstre "
+            "og brug tallene som afsæt for en samtale, ikke som en karakter. Antal svar i denne runde: {n}."
+        ),
+        "read_pillars": "De fire søjler",
+        "read_pillars_text": (
+            "Søjlerne bygger oven på hinanden: uden at føle sig inkluderet tager man ikke chancen for at "
+            "lære, bidrage eller udfordre."
+        ),
+        "legend": "Svarfordeling",
+        "page": "Side",
+        "chart_pillars_title": "Gennemsnit pr. søjle med zoner",
+        "chart_trend_title": "Gennemsnit pr. søjle over runderne",
+        "chart_dist_title": "Svarfordeling",
+        "hacks_step": "Det gør vi",
+        "step_baseline_note": (
+            "Denne rapport hører til trin 2, Tag temperaturen. Næste trin er Det gør vi: vælg hacks, "
+            "aftal handleplanen og følg op ved næste måling."
+        ),
+        "step_followup_note": (
+            "Denne rapport hører til trin 4, Vi holder fast: se, hvad der har flyttet sig, gennemgå "
+            "sidste handleplan, og aftal hvad I fortsætter med."
+        ),
+    },
+    "en": {
+        "report_title": "Psychological safety in the team",
+        "baseline_kicker": "Take the temperature · Report for the team meeting",
+        "followup_kicker": "We hold on · Follow-up for the team meeting",
+        "round": "Round",
+        "period": "Period",
+        "answered": "{n} of {total} answered",
+        "responses": "Responses",
+        "leader": "Leader",
+        "generated": "Generated",
+        "confidential": (
+            "This report shows only figures for the team as a whole. Nobody can see what anyone answered."
+        ),
+        "summary": "Summary",
+        "summary_intro": "Mean per pillar on a scale from {min} to {max}. Higher means more safety.",
+        "how_to_read": "How to read this report",
+        "pillar": "Pillar",
+        "statement": "Statement",
+        "mean": "Mean",
+        "band": "Band",
+        "band_red": "red",
+        "band_yellow": "yellow",
+        "band_green": "green",
+        "reverse_mark": "Reverse-worded",
+        "answers": "answers",
+        "focus": "Focus pillar",
+        "focus_heading": "Your focus: {pillar}",
+        "focus_intro": (
+            "The pillars build on each other, so you start with the first pillar in the order that is "
+            "red, otherwise the first that is yellow, and if all are green, the lowest. Here are three hacks "
+            "for that pillar."
+        ),
+        "how_to_start": "How to start",
+        "dilemmas": "Dilemmas for the dialogue",
+        "dilemmas_intro": (
+            "Use one or more of the dilemmas at the team meeting. There is no single right answer; the "
+            "point is to hear how each of you sees the situation."
+        ),
+        "iglo_heading": "Action plan (IGLO)",
+        "iglo_intro": (
+            "Agree what you do at each level: what, who and by when. Write it down at the meeting and "
+            "bring the plan to the next round."
+        ),
+        "iglo_what": "What do we do?",
+        "iglo_who": "Who?",
+        "iglo_when": "By when?",
+        "iglo_individ": "Individual",
+        "iglo_gruppe": "Group",
+        "iglo_ledelse": "Leadership",
+        "iglo_organisation": "Organisation",
+        "iglo_read_more": "More about IGLO",
+        "review_heading": "What you agreed last time",
+        "review_intro": (
+            "Review last time's actions before agreeing new ones: Was it done? Did it make a difference? "
+            "Continue, change or stop?"
+        ),
+        "review_done": "Done?",
+        "review_keep": "Continue?",
+        "review_none": "No actions were recorded after the last round.",
+        "change_heading": "Change since last time",
+        "change_intro": "Change in the mean per pillar. A plus means more safety.",
+        "since_baseline": "Since the first round",
+        "since_previous": "Since the last round",
+        "this_round": "This round",
+        "unknown": "not known",
+        "trend_heading": "The pillars over time",
+        "trend_gap": "A gap in a line means that round had too few answers to show figures.",
+        "noise_note": (
+            "Changes marked ≈ are so small that chance can explain them: with few answers, one person's "
+            "answers move the mean noticeably. Read them as ‘unchanged’."
+        ),
+        "noise_mark": "≈ within what small numbers can explain",
+        "advice_heading": "Five pieces of advice for holding on",
+        "next_steps": "Next steps",
+        "next_steps_intro": "The material for each step of the process is online:",
+        "links_heading": "Material",
+        "link_site": "The toolkit's front page",
+        "link_barometer": "The safety barometer (PDF, Danish)",
+        "link_dilemmas": "Dilemmas for the dialogue (PDF, Danish)",
+        "link_hacks": "Hacks for the four pillars (PDF, Danish)",
+        "link_facilitation": "Facilitation guide (PDF, Danish)",
+        "link_advice": "Advice for holding on (PDF, Danish)",
+        "link_iglo": "IGLO: who can do what (Danish)",
+        "suppressed_heading": "Too few answers to show figures",
+        "suppressed_lead": ("{n} of {total} answered. At least {k} answers are needed before figures are shown."),
+        "suppressed_why": (
+            "The threshold protects each person's anonymity. With so few answers a mean or a distribution "
+            "could reveal what individuals answered. So this report shows no means, bands, distributions "
+            "or recommended hacks for this round."
+        ),
+        "suppressed_now": "What to do now",
+        "suppressed_todo_1": (
+            "Talk in the team about why few answered. Was the timing bad, did the email get lost, or is "
+            "there doubt about anonymity? That is important to know in itself."
+        ),
+        "suppressed_todo_2": (
+            "Agree a new round with the facilitator when more people can take part, and make time to "
+            "answer, for example at the start of a meeting."
+        ),
+        "suppressed_todo_3": (
+            "Do not guess who answered or what they answered, and do not ask individuals. That would "
+            "break the trust the survey depends on."
+        ),
+        "suppressed_todo_4": (
+            "Use the time for shared knowledge: read about the four pillars and the traps below, and talk "
+            "about them in the team."
+        ),
+        "process_heading": "How the process works",
+        "traps_heading": "Traps",
+        "traps_intro": "It is easy to misstep when a team works on safety. Know the traps in advance.",
+        "read_scale": "The scale",
+        "read_scale_text": (
+            "Each statement is answered from {min} ({min_label}) to {max} ({max_label}). A mean of "
+            "{max_fmt} means everyone strongly agrees with the positive statement."
+        ),
+        "read_reverse": "Reverse-worded statements",
+        "read_reverse_text": (
+            "Some statements are worded negatively (marked ↺). Their answers are turned around before the "
+            "mean is computed ({sum} minus the answer), so a high number always means more safety. The "
+            "distribution shows the answers as given."
+        ),
+        "read_bands": "Bands",
+        "read_bands_text": (
+            "Red is below {red}, yellow from {red} to below {green}, green from {green} up. The bands "
+            "help the conversation; they are not a verdict on the team."
+        ),
+        "read_anonymity": "Anonymity",
+        "read_anonymity_text": (
+            "Figures are shown only when at least {k} have answered. The report shows only figures for "
+            "the whole team; nobody can see an individual's answers."
+        ),
+        "read_small": "Small teams",
+        "read_small_text": (
+            "In a small team one person's answers can move a mean by several tenths. Look for patterns "
+            "and use the figures to start a conversation, not as a grade. Answers this round: {n}."
+        ),
+        "read_pillars": "The four pillars",
+        "read_pillars_text": (
+            "The pillars build on each other: without feeling included, people do not take the risk of "
+            "learning, contributing or challenging."
+        ),
+        "legend": "Answers",
+        "page": "Page",
+        "chart_pillars_title": "Mean per pillar with bands",
+        "chart_trend_title": "Mean per pillar over the rounds",
+        "chart_dist_title": "Distribution of answers",
+        "hacks_step": "What we do",
+        "step_baseline_note": (
+            "This report belongs to step 2, Take the temperature. The next step is What we do: choose "
+            "hacks, agree the action plan and follow up at the next round."
+        ),
+        "step_followup_note": (
+            "This report belongs to step 4, We hold on: see what has moved, review the last action plan "
+            "and agree what you keep doing."
+        ),
+    },
+}
+
+_BAND_SENTENCES = {
+    "da": {
+        "green": "{name} står stærkt med {mean} i grøn zone. Hold fast i det, der virker.",
+        "yellow": "{name} ligger på {mean} i gul zone: et godt grundlag med plads til at blive bedre.",
+        "red": ("{name} ligger på {mean} i rød zone. Her er mest at hente, og det er et godt sted at begynde."),
+    },
+    "en": {
+        "green": "{name} is strong at {mean}, in the green band. Keep doing what works.",
+        "yellow": "{name} is at {mean}, in the yellow band: a good base with room to grow.",
+        "red": "{name} is at {mean}, in the red band. This is where there is most to gain, and a good place to start.",
+    },
+}
+
+_CHANGE_SENTENCES = {
+    "da": {
+        "noise": "Siden {since} er {name} stort set uændret ({delta}): inden for, hvad små tal kan forklare.",
+        "up": "Siden {since} er {name} steget med {size}.",
+        "down": "Siden {since} er {name} faldet med {size}.",
+        "baseline": "første måling",
+        "previous": "sidste runde",
+    },
+    "en": {
+        "noise": "Since {since}, {name} is about the same ({delta}): within what small numbers can explain.",
+        "up": "Since {since}, {name} has risen by {size}.",
+        "down": "Since {since}, {name} has fallen by {size}.",
+        "baseline": "the first round",
+        "previous": "the last round",
+    },
+}
+
+_FOCUS_SUFFIX = {"da": " Det er jeres fokussøjle.", "en": " This is your focus pillar."}
+
+
+def labels(lang: str) -> dict[str, str]:
+    """The UI labels for ``lang``, falling back to Danish like ``Text.get`` does."""
+    return LABELS.get(lang, LABELS["da"])
+
+
+def format_mean(value: float | None, lang: str) -> str:
+    """A mean with two decimals, decimal comma in Danish ("3,75") and point in English ("3.75").
+
+    ``None`` (suppressed or unknown) becomes an en dash, so a table never shows a made-up zero.
+    """
+    if value is None:
+        return "–"
+    text = f"{value:.2f}"
+    return text.replace(".", ",") if lang == "da" else text
+
+
+def format_delta(value: float | None, lang: str) -> str:
+    """A signed change ("+0,25", "−0,10", "±0,00"); a real minus sign reads better in print."""
+    if value is None:
+        return "–"
+    rounded = round(value, 2)
+    sign = "+" if rounded > 0 else "−" if rounded < 0 else "±"
+    return sign + format_mean(abs(rounded), lang)
+
+
+def format_number(value: float, lang: str) -> str:
+    """A scale value such as 3 or 3.5 without trailing zeros, in the language's decimal style."""
+    text = f"{value:g}"
+    return text.replace(".", ",") if lang == "da" else text
+
+
+def format_date(value: datetime | None, lang: str) -> str:
+    """A date as "3. marts 2026" / "3 March 2026"; empty for None."""
+    if value is None:
+        return ""
+    month = MONTHS.get(lang, MONTHS["da"])[value.month - 1]
+    return f"{value.day}. {month} {value.year}" if lang == "da" else f"{value.day} {month} {value.year}"
+
+
+def format_period(start: datetime | None, end: datetime | None, lang: str) -> str:
+    """The round's period, e.g. "3. marts 2026 – 17. marts 2026"."""
+    parts = [p for p in (format_date(start, lang), format_date(end, lang)) if p]
+    return " – ".join(parts)
+
+
+def band_label(band: str | None, lang: str) -> str:
+    """The band's name in words ("gul" / "yellow")."""
+    return labels(lang).get(f"band_{band}", "") if band else ""
+
+
+def pillar_sentence(name: str, mean: float | None, band: str | None, lang: str, *, focus: bool) -> str:
+    """One plain sentence about a pillar's result; empty when there is no figure to speak of."""
+    if mean is None or band is None:
+        return ""
+    table = _BAND_SENTENCES.get(lang, _BAND_SENTENCES["da"])
+    sentence = table[band].format(name=name, mean=format_mean(mean, lang))
+    return sentence + (_FOCUS_SUFFIX.get(lang, _FOCUS_SUFFIX["da"]) if focus else "")
+
+
+def change_sentence(name: str, delta: float | None, lang: str, *, since: str, noise: bool) -> str:
+    """A plain sentence about a change ("Siden sidste runde er Lære steget med 0,40.").
+
+    ``since`` is "baseline" or "previous"; ``noise`` marks a change small numbers can explain, which is
+    then said as "about the same" rather than as a rise or fall. Empty when the change is unknown.
+    """
+    if delta is None:
+        return ""
+    table = _CHANGE_SENTENCES.get(lang, _CHANGE_SENTENCES["da"])
+    key = "noise" if noise or round(delta, 2) == 0 else ("up" if delta > 0 else "down")
+    return table[key].format(
+        since=table[since], name=name, delta=format_delta(delta, lang), size=format_mean(abs(delta), lang)
+    )
+
+
+def pooled_sd(distributions: Sequence[Sequence[int] | None], scale_min: int = 1) -> float | None:
+    """The spread of single answers over the given distributions (counts per scale point).
+
+    Reversal mirrors the scale and leaves the spread unchanged, so raw distributions are enough. The
+    spread of single answers is an upper bound for the spread of a person's pillar average, which
+    makes the noise rule below err on the side of "could be chance".
+    """
+    values: list[int] = []
+    for dist in distributions:
+        if dist is None:
+            continue
+        for offset, count in enumerate(dist):
+            values.extend([scale_min + offset] * count)
+    if len(values) < 2:
+        return None
+    mean = sum(values) / len(values)
+    return math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
+
+
+def within_noise(delta: float, n_now: int, n_then: int, sd: float | None = None) -> bool:
+    """True when a change in a pillar mean is within what small numbers can explain.
+
+    The rule: a change is read as possibly chance when it is smaller than one standard error of the
+    difference between two independent means, ``sd * sqrt(1/n_now + 1/n_then)``, or when it is below
+    0.3 and either round had fewer than 10 answers. ``sd`` is the spread of a person's pillar score;
+    without an estimate a cautious 0.8 on the 1-5 scale is assumed. One standard error is a gentle
+    bar (not a significance test): the aim is to stop a leader reading a one-person swing as a trend,
+    not to prove anything.
+    """
+    if n_now <= 0 or n_then <= 0:
+        return True
+    spread = sd if sd is not None else DEFAULT_SD
+    standard_error = spread * math.sqrt(1 / n_now + 1 / n_then)
+    size = abs(delta)
+    if size < standard_error:
+        return True
+    return min(n_now, n_then) < SMALL_TEAM and size < SMALL_CHANGE
