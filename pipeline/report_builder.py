@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from pipeline.report_data import HistoryPoint, IgloAction, ReportData
 from pipeline.scoring import ItemResult, PillarResult, RoundResult
-from pipeline.trend import comparable_change
+from pipeline.trend import comparable_change, visible_history
 from survey.content import Content
 from survey.i18n import MONTHS
 from survey.models import Action, Round, RoundResultRow
@@ -58,12 +58,17 @@ def build_report_data(session: Session, round_id: int, content: Content, tz: Any
     ).all()
     history: list[HistoryPoint] = []
     earlier_results: list[RoundResult] = []
+    shown_rounds: list[Round] = []
     for other in earlier:
         other_row = session.get(RoundResultRow, other.id)
         if other_row is None:
             continue
-        other_result = result_from_json(other_row.result)
-        earlier_results.append(other_result)
+        earlier_results.append(result_from_json(other_row.result))
+        shown_rounds.append(other)
+    # The differencing rule: earlier means printed next to this round's, and changes against them, are
+    # comparisons too; they are withheld for rounds whose respondent counts differ by 1..k-1 (trend).
+    visible = visible_history(earlier_results, result)
+    for other, other_result, shown in zip(shown_rounds, earlier_results, visible, strict=True):
         history.append(
             HistoryPoint(
                 round_id=other.id,
@@ -71,12 +76,21 @@ def build_report_data(session: Session, round_id: int, content: Content, tz: Any
                 closes_at=(other.closed_at or other.closes_at or other.created_at).astimezone(tz),
                 responses=other_result.responses,
                 suppressed=other_result.suppressed,
-                pillar_means={p.key: p.mean for p in other_result.pillars},
+                pillar_means={p.key: p.mean if shown else None for p in other_result.pillars},
             )
         )
 
-    since_baseline = comparable_change(earlier_results[0], result, pillar_keys) if earlier_results else {}
-    since_previous = comparable_change(earlier_results[-1], result, pillar_keys) if earlier_results else {}
+    withheld: dict[str, float | None] = dict.fromkeys(pillar_keys)
+    since_baseline = (
+        (comparable_change(earlier_results[0], result, pillar_keys) if visible[0] else withheld)
+        if earlier_results
+        else {}
+    )
+    since_previous = (
+        (comparable_change(earlier_results[-1], result, pillar_keys) if visible[-1] else withheld)
+        if earlier_results
+        else {}
+    )
 
     previous_actions: list[IgloAction] = []
     if rnd.previous_round_id:

@@ -23,6 +23,8 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    event,
+    inspect,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -128,6 +130,13 @@ class Round(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     team: Mapped[Team] = relationship(back_populates="rounds")
+
+
+@event.listens_for(Round.min_responses, "set")
+def _min_responses_fixed(target: Round, value: int, oldvalue: Any, _initiator: Any) -> None:
+    """The threshold is fixed once a round has opened: lowering it later would reveal a small round."""
+    if inspect(target).persistent and target.status not in ("draft", "scheduled") and value != oldvalue:
+        raise ValueError(f"round {target.id}: min_responses is fixed once the round has opened")
 
 
 class Invitation(Base):

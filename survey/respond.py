@@ -6,19 +6,24 @@ link, 409 already answered, 410 round not open. Nothing here logs a token or an 
 
 from __future__ import annotations
 
+import random
+from datetime import timedelta
+
 from flask import Blueprint, Response, abort, g, render_template, request
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from survey import ratelimit
 from survey.forms import answers_of, barometer_form_class
 from survey.i18n import format_when
-from survey.models import Invitation, Round
+from survey.models import Invitation, Round, random_id
 from survey.models import Response as AnswerSet
 from survey.runtime import get_runtime
 from survey.tokens import hash_token, looks_like_token
 
 bp = Blueprint("respond", __name__)
+_RANDOM = random.SystemRandom()  # the order of stored answers must not be predictable from a seed
 
 
 def _page(kind: str, status: int, lang: str = "da") -> tuple[str, int]:
@@ -42,7 +47,7 @@ def answer(token: str) -> tuple[str, int] | Response:
     with rt.db.session() as session:
         found = _lookup(session, token)
         if found is None:
-            return _page("unknown", 404, _lang_from_header())
+            return _unknown(session)
         inv, rnd = found
         lang = inv.lang
         g.lang = lang
@@ -72,24 +77,61 @@ def _store(
 ) -> tuple[str, int]:
     """Mark the invitation answered and store the answers in one transaction, or nothing at all."""
     session.rollback()  # start a fresh transaction for the write
-    # A shared lock on the round (PostgreSQL): closing waits for answers already being stored.
-    status = session.execute(
-        select(Round.status).where(Round.id == round_id).with_for_update(read=True)
-    ).scalar_one()
+    # An exclusive lock on the round row (PostgreSQL): answers to one round are stored one at a time,
+    # and closing waits for answers already being stored. SQLite ignores FOR UPDATE and begins the
+    # transaction at the first write, so the claim below re-checks that the round is open itself.
+    status = session.execute(select(Round.status).where(Round.id == round_id).with_for_update()).scalar_one()
     if status != "open":
         session.rollback()
         return _page("closed", 410, lang)
+    still_open = select(Round.id).where(Round.id == round_id, Round.status == "open").exists()
     claimed = session.execute(
         update(Invitation)
-        .where(Invitation.id == invitation_id, Invitation.answered.is_(False))
+        .where(Invitation.id == invitation_id, Invitation.answered.is_(False), still_open)
         .values(answered=True)
     ).rowcount
     if claimed != 1:
+        now_status = session.scalar(select(Round.status).where(Round.id == round_id))
         session.rollback()
-        return _page("answered", 409, lang)
-    session.add(AnswerSet(round_id=round_id, answers=answers))
+        return _page("closed", 410, lang) if now_status != "open" else _page("answered", 409, lang)
+    _rewrite_shuffled(session, round_id, answers)
     session.commit()  # committed before the thank-you page is sent
     return _page("thanks", 200, lang)
+
+
+def _rewrite_shuffled(session: Session, round_id: int, new_answers: dict[str, int]) -> None:
+    """Store the round's answer sets afresh: all of them, in a random order, with new random ids.
+
+    PostgreSQL keeps rows in insertion order on disk (a dump or ``ORDER BY ctid`` lists them that way)
+    and stamps each with its transaction id (``xmin``); both would mirror the order of submissions.
+    Rewriting the whole round on every accepted answer leaves one random order and one transaction id.
+    Teams are small (tens of rows), and the round lock above makes the rewrite safe under concurrency.
+    """
+    rows = list(session.scalars(select(AnswerSet.answers).where(AnswerSet.round_id == round_id)))
+    rows.append(new_answers)
+    _RANDOM.shuffle(rows)
+    session.execute(delete(AnswerSet).where(AnswerSet.round_id == round_id))
+    session.execute(
+        insert(AnswerSet), [{"id": random_id(), "round_id": round_id, "answers": row} for row in rows]
+    )
+
+
+def _unknown(session: Session) -> tuple[str, int] | Response:
+    """404 for an unknown link; 429 once one client has tried too many unknown links (see ratelimit)."""
+    rt = get_runtime()
+    lang = _lang_from_header()
+    session.rollback()
+    verdict = ratelimit.note_unknown(
+        session,
+        ratelimit.client_key(rt.config["SECRET_KEY"], request.remote_addr),
+        rt.now(),
+        limit=int(rt.config.get("LINK_GUESS_LIMIT", ratelimit.DEFAULT_LIMIT)),
+        window=timedelta(seconds=int(rt.config.get("LINK_GUESS_WINDOW", ratelimit.DEFAULT_WINDOW_SECONDS))),
+    )
+    if not verdict.refused:
+        return _page("unknown", 404, lang)
+    body, status = _page("limited", 429, lang)
+    return Response(body, status=status, headers={"Retry-After": str(verdict.retry_after)})
 
 
 def _lang_from_header() -> str:

@@ -41,8 +41,14 @@ def create_round(
     closes_at: datetime | None = None,
     min_responses: int | None = None,
     previous_round_id: int | None = None,
+    *,
+    commit: bool = True,
 ) -> Round:
-    """A new round for the team: a baseline if it is the team's first, else a follow-up (committed)."""
+    """A new round for the team: a baseline if it is the team's first, else a follow-up.
+
+    Committed, unless ``commit=False`` (the caller's transaction decides, e.g. the pipeline step that
+    schedules a follow-up when a round is reported).
+    """
     team = get_team(session, team_id)
     k = rt.config["MIN_RESPONSES"] if min_responses is None else min_responses
     try:
@@ -72,7 +78,10 @@ def create_round(
         pipeline_attempts=0,
     )
     session.add(rnd)
-    session.commit()
+    if commit:
+        session.commit()
+    else:
+        session.flush()
     return rnd
 
 
@@ -127,11 +136,20 @@ def open_round(rt: Runtime, session: Session, round_id: int) -> Round:
     return rnd
 
 
-def remind_round(rt: Runtime, session: Session, round_id: int, *, scheduled: bool = False) -> int:
+def remind_round(
+    rt: Runtime,
+    session: Session,
+    round_id: int,
+    *,
+    scheduled: bool = False,
+    expected_seq: int | None = None,
+) -> int:
     """Queue a reminder to everyone who has not answered; returns how many (committed).
 
     At most ``REMINDER_MAX`` reminders per round, scheduled or by hand; the count is claimed with a
-    conditional UPDATE so two concurrent callers cannot both send reminder number n.
+    conditional UPDATE so two concurrent callers cannot both send reminder number n. A scheduled
+    caller names the number it means (``expected_seq``): a duplicate of that task then sends nothing,
+    instead of sending reminder n + 1 right after n.
     """
     rnd = get_round(session, round_id)
     if rnd.status != "open":
@@ -140,6 +158,8 @@ def remind_round(rt: Runtime, session: Session, round_id: int, *, scheduled: boo
     if rnd.reminders_sent >= limit:
         raise UserError(f"round {round_id} has had its {limit} reminder(s) already (TRYGHED_REMINDER_MAX)")
     seq = rnd.reminders_sent + 1
+    if expected_seq is not None and expected_seq != seq:
+        return 0
     claimed = session.execute(
         update(Round)
         .where(Round.id == round_id, Round.status == "open", Round.reminders_sent == seq - 1)
@@ -169,8 +189,14 @@ def remind_round(rt: Runtime, session: Session, round_id: int, *, scheduled: boo
     return count
 
 
-def close_round(rt: Runtime, session: Session, round_id: int) -> Round:
-    """Stop taking answers and hand the round to the report pipeline (committed)."""
+def close_round(
+    rt: Runtime, session: Session, round_id: int, *, followup_after_days: int | None = None
+) -> Round:
+    """Stop taking answers and hand the round to the report pipeline (committed).
+
+    ``followup_after_days``: schedule a follow-up round that many days after the report is delivered
+    (stored with the close, acted on by the pipeline when the round becomes ``reported``).
+    """
     rnd = get_round(session, round_id)
     if rnd.status in OPENABLE:
         raise UserError(
@@ -179,10 +205,11 @@ def close_round(rt: Runtime, session: Session, round_id: int) -> Round:
     if rnd.status in CLOSED:
         raise UserError(f"round {round_id} is already closed (it is {rnd.status})", status=rnd.status)
     now = rt.now()
+    extra = {} if followup_after_days is None else {"followup_after_days": followup_after_days}
     claimed = session.execute(
         update(Round)
         .where(Round.id == round_id, Round.status == "open")
-        .values(status="closing", closed_at=now, pipeline_step="aggregate", pipeline_touched_at=now)
+        .values(status="closing", closed_at=now, pipeline_step="aggregate", pipeline_touched_at=now, **extra)
     ).rowcount
     session.commit()
     if claimed != 1:
@@ -225,8 +252,12 @@ def show_round(rt: Runtime, session: Session, round_id: int) -> dict[str, Any]:
             for k in stored.hack_keys
             if k in by_key
         ]
+    # Reminders are left out: only non-respondents get one, so a failed reminder listed by recipient
+    # would tell who had not answered. A bad address shows up on its invitation anyway.
     failed = session.scalars(
-        select(Message).where(Message.round_id == round_id, Message.status == "failed").order_by(Message.id)
+        select(Message)
+        .where(Message.round_id == round_id, Message.status == "failed", Message.kind != "reminder")
+        .order_by(Message.id)
     ).all()
     return {
         "id": rnd.id,

@@ -1,0 +1,78 @@
+"""Retention: the personal data of a finished round is deleted after ``RETENTION_DAYS``.
+
+What goes: the round's invitations (email address, language, token hash, answered flag), its outbox rows
+(recipient addresses), participants who have left the team and are in no unpurged round, and expired
+link-guess counters. What stays: the round itself (with ``invited_count``), its anonymous answer sets,
+the aggregate, the PDF report and the IGLO actions, so that follow-up reports can show trends; and the
+participants still on the team (they are its roster for the next round).
+
+After the purge an old link is simply unknown (404) rather than "round closed" (410).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, exists, select, update
+from sqlalchemy.orm import Session
+
+from survey.models import Invitation, Message, Participant, Round
+from survey.runtime import Runtime
+
+FINISHED = ("reported", "failed")  # a round still "closing" may yet need its outbox rows
+
+
+def purge_expired(session: Session, now: datetime, retention_days: int, guess_window: timedelta) -> dict[str, Any]:
+    """Purge every finished round closed more than ``retention_days`` ago (committed); returns counts."""
+    from survey.ratelimit import forget_expired
+
+    cutoff = now - timedelta(days=retention_days)
+    due = list(
+        session.scalars(
+            select(Round.id)
+            .where(Round.status.in_(FINISHED), Round.purged_at.is_(None), Round.closed_at <= cutoff)
+            .order_by(Round.id)
+        )
+    )
+    counts = {"messages": 0, "invitations": 0}
+    purged: list[int] = []
+    for round_id in due:
+        # claim first, so that two purges running at once do the work once
+        if (
+            session.execute(
+                update(Round).where(Round.id == round_id, Round.purged_at.is_(None)).values(purged_at=now)
+            ).rowcount
+            != 1
+        ):
+            continue
+        purged.append(round_id)
+        counts["messages"] += session.execute(delete(Message).where(Message.round_id == round_id)).rowcount or 0
+        counts["invitations"] += (
+            session.execute(delete(Invitation).where(Invitation.round_id == round_id)).rowcount or 0
+        )
+    # people who left the team: nothing keeps them once no unpurged round invited them
+    departed = session.execute(
+        delete(Participant).where(
+            Participant.active.is_(False),
+            ~exists().where(Invitation.participant_id == Participant.id),
+        )
+    ).rowcount
+    guesses = forget_expired(session, now, guess_window)
+    session.commit()
+    return {
+        "purged_rounds": purged,
+        "invitations": counts["invitations"],
+        "messages": counts["messages"],
+        "participants": departed or 0,
+        "link_guesses": guesses,
+        "retention_days": retention_days,
+    }
+
+
+def purge(rt: Runtime, session: Session) -> dict[str, Any]:
+    """``purge_expired`` with the installation's settings (``TRYGHED_RETENTION_DAYS``)."""
+    from survey.ratelimit import DEFAULT_WINDOW_SECONDS
+
+    window = timedelta(seconds=int(rt.config.get("LINK_GUESS_WINDOW", DEFAULT_WINDOW_SECONDS)))
+    return purge_expired(session, rt.now(), int(rt.config["RETENTION_DAYS"]), window)

@@ -1,0 +1,75 @@
+"""Slowing down link guessing: unknown tokens are counted per client, and refused past a limit.
+
+A token has 256 random bits, so guessing one is hopeless; the limit is there to keep scanners from
+hammering the database and the logs. Only *unknown* tokens are counted and refused: a valid token is
+looked up first and always works, so a colleague mistyping links behind the same office address never
+locks real respondents out.
+
+The client is stored as HMAC(secret key, address): the table holds no IP address, and a dump without the
+key does not give one back. Rows are a fixed window per client (start, count), updated with one atomic
+upsert, so concurrent requests count correctly on SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import case, delete
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from survey.models import LinkGuess
+
+DEFAULT_LIMIT = 20  # unknown links per client and window; a person mistyping a link needs a handful
+DEFAULT_WINDOW_SECONDS = 600
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of counting one unknown link: refused past the limit, with the wait in seconds."""
+
+    count: int
+    refused: bool
+    retry_after: int
+
+
+def client_key(secret_key: str, address: str | None) -> str:
+    """The keyed hash that stands for a client address in the database (64 hex characters)."""
+    message = f"link-guess:{address or 'unknown'}".encode()
+    return hmac.new(secret_key.encode(), message, hashlib.sha256).hexdigest()
+
+
+def note_unknown(
+    session: Session,
+    client: str,
+    now: datetime,
+    *,
+    limit: int = DEFAULT_LIMIT,
+    window: timedelta = timedelta(seconds=DEFAULT_WINDOW_SECONDS),
+) -> Verdict:
+    """Count one unknown link for ``client`` (committed) and say whether to refuse it."""
+    cutoff = now - window
+    table = LinkGuess.__table__
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(table).values(client=client, window_start=now, count=1)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[table.c.client],
+        set_={
+            # a new window starts when the old one has run out; otherwise the count goes up
+            "count": case((table.c.window_start < cutoff, 1), else_=table.c.count + 1),
+            "window_start": case((table.c.window_start < cutoff, now), else_=table.c.window_start),
+        },
+    ).returning(table.c.count, table.c.window_start)
+    count, started = session.execute(stmt).one()
+    session.commit()
+    wait = max(1, int((started + window - now).total_seconds()))
+    return Verdict(count=count, refused=count > limit, retry_after=wait)
+
+
+def forget_expired(session: Session, now: datetime, window: timedelta) -> int:
+    """Delete the counts of windows that have run out (no commit); returns how many."""
+    return session.execute(delete(LinkGuess).where(LinkGuess.window_start < now - window)).rowcount or 0
