@@ -1,7 +1,7 @@
 """Write sample reports for the docs: ``python -m pipeline.render_sample OUT_DIR``.
 
-Renders a baseline, a follow-up and a suppressed report (made-up data from ``pipeline.sample_report``)
-per language to PDF, and each page to PNG with ``pdftoppm`` (poppler-utils).
+Renders a baseline, a follow-up and a suppressed report (made-up answers from ``pipeline.sample_report``,
+the shipped toolkit content) per language to PDF, and each page to PNG with ``pdftoppm`` (poppler-utils).
 """
 
 from __future__ import annotations
@@ -25,12 +25,15 @@ VARIANTS = {
 def write_samples(out_dir: Path, langs: list[str], dpi: int = 80) -> list[Path]:
     """Render every variant in every language into ``out_dir``; returns the files written."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    from survey.content import get_content
+
+    content = get_content()
     pdftoppm = shutil.which("pdftoppm")
     written: list[Path] = []
     for lang in langs:
         for name, options in VARIANTS.items():
             pdf = out_dir / f"{name}-{lang}.pdf"
-            pdf.write_bytes(render_pdf(sample_report(lang=lang, **options)))
+            pdf.write_bytes(render_pdf(sample_report(lang=lang, content=content, **options)))
             written.append(pdf)
             if pdftoppm:
                 prefix = out_dir / f"{name}-{lang}"

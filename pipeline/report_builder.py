@@ -126,6 +126,7 @@ def build_report_data(session: Session, round_id: int, content: Content, tz: Any
         dilemmas=dilemmas,
         advice=list(content.advice),
         traps=list(content.traps),
+        roles=list(content.roles),
         steps=list(content.steps),
         links=dict(content.links),
         history=history,

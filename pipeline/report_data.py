@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from pipeline.scoring import RoundResult
-from survey.content.model import Advice, Dilemma, Hack, Instrument, Step, Trap
+from survey.content.model import Advice, Dilemma, Hack, Instrument, Role, Step, Trap
 
 IGLO_LEVELS = ("individ", "gruppe", "ledelse", "organisation")
 
@@ -70,3 +70,5 @@ class ReportData:
     change_since_baseline: dict[str, float | None] = field(default_factory=dict)
     change_since_previous: dict[str, float | None] = field(default_factory=dict)
     generated_at: datetime | None = None
+    # who owns what in the process (step 1), shown with the traps
+    roles: list[Role] = field(default_factory=list)

@@ -152,6 +152,8 @@ LABELS: dict[str, dict[str, str]] = {
             "Brug ventetiden på fælles viden: læs om de fire søjler og faldgruberne nedenfor, og tal om dem i teamet."
         ),
         "process_heading": "Sådan foregår forløbet",
+        "roles_heading": "Roller og ansvar",
+        "roles_intro": "Psykologisk tryghed er ikke lederens projekt alene. Sådan er ansvaret fordelt i forløbet.",
         "traps_heading": "Faldgruber",
         "traps_intro": "Det er let at træde forkert, når et team arbejder med tryghed. Kend faldgruberne på forhånd.",
         "read_scale": "Skalaen",
@@ -308,6 +310,8 @@ LABELS: dict[str, dict[str, str]] = {
             "about them in the team."
         ),
         "process_heading": "How the process works",
+        "roles_heading": "Roles and responsibility",
+        "roles_intro": "Psychological safety is not the leader's project alone. This is how the responsibility is shared.",
         "traps_heading": "Traps",
         "traps_intro": "It is easy to misstep when a team works on safety. Know the traps in advance.",
         "read_scale": "The scale",

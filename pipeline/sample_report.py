@@ -653,6 +653,7 @@ def sample_report(
         dilemmas=dilemmas,
         advice=list(content.advice),
         traps=list(content.traps),
+        roles=list(content.roles),
         steps=list(content.steps),
         links=dict(content.links),
         history=history,

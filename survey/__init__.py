@@ -24,7 +24,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf = CSRFProtect(app)
     celery_init_app(app)
 
-    from survey import i18n, respond, web
+    from survey import i18n, report_view, respond, web
 
     i18n.init_app(app)
     # The respondent form checks its own CSRF token inside the view, after the link checks, so an unknown
@@ -32,4 +32,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.exempt(respond.bp)
     app.register_blueprint(respond.bp)
     app.register_blueprint(web.bp)
+    app.register_blueprint(report_view.bp)
     return app

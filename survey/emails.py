@@ -9,6 +9,7 @@ from flask import render_template
 
 from survey.i18n import format_when, t
 from survey.models import Invitation, Message, Report, Round, RoundResultRow
+from survey.report_view import report_link
 from survey.runtime import Runtime
 from survey.tokens import make_token
 
@@ -79,6 +80,7 @@ def compose(rt: Runtime, session: object, msg: Message) -> EmailMessage:
             focus=focus,
             hacks=hacks,
             followup=rnd.kind == "followup",
+            report_url=report_link(rt, rnd.id),
             **common,
         )
         email = _message(rt, msg, t("subject_report", lang, team=team.name), text, html)

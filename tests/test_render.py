@@ -53,7 +53,7 @@ def _expected_headings(kind: str, lang: str, content=None) -> list[str]:
     headings.append(ui["dilemmas"])
     if kind == "followup":
         headings.append(ui["review_heading"])
-    headings += [ui["iglo_heading"], ui["next_steps"], ui["traps_heading"]]
+    headings += [ui["iglo_heading"], ui["next_steps"], ui["traps_heading"], ui["roles_heading"]]
     return headings
 
 
@@ -125,7 +125,7 @@ def test_real_content_fits_one_section_per_page(tmp_path, kind):
         for page, heading in zip(pages, headings, strict=True):
             assert heading in page
         suppressed = pdf_pages(render_pdf(sample_report(kind, lang, suppressed=True, content=content)), tmp_path)
-        assert len(suppressed) == 4
+        assert len(suppressed) == 5
 
 
 def test_noise_rule():
@@ -173,7 +173,7 @@ def test_suppressed_report_shows_no_figure(rendered, tmp_path, kind, lang):
         assert trap.title.get(lang) in text
     for step in data.steps:
         assert step.url in text
-    assert len(pages) == 4  # cover, why no figures, the process, the traps
+    assert len(pages) == 5  # cover, why no figures, the process, the traps, the roles
     html = report_html(data, for_web=True)
     assert "<svg" not in html  # no chart at all, not even an empty one
 

@@ -1,0 +1,49 @@
+"""The leader's report as a web page: ``/r/<signed link>``, the same content as the PDF.
+
+The link is signed with the secret key and names only the round; it is sent in the report email to the
+leader and is the only way in. It expires with the retention period of the round's personal data.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, g, render_template
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from pipeline.render import report_html
+from pipeline.report_builder import build_report_data
+from survey.runtime import Runtime, get_runtime
+
+bp = Blueprint("report_view", __name__)
+SALT = "tryghed-report-view"
+
+
+def _serializer(rt: Runtime) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(rt.config["SECRET_KEY"], salt=SALT)
+
+
+def report_link(rt: Runtime, round_id: int) -> str:
+    """The signed web link to a round's report."""
+    token = _serializer(rt).dumps({"round": round_id})
+    return f"{str(rt.config['BASE_URL']).rstrip('/')}/r/{token}"
+
+
+@bp.get("/r/<token>")
+def report_page(token: str) -> tuple[str, int]:
+    rt = get_runtime()
+    max_age = int(rt.config["RETENTION_DAYS"]) * 86400 or None
+    try:
+        payload = _serializer(rt).loads(token, max_age=max_age)
+        round_id = int(payload["round"])
+    except SignatureExpired:
+        g.lang = "da"
+        return render_template("survey/message.html", kind="closed"), 410
+    except (BadSignature, KeyError, TypeError, ValueError):
+        g.lang = "da"
+        return render_template("survey/message.html", kind="unknown"), 404
+    with rt.db.session() as session:
+        try:
+            data = build_report_data(session, round_id, rt.content, rt.tz)
+        except LookupError:
+            g.lang = "da"
+            return render_template("survey/message.html", kind="unknown"), 404
+    return report_html(data, for_web=True), 200
