@@ -12,10 +12,25 @@ def parse_hours(spec: str) -> tuple[int, int]:
     return start, end
 
 
-def is_working_time(now: datetime, tz: ZoneInfo, hours: tuple[int, int]) -> bool:
-    """Monday to Friday within ``hours``, in local time (so it follows daylight-saving changes)."""
+WORKING_DAYS = (1, 5)  # ISO weekdays: Monday to Friday
+
+
+def parse_days(spec: str) -> tuple[int, int]:
+    """'1-5' -> (1, 5): ISO weekdays, Monday = 1 (care teams that work weekends use '1-7')."""
+    first, last = (int(x) for x in spec.split("-"))
+    return first, last
+
+
+def is_working_time(
+    now: datetime, tz: ZoneInfo, hours: tuple[int, int], days: tuple[int, int] = WORKING_DAYS
+) -> bool:
+    """On a working day within ``hours``, in local time (so it follows daylight-saving changes).
+
+    The wall clock is what matters to people: 08:00 in Copenhagen is 07:00 UTC in winter and 06:00 UTC
+    in summer, so the check converts ``now`` to local time rather than comparing UTC hours.
+    """
     local = now.astimezone(tz)
-    return local.weekday() < 5 and hours[0] <= local.hour < hours[1]
+    return days[0] <= local.isoweekday() <= days[1] and hours[0] <= local.hour < hours[1]
 
 
 def reminder_due(
@@ -29,6 +44,7 @@ def reminder_due(
     interval: timedelta,
     hours: tuple[int, int],
     closes_at: datetime | None,
+    days: tuple[int, int] = WORKING_DAYS,
 ) -> bool:
     """True when an open round should get its next reminder now.
 
@@ -42,4 +58,4 @@ def reminder_due(
     since = last_reminder_at or opened_at
     if now - since < interval:
         return False
-    return is_working_time(now, tz, hours)
+    return is_working_time(now, tz, hours, days)

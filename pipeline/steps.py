@@ -19,6 +19,7 @@ from pipeline.recommend import focus_pillars, recommended_hacks
 from pipeline.report_builder import build_report_data
 from pipeline.scoring import aggregate
 from survey import outbox
+from survey.followup import followup_on_report
 from survey.models import Message, Report, Response, Round, RoundResultRow
 from survey.runtime import Runtime
 
@@ -138,6 +139,9 @@ def sending_step(
         )
     else:
         claimed = _advance(session, rt, round_id, "sending", "done", status="reported", reported_at=rt.now())
+        if claimed:
+            # in the transaction that claimed "reported": a re-driven run cannot schedule it twice
+            followup_on_report(rt, session, round_id)
     session.commit()
     return claimed
 

@@ -10,19 +10,19 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from celery import shared_task
 from sqlalchemy import select, update
 
 from pipeline import steps
-from pipeline.schedule import parse_hours, reminder_due
+from pipeline.schedule import parse_days, parse_hours, reminder_due
 from survey import outbox, rounds
 from survey.emails import compose
 from survey.errors import UserError
 from survey.models import Message, Round
-from survey.runtime import get_runtime
+from survey.runtime import Runtime, get_runtime
 from survey.transport import make_transport
 
 log = logging.getLogger(__name__)
@@ -39,16 +39,24 @@ def send_pending(round_id: int | None = None) -> dict[str, int]:
     try:
         with rt.db.session() as session:
             ids = outbox.due_ids(session, rt.now(), round_id)
-            return outbox.deliver(
+            counts = outbox.deliver(
                 session,
                 ids,
                 transport,
                 lambda m: compose(rt, session, m),
                 rt.now,
                 pause=(lambda: time.sleep(pause_s)) if pause_s else (lambda: None),
+                backoff=rt.config["MAIL_BACKOFF"],
             )
+            retry_at = outbox.next_retry_at(session, round_id) if counts["retry"] else None
     finally:
         transport.close()
+    if retry_at is not None and not rt.eager:
+        # A retry on time, not only at the next tick; the tick stays the safety net if this task is lost.
+        # Eager (no broker) a countdown would run at once, in a loop: there, cron's tick retries.
+        countdown = max(1.0, (retry_at - rt.now()).total_seconds())
+        send_pending.apply_async((round_id,), countdown=countdown)
+    return counts
 
 
 def _send_now_or_later(round_id: int) -> dict[str, int]:
@@ -64,19 +72,49 @@ def open_round(round_id: int) -> str:
         try:
             rounds.open_round(rt, session, round_id)
         except UserError as exc:
+            session.rollback()
+            rnd = session.get(Round, round_id)
+            if rnd is None or rnd.status != "scheduled":
+                return "skipped"  # a duplicate task, or opened by hand meanwhile: nothing to report
             log.warning("round %s not opened: %s", round_id, exc.message)
-            _note(session, round_id, exc.message)
+            if rnd.closes_at is not None and rnd.closes_at <= rt.now():
+                # it can never open now; without this the tick would retry it every minute forever
+                _give_up(session, round_id, exc.message)
+            else:
+                _note(session, round_id, exc.message)  # e.g. no participants yet: shown in `round show`
             return "skipped"
     send_pending.delay(round_id)
     return "opened"
 
 
+def reminder_due_now(rt: Runtime, rnd: Round, now: datetime) -> bool:
+    """The configured reminder rules (``pipeline.schedule``) applied to one round now."""
+    return reminder_due(
+        now,
+        rt.tz,
+        opened_at=rnd.opened_at,
+        last_reminder_at=rnd.last_reminder_at,
+        reminders_sent=rnd.reminders_sent,
+        max_reminders=int(rt.config["REMINDER_MAX"]),
+        interval=timedelta(days=int(rt.config["REMINDER_INTERVAL_DAYS"])),
+        hours=parse_hours(str(rt.config["REMINDER_HOURS"])),
+        closes_at=rnd.closes_at,
+        days=parse_days(str(rt.config["REMINDER_DAYS"])),
+    )
+
+
 @shared_task(name="pipeline.tasks.remind_round", ignore_result=True)
-def remind_round(round_id: int) -> int:
+def remind_round(round_id: int, seq: int | None = None) -> int:
+    """Send scheduled reminder number ``seq``; a duplicate (same seq) or a late task sends nothing."""
     rt = get_runtime()
     with rt.db.session() as session:
+        rnd = session.get(Round, round_id)
+        # Re-checked here, not only in the tick: a task may run late (queue backlog, broker outage),
+        # and must not then remind outside working hours or right after another reminder.
+        if rnd is None or rnd.status != "open" or not reminder_due_now(rt, rnd, rt.now()):
+            return 0
         try:
-            count = rounds.remind_round(rt, session, round_id, scheduled=True)
+            count = rounds.remind_round(rt, session, round_id, scheduled=True, expected_seq=seq)
         except UserError as exc:
             log.info("round %s: no reminder: %s", round_id, exc.message)
             return 0
@@ -120,7 +158,18 @@ def run_pipeline(self: Any, round_id: int) -> str:
 
 
 def _note(session: Any, round_id: int, reason: str) -> None:
-    session.execute(update(Round).where(Round.id == round_id).values(status_reason=reason))
+    session.execute(
+        update(Round).where(Round.id == round_id, Round.status == "scheduled").values(status_reason=reason)
+    )
+    session.commit()
+
+
+def _give_up(session: Any, round_id: int, reason: str) -> None:
+    session.execute(
+        update(Round)
+        .where(Round.id == round_id, Round.status == "scheduled")
+        .values(status="failed", status_reason=f"not opened before its closing time: {reason}")
+    )
     session.commit()
 
 
@@ -130,8 +179,6 @@ def tick() -> dict[str, Any]:
     rt = get_runtime()
     now = rt.now()
     stall = timedelta(seconds=int(rt.config["STALL_SECONDS"]))
-    hours = parse_hours(str(rt.config["REMINDER_HOURS"]))
-    interval = timedelta(days=int(rt.config["REMINDER_INTERVAL_DAYS"]))
     with rt.db.session() as session:
         due = rounds.due_rounds(session, now, stall)
         # claim the re-drive, so that overlapping ticks enqueue a stalled round once
@@ -146,20 +193,12 @@ def tick() -> dict[str, Any]:
             == 1
         ]
         session.commit()
+        # (round, reminder number): two ticks that both see a reminder due enqueue the same number,
+        # and only one task can claim it
         remind = [
-            r.id
+            (r.id, r.reminders_sent + 1)
             for r in session.scalars(select(Round).where(Round.status == "open"))
-            if reminder_due(
-                now,
-                rt.tz,
-                opened_at=r.opened_at,
-                last_reminder_at=r.last_reminder_at,
-                reminders_sent=r.reminders_sent,
-                max_reminders=int(rt.config["REMINDER_MAX"]),
-                interval=interval,
-                hours=hours,
-                closes_at=r.closes_at,
-            )
+            if reminder_due_now(rt, r, now)
         ]
         # a round waiting for its report email moves on as soon as the mail is out, not after a stall
         redrive += [
@@ -174,18 +213,23 @@ def tick() -> dict[str, Any]:
         )
     for rid in due["open"]:
         open_round.delay(rid)
-    for rid in remind:
-        remind_round.delay(rid)
+    for rid, seq in remind:
+        remind_round.delay(rid, seq)
     for rid in due["close"]:
         close_round.delay(rid)
     for rid in redrive:
         run_pipeline.delay(rid)
     for rid in mail_rounds:
         send_pending.delay(rid)
+    from survey.purge import purge  # retention: personal data of long-finished rounds goes
+
+    with rt.db.session() as session:
+        purged = purge(rt, session)["purged_rounds"]
     return {
         "opened": due["open"],
-        "reminded": remind,
+        "reminded": [rid for rid, _seq in remind],
         "closed": due["close"],
         "redriven": redrive,
         "mail_rounds": mail_rounds,
+        "purged": purged,
     }

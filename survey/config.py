@@ -58,6 +58,10 @@ def defaults(instance: Path) -> dict[str, Any]:
         "REMINDER_MAX": 2,
         "REMINDER_INTERVAL_DAYS": 3,
         "REMINDER_HOURS": "8-16",
+        # ISO weekdays (1 = Monday) on which reminders go out; "1-7" for teams that work weekends
+        "REMINDER_DAYS": "1-5",
+        # seconds to wait before mail retry n; after the last one the message is recorded as failed
+        "MAIL_BACKOFF": [30, 120, 600, 1800, 3600],
         "CONTENT_DIR": None,
         "RENDER_TIMEOUT": 120,
         "WTF_CSRF_TIME_LIMIT": None,  # a phone may keep the form open for long; the token is per session
@@ -121,6 +125,26 @@ def _validate(config: dict[str, Any]) -> None:
         ZoneInfo(str(config["TIMEZONE"]))
     except Exception as exc:
         raise ConfigError(f"{ENV_PREFIX}_TIMEZONE: unknown time zone {config['TIMEZONE']!r}") from exc
+    backoff = config["MAIL_BACKOFF"]
+    if isinstance(backoff, int) and not isinstance(backoff, bool):
+        backoff = config["MAIL_BACKOFF"] = [backoff]
+    if (
+        not isinstance(backoff, list)
+        or not backoff
+        or any(isinstance(b, bool) or not isinstance(b, int | float) or b < 0 for b in backoff)
+    ):
+        raise ConfigError(
+            f"{ENV_PREFIX}_MAIL_BACKOFF: expected a JSON list of seconds like [30, 120, 600], got {backoff!r}"
+        )
+    days = str(config["REMINDER_DAYS"])
+    try:
+        first, last = (int(x) for x in days.split("-"))
+        if not 1 <= first <= last <= 7:
+            raise ValueError
+    except ValueError as exc:
+        raise ConfigError(
+            f"{ENV_PREFIX}_REMINDER_DAYS: expected ISO weekdays 'FIRST-LAST' like '1-5', got {days!r}"
+        ) from exc
     hours = str(config["REMINDER_HOURS"])
     try:
         start, end = (int(x) for x in hours.split("-"))

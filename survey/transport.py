@@ -20,6 +20,10 @@ class TransientFailure(Exception):
     """The server could not be reached or answered 4xx: retry later."""
 
 
+class Unreachable(TransientFailure):
+    """No connection to the server at all: the rest of the batch would fail the same way."""
+
+
 class Transport(Protocol):
     def send(self, msg: EmailMessage) -> None: ...
 
@@ -77,7 +81,7 @@ class SMTPTransport:
             if self.username:
                 smtp.login(self.username, self.password or "")
         except (OSError, smtplib.SMTPException) as exc:
-            raise TransientFailure(f"cannot reach SMTP server {self.host}:{self.port}: {exc}") from exc
+            raise Unreachable(f"cannot reach SMTP server {self.host}:{self.port}: {exc}") from exc
         return smtp
 
     def send(self, msg: EmailMessage) -> None:

@@ -1,0 +1,23 @@
+# One image for web, worker and beat (docker-compose.yml picks the command).
+FROM python:3.12-slim
+
+# WeasyPrint needs Pango (and fonts with Danish letters); pdftotext is not needed at runtime.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
+       fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
+
+RUN useradd --create-home --uid 1000 tryghed \
+    && mkdir -p /var/lib/tryghed && chown tryghed /var/lib/tryghed
+WORKDIR /app
+
+COPY pyproject.toml README.md celery_app.py ./
+COPY survey ./survey
+COPY pipeline ./pipeline
+COPY templates ./templates
+RUN pip install --no-cache-dir .
+
+USER tryghed
+ENV TRYGHED_INSTANCE_PATH=/var/lib/tryghed
+EXPOSE 8000
+CMD ["gunicorn", "--bind", "0.0.0.0:8000", "survey:create_app()"]

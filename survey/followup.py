@@ -1,0 +1,99 @@
+"""Follow-up rounds ("Vi holder fast"): the next measurement of the same team, some time later.
+
+A follow-up is an ordinary round of the same team, created ``scheduled`` with its opening and closing
+times, so the tick opens it (inviting the team's participants as they are *then*: people who joined
+since are asked, people who left are not) and closes it. It is linked to the round it follows
+(``previous_round_id``, ``kind = "followup"``), which is what the report's trend and IGLO review use.
+
+Two ways in: by hand (``tryghed round followup ROUND_ID --after 90d``), or decided at close
+(``tryghed round close ROUND_ID --followup-after 90d``), acted on by the pipeline in the very
+transaction that marks the round ``reported`` (so a re-driven pipeline cannot schedule it twice).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from survey.errors import UserError
+from survey.models import Round
+from survey.rounds import create_round, get_round
+from survey.runtime import Runtime
+
+DEFAULT_DURATION = timedelta(days=14)
+_SPAN = re.compile(r"^\s*(\d+)\s*([dwh])\s*$", re.IGNORECASE)
+_UNIT = {"d": timedelta(days=1), "w": timedelta(weeks=1), "h": timedelta(hours=1)}
+
+
+def parse_span(value: str, option: str) -> timedelta:
+    """'90d', '12w' or '36h' -> a timedelta; anything else is a UserError naming the option."""
+    found = _SPAN.match(value or "")
+    if not found or int(found.group(1)) <= 0:
+        raise UserError(f"{option}: {value!r} is not a duration like 90d, 12w or 36h")
+    return int(found.group(1)) * _UNIT[found.group(2).lower()]
+
+
+def parse_days(value: str, option: str) -> int:
+    """A duration in whole days ('90d' or '12w'), as stored in ``rounds.followup_after_days``."""
+    span = parse_span(value, option)
+    if span % timedelta(days=1):
+        raise UserError(f"{option}: {value!r} must be whole days (e.g. 90d or 12w)")
+    return span.days
+
+
+def create_followup(
+    rt: Runtime,
+    session: Session,
+    round_id: int,
+    after: timedelta,
+    duration: timedelta = DEFAULT_DURATION,
+    *,
+    commit: bool = True,
+) -> Round:
+    """Schedule the follow-up of ``round_id``: it opens ``after`` from now and runs for ``duration``.
+
+    The delay counts from now (for the automatic follow-up, "now" is when the report went out), so a
+    follow-up is never scheduled in the past. Refused when the round already has a later round: a team
+    has one line of rounds, and a second follow-up of the same round would be a duplicate.
+    """
+    rnd = get_round(session, round_id)
+    if after <= timedelta(0) or duration <= timedelta(0):
+        raise UserError("the delay and the duration of a follow-up must be positive")
+    later = session.scalars(
+        select(Round).where(Round.team_id == rnd.team_id, Round.number > rnd.number).order_by(Round.number)
+    ).first()
+    if later is not None:
+        raise UserError(
+            f"round {round_id} already has a later round ({later.id}, {later.status}); "
+            "follow up on the team's latest round",
+            round_id=later.id,
+        )
+    opens_at = rt.now() + after
+    return create_round(
+        rt,
+        session,
+        rnd.team_id,
+        opens_at=opens_at,
+        closes_at=opens_at + duration,
+        min_responses=rnd.min_responses,  # comparable with the round it follows
+        previous_round_id=rnd.id,
+        commit=commit,
+    )
+
+
+def followup_on_report(rt: Runtime, session: Session, round_id: int) -> Round | None:
+    """The follow-up decided at close, if any (no commit: part of the transition to ``reported``).
+
+    Called only by the one run that claimed that transition; a round that already has a later round
+    (a facilitator scheduled one by hand) is left as it is.
+    """
+    rnd = get_round(session, round_id)
+    if not rnd.followup_after_days:
+        return None
+    try:
+        return create_followup(rt, session, round_id, timedelta(days=rnd.followup_after_days), commit=False)
+    except UserError:
+        return None

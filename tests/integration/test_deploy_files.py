@@ -1,0 +1,82 @@
+"""docker-compose.yml and the Dockerfile, checked without a Docker engine: the services exist, their
+commands name entry points that really import, there is one beat, and every TRYGHED_* variable is one
+the configuration knows."""
+
+from __future__ import annotations
+
+import importlib
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from survey.celery_init import VISIBILITY_TIMEOUT, celery_config
+from survey.config import defaults
+from survey.outbox import BACKOFF
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def test_services_and_entry_points(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    assert {"web", "worker", "beat", "postgres", "redis"} <= set(services)
+    web = services["web"]["command"]
+    assert web[0] == "gunicorn" and web[-1] == "survey:create_app()"
+    module, factory = web[-1].rstrip("()").split(":")
+    assert callable(getattr(importlib.import_module(module), factory))
+    for name, role in (("worker", "worker"), ("beat", "beat")):
+        cmd = services[name]["command"]
+        assert cmd[:4] == ["celery", "-A", "celery_app", role], cmd
+    assert services["beat"].get("deploy", {}).get("replicas", 1) == 1
+    assert "scale" not in services["beat"]
+    assert sum("beat" in (s.get("command") or []) for s in services.values()) == 1
+    assert services["migrate"]["command"] == ["tryghed", "init"]
+
+
+def test_celery_app_module_is_the_worker_entry_point(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("TRYGHED_BROKER_URL", "redis://127.0.0.1:6379/0")
+    import celery_app
+
+    importlib.reload(celery_app)  # built from this environment
+    conf = celery_app.app.conf
+    assert conf.task_acks_late and conf.task_reject_on_worker_lost and not conf.task_always_eager
+    assert conf.beat_schedule["tick-every-minute"]["task"] == "pipeline.tasks.tick"
+    celery_app.app.loader.import_default_modules()  # what a worker does at start (``imports``)
+    assert "pipeline.tasks.tick" in celery_app.app.tasks  # the beat task is registered
+
+
+def test_environment_uses_known_settings(compose: dict[str, Any]) -> None:
+    known = set(defaults(Path("/x"))) | {"SECRET_KEY", "INSTANCE_PATH"}
+    env = compose["x-tryghed-env"]
+    for key in env:
+        assert key.startswith("TRYGHED_") and key.removeprefix("TRYGHED_") in known, key
+    for name in ("web", "worker", "beat"):
+        assert compose["services"][name]["environment"] == env
+    assert env["TRYGHED_BROKER_URL"].startswith("redis://redis:")
+    assert env["TRYGHED_DATABASE_URL"].startswith("postgresql+psycopg://")
+    assert "@postgres:" in env["TRYGHED_DATABASE_URL"]
+
+
+def test_visibility_timeout_outlasts_every_countdown() -> None:
+    # Redis redelivers an unacknowledged task after the visibility timeout: shorter than a countdown
+    # would run that task twice.
+    assert celery_config({})["broker_transport_options"]["visibility_timeout"] == VISIBILITY_TIMEOUT
+    assert max(BACKOFF) < VISIBILITY_TIMEOUT
+    assert max(defaults(Path("/x"))["MAIL_BACKOFF"]) < VISIBILITY_TIMEOUT
+    assert VISIBILITY_TIMEOUT > 600  # run_pipeline's longest retry countdown
+
+
+def test_dockerfile_copies_what_exists() -> None:
+    text = (ROOT / "Dockerfile").read_text()
+    for line in re.findall(r"^COPY (.+)$", text, re.M):
+        *sources, _dest = line.split()
+        for src in sources:
+            assert (ROOT / src).exists(), src
+    assert "pip install" in text and "survey:create_app()" in text
