@@ -311,7 +311,7 @@ LABELS: dict[str, dict[str, str]] = {
         ),
         "process_heading": "How the process works",
         "roles_heading": "Roles and responsibility",
-        "roles_intro": "Psychological safety is not the leader's project alone. This is how the responsibility is shared.",
+        "roles_intro": "Psychological safety is not the leader's project alone. This is how the work is shared.",
         "traps_heading": "Traps",
         "traps_intro": "It is easy to misstep when a team works on safety. Know the traps in advance.",
         "read_scale": "The scale",

@@ -60,6 +60,8 @@ def defaults(instance: Path) -> dict[str, Any]:
         "REMINDER_HOURS": "8-16",
         # ISO weekdays (1 = Monday) on which reminders go out; "1-7" for teams that work weekends
         "REMINDER_DAYS": "1-5",
+        "LINK_GUESS_LIMIT": 20,  # unknown links per client per window before 429 (survey.ratelimit)
+        "LINK_GUESS_WINDOW": 600,
         # seconds to wait before mail retry n; after the last one the message is recorded as failed
         "MAIL_BACKOFF": [30, 120, 600, 1800, 3600],
         "CONTENT_DIR": None,
@@ -110,6 +112,8 @@ def _validate(config: dict[str, Any]) -> None:
         "MAIL_RATE_PER_MINUTE",
         "RENDER_TIMEOUT",
         "REMINDER_INTERVAL_DAYS",
+        "LINK_GUESS_LIMIT",
+        "LINK_GUESS_WINDOW",
     ):
         value = config.get(name)
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:

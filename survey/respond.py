@@ -125,8 +125,8 @@ def _unknown(session: Session) -> tuple[str, int] | Response:
         session,
         ratelimit.client_key(rt.config["SECRET_KEY"], request.remote_addr),
         rt.now(),
-        limit=int(rt.config.get("LINK_GUESS_LIMIT", ratelimit.DEFAULT_LIMIT)),
-        window=timedelta(seconds=int(rt.config.get("LINK_GUESS_WINDOW", ratelimit.DEFAULT_WINDOW_SECONDS))),
+        limit=int(rt.config["LINK_GUESS_LIMIT"]),
+        window=timedelta(seconds=int(rt.config["LINK_GUESS_WINDOW"])),
     )
     if not verdict.refused:
         return _page("unknown", 404, lang)
