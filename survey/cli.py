@@ -19,6 +19,8 @@ from flask import Flask
 
 from survey.errors import UserError
 
+# Commands that work before `tryghed init`: creating the schema, and reading the content files.
+NO_DATABASE_NEEDED = {"init", "instrument_show"}
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 
 
@@ -46,7 +48,7 @@ def command(fn: Callable[..., dict[str, Any]]) -> Callable[..., None]:
                 from survey.runtime import get_runtime
 
                 rt = get_runtime()
-                if fn.__name__ != "init":
+                if fn.__name__ not in NO_DATABASE_NEEDED:
                     _require_schema(rt)
                 result = fn(rt, *args, **kwargs)
         except UserError as exc:

@@ -38,7 +38,7 @@ def test_demo_writes_pdf_and_report_email(tmp_path: Path) -> None:
     attachments = [p for p in msg.iter_attachments() if p.get_content_type() == "application/pdf"]
     assert len(attachments) == 1 and attachments[0].get_content() == pdf.read_bytes()
     assert all(p["mean"] is not None for p in out["pillars"])
-    assert out["seconds"] < 30  # the demo itself takes ~5 s here; the docs give the measured figure
+    assert out["seconds"] < 30  # generous for loaded CI machines; docs/benchmarks.md has the measured figure
 
 
 def test_contract_flow_and_errors(tmp_path: Path) -> None:
