@@ -190,6 +190,17 @@ def test_pdf_metadata_and_tags(rendered):
         assert "/StructTreeRoot" in root  # tagged (PDF/UA-1)
 
 
+def test_fonts_are_embedded_and_carry_danish_letters(rendered, tmp_path):
+    pdf = tmp_path / "baseline.pdf"
+    pdf.write_bytes(rendered[("baseline", "da", False)])
+    fonts = subprocess.run(["pdffonts", str(pdf)], check=True, capture_output=True, text=True, timeout=60).stdout
+    rows = [line.split() for line in fonts.splitlines()[2:] if line.strip()]
+    assert rows, fonts
+    assert all(row[-5] == "yes" for row in rows), fonts  # the "emb" column: every font is embedded
+    text = subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True, text=True, timeout=60).stdout
+    assert all(letter in text for letter in "æøå"), "Danish letters must come back out as text"
+
+
 def test_pages_render_to_png(rendered, tmp_path):
     pdf = tmp_path / "followup.pdf"
     pdf.write_bytes(rendered[("followup", "da", False)])

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import random
 import re
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from survey.cli import main
 from tests.conftest import make_app
 from tests.helpers import (
     Browser,
@@ -57,6 +60,14 @@ def test_full_round_over_smtp_and_http(tmp_path: Path, smtp: SMTPSink, lang: str
     assert shown["status"] == "reported"
     expected = expected_means(given, items)
     assert {p["key"]: p["mean"] for p in shown["pillars"]} == expected
+    # the contract's `tryghed round show --json` on the same database gives the same figures
+    config = app.extensions["tryghed"].config
+    cli = CliRunner().invoke(main, ["round", "show", str(round_id), "--json"], env={
+        "TRYGHED_DATABASE_URL": config["DATABASE_URL"], "TRYGHED_SECRET_KEY": config["SECRET_KEY"]})
+    assert cli.exit_code == 0, cli.output
+    as_json = json.loads(cli.output)
+    assert {p["key"]: p["mean"] for p in as_json["pillars"]} == expected
+    assert as_json["responses"] == 6 and as_json["invited"] == 7 and as_json["suppressed"] is False
 
     reports = smtp.to("leder@example.org")
     assert len(reports) == 1
