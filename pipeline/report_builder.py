@@ -7,11 +7,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pipeline.report_data import HistoryPoint, IgloAction, ReportData
+from pipeline.report_data import HistoryPoint, IgloAction, ReportData, toolkit_material
+from pipeline.report_text import MONTHS
 from pipeline.scoring import ItemResult, PillarResult, RoundResult
 from pipeline.trend import comparable_change, visible_history
 from survey.content import Content
-from survey.i18n import MONTHS
 from survey.models import Action, Round, RoundResultRow
 
 
@@ -104,6 +104,8 @@ def build_report_data(session: Session, round_id: int, content: Content, tz: Any
     focus = list(stored.focus_pillars)
     hacks = [h for h in content.hacks if h.key in stored.hack_keys]
     dilemmas = [d for pillar in focus for d in content.dilemmas_for(pillar)]
+    opens = rnd.opened_at or rnd.opens_at
+    closes = rnd.closed_at or rnd.closes_at
     return ReportData(
         lang=lang,
         team_name=team.name,
@@ -111,10 +113,8 @@ def build_report_data(session: Session, round_id: int, content: Content, tz: Any
         round_id=rnd.id,
         round_number=rnd.number,
         kind=rnd.kind,
-        opens_at=(rnd.opened_at or rnd.opens_at).astimezone(tz) if (rnd.opened_at or rnd.opens_at) else None,
-        closes_at=(rnd.closed_at or rnd.closes_at).astimezone(tz)
-        if (rnd.closed_at or rnd.closes_at)
-        else None,
+        opens_at=opens.astimezone(tz) if opens else None,
+        closes_at=closes.astimezone(tz) if closes else None,
         invited=rnd.invited_count,
         responses=result.responses,
         min_responses=rnd.min_responses,
@@ -124,11 +124,7 @@ def build_report_data(session: Session, round_id: int, content: Content, tz: Any
         focus_pillars=focus,
         hacks=hacks,
         dilemmas=dilemmas,
-        advice=list(content.advice),
-        traps=list(content.traps),
-        roles=list(content.roles),
-        steps=list(content.steps),
-        links=dict(content.links),
+        **toolkit_material(content),
         history=history,
         previous_actions=previous_actions,
         change_since_baseline=since_baseline,

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from pipeline.scoring import RoundResult
-from survey.content.model import Advice, Dilemma, Hack, Instrument, Role, Step, Trap
+from survey.content.model import Advice, Content, Dilemma, Hack, Instrument, Role, Step, Trap
 
 IGLO_LEVELS = ("individ", "gruppe", "ledelse", "organisation")
 
@@ -72,3 +73,14 @@ class ReportData:
     generated_at: datetime | None = None
     # who owns what in the process (step 1), shown with the traps
     roles: list[Role] = field(default_factory=list)
+
+
+def toolkit_material(content: Content) -> dict[str, Any]:
+    """The parts of every report that come from the toolkit itself, the same for every team."""
+    return {
+        "advice": list(content.advice),
+        "traps": list(content.traps),
+        "roles": list(content.roles),
+        "steps": list(content.steps),
+        "links": dict(content.links),
+    }

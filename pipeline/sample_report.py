@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from pipeline.recommend import focus_pillars, recommended_hacks
-from pipeline.report_data import HistoryPoint, IgloAction, ReportData
+from pipeline.report_data import HistoryPoint, IgloAction, ReportData, toolkit_material
 from pipeline.scoring import aggregate
 from survey.content.model import (
     PILLAR_ORDER,
@@ -651,11 +651,7 @@ def sample_report(
         focus_pillars=focus,
         hacks=hacks,
         dilemmas=dilemmas,
-        advice=list(content.advice),
-        traps=list(content.traps),
-        roles=list(content.roles),
-        steps=list(content.steps),
-        links=dict(content.links),
+        **toolkit_material(content),
         history=history,
         previous_actions=previous_actions,
         change_since_baseline=since_baseline,

@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, g
 
+from pipeline.report_text import MONTHS
+
 STRINGS: dict[str, dict[str, str]] = {
     "subject_invitation": {
         "da": "Hvordan er det at være i {team}? (3 minutter, anonymt)",
@@ -90,36 +92,7 @@ def t(key: str, lang: str, **values: Any) -> str:
     return texts.get(lang, texts["da"]).format(**values)
 
 
-MONTHS = {
-    "da": [
-        "januar",
-        "februar",
-        "marts",
-        "april",
-        "maj",
-        "juni",
-        "juli",
-        "august",
-        "september",
-        "oktober",
-        "november",
-        "december",
-    ],
-    "en": [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ],
-}
+# month names live with the report texts (pure module), shared here for emails and pages
 
 
 def format_when(value: datetime | None, lang: str, tz: ZoneInfo) -> str:
