@@ -187,11 +187,11 @@ def trend_chart(
         out.append(
             f'<rect x="{x0}" y="{y(hi):.1f}" width="{x1 - x0}" height="{y(lo) - y(hi):.1f}" fill="{BAND_FILL[band]}"/>'
         )
-    for v in range(scale_min, scale_max + 1):
+    for point in range(scale_min, scale_max + 1):
         out.append(
-            f'<line x1="{x0}" y1="{y(v):.1f}" x2="{x1}" y2="{y(v):.1f}" stroke="{GRID}" stroke-width="0.8"/>'
-            f'<text x="{x0 - 8}" y="{y(v) + 4:.1f}" font-size="12" fill="{MUTED}" text-anchor="end">'
-            f"{escape(tick_text(v))}</text>"
+            f'<line x1="{x0}" y1="{y(point):.1f}" x2="{x1}" y2="{y(point):.1f}" stroke="{GRID}" stroke-width="0.8"/>'
+            f'<text x="{x0 - 8}" y="{y(point) + 4:.1f}" font-size="12" fill="{MUTED}" text-anchor="end">'
+            f"{escape(tick_text(point))}</text>"
         )
     for i, label in enumerate(round_labels):
         out.append(

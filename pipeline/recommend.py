@@ -13,8 +13,11 @@ from pipeline.scoring import RoundResult
 
 
 class HackSpec(Protocol):
-    key: str
-    pillar: str
+    # read-only, so that frozen dataclasses (survey.content.model.Hack) satisfy it
+    @property
+    def key(self) -> str: ...
+    @property
+    def pillar(self) -> str: ...
 
 
 def focus_pillars(result: RoundResult, pillar_order: Sequence[str]) -> list[str]:

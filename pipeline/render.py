@@ -18,6 +18,7 @@ import threading
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import jinja2
@@ -91,7 +92,7 @@ def report_context(data: ReportData) -> dict[str, object]:
     pillar_name = {p.key: p.name.get(lang) for p in ins.pillars}
     tick = lambda v: report_text.format_number(v, lang)  # noqa: E731 - tiny adapter
 
-    pillars = []
+    pillars: list[dict[str, Any]] = []
     items_by_key = {i.key: i for i in result.items}
     if not suppressed:
         for p in ins.pillars:

@@ -11,11 +11,20 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import TypedDict
 
 from pipeline.render import render_pdf
 from pipeline.sample_report import sample_report
 
-VARIANTS = {
+
+class Variant(TypedDict, total=False):
+    """Keyword arguments of ``sample_report`` for one sample."""
+
+    kind: str
+    suppressed: bool
+
+
+VARIANTS: dict[str, Variant] = {
     "baseline": {"kind": "baseline"},
     "followup": {"kind": "followup"},
     "suppressed": {"kind": "baseline", "suppressed": True},

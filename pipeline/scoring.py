@@ -16,15 +16,21 @@ ABSOLUTE_MIN_RESPONSES = 3  # the floor no configuration may go below
 DEFAULT_MIN_RESPONSES = 5  # the Danish Working Environment Authority's recommendation
 
 
+# Members are read-only properties so that frozen dataclasses (survey.content.model) satisfy these.
 class ItemSpec(Protocol):
-    key: str
-    pillar: str
-    reverse: bool
+    @property
+    def key(self) -> str: ...
+    @property
+    def pillar(self) -> str: ...
+    @property
+    def reverse(self) -> bool: ...
 
 
 class BandSpec(Protocol):
-    red_below: float
-    green_from: float
+    @property
+    def red_below(self) -> float: ...
+    @property
+    def green_from(self) -> float: ...
 
 
 @dataclass(frozen=True)

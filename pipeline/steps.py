@@ -19,6 +19,7 @@ from pipeline.recommend import focus_pillars, recommended_hacks
 from pipeline.report_builder import build_report_data
 from pipeline.scoring import aggregate
 from survey import outbox
+from survey.db import affected
 from survey.followup import followup_on_report
 from survey.models import Message, Report, Response, Round, RoundResultRow
 from survey.runtime import Runtime
@@ -30,11 +31,13 @@ MAX_PIPELINE_ATTEMPTS = 3
 def _advance(session: Session, rt: Runtime, round_id: int, frm: str, to: str, **values: object) -> bool:
     """Claim the step transition ``frm -> to``; False when another run already made it."""
     return (
-        session.execute(
-            update(Round)
-            .where(Round.id == round_id, Round.status == "closing", Round.pipeline_step == frm)
-            .values(pipeline_step=to, pipeline_touched_at=rt.now(), **values)
-        ).rowcount
+        affected(
+            session.execute(
+                update(Round)
+                .where(Round.id == round_id, Round.status == "closing", Round.pipeline_step == frm)
+                .values(pipeline_step=to, pipeline_touched_at=rt.now(), **values)
+            )
+        )
         == 1
     )
 

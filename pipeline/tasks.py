@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 from pipeline import steps
 from pipeline.schedule import parse_days, parse_hours, reminder_due
 from survey import outbox, rounds
+from survey.db import affected
 from survey.emails import compose
 from survey.errors import UserError
 from survey.models import Message, Round
@@ -185,11 +186,13 @@ def tick() -> dict[str, Any]:
         redrive = [
             rid
             for rid in due["stalled"]
-            if session.execute(
-                update(Round)
-                .where(Round.id == rid, Round.status == "closing", Round.pipeline_touched_at < now - stall)
-                .values(pipeline_touched_at=now)
-            ).rowcount
+            if affected(
+                session.execute(
+                    update(Round)
+                    .where(Round.id == rid, Round.status == "closing", Round.pipeline_touched_at < now - stall)
+                    .values(pipeline_touched_at=now)
+                )
+            )
             == 1
         ]
         session.commit()

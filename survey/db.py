@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine, Result
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -39,6 +39,15 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
     return engine
+
+
+def affected(result: Result[Any]) -> int:
+    """The number of rows an ``update(...)``/``delete(...)`` matched.
+
+    ``Session.execute`` is typed to return a ``Result``, but for a DML statement it is a ``CursorResult``,
+    which is where ``rowcount`` lives.
+    """
+    return cast("CursorResult[Any]", result).rowcount
 
 
 class Database:

@@ -17,6 +17,7 @@ from email.message import EmailMessage
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
+from survey.db import affected
 from survey.models import Message
 from survey.transport import PermanentFailure, TransientFailure, Transport, Unreachable
 
@@ -84,7 +85,7 @@ def claim(session: Session, message_id: int, now: datetime) -> bool:
         .values(claimed_at=now, attempts=Message.attempts + 1)
     )
     session.commit()
-    return result.rowcount == 1
+    return affected(result) == 1
 
 
 def mark_sent(session: Session, message_id: int, now: datetime) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import delete, exists, select, update
 from sqlalchemy.orm import Session
 
+from survey.db import affected
 from survey.models import Invitation, Message, Participant, Round
 from survey.runtime import Runtime
 
@@ -40,24 +41,28 @@ def purge_expired(session: Session, now: datetime, retention_days: int, guess_wi
     for round_id in due:
         # claim first, so that two purges running at once do the work once
         if (
-            session.execute(
-                update(Round).where(Round.id == round_id, Round.purged_at.is_(None)).values(purged_at=now)
-            ).rowcount
+            affected(
+                session.execute(
+                    update(Round).where(Round.id == round_id, Round.purged_at.is_(None)).values(purged_at=now)
+                )
+            )
             != 1
         ):
             continue
         purged.append(round_id)
-        counts["messages"] += session.execute(delete(Message).where(Message.round_id == round_id)).rowcount or 0
+        counts["messages"] += affected(session.execute(delete(Message).where(Message.round_id == round_id))) or 0
         counts["invitations"] += (
-            session.execute(delete(Invitation).where(Invitation.round_id == round_id)).rowcount or 0
+            affected(session.execute(delete(Invitation).where(Invitation.round_id == round_id))) or 0
         )
     # people who left the team: nothing keeps them once no unpurged round invited them
-    departed = session.execute(
-        delete(Participant).where(
-            Participant.active.is_(False),
-            ~exists().where(Invitation.participant_id == Participant.id),
+    departed = affected(
+        session.execute(
+            delete(Participant).where(
+                Participant.active.is_(False),
+                ~exists().where(Invitation.participant_id == Participant.id),
+            )
         )
-    ).rowcount
+    )
     guesses = forget_expired(session, now, guess_window)
     session.commit()
     return {

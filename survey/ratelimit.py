@@ -16,11 +16,13 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import case, delete
+from sqlalchemy import Table, case, delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from survey.db import affected
 from survey.models import LinkGuess
 
 DEFAULT_LIMIT = 20  # unknown links per client and window; a person mistyping a link needs a handful
@@ -52,11 +54,11 @@ def note_unknown(
 ) -> Verdict:
     """Count one unknown link for ``client`` (committed) and say whether to refuse it."""
     cutoff = now - window
-    table = LinkGuess.__table__
+    table = cast(Table, LinkGuess.__table__)  # declared as FromClause; a mapped class's table is a Table
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(table).values(client=client, window_start=now, count=1)
-    stmt = stmt.on_conflict_do_update(
+    upsert = insert(table).values(client=client, window_start=now, count=1)
+    stmt = upsert.on_conflict_do_update(
         index_elements=[table.c.client],
         set_={
             # a new window starts when the old one has run out; otherwise the count goes up
@@ -72,4 +74,4 @@ def note_unknown(
 
 def forget_expired(session: Session, now: datetime, window: timedelta) -> int:
     """Delete the counts of windows that have run out (no commit); returns how many."""
-    return session.execute(delete(LinkGuess).where(LinkGuess.window_start < now - window)).rowcount or 0
+    return affected(session.execute(delete(LinkGuess).where(LinkGuess.window_start < now - window))) or 0

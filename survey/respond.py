@@ -15,6 +15,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from survey import ratelimit
+from survey.db import affected
 from survey.forms import answers_of, barometer_form_class
 from survey.i18n import format_when
 from survey.models import Invitation, Round, random_id
@@ -85,11 +86,13 @@ def _store(
         session.rollback()
         return _page("closed", 410, lang)
     still_open = select(Round.id).where(Round.id == round_id, Round.status == "open").exists()
-    claimed = session.execute(
-        update(Invitation)
-        .where(Invitation.id == invitation_id, Invitation.answered.is_(False), still_open)
-        .values(answered=True)
-    ).rowcount
+    claimed = affected(
+        session.execute(
+            update(Invitation)
+            .where(Invitation.id == invitation_id, Invitation.answered.is_(False), still_open)
+            .values(answered=True)
+        )
+    )
     if claimed != 1:
         now_status = session.scalar(select(Round.status).where(Round.id == round_id))
         session.rollback()

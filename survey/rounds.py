@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from pipeline.scoring import check_min_responses
 from survey import outbox
+from survey.db import affected
 from survey.errors import NotFound, UserError
 from survey.models import Invitation, Message, Participant, Response, Round, RoundResultRow, Team
 from survey.runtime import Runtime
@@ -102,11 +103,13 @@ def open_round(rt: Runtime, session: Session, round_id: int) -> Round:
     now = rt.now()
     if rnd.closes_at and rnd.closes_at <= now:
         raise UserError("the closing time has already passed; create a new round")
-    claimed = session.execute(
-        update(Round)
-        .where(Round.id == round_id, Round.status.in_(OPENABLE))
-        .values(status="open", opened_at=now, invited_count=len(participants))
-    ).rowcount
+    claimed = affected(
+        session.execute(
+            update(Round)
+            .where(Round.id == round_id, Round.status.in_(OPENABLE))
+            .values(status="open", opened_at=now, invited_count=len(participants))
+        )
+    )
     if claimed != 1:
         session.rollback()
         raise UserError(f"round {round_id} was opened by someone else meanwhile")
@@ -160,11 +163,13 @@ def remind_round(
     seq = rnd.reminders_sent + 1
     if expected_seq is not None and expected_seq != seq:
         return 0
-    claimed = session.execute(
-        update(Round)
-        .where(Round.id == round_id, Round.status == "open", Round.reminders_sent == seq - 1)
-        .values(reminders_sent=seq, last_reminder_at=rt.now())
-    ).rowcount
+    claimed = affected(
+        session.execute(
+            update(Round)
+            .where(Round.id == round_id, Round.status == "open", Round.reminders_sent == seq - 1)
+            .values(reminders_sent=seq, last_reminder_at=rt.now())
+        )
+    )
     if claimed != 1:
         session.rollback()
         return 0
@@ -206,11 +211,13 @@ def close_round(
         raise UserError(f"round {round_id} is already closed (it is {rnd.status})", status=rnd.status)
     now = rt.now()
     extra = {} if followup_after_days is None else {"followup_after_days": followup_after_days}
-    claimed = session.execute(
-        update(Round)
-        .where(Round.id == round_id, Round.status == "open")
-        .values(status="closing", closed_at=now, pipeline_step="aggregate", pipeline_touched_at=now, **extra)
-    ).rowcount
+    claimed = affected(
+        session.execute(
+            update(Round)
+            .where(Round.id == round_id, Round.status == "open")
+            .values(status="closing", closed_at=now, pipeline_step="aggregate", pipeline_touched_at=now, **extra)
+        )
+    )
     session.commit()
     if claimed != 1:
         raise UserError(f"round {round_id} was closed by someone else meanwhile")
@@ -277,8 +284,8 @@ def show_round(rt: Runtime, session: Session, round_id: int) -> dict[str, Any]:
         "focus_pillars": focus,
         "recommended_hacks": hacks,
         "reminders_sent": rnd.reminders_sent,
-        # failed deliveries, by kind and reason: who failed is the facilitator's business (a bad address),
-        # whether they answered is nobody's, and the outbox knows nothing of that
+        # failed deliveries with address and reason, so a facilitator can fix a bad address; reminders are
+        # left out (the query above), because only non-respondents get one
         "failed_messages": [
             {"kind": m.kind, "recipient": m.recipient, "error": m.last_error} for m in failed
         ],
