@@ -19,6 +19,7 @@ services:
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy survey pipeline celery_app.py --ignore-missing-imports
 
 test: $(STAMP) services lint

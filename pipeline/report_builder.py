@@ -96,9 +96,7 @@ def build_report_data(session: Session, round_id: int, content: Content, tz: Any
     if rnd.previous_round_id:
         previous_actions = [
             IgloAction(a.level, a.what, a.who, a.by_when)
-            for a in session.scalars(
-                select(Action).where(Action.round_id == rnd.previous_round_id).order_by(Action.id)
-            )
+            for a in session.scalars(select(Action).where(Action.round_id == rnd.previous_round_id).order_by(Action.id))
         ]
 
     focus = list(stored.focus_pillars)

@@ -21,9 +21,7 @@ def parse_days(spec: str) -> tuple[int, int]:
     return first, last
 
 
-def is_working_time(
-    now: datetime, tz: ZoneInfo, hours: tuple[int, int], days: tuple[int, int] = WORKING_DAYS
-) -> bool:
+def is_working_time(now: datetime, tz: ZoneInfo, hours: tuple[int, int], days: tuple[int, int] = WORKING_DAYS) -> bool:
     """On a working day within ``hours``, in local time (so it follows daylight-saving changes).
 
     The wall clock is what matters to people: 08:00 in Copenhagen is 07:00 UTC in winter and 06:00 UTC

@@ -145,9 +145,7 @@ def aggregate(
         for a in given:
             counts[a - scale_min] += 1
         total = sum(scored(a, item.reverse, scale_min, scale_max) for a in given)
-        item_results.append(
-            ItemResult(item.key, item.pillar, round_half_up(Decimal(total) / n), tuple(counts))
-        )
+        item_results.append(ItemResult(item.key, item.pillar, round_half_up(Decimal(total) / n), tuple(counts)))
 
     pillar_results: list[PillarResult] = []
     for key in pillar_keys:

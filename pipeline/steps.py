@@ -116,16 +116,12 @@ def deliver_step(rt: Runtime, session: Session, round_id: int) -> bool:
     return True
 
 
-def sending_step(
-    rt: Runtime, session: Session, round_id: int, send_pending: Callable[[int], dict[str, int]]
-) -> bool:
+def sending_step(rt: Runtime, session: Session, round_id: int, send_pending: Callable[[int], dict[str, int]]) -> bool:
     """Send the round's queued report emails; the round is ``reported`` once the leader's is out."""
     session.rollback()  # hold no transaction (on SQLite: no write lock) while the sender works
     send_pending(round_id)
     session.expire_all()
-    report_msgs = session.scalars(
-        select(Message).where(Message.round_id == round_id, Message.kind == "report")
-    ).all()
+    report_msgs = session.scalars(select(Message).where(Message.round_id == round_id, Message.kind == "report")).all()
     if any(m.status == "pending" for m in report_msgs):
         _touch(session, rt, round_id)
         return False  # waiting for a retry; the tick comes back
@@ -169,9 +165,7 @@ def record_failure(rt: Runtime, session: Session, round_id: int, error: BaseExce
     return rnd.status
 
 
-def run_pipeline(
-    rt: Runtime, session: Session, round_id: int, send_pending: Callable[[int], dict[str, int]]
-) -> str:
+def run_pipeline(rt: Runtime, session: Session, round_id: int, send_pending: Callable[[int], dict[str, int]]) -> str:
     """Drive the round as far as it goes now; returns the step it is left at."""
     steps: dict[str, Callable[[], bool]] = {
         "aggregate": lambda: aggregate_step(rt, session, round_id),

@@ -137,9 +137,7 @@ def close_round(round_id: int) -> str:
     return "closing"
 
 
-@shared_task(
-    name="pipeline.tasks.run_pipeline", bind=True, ignore_result=True, soft_time_limit=600, time_limit=660
-)
+@shared_task(name="pipeline.tasks.run_pipeline", bind=True, ignore_result=True, soft_time_limit=600, time_limit=660)
 def run_pipeline(self: Any, round_id: int) -> str:
     """Aggregate, render and deliver one closed round, from whatever step it is at."""
     rt = get_runtime()
@@ -153,15 +151,11 @@ def run_pipeline(self: Any, round_id: int) -> str:
                 # recorded on the round (status_reason / failed); in-process, the next tick re-drives
                 log.exception("round %s pipeline failed", round_id)
                 return rnd.status if rnd else "missing"
-            raise self.retry(
-                exc=exc, countdown=min(600, 30 * 2**self.request.retries), max_retries=3
-            ) from exc
+            raise self.retry(exc=exc, countdown=min(600, 30 * 2**self.request.retries), max_retries=3) from exc
 
 
 def _note(session: Any, round_id: int, reason: str) -> None:
-    session.execute(
-        update(Round).where(Round.id == round_id, Round.status == "scheduled").values(status_reason=reason)
-    )
+    session.execute(update(Round).where(Round.id == round_id, Round.status == "scheduled").values(status_reason=reason))
     session.commit()
 
 

@@ -16,9 +16,7 @@ from pipeline.disclosure import comparison_allowed
 from pipeline.scoring import RoundResult, round_half_up
 
 
-def comparable_change(
-    before: RoundResult, after: RoundResult, pillar_keys: Sequence[str]
-) -> dict[str, float | None]:
+def comparable_change(before: RoundResult, after: RoundResult, pillar_keys: Sequence[str]) -> dict[str, float | None]:
     """Pillar key -> change in mean (after - before), or None where either side is withheld."""
     change: dict[str, float | None] = {}
     allowed = rounds_comparable(before, after)

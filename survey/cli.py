@@ -122,9 +122,7 @@ def instrument_show(rt: Any, name: str | None) -> dict[str, Any]:
         "name": ins.name,
         "scale": {"min": ins.scale_min, "max": ins.scale_max},
         "pillars": [{"key": p.key, "name": p.name.da} for p in ins.pillars],
-        "items": [
-            {"key": i.key, "pillar": i.pillar, "reverse": i.reverse, "text": i.text.da} for i in ins.items
-        ],
+        "items": [{"key": i.key, "pillar": i.pillar, "reverse": i.reverse, "text": i.text.da} for i in ins.items],
     }
 
 
@@ -256,9 +254,7 @@ def round_remind(rt: Any, round_id: int) -> dict[str, Any]:
 @click.option("--timeout", type=float, default=300.0, show_default=True, help="Seconds to wait with --wait.")
 @click.option("--followup-after", help="Schedule a follow-up round this long after the report (e.g. 90d).")
 @command
-def round_close(
-    rt: Any, round_id: int, wait: bool, timeout: float, followup_after: str | None
-) -> dict[str, Any]:
+def round_close(rt: Any, round_id: int, wait: bool, timeout: float, followup_after: str | None) -> dict[str, Any]:
     """Close a round: aggregate, render the PDF report and email it to the leader."""
     from pipeline.tasks import run_pipeline
     from survey.followup import parse_days
@@ -290,9 +286,7 @@ def round_followup(rt: Any, round_id: int, after: str, duration: str) -> dict[st
     from survey.followup import create_followup, parse_span
 
     with rt.db.session() as s:
-        rnd = create_followup(
-            rt, s, round_id, parse_span(after, "--after"), parse_span(duration, "--duration")
-        )
+        rnd = create_followup(rt, s, round_id, parse_span(after, "--after"), parse_span(duration, "--duration"))
         rid = rnd.id
     return {**_show(rt, rid), "previous_round_id": round_id}
 

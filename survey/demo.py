@@ -110,9 +110,7 @@ def run_demo(out_dir: Path) -> dict[str, Any]:
             raise UserError(f"the survey page answered {page.status_code}")
         csrf = CSRF_RE.search(page.get_data(as_text=True))
         assert csrf is not None, "no CSRF token in the form"
-        posted = client.post(
-            f"/s/{token}", data={"csrf_token": csrf.group(1), **_answers(rng, instrument.items, lean)}
-        )
+        posted = client.post(f"/s/{token}", data={"csrf_token": csrf.group(1), **_answers(rng, instrument.items, lean)})
         if posted.status_code != 200:
             raise UserError(f"submitting the form answered {posted.status_code}")
 

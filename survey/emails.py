@@ -115,8 +115,13 @@ def compose(rt: Runtime, session: object, msg: Message) -> EmailMessage:
     if msg.kind == "kickoff":
         content = rt.content
         text, html = _render_pair(
-            "kickoff", lang, steps=content.steps, pillars=content.instrument(rnd.instrument).pillars,
-            roles=content.roles, traps=content.traps, **common,
+            "kickoff",
+            lang,
+            steps=content.steps,
+            pillars=content.instrument(rnd.instrument).pillars,
+            roles=content.roles,
+            traps=content.traps,
+            **common,
         )
         return _message(rt, msg, t("subject_kickoff", lang, team=team.name), text, html)
 

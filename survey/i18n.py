@@ -27,8 +27,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "da": "Til orientering: tryghedsmåling i {team} er afsluttet",
         "en": "For information: the safety round in {team} has closed",
     },
-    "subject_kickoff": {"da": "Før I går i gang: psykologisk tryghed i {team}",
-                        "en": "Before you start: psychological safety in {team}"},
+    "subject_kickoff": {
+        "da": "Før I går i gang: psykologisk tryghed i {team}",
+        "en": "Before you start: psychological safety in {team}",
+    },
     "submit": {"da": "Send mine svar", "en": "Send my answers"},
     "required": {"da": "Vælg et svar", "en": "Please choose an answer"},
     "form_errors": {
@@ -74,8 +76,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "limited_body": {
         "da": "Der er kommet mange forkerte links fra din forbindelse. Vent et par minutter, og brug "
         "linket fra din e-mail.",
-        "en": "Many wrong links have come from your connection. Wait a few minutes and use the link from "
-        "your email.",
+        "en": "Many wrong links have come from your connection. Wait a few minutes and use the link from your email.",
     },
     "bad_request_title": {"da": "Noget gik galt med formularen", "en": "Something went wrong with the form"},
     "bad_request_body": {

@@ -73,9 +73,7 @@ def answer(token: str) -> tuple[str, int] | Response:
         return _store(session, inv.id, rnd.id, answers_of(form, instrument), lang)
 
 
-def _store(
-    session: Session, invitation_id: int, round_id: int, answers: dict[str, int], lang: str
-) -> tuple[str, int]:
+def _store(session: Session, invitation_id: int, round_id: int, answers: dict[str, int], lang: str) -> tuple[str, int]:
     """Mark the invitation answered and store the answers in one transaction, or nothing at all."""
     session.rollback()  # start a fresh transaction for the write
     # An exclusive lock on the round row (PostgreSQL): answers to one round are stored one at a time,
@@ -114,9 +112,7 @@ def _rewrite_shuffled(session: Session, round_id: int, new_answers: dict[str, in
     rows.append(new_answers)
     _RANDOM.shuffle(rows)
     session.execute(delete(AnswerSet).where(AnswerSet.round_id == round_id))
-    session.execute(
-        insert(AnswerSet), [{"id": random_id(), "round_id": round_id, "answers": row} for row in rows]
-    )
+    session.execute(insert(AnswerSet), [{"id": random_id(), "round_id": round_id, "answers": row} for row in rows])
 
 
 def _unknown(session: Session) -> tuple[str, int] | Response:

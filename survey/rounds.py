@@ -61,9 +61,7 @@ def create_round(
         raise UserError("the round must close after it opens")
     if closes_at and closes_at <= now:
         raise UserError("the closing time is in the past")
-    last = session.scalars(
-        select(Round).where(Round.team_id == team_id).order_by(Round.number.desc())
-    ).first()
+    last = session.scalars(select(Round).where(Round.team_id == team_id).order_by(Round.number.desc())).first()
     rnd = Round(
         team_id=team.id,
         number=(last.number + 1) if last else 1,
@@ -194,9 +192,7 @@ def remind_round(
     return count
 
 
-def close_round(
-    rt: Runtime, session: Session, round_id: int, *, followup_after_days: int | None = None
-) -> Round:
+def close_round(rt: Runtime, session: Session, round_id: int, *, followup_after_days: int | None = None) -> Round:
     """Stop taking answers and hand the round to the report pipeline (committed).
 
     ``followup_after_days``: schedule a follow-up round that many days after the report is delivered
@@ -226,9 +222,7 @@ def close_round(
 
 
 def response_count(session: Session, round_id: int) -> int:
-    return (
-        session.scalar(select(func.count()).select_from(Response).where(Response.round_id == round_id)) or 0
-    )
+    return session.scalar(select(func.count()).select_from(Response).where(Response.round_id == round_id)) or 0
 
 
 def show_round(rt: Runtime, session: Session, round_id: int) -> dict[str, Any]:
@@ -247,8 +241,7 @@ def show_round(rt: Runtime, session: Session, round_id: int) -> dict[str, Any]:
     if stored is not None and not stored.suppressed:
         suppressed = False
         pillars = [
-            {"key": p["key"], "mean": p["mean"], "band": p["band"], "n": p["n"]}
-            for p in stored.result["pillars"]
+            {"key": p["key"], "mean": p["mean"], "band": p["band"], "n": p["n"]} for p in stored.result["pillars"]
         ]
         items = [{"key": i["key"], "pillar": i["pillar"], "mean": i["mean"]} for i in stored.result["items"]]
         focus = list(stored.focus_pillars)
@@ -286,9 +279,7 @@ def show_round(rt: Runtime, session: Session, round_id: int) -> dict[str, Any]:
         "reminders_sent": rnd.reminders_sent,
         # failed deliveries with address and reason, so a facilitator can fix a bad address; reminders are
         # left out (the query above), because only non-respondents get one
-        "failed_messages": [
-            {"kind": m.kind, "recipient": m.recipient, "error": m.last_error} for m in failed
-        ],
+        "failed_messages": [{"kind": m.kind, "recipient": m.recipient, "error": m.last_error} for m in failed],
     }
 
 
@@ -298,9 +289,7 @@ def _iso(rt: Runtime, value: datetime | None) -> str | None:
 
 def due_rounds(session: Session, now: datetime, stall: timedelta) -> dict[str, list[int]]:
     """What a scheduler pass should do: rounds to open, to close, and stalled pipelines to re-drive."""
-    to_open = session.scalars(
-        select(Round.id).where(Round.status == "scheduled", Round.opens_at <= now)
-    ).all()
+    to_open = session.scalars(select(Round.id).where(Round.status == "scheduled", Round.opens_at <= now)).all()
     to_close = session.scalars(
         select(Round.id).where(Round.status == "open", Round.closes_at.is_not(None), Round.closes_at <= now)
     ).all()

@@ -81,9 +81,7 @@ def parse_participants_csv(text: str, default_lang: str = "da") -> list[ParsedRo
     errors: list[dict[str, object]] = []
     header = next(reader, None)
     if header is None:
-        raise UserError(
-            "the CSV file is empty", errors=[{"line": 1, "error": "empty file, expected a header"}]
-        )
+        raise UserError("the CSV file is empty", errors=[{"line": 1, "error": "empty file, expected a header"}])
     columns = [h.strip().lower() for h in header]
     if columns[:2] != ["email", "name"] or len(columns) > 3 or (len(columns) == 3 and columns[2] != "lang"):
         raise UserError(
@@ -117,9 +115,7 @@ def parse_participants_csv(text: str, default_lang: str = "da") -> list[ParsedRo
     if errors:
         raise UserError(f"{len(errors)} invalid row(s); nothing was imported", errors=errors)
     if not rows:
-        raise UserError(
-            "the CSV file has no participants", errors=[{"line": 2, "error": "no rows after the header"}]
-        )
+        raise UserError("the CSV file has no participants", errors=[{"line": 2, "error": "no rows after the header"}])
     return rows
 
 
@@ -127,16 +123,12 @@ def import_participants(session: Session, team_id: int, text: str) -> dict[str, 
     """Add or update the team's participants from CSV text; all rows or none (committed)."""
     team = get_team(session, team_id)
     rows = parse_participants_csv(text, team.lang)
-    existing = {
-        p.email: p for p in session.scalars(select(Participant).where(Participant.team_id == team_id))
-    }
+    existing = {p.email: p for p in session.scalars(select(Participant).where(Participant.team_id == team_id))}
     added = updated = 0
     for row in rows:
         current = existing.get(row.email)
         if current is None:
-            session.add(
-                Participant(team_id=team_id, email=row.email, name=row.name, lang=row.lang, active=True)
-            )
+            session.add(Participant(team_id=team_id, email=row.email, name=row.name, lang=row.lang, active=True))
             added += 1
         else:
             current.name, current.lang, current.active = row.name, row.lang, True

@@ -17,9 +17,7 @@ from sqlalchemy import create_engine, text
 
 from tests.helpers import SMTPSink
 
-PG_ADMIN_URL = os.environ.get(
-    "TRYGHED_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
+PG_ADMIN_URL = os.environ.get("TRYGHED_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
 @pytest.fixture(autouse=True)

@@ -171,8 +171,7 @@ def expected_means(answer_sets: list[dict[str, int]], items: Any) -> dict[str, f
             value = answers[item.key]
             sums.setdefault(item.pillar, []).append(6 - value if item.reverse else value)
     return {
-        p: float((Decimal(sum(v)) / len(v)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
-        for p, v in sums.items()
+        p: float((Decimal(sum(v)) / len(v)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)) for p, v in sums.items()
     }
 
 
@@ -202,9 +201,7 @@ class Browser:
         import http.cookiejar
         import urllib.request
 
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
-        )
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
 
     def request(self, url: str, data: dict[str, Any] | None = None) -> tuple[int, str]:
         import urllib.error

@@ -51,28 +51,19 @@ def test_contract_flow_and_errors(tmp_path: Path) -> None:
     assert len(shown["items"]) == 16 and set(shown["items"][0]) == {"key", "pillar", "reverse", "text"}
     assert "unknown instrument" in run(tmp_path, "instrument", "show", "nope", ok=False)["error"]
 
-    team = run(
-        tmp_path, "team", "add", "Team Syd", "--leader-email", "lene@example.org", "--leader-name", "Lene"
-    )
+    team = run(tmp_path, "team", "add", "Team Syd", "--leader-email", "lene@example.org", "--leader-name", "Lene")
     assert isinstance(team["id"], int)
     assert "valid email" in run(tmp_path, "team", "add", "X", "--leader-email", "nope", ok=False)["error"]
 
     bad = tmp_path / "bad.csv"
-    bad.write_text(
-        "email,name\nok@example.org,Ok\nnot-an-email,Bad\nok@example.org,Twice\n", encoding="utf-8"
-    )
+    bad.write_text("email,name\nok@example.org,Ok\nnot-an-email,Bad\nok@example.org,Twice\n", encoding="utf-8")
     err = run(tmp_path, "participants", "import", str(team["id"]), str(bad), ok=False)
     assert [e["line"] for e in err["errors"]] == [3, 4]
     good = tmp_path / "good.csv"
-    good.write_text(
-        "email,name,lang\n" + "".join(f"p{i}@example.org,P {i},da\n" for i in range(6)), encoding="utf-8"
-    )
+    good.write_text("email,name,lang\n" + "".join(f"p{i}@example.org,P {i},da\n" for i in range(6)), encoding="utf-8")
     assert run(tmp_path, "participants", "import", str(team["id"]), str(good))["added"] == 6
 
-    assert (
-        "at least 3"
-        in run(tmp_path, "round", "create", str(team["id"]), "--min-responses", "2", ok=False)["error"]
-    )
+    assert "at least 3" in run(tmp_path, "round", "create", str(team["id"]), "--min-responses", "2", ok=False)["error"]
     rnd = run(tmp_path, "round", "create", str(team["id"]), "--closes", "2099-01-01T16:00")
     assert rnd["status"] == "draft" and rnd["closes_at"].startswith("2099-01-01T16:00:00+01:00")
     assert "never been opened" in run(tmp_path, "round", "close", str(rnd["id"]), ok=False)["error"]

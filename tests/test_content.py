@@ -296,8 +296,7 @@ def test_error_is_value_error_with_parts_and_pickles(tmp_path):
     error = info.value
     assert isinstance(error, ContentError)
     assert str(error) == (
-        f"{path}: instrument.items[1].pillar: "
-        "unknown pillar 'laer' (known: inkludere, laere, bidrage, udfordre)"
+        f"{path}: instrument.items[1].pillar: unknown pillar 'laer' (known: inkludere, laere, bidrage, udfordre)"
     )
     assert (error.file, error.path) == (str(path), "instrument.items[1].pillar")
     assert str(pickle.loads(pickle.dumps(error))) == str(error)

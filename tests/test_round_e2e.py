@@ -62,8 +62,11 @@ def test_full_round_over_smtp_and_http(tmp_path: Path, smtp: SMTPSink, lang: str
     assert {p["key"]: p["mean"] for p in shown["pillars"]} == expected
     # the contract's `tryghed round show --json` on the same database gives the same figures
     config = app.extensions["tryghed"].config
-    cli = CliRunner().invoke(main, ["round", "show", str(round_id), "--json"], env={
-        "TRYGHED_DATABASE_URL": config["DATABASE_URL"], "TRYGHED_SECRET_KEY": config["SECRET_KEY"]})
+    cli = CliRunner().invoke(
+        main,
+        ["round", "show", str(round_id), "--json"],
+        env={"TRYGHED_DATABASE_URL": config["DATABASE_URL"], "TRYGHED_SECRET_KEY": config["SECRET_KEY"]},
+    )
     assert cli.exit_code == 0, cli.output
     as_json = json.loads(cli.output)
     assert {p["key"]: p["mean"] for p in as_json["pillars"]} == expected

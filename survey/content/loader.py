@@ -189,9 +189,7 @@ def _entries(value: object, at: _At, parse: Callable[[Any, _At], K]) -> dict[str
     for index, raw in enumerate(_list(value, at)):
         entry = parse(raw, at / index)
         if entry.key in parsed:
-            raise (at / index / "key").error(
-                f"duplicate key {entry.key!r} (also at {first_at[entry.key].path})"
-            )
+            raise (at / index / "key").error(f"duplicate key {entry.key!r} (also at {first_at[entry.key].path})")
         parsed[entry.key], first_at[entry.key] = entry, at / index
     return parsed
 
@@ -321,16 +319,12 @@ def _dilemma(value: object, at: _At, pillar_keys: tuple[str, ...]) -> Dilemma:
 
 def _advice(value: object, at: _At) -> Advice:
     raw = _table(value, at, ("key", "title", "text"))
-    return Advice(
-        _key(raw["key"], at / "key"), _text(raw["title"], at / "title"), _text(raw["text"], at / "text")
-    )
+    return Advice(_key(raw["key"], at / "key"), _text(raw["title"], at / "title"), _text(raw["text"], at / "text"))
 
 
 def _trap(value: object, at: _At) -> Trap:
     raw = _table(value, at, ("key", "title", "text"))
-    return Trap(
-        _key(raw["key"], at / "key"), _text(raw["title"], at / "title"), _text(raw["text"], at / "text")
-    )
+    return Trap(_key(raw["key"], at / "key"), _text(raw["title"], at / "title"), _text(raw["text"], at / "text"))
 
 
 def _role(value: object, at: _At) -> Role:
@@ -384,9 +378,7 @@ def _files(extra_dir: Path | str | None) -> list[tuple[_At, dict[str, Any]]]:
     return [(_At(label), _read(path, label)) for path, label in paths]
 
 
-def _merge(
-    files: list[tuple[_At, dict[str, Any]]], name: str, parse: Callable[[Any, _At], K]
-) -> dict[str, K]:
+def _merge(files: list[tuple[_At, dict[str, Any]]], name: str, parse: Callable[[Any, _At], K]) -> dict[str, K]:
     merged: dict[str, K] = {}
     for at, data in files:
         if name in data:

@@ -82,12 +82,8 @@ def upgrade() -> None:
         sa.Column("followup_after_days", sa.Integer(), nullable=True),
         sa.Column("purged_at", sa.DateTime(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["previous_round_id"], ["rounds.id"], name=op.f("fk_rounds_previous_round_id_rounds")
-        ),
-        sa.ForeignKeyConstraint(
-            ["team_id"], ["teams.id"], name=op.f("fk_rounds_team_id_teams"), ondelete="CASCADE"
-        ),
+        sa.ForeignKeyConstraint(["previous_round_id"], ["rounds.id"], name=op.f("fk_rounds_previous_round_id_rounds")),
+        sa.ForeignKeyConstraint(["team_id"], ["teams.id"], name=op.f("fk_rounds_team_id_teams"), ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_rounds")),
         sa.UniqueConstraint("team_id", "number", name=op.f("uq_rounds_team_id")),
     )
