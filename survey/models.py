@@ -156,6 +156,17 @@ class Invitation(Base):
     answered: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class RetiredLink(Base):
+    """The hash of a purged invitation's token, and its round: nothing personal, but enough that an old
+    link still gets the "round closed" page rather than "unknown link" after the retention purge."""
+
+    __tablename__ = "retired_links"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
+    lang: Mapped[str] = mapped_column(String(2), default="da")
+
+
 class Response(Base):
     """One anonymous answer set. Deliberately nothing but a random id, the round and the answers."""
 

@@ -6,7 +6,8 @@ link-guess counters. What stays: the round itself (with ``invited_count``), its 
 the aggregate, the PDF report and the IGLO actions, so that follow-up reports can show trends; and the
 participants still on the team (they are its roster for the next round).
 
-After the purge an old link is simply unknown (404) rather than "round closed" (410).
+An old link is still recognised after the purge (``retired_links`` keeps the token's hash, the round and
+the language, nothing personal), so its owner gets "round closed" (410), not "unknown link".
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists, select, update
+from sqlalchemy import delete, exists, insert, select, update
 from sqlalchemy.orm import Session
 
 from survey.db import affected
-from survey.models import Invitation, Message, Participant, Round
+from survey.models import Invitation, Message, Participant, RetiredLink, Round
 from survey.runtime import Runtime
 
 FINISHED = ("reported", "failed")  # a round still "closing" may yet need its outbox rows
@@ -51,6 +52,15 @@ def purge_expired(session: Session, now: datetime, retention_days: int, guess_wi
             continue
         purged.append(round_id)
         counts["messages"] += affected(session.execute(delete(Message).where(Message.round_id == round_id))) or 0
+        # keep recognising the old links (hash and language only), so their owners still get "round closed"
+        session.execute(
+            insert(RetiredLink).from_select(
+                ["token_hash", "round_id", "lang"],
+                select(Invitation.token_hash, Invitation.round_id, Invitation.lang).where(
+                    Invitation.round_id == round_id
+                ),
+            )
+        )
         counts["invitations"] += (
             affected(session.execute(delete(Invitation).where(Invitation.round_id == round_id))) or 0
         )
@@ -77,7 +87,5 @@ def purge_expired(session: Session, now: datetime, retention_days: int, guess_wi
 
 def purge(rt: Runtime, session: Session) -> dict[str, Any]:
     """``purge_expired`` with the installation's settings (``TRYGHED_RETENTION_DAYS``)."""
-    from survey.ratelimit import DEFAULT_WINDOW_SECONDS
-
-    window = timedelta(seconds=int(rt.config.get("LINK_GUESS_WINDOW", DEFAULT_WINDOW_SECONDS)))
+    window = timedelta(seconds=int(rt.config["LINK_GUESS_WINDOW"]))
     return purge_expired(session, rt.now(), int(rt.config["RETENTION_DAYS"]), window)

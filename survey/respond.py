@@ -18,7 +18,7 @@ from survey import ratelimit
 from survey.db import affected
 from survey.forms import answers_of, barometer_form_class
 from survey.i18n import format_when
-from survey.models import Invitation, Round, random_id
+from survey.models import Invitation, RetiredLink, Round, random_id
 from survey.models import Response as AnswerSet
 from survey.runtime import get_runtime
 from survey.tokens import hash_token, looks_like_token
@@ -42,13 +42,21 @@ def _lookup(session: Session, token: str) -> tuple[Invitation, Round] | None:
     return (inv, rnd) if rnd is not None else None
 
 
+def _retired(session: Session, token: str) -> RetiredLink | None:
+    """A link whose round was purged: recognised, so its owner is told the round is closed."""
+    if not looks_like_token(token):
+        return None
+    return session.get(RetiredLink, hash_token(token))
+
+
 @bp.route("/s/<token>", methods=["GET", "POST"])
 def answer(token: str) -> tuple[str, int] | Response:
     rt = get_runtime()
     with rt.db.session() as session:
         found = _lookup(session, token)
         if found is None:
-            return _unknown(session)
+            retired = _retired(session, token)
+            return _page("closed", 410, retired.lang) if retired is not None else _unknown(session)
         inv, rnd = found
         lang = inv.lang
         g.lang = lang

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from sqlalchemy import func, select, update
 
 from survey.cli import main
-from survey.models import Invitation, LinkGuess, Message, Participant, Response, Round, RoundResultRow
+from survey.models import Invitation, LinkGuess, Message, Participant, Response, RetiredLink, Round, RoundResultRow
 from survey.ratelimit import DEFAULT_LIMIT, client_key, note_unknown
 from tests.conftest import make_app
 from tests.helpers import SMTPSink, close, read_outbox, setup_round, submit, text_part, token_of
@@ -152,7 +152,13 @@ def test_purge_removes_personal_data_of_finished_rounds(tmp_path: Path) -> None:
         assert s.scalar(select(func.count()).select_from(Participant)) == 12  # still on their teams
     shown = _cli(["round", "show", str(old_id)], db)
     assert shown["invited"] == 6 and shown["responses"] == 5 and shown["pillars"][0]["mean"] is not None
-    assert client.get(f"/s/{old_tokens[5]}").status_code == 404  # the link is gone with the invitation
+    # the invitation is gone, but the link is still recognised: its owner is told the round is closed
+    page = client.get(f"/s/{old_tokens[5]}")
+    assert page.status_code == 410 and "ikke åben" in page.get_data(as_text=True)
+    with rt.db.session() as s:
+        kept = s.scalars(select(RetiredLink).where(RetiredLink.round_id == old_id)).all()
+        assert len(kept) == 6 and {k.lang for k in kept} == {"da"}
+        assert set(RetiredLink.__table__.columns.keys()) == {"token_hash", "round_id", "lang"}  # nothing personal
     assert _cli(["purge"], db)["purged_rounds"] == []  # idempotent
 
     # the scheduler purges too, and people who left the team go once no kept round invited them
