@@ -32,8 +32,8 @@ def fmt(value: float, lang: str) -> str:
 
 
 @pytest.mark.parametrize("lang", ["da", "en"])
-def test_full_round_over_smtp_and_http(tmp_path: Path, smtp: SMTPSink, lang: str) -> None:
-    app = make_app(tmp_path, **smtp.config())
+def test_full_round_over_smtp_and_http(tmp_path: Path, smtp: SMTPSink, lang: str, db_url: str) -> None:
+    app = make_app(tmp_path, db_url, **smtp.config())
     rng = random.Random(7)
     with LiveServer(app) as live:
         app.extensions["tryghed"].config["BASE_URL"] = live.url
