@@ -156,6 +156,16 @@ def team_add(
         }
 
 
+@team.command("list")
+@command
+def team_list(rt: Any) -> dict[str, Any]:
+    """All teams, with how many participants and rounds each has."""
+    from survey.teams import list_teams
+
+    with rt.db.session() as s:
+        return {"teams": list_teams(s)}
+
+
 @main.group()
 def participants() -> None:
     """Participants of a team."""
@@ -192,6 +202,17 @@ def _show(rt: Any, round_id: int) -> dict[str, Any]:
 
     with rt.db.session() as s:
         return show_round(rt, s, round_id)
+
+
+@round_.command("list")
+@click.argument("team_id", type=int, required=False)
+@command
+def round_list(rt: Any, team_id: int | None) -> dict[str, Any]:
+    """Rounds (of one team, or all) with status and response rate, newest first."""
+    from survey.rounds import list_rounds
+
+    with rt.db.session() as s:
+        return {"rounds": list_rounds(rt, s, team_id)}
 
 
 @round_.command("create")

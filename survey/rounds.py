@@ -301,3 +301,30 @@ def due_rounds(session: Session, now: datetime, stall: timedelta) -> dict[str, l
 
 def team_of(session: Session, round_id: int) -> Team:
     return get_round(session, round_id).team
+
+
+def list_rounds(rt: Runtime, session: Session, team_id: int | None = None) -> list[dict[str, Any]]:
+    """Rounds with status and response rate ("n of N"), newest first; figures are in ``show_round``."""
+    answered = select(Response.round_id, func.count().label("n")).group_by(Response.round_id).subquery()
+    query = (
+        select(Round, func.coalesce(answered.c.n, 0))
+        .outerjoin(answered, answered.c.round_id == Round.id)
+        .order_by(Round.id.desc())
+    )
+    if team_id is not None:
+        get_team(session, team_id)
+        query = query.where(Round.team_id == team_id)
+    return [
+        {
+            "id": r.id,
+            "team_id": r.team_id,
+            "number": r.number,
+            "kind": r.kind,
+            "status": r.status,
+            "opens_at": _iso(rt, r.opens_at),
+            "closes_at": _iso(rt, r.closes_at),
+            "invited": r.invited_count,
+            "responses": n,
+        }
+        for r, n in session.execute(query).all()
+    ]

@@ -136,3 +136,28 @@ def import_participants(session: Session, team_id: int, text: str) -> dict[str, 
     session.commit()
     total = len(existing) + added
     return {"team_id": team_id, "added": added, "updated": updated, "participants": total}
+
+
+def list_teams(session: Session) -> list[dict[str, object]]:
+    """Every team with its number of active participants and rounds (for facilitators)."""
+    from sqlalchemy import func
+
+    from survey.models import Round
+
+    people = (
+        select(Participant.team_id, func.count().label("n"))
+        .where(Participant.active.is_(True))
+        .group_by(Participant.team_id)
+        .subquery()
+    )
+    rounds = select(Round.team_id, func.count().label("n")).group_by(Round.team_id).subquery()
+    rows = session.execute(
+        select(Team, func.coalesce(people.c.n, 0), func.coalesce(rounds.c.n, 0))
+        .outerjoin(people, people.c.team_id == Team.id)
+        .outerjoin(rounds, rounds.c.team_id == Team.id)
+        .order_by(Team.id)
+    ).all()
+    return [
+        {"id": t.id, "name": t.name, "leader_email": t.leader_email, "lang": t.lang, "participants": p, "rounds": r}
+        for t, p, r in rows
+    ]
