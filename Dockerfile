@@ -16,6 +16,9 @@ COPY survey ./survey
 COPY pipeline ./pipeline
 COPY templates ./templates
 RUN pip install --no-cache-dir .
+# Import the code from /app, next to the top-level templates/ folder it renders from (a plain
+# `pip install .` puts the packages in site-packages, where ../templates does not exist).
+ENV PYTHONPATH=/app
 
 USER tryghed
 ENV TRYGHED_INSTANCE_PATH=/var/lib/tryghed

@@ -28,8 +28,8 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from pipeline import charts, report_text
 from pipeline.report_data import IGLO_LEVELS, ReportData
+from survey import TEMPLATES_DIR
 
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 ASSETS_DIR = TEMPLATES_DIR / "report"
 PDF_VARIANT = "pdf/ua-1"  # tagged PDF for screen readers; WeasyPrint >= 63 supports it
 

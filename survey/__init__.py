@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
+
+# The top-level templates/ folder of the source tree (emails, respondent pages, the report)
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -16,7 +20,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from survey.runtime import Runtime
 
     config = load_config(test_config)
-    app = Flask(__name__, instance_path=config["INSTANCE_PATH"], template_folder="../templates")
+    if not TEMPLATES_DIR.is_dir():
+        raise RuntimeError(
+            f"templates folder not found at {TEMPLATES_DIR}: run Tryghed from its source tree "
+            "(pip install -e . , or PYTHONPATH pointing at the checkout as in the Dockerfile)"
+        )
+    app = Flask(__name__, instance_path=config["INSTANCE_PATH"], template_folder=str(TEMPLATES_DIR))
     app.config.update(config)
     app.config["CELERY"] = celery_config(config)
     runtime = Runtime(config)

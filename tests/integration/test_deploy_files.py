@@ -80,3 +80,5 @@ def test_dockerfile_copies_what_exists() -> None:
         for src in sources:
             assert (ROOT / src).exists(), src
     assert "pip install" in text and "survey:create_app()" in text
+    # the code must be imported from /app, where templates/ sits beside survey/ and pipeline/
+    assert "ENV PYTHONPATH=/app" in text and "WORKDIR /app" in text and "COPY templates ./templates" in text
