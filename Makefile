@@ -25,5 +25,7 @@ lint: $(STAMP)
 test: $(STAMP) services lint
 	$(VENV)/bin/pytest -q
 
-bench: $(STAMP)
-	$(VENV)/bin/python benchmarks/bench_render.py
+bench: $(STAMP) services
+	$(VENV)/bin/python benchmarks/bench_render.py --runs 20 --lang da
+	$(VENV)/bin/python benchmarks/bench_demo.py --runs 5
+	$(VENV)/bin/python benchmarks/bench_survey.py --submits 20
