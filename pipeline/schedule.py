@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from pipeline.holidays import is_holiday
+
 
 def parse_hours(spec: str) -> tuple[int, int]:
     """'8-16' -> (8, 16): reminders go out from 08:00 until before 16:00 local time."""
@@ -21,13 +23,23 @@ def parse_days(spec: str) -> tuple[int, int]:
     return first, last
 
 
-def is_working_time(now: datetime, tz: ZoneInfo, hours: tuple[int, int], days: tuple[int, int] = WORKING_DAYS) -> bool:
+def is_working_time(
+    now: datetime,
+    tz: ZoneInfo,
+    hours: tuple[int, int],
+    days: tuple[int, int] = WORKING_DAYS,
+    skip_holidays: bool = True,
+) -> bool:
     """On a working day within ``hours``, in local time (so it follows daylight-saving changes).
+
+    With ``skip_holidays``, Danish public holidays (``pipeline.holidays``) are not working days either.
 
     The wall clock is what matters to people: 08:00 in Copenhagen is 07:00 UTC in winter and 06:00 UTC
     in summer, so the check converts ``now`` to local time rather than comparing UTC hours.
     """
     local = now.astimezone(tz)
+    if skip_holidays and is_holiday(local.date()):
+        return False
     return days[0] <= local.isoweekday() <= days[1] and hours[0] <= local.hour < hours[1]
 
 
@@ -43,6 +55,7 @@ def reminder_due(
     hours: tuple[int, int],
     closes_at: datetime | None,
     days: tuple[int, int] = WORKING_DAYS,
+    skip_holidays: bool = True,
 ) -> bool:
     """True when an open round should get its next reminder now.
 
@@ -56,4 +69,4 @@ def reminder_due(
     since = last_reminder_at or opened_at
     if now - since < interval:
         return False
-    return is_working_time(now, tz, hours, days)
+    return is_working_time(now, tz, hours, days, skip_holidays)

@@ -101,6 +101,7 @@ def reminder_due_now(rt: Runtime, rnd: Round, now: datetime) -> bool:
         hours=parse_hours(str(rt.config["REMINDER_HOURS"])),
         closes_at=rnd.closes_at,
         days=parse_days(str(rt.config["REMINDER_DAYS"])),
+        skip_holidays=bool(rt.config["REMINDER_SKIP_HOLIDAYS"]),
     )
 
 

@@ -60,6 +60,7 @@ def defaults(instance: Path) -> dict[str, Any]:
         "REMINDER_HOURS": "8-16",
         # ISO weekdays (1 = Monday) on which reminders go out; "1-7" for teams that work weekends
         "REMINDER_DAYS": "1-5",
+        "REMINDER_SKIP_HOLIDAYS": True,  # no reminders on Danish public holidays (pipeline.holidays)
         "LINK_GUESS_LIMIT": 20,  # unknown links per client per window before 429 (survey.ratelimit)
         "LINK_GUESS_WINDOW": 600,
         # seconds to wait before mail retry n; after the last one the message is recorded as failed

@@ -97,8 +97,9 @@ def simulate(opened: datetime, closes: datetime, step: timedelta) -> list[dateti
     ("opened", "expected_local"),
     [
         # opened Thursday 26 March 10:00 CET: +3 days is Sunday (not a working day) -> Monday 08:00 CEST;
-        # +3 days after that is Thursday 08:00
-        (datetime(2026, 3, 26, 10, 0, tzinfo=CPH), ["2026-03-30 08:00+02:00", "2026-04-02 08:00+02:00"]),
+        # +3 days after that is Thursday 2 April, but that is Skærtorsdag, then Langfredag, the weekend and
+        # 2. påskedag (Danish holidays) -> Tuesday 7 April 08:00
+        (datetime(2026, 3, 26, 10, 0, tzinfo=CPH), ["2026-03-30 08:00+02:00", "2026-04-07 08:00+02:00"]),
         # opened Thursday 22 October 10:00 CEST -> Monday 26 October 08:00 CET, then Thursday 08:00 CET
         (datetime(2026, 10, 22, 10, 0, tzinfo=CPH), ["2026-10-26 08:00+01:00", "2026-10-29 08:00+01:00"]),
     ],
