@@ -119,6 +119,9 @@ def _validate(config: dict[str, Any]) -> None:
         value = config.get(name)
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise ConfigError(f"{ENV_PREFIX}_{name}: expected a whole number >= 0, got {value!r}")
+    for name in ("SMTP_STARTTLS", "REMINDER_SKIP_HOLIDAYS"):
+        if not isinstance(config.get(name), bool):
+            raise ConfigError(f"{ENV_PREFIX}_{name}: expected true or false, got {config.get(name)!r}")
     if config["MIN_RESPONSES"] < ABSOLUTE_MIN_RESPONSES:
         raise ConfigError(
             f"{ENV_PREFIX}_MIN_RESPONSES: must be at least {ABSOLUTE_MIN_RESPONSES} to protect anonymity, "

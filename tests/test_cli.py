@@ -95,7 +95,10 @@ def test_contract_flow_and_errors(tmp_path: Path) -> None:
     assert isinstance(run(tmp_path, "tick"), dict)
 
 
-@pytest.mark.parametrize("value", ["2", "abc"])
-def test_bad_configuration_is_a_clear_error(tmp_path: Path, value: str) -> None:
-    err = run(tmp_path, "init", ok=False, env={"TRYGHED_MIN_RESPONSES": value})
-    assert "TRYGHED_MIN_RESPONSES" in err["error"]
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("MIN_RESPONSES", "2"), ("MIN_RESPONSES", "abc"), ("SMTP_STARTTLS", "yes"), ("TIMEZONE", "Mars/Base")],
+)
+def test_bad_configuration_is_a_clear_error(tmp_path: Path, name: str, value: str) -> None:
+    err = run(tmp_path, "init", ok=False, env={f"TRYGHED_{name}": value})
+    assert f"TRYGHED_{name}" in err["error"]
