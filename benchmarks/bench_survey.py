@@ -53,7 +53,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run from a checkout without install
 
 from flask import Flask  # noqa: E402
-from sqlalchemy import create_engine, func, insert, select, text, update  # noqa: E402
+from sqlalchemy import func, insert, select, text, update  # noqa: E402
 
 from survey import create_app  # noqa: E402
 from survey.content import load_content  # noqa: E402
@@ -61,7 +61,7 @@ from survey.db import upgrade  # noqa: E402
 from survey.models import Invitation, random_id  # noqa: E402
 from survey.models import Response as AnswerSet  # noqa: E402
 from survey.tokens import make_token  # noqa: E402
-from tests.helpers import Browser, csrf_of, free_port  # noqa: E402
+from tests.helpers import Browser, csrf_of, free_port, throwaway_database  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get("TRYGHED_BENCH_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 HOST = "127.0.0.1"
@@ -92,16 +92,8 @@ def database(backend: str, tmp: Path) -> Iterator[str]:
     if backend == "sqlite":
         yield f"sqlite:///{tmp / 'bench.sqlite'}"
         return
-    name = f"tryghed_bench_{secrets.token_hex(6)}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with throwaway_database(PG_ADMIN_URL, "tryghed_bench") as url:
+        yield url
 
 
 def settings(url: str, tmp: Path, secret: str) -> dict[str, Any]:

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import email
 import re
+import secrets
 import socket
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -19,6 +22,23 @@ from flask.testing import FlaskClient
 
 TOKEN_RE = re.compile(r"/s/([A-Za-z0-9_-]{43})")
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+@contextmanager
+def throwaway_database(admin_url: str, prefix: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database on the server of ``admin_url``, dropped afterwards."""
+    from sqlalchemy import create_engine, text
+
+    name = f"{prefix}_{secrets.token_hex(6)}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield admin_url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def free_port() -> int:
