@@ -12,12 +12,7 @@ from survey.i18n import t
 
 def barometer_form_class(instrument: Instrument, lang: str) -> type[FlaskForm]:
     """A FlaskForm subclass with a required radio field per item (name = item key)."""
-    choices = [
-        SelectChoice(value, label.get(lang))
-        for value, label in zip(
-            range(instrument.scale_min, instrument.scale_max + 1), instrument.scale_labels, strict=True
-        )
-    ]
+    choices = [SelectChoice(value, label) for value, label in scale_choices(instrument, lang)]
     fields = {
         item.key: RadioField(
             item.text.get(lang),
@@ -28,6 +23,12 @@ def barometer_form_class(instrument: Instrument, lang: str) -> type[FlaskForm]:
         for item in instrument.items
     }
     return type("BarometerForm", (FlaskForm,), fields)
+
+
+def scale_choices(instrument: Instrument, lang: str) -> list[tuple[int, str]]:
+    """(value, label) for each point of the answer scale, low to high."""
+    values = range(instrument.scale_min, instrument.scale_max + 1)
+    return [(value, label.get(lang)) for value, label in zip(values, instrument.scale_labels, strict=True)]
 
 
 def answers_of(form: FlaskForm, instrument: Instrument) -> dict[str, int]:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from survey import ratelimit
 from survey.db import affected
-from survey.forms import answers_of, barometer_form_class
+from survey.forms import answers_of, barometer_form_class, scale_choices
 from survey.i18n import format_when
 from survey.models import Invitation, RetiredLink, Round, random_id
 from survey.models import Response as AnswerSet
@@ -73,6 +73,7 @@ def answer(token: str) -> tuple[str, int] | Response:
             "k": rnd.min_responses,
             "closes": format_when(rnd.closes_at, lang, rt.tz),
             "links": rt.content.links,
+            "scale": scale_choices(instrument, lang),
         }
         if request.method == "GET":
             return render_template("survey/form.html", **context), 200

@@ -50,7 +50,10 @@ def test_missing_or_out_of_range_answer_is_400_and_stores_nothing(
     answers = full()
     del answers["udf4"]
     response = submit(client, token, answers)
-    assert response.status_code == 400 and "Vælg et svar" in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and "Vælg et svar" in html
+    # what was answered stays chosen, so only the missing statement needs a tap
+    assert html.count(" checked") == 15 and 'name="ink1" value="4" required checked' in html
     for bad in ("6", "0", "abc", ""):
         assert submit(client, token, {**full(), "lae2": bad}).status_code == 400
     page = client.get(f"/s/{token}")
