@@ -90,7 +90,14 @@ def report_context(data: ReportData) -> dict[str, object]:
     result = data.result
     suppressed = data.suppressed or result.suppressed
     pillar_name = {p.key: p.name.get(lang) for p in ins.pillars}
-    tick = lambda v: report_text.format_number(v, lang)  # noqa: E731 - tiny adapter
+    # the scale and band zones every chart is drawn on, with tick labels in the report's number format
+    axis: dict[str, Any] = {
+        "scale_min": ins.scale_min,
+        "scale_max": ins.scale_max,
+        "red_below": bands.red_below,
+        "green_from": bands.green_from,
+        "tick_text": lambda v: report_text.format_number(v, lang),
+    }
 
     pillars: list[dict[str, Any]] = []
     items_by_key = {i.key: i for i in result.items}
@@ -151,12 +158,8 @@ def report_context(data: ReportData) -> dict[str, object]:
         summary_chart = Markup(
             charts.pillar_bars(
                 rows,
-                scale_min=ins.scale_min,
-                scale_max=ins.scale_max,
-                red_below=bands.red_below,
-                green_from=bands.green_from,
+                **axis,
                 title=ui["chart_pillars_title"],
-                tick_text=tick,
             )
         )
 
@@ -177,12 +180,8 @@ def report_context(data: ReportData) -> dict[str, object]:
                 charts.trend_chart(
                     labels,
                     series,
-                    scale_min=ins.scale_min,
-                    scale_max=ins.scale_max,
-                    red_below=bands.red_below,
-                    green_from=bands.green_from,
+                    **axis,
                     title=ui["chart_trend_title"],
-                    tick_text=tick,
                 )
             ),
             "has_gap": any(v is None for s in series for v in s.values),

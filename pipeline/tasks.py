@@ -60,11 +60,6 @@ def send_pending(round_id: int | None = None) -> dict[str, int]:
     return counts
 
 
-def _send_now_or_later(round_id: int) -> dict[str, int]:
-    """Within a pipeline task, send in this process (the report must go out before ``reported``)."""
-    return send_pending.run(round_id)
-
-
 @shared_task(name="pipeline.tasks.open_round", ignore_result=True)
 def open_round(round_id: int) -> str:
     """Open a due round and send its invitations; a duplicate finds the round open and stops."""
@@ -116,7 +111,7 @@ def remind_round(round_id: int, seq: int | None = None) -> int:
         if rnd is None or rnd.status != "open" or not reminder_due_now(rt, rnd, rt.now()):
             return 0
         try:
-            count = rounds.remind_round(rt, session, round_id, scheduled=True, expected_seq=seq)
+            count = rounds.remind_round(rt, session, round_id, expected_seq=seq)
         except UserError as exc:
             log.info("round %s: no reminder: %s", round_id, exc.message)
             return 0
@@ -144,7 +139,8 @@ def run_pipeline(self: Any, round_id: int) -> str:
     rt = get_runtime()
     with rt.db.session() as session:
         try:
-            return steps.run_pipeline(rt, session, round_id, _send_now_or_later)
+            # send in this process, not as a new task: the report must be out before the round is `reported`
+            return steps.run_pipeline(rt, session, round_id, send_pending.run)
         except Exception as exc:
             session.rollback()
             rnd = session.get(Round, round_id)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
-from flask import Blueprint, Response, abort, g, render_template, request
+from flask import Blueprint, Response, g, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
@@ -155,6 +155,3 @@ def csrf_error(_exc: CSRFError) -> tuple[str, int]:
 @bp.app_errorhandler(413)
 def too_large(_exc: Exception) -> tuple[str, int]:
     return _page("bad_request", 413, getattr(g, "lang", "da"))
-
-
-__all__ = ["bp", "abort"]

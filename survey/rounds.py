@@ -18,7 +18,7 @@ from pipeline.scoring import check_min_responses
 from survey import outbox
 from survey.db import affected
 from survey.errors import NotFound, UserError
-from survey.models import Invitation, Message, Participant, Response, Round, RoundResultRow, Team
+from survey.models import Invitation, Message, Participant, Response, Round, RoundResultRow
 from survey.runtime import Runtime
 from survey.teams import get_team
 from survey.tokens import hash_token, make_token
@@ -142,7 +142,6 @@ def remind_round(
     session: Session,
     round_id: int,
     *,
-    scheduled: bool = False,
     expected_seq: int | None = None,
 ) -> int:
     """Queue a reminder to everyone who has not answered; returns how many (committed).
@@ -297,10 +296,6 @@ def due_rounds(session: Session, now: datetime, stall: timedelta) -> dict[str, l
         select(Round.id).where(Round.status == "closing", Round.pipeline_touched_at < now - stall)
     ).all()
     return {"open": list(to_open), "close": list(to_close), "stalled": list(stalled)}
-
-
-def team_of(session: Session, round_id: int) -> Team:
-    return get_round(session, round_id).team
 
 
 def list_rounds(rt: Runtime, session: Session, team_id: int | None = None) -> list[dict[str, Any]]:
