@@ -15,6 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
+from tests.a11y import launch_chromium
 from tests.helpers import SMTPSink, throwaway_database
 
 PG_ADMIN_URL = os.environ.get("TRYGHED_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -99,3 +100,9 @@ def smtp() -> Iterator[SMTPSink]:
 
 
 TOKEN_IN_URL = re.compile(r"/s/([A-Za-z0-9_-]{43})")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One headless system Chromium (Playwright) for the whole run; each test opens its own context."""
+    yield from launch_chromium()
