@@ -201,11 +201,14 @@ def report_context(data: ReportData) -> dict[str, object]:
         else []
     )
 
-    step_urls = {step.url for step in data.steps}
+    # the steps already link to their pages, and the action-plan page to the IGLO sheet
+    linked_elsewhere = {step.url for step in data.steps}
+    if not suppressed and "iglo" in data.links:
+        linked_elsewhere.add(data.links["iglo"])
     links = [
         {"label": ui.get(f"link_{name}", url), "url": url}
         for name, url in data.links.items()
-        if url not in step_urls  # the steps already link to their pages
+        if url not in linked_elsewhere
     ]
     actions_by_level = {lvl: [a for a in data.previous_actions if a.level == lvl] for lvl in IGLO_LEVELS}
     title = f"{ui['report_title']} – {data.team_name}"

@@ -16,6 +16,7 @@ from email import policy
 from pathlib import Path
 from typing import Any
 
+from survey.content import Instrument
 from survey.errors import UserError
 
 DEMO_PEOPLE = [
@@ -49,18 +50,32 @@ def _links_from_outbox(outbox: Path, message_ids: list[str]) -> list[str]:
     return tokens
 
 
-def _answers(rng: random.Random, items: Any, lean: dict[str, float]) -> dict[str, int]:
-    """A plausible answer set: each pillar has a typical level, reverse items are answered mirrored."""
+# Where each pillar typically sits, as a share of the way up the scale (0 = lowest point, 1 = highest),
+# by the pillar's position in the instrument: the first pillar strongest, later ones weaker, as in a team
+# whose challenging is the hardest part. Relative, so that any instrument (any pillars, any scale
+# length) gets plausible answers.
+LEANS = (0.8, 0.65, 0.6, 0.45)
+
+
+def _answers(rng: random.Random, instrument: Instrument) -> dict[str, int]:
+    """A plausible answer set on ``instrument``'s own scale: each pillar has a typical level, reverse
+    items are answered mirrored, and one answer in five lands a point above or below."""
+    low, high = instrument.scale_min, instrument.scale_max
+    lean = {p.key: LEANS[i % len(LEANS)] for i, p in enumerate(instrument.pillars)}
     out = {}
-    for item in items:
-        level = lean[item.pillar] + rng.choice((-1, 0, 0, 0, 1))
-        value = min(5, max(1, round(level)))
-        out[item.key] = 6 - value if item.reverse else value
+    for item in instrument.items:
+        level = low + lean[item.pillar] * (high - low) + rng.choice((-1, 0, 0, 0, 1))
+        value = min(high, max(low, round(level)))
+        out[item.key] = low + high - value if item.reverse else value
     return out
 
 
-def run_demo(out_dir: Path) -> dict[str, Any]:
-    """Run the demo; returns paths and the figures of ``round show``."""
+def run_demo(out_dir: Path, instrument_name: str | None = None) -> dict[str, Any]:
+    """Run the demo; returns paths and the figures of ``round show``.
+
+    ``instrument_name`` measures the demo team with another instrument (from ``TRYGHED_CONTENT_DIR``);
+    by default the default instrument is used.
+    """
     from sqlalchemy import select
 
     from pipeline.tasks import run_pipeline, send_pending
@@ -68,7 +83,7 @@ def run_demo(out_dir: Path) -> dict[str, Any]:
     from survey.db import upgrade
     from survey.models import Message, Report, Round
     from survey.rounds import close_round, create_round, open_round, show_round
-    from survey.teams import add_team, import_participants
+    from survey.teams import add_team, check_instrument, import_participants
     from survey.transport import eml_name
 
     started = time.perf_counter()
@@ -78,10 +93,17 @@ def run_demo(out_dir: Path) -> dict[str, Any]:
     outbox = Path(rt.config["OUTBOX_DIR"])
     out_dir.mkdir(parents=True, exist_ok=True)
     with app.app_context():
+        instrument = rt.content.instrument(check_instrument(instrument_name, rt.content.instruments))
         upgrade(rt.db)
         with rt.db.session() as s:
             team = add_team(
-                s, "Demo: Team Nord, Børne- og Familieafdelingen", "leder@demo.tryghed.dk", "Lene Leder", "da"
+                s,
+                "Demo: Team Nord, Børne- og Familieafdelingen",
+                "leder@demo.tryghed.dk",
+                "Lene Leder",
+                "da",
+                instrument=instrument_name,
+                known_instruments=rt.content.instruments,
             )
             csv_text = "email,name\n" + "\n".join(f"{e},{n}" for e, n in DEMO_PEOPLE) + "\n"
             import_participants(s, team.id, csv_text)
@@ -100,9 +122,6 @@ def run_demo(out_dir: Path) -> dict[str, Any]:
         tokens = _links_from_outbox(outbox, invitation_ids)
 
     rng = random.Random(2026)
-    lean = {"inkludere": 4.2, "laere": 3.6, "bidrage": 3.4, "udfordre": 2.8}
-    with app.app_context():
-        instrument = rt.content.instrument()
     client = app.test_client()
     for token in tokens[:ANSWERING]:
         page = client.get(f"/s/{token}")
@@ -110,7 +129,7 @@ def run_demo(out_dir: Path) -> dict[str, Any]:
             raise UserError(f"the survey page answered {page.status_code}")
         csrf = CSRF_RE.search(page.get_data(as_text=True))
         assert csrf is not None, "no CSRF token in the form"
-        posted = client.post(f"/s/{token}", data={"csrf_token": csrf.group(1), **_answers(rng, instrument.items, lean)})
+        posted = client.post(f"/s/{token}", data={"csrf_token": csrf.group(1), **_answers(rng, instrument)})
         if posted.status_code != 200:
             raise UserError(f"submitting the form answered {posted.status_code}")
 
