@@ -227,7 +227,7 @@ def report_context(data: ReportData) -> dict[str, object]:
             "max": ins.scale_max,
             "labels": [t.get(lang) for t in ins.scale_labels],
             "legend": [
-                {"label": t.get(lang), "swatch": Markup(charts.legend_swatch(i))}
+                {"label": t.get(lang), "swatch": Markup(charts.legend_swatch(i, len(ins.scale_labels)))}
                 for i, t in enumerate(ins.scale_labels)
             ],
         },

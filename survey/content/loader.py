@@ -70,6 +70,7 @@ TOP_LEVEL_KEYS = (
     "about",
     "tracks",
 )
+MAX_SCALE_POINTS = 11  # the distribution palettes in pipeline.charts cover 2 to 11 points
 MAX_SESSION_HOURS = 8  # a working day; a longer "session" is a typo
 
 
@@ -220,6 +221,10 @@ def _scale(value: object, at: _At) -> _Scale:
     low, high = _int(raw["min"], at / "min"), _int(raw["max"], at / "max")
     if low >= high:
         raise (at / "max").error(f"max ({high}) must be greater than min ({low})")
+    if high - low + 1 > MAX_SCALE_POINTS:
+        raise (at / "max").error(
+            f"a scale has at most {MAX_SCALE_POINTS} points (one distinct colour each), got {high - low + 1}"
+        )
     labels = tuple(_text(v, at / "labels" / i) for i, v in enumerate(_list(raw["labels"], at / "labels")))
     if len(labels) != high - low + 1:
         raise (at / "labels").error(f"expected {high - low + 1} labels for {low}..{high}, got {len(labels)}")
