@@ -65,6 +65,8 @@ def text_colour(fill: str) -> str:
     luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b
     # contrast against white vs against INK (#1f2a44, luminance about 0.024)
     return "#ffffff" if (1.05 / (luminance + 0.05)) >= ((luminance + 0.05) / 0.074) else INK
+
+
 # One colour and one marker shape per pillar so lines stay apart in greyscale print too.
 SERIES_COLOURS = ("#2b3a67", "#c0392b", "#1e8449", "#b9770e")
 SERIES_MARKERS = ("circle", "square", "diamond", "triangle")

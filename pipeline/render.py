@@ -29,6 +29,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 from pipeline import charts, report_text
 from pipeline.report_data import IGLO_LEVELS, ReportData
 from survey import TEMPLATES_DIR
+from survey.content import PILLAR_ORDER
 
 ASSETS_DIR = TEMPLATES_DIR / "report"
 PDF_VARIANT = "pdf/ua-1"  # tagged PDF for screen readers; WeasyPrint >= 63 supports it
@@ -86,6 +87,9 @@ def report_context(data: ReportData) -> dict[str, object]:
     lang = data.lang if data.lang in ("da", "en") else "da"
     ui = report_text.labels(lang)
     ins = data.instrument
+    if tuple(p.key for p in ins.pillars) != PILLAR_ORDER:
+        # the toolkit's "the pillars build on each other" is true of its own four pillars only
+        ui = {**ui, "read_pillars_text": ui["read_pillars_other"], "focus_intro": ui["focus_intro_other"]}
     bands = ins.bands
     result = data.result
     suppressed = data.suppressed or result.suppressed

@@ -78,8 +78,8 @@ LABELS: dict[str, dict[str, str]] = {
         ),
         "focus_hacks": "Her er hacks, der passer til netop den søjle.",
         "focus_no_hacks": (
-            "Til dette måleredskab følger der ingen hacks med. Brug dilemmaerne og værktøjskassens "
-            "materiale til at vælge, hvad I vil prøve."
+            "Til dette måleredskab følger der ingen hacks med. Værktøjskassens materiale (se links "
+            "bagerst) kan give idéer til, hvad I vil prøve."
         ),
         "how_to_start": "Sådan kommer I i gang",
         "dilemmas": "Dilemmaer til dialogen",
@@ -196,6 +196,14 @@ LABELS: dict[str, dict[str, str]] = {
             "Søjlerne bygger oven på hinanden: uden at føle sig inkluderet tager man ikke chancen for at "
             "lære, bidrage eller udfordre."
         ),
+        # for an instrument with pillars of its own, whose order says nothing about stages
+        "read_pillars_other": (
+            "Udsagnene er samlet i søjler. Rækkefølgen nedenfor er den, forslaget til fokus følger."
+        ),
+        "focus_intro_other": (
+            "Forslaget følger søjlernes rækkefølge: den første søjle i rød zone, ellers den første i gul, "
+            "og er alle grønne, den laveste."
+        ),
         "legend": "Svarfordeling",
         "page": "Side",
         "chart_pillars_title": "Gennemsnit pr. søjle med zoner",
@@ -244,8 +252,8 @@ LABELS: dict[str, dict[str, str]] = {
         ),
         "focus_hacks": "Here are hacks that suit that pillar.",
         "focus_no_hacks": (
-            "This instrument comes with no hacks. Use the dilemmas and the toolkit's material to choose "
-            "what you want to try."
+            "This instrument comes with no hacks. The toolkit's material (see the links at the end) can "
+            "give ideas for what to try."
         ),
         "how_to_start": "How to start",
         "dilemmas": "Dilemmas for the dialogue",
@@ -361,6 +369,13 @@ LABELS: dict[str, dict[str, str]] = {
         "read_pillars_text": (
             "The pillars build on each other: without feeling included, people do not take the risk of "
             "learning, contributing or challenging."
+        ),
+        "read_pillars_other": (
+            "The statements are grouped in pillars. The order below is the one the focus suggestion follows."
+        ),
+        "focus_intro_other": (
+            "The suggestion follows the order of the pillars: the first pillar that is red, otherwise the "
+            "first that is yellow, and if all are green, the lowest."
         ),
         "legend": "Answers",
         "page": "Page",
