@@ -205,9 +205,10 @@ def report_context(data: ReportData) -> dict[str, object]:
         else []
     )
 
-    # the steps already link to their pages, and the action-plan page to the IGLO sheet
+    # the steps already link to their pages, and the action-plan page to the IGLO sheet (a suppressed
+    # round has no action plan to make, so no IGLO link either)
     linked_elsewhere = {step.url for step in data.steps}
-    if not suppressed and "iglo" in data.links:
+    if "iglo" in data.links:
         linked_elsewhere.add(data.links["iglo"])
     links = [
         {"label": ui.get(f"link_{name}", url), "url": url}
