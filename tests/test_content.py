@@ -443,6 +443,13 @@ def test_not_utf8(tmp_path):
         ("reverse = true", "revers = true", "instrument.items[3].revers", "unknown key"),
         ('key = "a1"\n', "", "instrument.items[0].key", "required key is missing"),
         ('key = "a1"', "key = 1", "instrument.items[0].key", "expected a string, got an integer"),
+        (
+            'name = "mini"',
+            'name = "mini"\nofficial_url = "barometer.pdf"',
+            "instrument.official_url",
+            "not an http(s) URL",
+        ),
+        ('name = "mini"', 'name = "mini"\nabout = "Vores egen"', "instrument.about", "expected a table"),
     ],
 )
 def test_instrument_errors(tmp_path, old, new, path, problem):
@@ -507,6 +514,20 @@ url = "https://example.dk/"
 """
 
 
+TRACK = """
+[[tracks]]
+key = "kort"
+title = { da = "T", en = "T" }
+text = { da = "T", en = "T" }
+[[tracks.sessions]]
+key = "s"
+title = { da = "S", en = "S" }
+text = { da = "S", en = "S" }
+hours_min = 3
+hours_max = 2
+"""
+
+
 @pytest.mark.parametrize(
     ("text", "path", "problem"),
     [
@@ -545,6 +566,10 @@ url = "https://example.dk/"
             "unknown instrument 'nope' (known: tryghedsbarometer)",
         ),
         ('[[pillars]]\nkey = "ny"\nname = { da = "N", en = "N" }\n', "pillars[0].description", "required"),
+        (TRACK, "tracks[0].sessions[0].hours_max", "must be from hours_min (3) to 8 hours, got 2"),
+        (TRACK.replace("hours_min = 3", "hours_min = 0"), "tracks[0].sessions[0].hours_min", "more than 0"),
+        (TRACK.replace("hours_min = 3", 'hours_min = "3"'), "tracks[0].sessions[0].hours_min", "expected a number"),
+        ('[about]\npurpose = { da = "P", en = "P" }\n', "about.own_texts", "required key is missing"),
     ],
 )
 def test_other_errors(tmp_path, text, path, problem):
