@@ -3,7 +3,8 @@
 A demo team is created, invitations are written to the outbox as emails, the personal links are read
 back out of those emails and answered through the real form (GET, CSRF token, POST), the round is
 closed, and the report PDF is written to the output folder. Answers are random but seeded, so the demo
-gives the same figures every time.
+gives the same figures every time. ``--instrument`` runs it on another instrument (any pillars, any scale
+length); without sender settings the emails come from a demo organisation and contact person.
 """
 
 from __future__ import annotations
@@ -29,6 +30,11 @@ DEMO_PEOPLE = [
     ("gitte@demo.tryghed.dk", "Gitte Søndergaard"),
     ("hamid@demo.tryghed.dk", "Hamid Rahimi"),
 ]
+DEMO_SENDER = {
+    "ORG_NAME": "Demo Kommune, Børne- og Familieafdelingen",
+    "CONTACT_NAME": "Freja Facilitator",
+    "CONTACT_EMAIL": "facilitator@demo.tryghed.dk",
+}
 ANSWERING = 7  # of 8: one person does not answer, as in real life
 LINK_RE = re.compile(r"https?://\S+/s/([A-Za-z0-9_-]{43})")
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
@@ -90,6 +96,9 @@ def run_demo(out_dir: Path, instrument_name: str | None = None) -> dict[str, Any
     # The embedded default whatever the environment says: in-process tasks, mail to the outbox folder
     app = create_app({"BROKER_URL": None, "SMTP_HOST": None, "TESTING": False})
     rt = app.extensions["tryghed"]
+    if not rt.config.get("ORG_NAME") and not rt.config.get("CONTACT_NAME"):
+        # show the emails as an installation should send them: from a named organisation and person
+        rt.config.update(DEMO_SENDER)
     outbox = Path(rt.config["OUTBOX_DIR"])
     out_dir.mkdir(parents=True, exist_ok=True)
     with app.app_context():
