@@ -89,9 +89,7 @@ def _store(session: Session, invitation_id: int, round_id: int, answers: dict[st
     open in its own statement.
     """
     session.rollback()  # start a fresh transaction for the write
-    status = session.execute(
-        select(Round.status).where(Round.id == round_id).with_for_update(read=True)
-    ).scalar_one()
+    status = session.execute(select(Round.status).where(Round.id == round_id).with_for_update(read=True)).scalar_one()
     if status != "open":
         session.rollback()
         return _page("closed", 410, lang)

@@ -304,10 +304,7 @@ def due_rounds(session: Session, now: datetime, stall: timedelta) -> dict[str, l
 def list_rounds(rt: Runtime, session: Session, team_id: int | None = None) -> list[dict[str, Any]]:
     """Rounds with status and response rate ("n of N"), newest first; figures are in ``show_round``."""
     answered = (
-        select(Response.round_id, func.count().label("n"))
-        .where(Response.filled)
-        .group_by(Response.round_id)
-        .subquery()
+        select(Response.round_id, func.count().label("n")).where(Response.filled).group_by(Response.round_id).subquery()
     )
     query = (
         select(Round, func.coalesce(answered.c.n, 0))

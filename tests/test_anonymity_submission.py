@@ -54,7 +54,10 @@ def test_thirty_concurrent_posts_of_one_link_store_one_answer(db_url: str, tmp_p
     assert sorted(results) == [200] + [409] * (THREADS - 1), results
     db = app.extensions["tryghed"].db
     with db.session() as s:
-        assert s.scalar(select(func.count()).select_from(Response).where(Response.round_id == round_id, Response.filled)) == 1
+        assert (
+            s.scalar(select(func.count()).select_from(Response).where(Response.round_id == round_id, Response.filled))
+            == 1
+        )
         assert s.scalar(select(func.count()).select_from(Invitation).where(Invitation.answered)) == 1
     db.dispose()
 
