@@ -24,11 +24,12 @@ import logging
 import random
 import time
 
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import bindparam, delete, func, insert, select, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from survey.models import EMPTY_SLOT, Invitation, Message, Response, random_id
+from survey.db import affected
+from survey.models import EMPTY_SLOT, FixedWidthAnswers, Invitation, Message, Response, random_id
 
 log = logging.getLogger(__name__)
 _RANDOM = random.SystemRandom()  # slot choice and sealed order must not be predictable from a seed
@@ -53,22 +54,23 @@ def add_slots(session: Session, round_id: int, item_keys: list[str], count: int)
 def fill_slot(session: Session, round_id: int, answers: dict[str, int]) -> None:
     """Store one answer set: fill an empty slot picked at random (in the caller's transaction).
 
-    PostgreSQL: ``SKIP LOCKED`` lets answers in flight each take a different slot without waiting. A round
-    that opened before slots existed (or an invitation added without one) gets a new row instead.
+    One statement: the first empty slot at or after a random id, or the first one at all (wrap-around;
+    ``COALESCE`` evaluates the second only when the first finds none). PostgreSQL: ``SKIP LOCKED`` lets
+    answers in flight each take a different slot without waiting. A round that opened before slots
+    existed (or an invitation added without one) gets a new row instead.
     """
     postgres = session.get_bind().dialect.name == "postgresql"
     lock = " FOR UPDATE SKIP LOCKED" if postgres else ""
-    base = f"SELECT id FROM responses WHERE round_id = :r AND {EMPTY_SLOT}"  # noqa: S608 - constant text
-    start = random_id()
-    slot = session.execute(
-        text(f"{base} AND id >= :start ORDER BY id LIMIT 1{lock}"), {"r": round_id, "start": start}
-    ).scalar()
-    if slot is None:  # wrap around: the random start was past the last empty slot
-        slot = session.execute(text(f"{base} ORDER BY id LIMIT 1{lock}"), {"r": round_id}).scalar()
-    if slot is None:
+    pick = f"SELECT id FROM responses WHERE round_id = :r AND {EMPTY_SLOT}"  # noqa: S608 - constant text
+    filled = session.execute(
+        text(
+            f"UPDATE responses SET answers = :answers, filled = true WHERE id = COALESCE("  # noqa: S608
+            f"({pick} AND id >= :start ORDER BY id LIMIT 1{lock}), ({pick} ORDER BY id LIMIT 1{lock}))"
+        ).bindparams(bindparam("answers", type_=FixedWidthAnswers())),
+        {"r": round_id, "start": random_id(), "answers": answers},
+    )
+    if affected(filled) == 0:
         session.execute(insert(Response).values(id=random_id(), round_id=round_id, answers=answers, filled=True))
-        return
-    session.execute(update(Response).where(Response.id == slot).values(answers=answers, filled=True))
 
 
 def answer_count(session: Session, round_id: int) -> int:
@@ -101,18 +103,37 @@ def seal_round(session: Session, round_id: int) -> int:
     return len(rows)
 
 
-def compact_after_seal(engine: Engine) -> float:
+# Transactions of other sessions that began before the seal committed may still see the old row versions,
+# and CLUSTER keeps what some snapshot may still need. Wait this long for them to end before rewriting.
+SNAPSHOT_WAIT_S = 10.0
+_OLDER_SNAPSHOTS = text(
+    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+    "AND backend_xmin IS NOT NULL AND xact_start < :since"
+)
+
+
+def compact_after_seal(engine: Engine, wait_s: float = SNAPSHOT_WAIT_S) -> float:
     """PostgreSQL: rewrite the sealed tables so that no dead row version is left; returns the seconds spent.
 
     ``CLUSTER`` (like ``VACUUM FULL``, which it is plus an order) writes each table afresh and drops the old
-    files; it cannot run inside a transaction block, so it runs on an autocommit connection. It holds an
-    exclusive lock on each table while it copies it: answers to other rounds wait that long (measured in
-    docs/benchmarks.md). SQLite: nothing to do (``secure_delete`` zeroed what the seal freed).
+    files; it cannot run inside a transaction block, so it runs on an autocommit connection. It keeps row
+    versions that a transaction still open since before the seal may see, so it first waits (up to
+    ``wait_s``) for such transactions to end; if one outlasts that, the versions stay until the next
+    seal's rewrite (logged). It holds an exclusive lock on each table while it copies it: answers to
+    other rounds wait that long (measured in docs/benchmarks.md). SQLite: nothing to do
+    (``secure_delete`` zeroed what the seal freed).
     """
     if engine.dialect.name != "postgresql":
         return 0.0
     started = time.perf_counter()
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        since = conn.exec_driver_sql("SELECT now()").scalar()
+        deadline = time.monotonic() + wait_s
+        while conn.execute(_OLDER_SNAPSHOTS, {"since": since}).scalar():
+            if time.monotonic() > deadline:
+                log.warning("a transaction older than the seal is still open; old row versions may remain")
+                break
+            time.sleep(0.05)
         for table, index in SEALED_TABLES:
             conn.exec_driver_sql(f"CLUSTER {table} USING {index}")
     spent = time.perf_counter() - started

@@ -32,11 +32,12 @@ def _page(kind: str, status: int, lang: str = "da") -> tuple[str, int]:
 def _lookup(session: Session, token: str) -> tuple[Invitation, Round] | None:
     if not looks_like_token(token):
         return None
-    inv = session.scalar(select(Invitation).where(Invitation.token_hash == hash_token(token)))
-    if inv is None:
-        return None
-    rnd = session.get(Round, inv.round_id)
-    return (inv, rnd) if rnd is not None else None
+    found = session.execute(
+        select(Invitation, Round)
+        .join(Round, Round.id == Invitation.round_id)
+        .where(Invitation.token_hash == hash_token(token))
+    ).first()
+    return (found[0], found[1]) if found is not None else None
 
 
 def _retired(session: Session, token: str) -> RetiredLink | None:
@@ -82,18 +83,17 @@ def answer(token: str) -> tuple[str, int] | Response:
 def _store(session: Session, invitation_id: int, round_id: int, answers: dict[str, int], lang: str) -> tuple[str, int]:
     """Claim the invitation and fill one answer slot in one transaction, or store nothing at all.
 
-    Four statements whatever the size of the round. Answers and closing never cross: an answer holds the
-    round row in share mode (PostgreSQL ``FOR SHARE``: answers do not wait for each other), and closing
-    updates that row, so it waits for the answers in flight, and an answer that comes after it sees the
-    new status. SQLite ignores the lock and serialises writers; the claim re-checks that the round is
-    open in its own statement.
+    Two statements and the commit, whatever the size of the round. Answers and closing never cross: the
+    claim holds the round row in share mode while it checks that the round is open (PostgreSQL
+    ``FOR SHARE``: answers do not wait for each other), and closing updates that row, so it waits for the
+    answers in flight, and an answer that comes after it sees the new status. SQLite ignores the lock
+    and serialises writers; the same statement re-checks that the round is open. The transaction that
+    read the link is kept (no new connection): under READ COMMITTED each statement sees fresh data, and
+    SQLite began no transaction for the reads.
     """
-    session.rollback()  # start a fresh transaction for the write
-    status = session.execute(select(Round.status).where(Round.id == round_id).with_for_update(read=True)).scalar_one()
-    if status != "open":
-        session.rollback()
-        return _page("closed", 410, lang)
-    still_open = select(Round.id).where(Round.id == round_id, Round.status == "open").exists()
+    still_open = (
+        select(Round.id).where(Round.id == round_id, Round.status == "open").with_for_update(read=True).exists()
+    )
     claimed = affected(
         session.execute(
             update(Invitation)
