@@ -103,12 +103,14 @@ def seal_round(session: Session, round_id: int) -> int:
     return len(rows)
 
 
-# Transactions of other sessions that began before the seal committed may still see the old row versions,
-# and CLUSTER keeps what some snapshot may still need. Wait this long for them to end before rewriting.
-SNAPSHOT_WAIT_S = 10.0
+# A transaction that began before the seal committed may still see the old row versions, and CLUSTER keeps
+# whatever some snapshot may still need. That holds for transactions in EVERY database of the server: a
+# snapshot's horizon is the oldest transaction still running anywhere, so a long transaction in another
+# database makes CLUSTER keep this one's dead versions too. Wait this long for them to end.
+SNAPSHOT_WAIT_S = 30.0
 _OLDER_SNAPSHOTS = text(
-    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
-    "AND backend_xmin IS NOT NULL AND xact_start < :since"
+    "SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid() "
+    "AND (backend_xmin IS NOT NULL OR backend_xid IS NOT NULL) AND xact_start < :since"
 )
 
 
@@ -117,9 +119,9 @@ def compact_after_seal(engine: Engine, wait_s: float = SNAPSHOT_WAIT_S) -> float
 
     ``CLUSTER`` (like ``VACUUM FULL``, which it is plus an order) writes each table afresh and drops the old
     files; it cannot run inside a transaction block, so it runs on an autocommit connection. It keeps row
-    versions that a transaction still open since before the seal may see, so it first waits (up to
-    ``wait_s``) for such transactions to end; if one outlasts that, the versions stay until the next
-    seal's rewrite (logged). It holds an exclusive lock on each table while it copies it: answers to
+    versions that a transaction still open since before the seal may see (in any database of the server),
+    so it first waits (up to ``wait_s``) for such transactions to end; if one outlasts that, the versions
+    stay until the next seal's rewrite (logged). It holds an exclusive lock on each table while it copies it: answers to
     other rounds wait that long (measured in docs/benchmarks.md). SQLite: nothing to do
     (``secure_delete`` zeroed what the seal freed).
     """
