@@ -157,7 +157,12 @@ def test_suppressed_report_shows_no_figure(rendered, tmp_path, kind, lang):
     leaked = [format_mean(v, lang) for v in (*[p.mean for p in twin.pillars], *[i.mean for i in twin.items])]
     assert not [v for v in leaked if v in text]
     ui = section_labels(lang)
-    focus_words = [ui["followed_heading"].split("{")[0], ui["suggestion_heading"].split("{")[0], ui["how_to_start"], ui["extremes_heading"]]
+    focus_words = [
+        ui["followed_heading"].split("{")[0],
+        ui["suggestion_heading"].split("{")[0],
+        ui["how_to_start"],
+        ui["extremes_heading"],
+    ]
     assert not [w for w in focus_words if w.lower() in flat.lower()]
     content = sample_content()
     assert not [h.title.get(lang) for h in content.hacks if h.title.get(lang) in flat]
