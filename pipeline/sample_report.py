@@ -24,7 +24,7 @@ INVITED = 12
 # Target levels on a 1-5 scale, one per pillar in the instrument's order (rescaled for other scales).
 BASELINE_LEVEL = (4.2, 3.1, 3.7, 2.7)
 MIDWAY_LEVEL = (4.2, 3.4, 3.6, 2.9)
-FOLLOWUP_LEVEL = (4.3, 3.8, 3.8, 3.1)
+FOLLOWUP_LEVEL = (4.3, 4.2, 3.8, 3.1)
 
 # The follow-up's history: the baseline in March (7 answers), a round in June below k (3 answers: a gap),
 # September (8 answers), and the follow-up itself in December (9 answers). Counts differ on purpose:
