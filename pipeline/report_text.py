@@ -65,12 +65,6 @@ LABELS: dict[str, dict[str, str]] = {
         "reverse_mark": "Omvendt udsagn",
         "answers": "svar",
         "focus": "Fokussøjle",
-        "focus_heading": "Jeres fokus: {pillar}",
-        "focus_intro": (
-            "Søjlerne bygger oven på hinanden, så I begynder med den første søjle i rækken, der ligger "
-            "i rød zone, ellers den første i gul, og er alle grønne, den laveste. Her er tre hacks, der "
-            "passer til netop den søjle."
-        ),
         "how_to_start": "Sådan kommer I i gang",
         "dilemmas": "Dilemmaer til dialogen",
         "dilemmas_intro": (
@@ -100,17 +94,9 @@ LABELS: dict[str, dict[str, str]] = {
         "review_none": "Der er ikke registreret handlinger fra sidste runde.",
         "change_heading": "Udvikling siden sidst",
         "change_intro": "Ændring i gennemsnit pr. søjle. Et plus betyder mere tryghed.",
-        "since_baseline": "Siden første måling",
-        "since_previous": "Siden sidste runde",
         "this_round": "Denne runde",
-        "unknown": "ikke kendt",
         "trend_heading": "Søjlerne over tid",
         "trend_gap": "Et hul i en linje betyder, at runden havde for få svar til at vise tal.",
-        "noise_note": (
-            "Ændringer markeret med ≈ er så små, at de kan skyldes tilfældigheder: med få svar "
-            "flytter én persons svar gennemsnittet mærkbart. Læs dem som ‘uændret’."
-        ),
-        "noise_mark": "≈ inden for, hvad små tal kan forklare",
         "advice_heading": "Fem råd til at holde fast",
         "next_steps": "Næste skridt",
         "next_steps_intro": "Materialet til hvert trin i forløbet ligger på nettet:",
@@ -181,11 +167,9 @@ LABELS: dict[str, dict[str, str]] = {
             "Søjlerne bygger oven på hinanden: uden at føle sig inkluderet tager man ikke chancen for at "
             "lære, bidrage eller udfordre."
         ),
-        "legend": "Svarfordeling",
         "page": "Side",
         "chart_pillars_title": "Gennemsnit pr. søjle med zoner",
         "chart_trend_title": "Gennemsnit pr. søjle over runderne",
-        "chart_dist_title": "Svarfordeling",
         "hacks_step": "Det gør vi",
         "step_baseline_note": (
             "Denne rapport hører til trin 2, Tag temperaturen. Næste trin er Det gør vi: vælg hacks, "
@@ -222,12 +206,6 @@ LABELS: dict[str, dict[str, str]] = {
         "reverse_mark": "Reverse-worded",
         "answers": "answers",
         "focus": "Focus pillar",
-        "focus_heading": "Your focus: {pillar}",
-        "focus_intro": (
-            "The pillars build on each other, so you start with the first pillar in the order that is "
-            "red, otherwise the first that is yellow, and if all are green, the lowest. Here are three hacks "
-            "for that pillar."
-        ),
         "how_to_start": "How to start",
         "dilemmas": "Dilemmas for the dialogue",
         "dilemmas_intro": (
@@ -257,17 +235,9 @@ LABELS: dict[str, dict[str, str]] = {
         "review_none": "No actions were recorded after the last round.",
         "change_heading": "Change since last time",
         "change_intro": "Change in the mean per pillar. A plus means more safety.",
-        "since_baseline": "Since the first round",
-        "since_previous": "Since the last round",
         "this_round": "This round",
-        "unknown": "not known",
         "trend_heading": "The pillars over time",
         "trend_gap": "A gap in a line means that round had too few answers to show figures.",
-        "noise_note": (
-            "Changes marked ≈ are so small that chance can explain them: with few answers, one person's "
-            "answers move the mean noticeably. Read them as ‘unchanged’."
-        ),
-        "noise_mark": "≈ within what small numbers can explain",
         "advice_heading": "Five pieces of advice for holding on",
         "next_steps": "Next steps",
         "next_steps_intro": "The material for each step of the process is online:",
@@ -339,11 +309,9 @@ LABELS: dict[str, dict[str, str]] = {
             "The pillars build on each other: without feeling included, people do not take the risk of "
             "learning, contributing or challenging."
         ),
-        "legend": "Answers",
         "page": "Page",
         "chart_pillars_title": "Mean per pillar with bands",
         "chart_trend_title": "Mean per pillar over the rounds",
-        "chart_dist_title": "Distribution of answers",
         "hacks_step": "What we do",
         "step_baseline_note": (
             "This report belongs to step 2, Take the temperature. The next step is What we do: choose "
@@ -369,7 +337,7 @@ _BAND_SENTENCES = {
     },
 }
 
-_FOCUS_SUFFIX = {"da": " Det er jeres fokussøjle.", "en": " This is your focus pillar."}
+_FOCUS_SUFFIX = {"da": " Den foreslår vi som fokus.", "en": " We suggest it as the focus."}
 
 
 def labels(lang: str) -> dict[str, str]:
