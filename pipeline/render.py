@@ -393,7 +393,7 @@ def _focus_context(
     return {"followed": followed, "suggestion": suggestion}
 
 
-def report_html(data: ReportData, *, for_web: bool = False) -> str:
+def report_html(data: ReportData, *, for_web: bool = False, debrief_url: str | None = None) -> str:
     """The report as one HTML document: print layout for WeasyPrint, or a standalone web page.
 
     The web page reuses the same partials and inlines the stylesheet (minus the ``@page`` rules'
@@ -401,14 +401,18 @@ def report_html(data: ReportData, *, for_web: bool = False) -> str:
     """
     context = report_context(data)
     css = (ASSETS_DIR / "report.css").read_text(encoding="utf-8")
-    return _environment().get_template("report/report.html").render(**context, for_web=for_web, css=Markup(css))
+    return _environment().get_template("report/report.html").render(
+        **context, for_web=for_web, css=Markup(css), debrief_url=debrief_url
+    )
 
 
 def debrief_html(data: ReportData) -> str:
     """The debrief guide alone, as a printable web page (``/r/<token>/debrief``)."""
     context = report_context(data)
     css = (ASSETS_DIR / "report.css").read_text(encoding="utf-8")
-    return _environment().get_template("report/debrief.html").render(**context, for_web=True, css=Markup(css))
+    return _environment().get_template("report/debrief.html").render(
+        **context, for_web=True, css=Markup(css), debrief_url=None
+    )
 
 
 def render_pdf(data: ReportData, *, timeout_s: float = 60.0) -> bytes:

@@ -32,18 +32,14 @@ def report_link(rt: Runtime, round_id: int) -> str:
 
 @bp.get("/r/<token>")
 def report_page(token: str) -> tuple[str, int]:
-    """The whole report as a page."""
-    return _report(token, report_html_web)
+    """The whole report as a page, linking to its debrief guide."""
+    return _report(token, lambda data: report_html(data, for_web=True, debrief_url=f"/r/{token}/debrief"))
 
 
 @bp.get("/r/<token>/debrief")
 def debrief_page(token: str) -> tuple[str, int]:
     """The debrief guide alone, to print for the team meeting."""
     return _report(token, debrief_html)
-
-
-def report_html_web(data: ReportData) -> str:
-    return report_html(data, for_web=True)
 
 
 def _report(token: str, render: Callable[[ReportData], str]) -> tuple[str, int]:

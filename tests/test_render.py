@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.server
+import re
 import signal
 import subprocess
 import threading
@@ -363,3 +364,32 @@ def test_sample_cli_writes_pdfs_and_pngs(tmp_path: Path):
     for name in ("baseline", "followup", "suppressed"):
         assert (tmp_path / f"{name}-da.pdf").stat().st_size > 5000
         assert list(tmp_path.glob(f"{name}-da-*.png"))
+
+
+# --- the debrief guide ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_debrief_guide_is_built_from_this_teams_results(lang):
+    from pipeline.render import debrief_html, report_context
+
+    data = sample_report("followup", lang)
+    context = report_context(data)
+    agenda = context["agenda"]
+    assert all(part.minutes > 0 and part.text for part in agenda)
+    assert context["agenda_minutes"] == sum(p.minutes for p in agenda)
+    assert "IGLO" in agenda[-1].title  # it ends with the team's actions
+    text = " ".join(f"{p.title} {p.text} {' '.join(p.questions)}" for p in agenda)
+    assert context["extremes"]["strongest"][0]["text"] in text and context["extremes"]["weakest"][0]["text"] in text
+    assert all(d.title.get(lang) in text for d in data.dilemmas)
+    followed = data.instrument.pillar(data.followed_focus).name.get(lang)
+    assert followed in text
+    page = debrief_html(data)
+    assert page.startswith("<!doctype html>") and section_labels(lang)["debrief_heading"] in page
+    assert all(part.title in page for part in agenda)
+    # the suppressed guide: no statement, no figure, but the meeting still has an agenda and an end
+    suppressed = report_context(sample_report("baseline", lang, suppressed=True))
+    quiet = " ".join(f"{p.text} {' '.join(p.questions)}" for p in suppressed["agenda"])
+    assert not re.search(r"\d[,.]\d\d", quiet)
+    assert not [i for i in data.instrument.items if i.text.get(lang) in quiet]
+    assert "IGLO" in suppressed["agenda"][-1].title
