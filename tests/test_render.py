@@ -371,7 +371,8 @@ def test_sample_cli_writes_pdfs_and_pngs(tmp_path: Path):
 
 @pytest.mark.parametrize("lang", ["da", "en"])
 def test_debrief_guide_is_built_from_this_teams_results(lang):
-    from pipeline.render import debrief_html, report_context
+    from pipeline.render import debrief_html
+    from pipeline.report_context import report_context
 
     data = sample_report("followup", lang)
     context = report_context(data)
