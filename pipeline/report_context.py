@@ -124,15 +124,10 @@ def report_context(data: ReportData) -> dict[str, object]:
     ]
     actions_by_level = {lvl: [a for a in data.previous_actions if a.level == lvl] for lvl in IGLO_LEVELS}
     # A suppressed report names no pillar as weak: it offers the first dilemma of every pillar, in order.
-    dilemmas = (
-        [
-            next(d for d in data.all_dilemmas if d.pillar == p.key)
-            for p in ins.pillars
-            if any(d.pillar == p.key for d in data.all_dilemmas)
-        ]
-        if suppressed
-        else data.dilemmas
-    )
+    first: dict[str, Any] = {}
+    for d in data.all_dilemmas:
+        first.setdefault(d.pillar, d)
+    dilemmas = [first[p.key] for p in ins.pillars if p.key in first] if suppressed else data.dilemmas
     agenda = debrief_agenda(
         lang,
         suppressed=suppressed,
