@@ -58,9 +58,11 @@ class ReportData:
     suppressed: bool
     instrument: Instrument
     result: RoundResult
-    focus_pillars: list[str]  # empty when suppressed
-    hacks: list[Hack]  # the focus pillar's hacks; empty when suppressed
-    dilemmas: list[Dilemma]  # chosen for the focus pillar; empty when suppressed
+    focus_pillars: list[str]  # the suggested focus (pipeline.recommend); empty when suppressed
+    # hacks to try next: of the focus the team chose last time, then of the suggestion; never one already in
+    # the action plan; empty when suppressed
+    hacks: list[Hack]
+    dilemmas: list[Dilemma]  # for the same pillars as the hacks; empty when suppressed
     advice: list[Advice]  # the five pieces of advice for holding on
     traps: list[Trap]
     steps: list[Step]  # the toolkit's four steps
