@@ -12,6 +12,7 @@ from pipeline.report_data import IGLO_LEVELS
 from survey.errors import UserError
 from survey.models import Action
 from survey.rounds import get_round
+from survey.validation import clean_text
 
 
 def add_action(session: Session, round_id: int, level: str, what: str, who: str, by_when: str) -> Action:
@@ -22,11 +23,10 @@ def add_action(session: Session, round_id: int, level: str, what: str, who: str,
     level = level.strip().lower()
     if level not in IGLO_LEVELS:
         raise UserError(f"level must be one of {', '.join(IGLO_LEVELS)}, got {level!r}")
-    what, who, by_when = what.strip(), who.strip(), by_when.strip()
-    if not what or len(what) > 2000:
-        raise UserError("--what must be 1-2000 characters")
-    if not who or len(who) > 200 or len(by_when) > 100:
-        raise UserError("--who must be 1-200 characters and --by at most 100")
+    # free text shown in the next report (PDF and web): checked where it enters (survey.validation)
+    what = clean_text(what, "--what", max_len=2000, multiline=True)
+    who = clean_text(who, "--who", max_len=200)
+    by_when = clean_text(by_when, "--by", max_len=100, required=False)
     action = Action(round_id=round_id, level=level, what=what, who=who, by_when=by_when)
     session.add(action)
     session.commit()
