@@ -75,7 +75,7 @@ def secure_headers(response: Response, *, https: bool) -> Response:
     """Add the headers to ``response`` (the request being the current one)."""
     headers = response.headers
     styles: list[str] = []
-    if response.mimetype == "text/html" and not response.is_streamed:
+    if response.mimetype == "text/html" and not response.is_streamed and not response.direct_passthrough:
         styles = style_hashes(response.get_data())
     headers["Content-Security-Policy"] = content_security_policy(styles)
     headers["X-Content-Type-Options"] = "nosniff"
