@@ -77,7 +77,7 @@ def service_failure(exc: BaseException) -> str | None:
     from sqlalchemy.exc import DBAPIError
 
     if isinstance(exc, BrokerError):
-        return f"the broker (TRYGHED_BROKER_URL) cannot be reached: {exc}; nothing was changed"
+        return f"the broker (TRYGHED_BROKER_URL) cannot be reached ({exc}); the work waits until it is back"
     if isinstance(exc, DBAPIError):
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else type(exc).__name__
         if "disk is full" in reason or "No space left" in reason:
