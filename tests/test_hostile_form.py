@@ -248,8 +248,8 @@ def _encode(req: dict[str, Any], csrf_token: str) -> tuple[bytes, str | None]:
     return body, content_type
 
 
-def test_property_no_500_and_nothing_stored_unless_valid(tmp_path: Path) -> None:
-    app = make_app(tmp_path)
+def test_property_no_500_and_nothing_stored_unless_valid(tmp_path: Path, db_url: str) -> None:
+    app = make_app(tmp_path, db_url)
     app.testing = False  # a 500 must show up as a 500 here, not as an exception
     token = first_token(app, tmp_path)
     client = app.test_client()
