@@ -55,9 +55,61 @@ def command(fn: Callable[..., dict[str, Any]]) -> Callable[..., None]:
             _fail(exc.message, as_json, **exc.details)
         except ValueError as exc:  # configuration and content errors name what is wrong
             _fail(str(exc), as_json)
+        except Exception as exc:  # a down service or a full disk: say so, never a traceback
+            failure = service_failure(exc)
+            if failure is None:
+                raise
+            _fail(failure, as_json)
         emit(result, as_json)
 
     return json_option(wrapper)
+
+
+def service_failure(exc: BaseException) -> str | None:
+    """A message for a failure of the world around the command (database, broker, disk), or None.
+
+    Each command's writes are one transaction, so when one of these interrupts it nothing was changed;
+    failures after a commit are caught where they happen (see ``enqueue``) and say what was committed.
+    """
+    import errno
+
+    from kombu.exceptions import OperationalError as BrokerError
+    from sqlalchemy.exc import DBAPIError
+
+    if isinstance(exc, BrokerError):
+        return f"the broker (TRYGHED_BROKER_URL) cannot be reached ({exc}); the work waits until it is back"
+    if isinstance(exc, DBAPIError):
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else type(exc).__name__
+        if "disk is full" in reason or "No space left" in reason:
+            return f"the database could not be written, the disk is full ({reason}); nothing was changed"
+        if "disk I/O error" in reason:  # SQLite's word for a journal it could not create: full or read-only
+            return f"the database could not be written ({reason}: is the disk full?); nothing was changed"
+        return f"the database refused or could not be reached ({reason}); nothing was changed"
+    if isinstance(exc, OSError):
+        where = f" ({exc.filename})" if exc.filename else ""
+        if exc.errno == errno.ENOSPC:
+            return f"the disk is full{where}; free some space and run the command again"
+        return f"{exc.strerror or exc}{where}"
+    return None
+
+
+def enqueue(task: Any, round_id: int, done: str, waiting: str) -> None:
+    """Hand ``task`` to the workers after the command's change was committed.
+
+    When the broker is down the change stands (it was committed) and the next tick picks the work up
+    once the broker is back; the command then fails with a message that says exactly that, so the
+    person knows the round moved and need not run the command again.
+    """
+    from kombu.exceptions import OperationalError as BrokerError
+
+    try:
+        task.delay(round_id)
+    except BrokerError as exc:
+        raise UserError(
+            f"{done}; the broker is down ({exc}), so {waiting}",
+            round_id=round_id,
+            committed=True,
+        ) from exc
 
 
 def _require_schema(rt: Any) -> None:
@@ -267,7 +319,12 @@ def round_open(rt: Any, round_id: int) -> dict[str, Any]:
 
     with rt.db.session() as s:
         open_round(rt, s, round_id)
-    send_pending.delay(round_id)
+    enqueue(
+        send_pending,
+        round_id,
+        f"round {round_id} is open",
+        "the invitations wait in the outbox; the next tick sends them once the broker is back",
+    )
     return _show(rt, round_id)
 
 
@@ -282,7 +339,12 @@ def round_remind(rt: Any, round_id: int) -> dict[str, Any]:
     with rt.db.session() as s:
         count = remind_round(rt, s, round_id)
     if count:
-        send_pending.delay(round_id)
+        enqueue(
+            send_pending,
+            round_id,
+            f"{count} reminder(s) for round {round_id} are queued",
+            "they wait in the outbox; the next tick sends them once the broker is back",
+        )
     return {**_show(rt, round_id), "reminded": count}
 
 
@@ -301,7 +363,12 @@ def round_close(rt: Any, round_id: int, wait: bool, timeout: float, followup_aft
     days = parse_days(followup_after, "--followup-after") if followup_after is not None else None
     with rt.db.session() as s:
         close_round(rt, s, round_id, followup_after_days=days)
-    run_pipeline.delay(round_id)
+    enqueue(
+        run_pipeline,
+        round_id,
+        f"round {round_id} is closed to answers",
+        "the report is not made yet; once the broker is back a tick resumes it (within TRYGHED_STALL_SECONDS)",
+    )
     if wait:
         deadline = time.monotonic() + timeout
         while _show(rt, round_id)["status"] == "closing":
@@ -339,7 +406,12 @@ def round_kickoff(rt: Any, round_id: int) -> dict[str, Any]:
 
     with rt.db.session() as s:
         recipient = queue_kickoff(s, round_id)
-    send_pending.delay(round_id)
+    enqueue(
+        send_pending,
+        round_id,
+        f"the kickoff email for round {round_id} is queued",
+        "it waits in the outbox; the next tick sends it once the broker is back",
+    )
     return {"round_id": round_id, "kickoff_to": recipient}
 
 
@@ -437,6 +509,11 @@ def demo(out_dir: Path, instrument_name: str | None, as_json: bool) -> None:
         result = run_demo(out_dir, instrument_name)
     except (UserError, ValueError) as exc:
         _fail(getattr(exc, "message", str(exc)), as_json)
+    except Exception as exc:  # a full disk under --out, a database that went away
+        failure = service_failure(exc)
+        if failure is None:
+            raise
+        _fail(failure, as_json)
     emit(
         result,
         as_json,

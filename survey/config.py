@@ -61,6 +61,7 @@ def defaults(instance: Path) -> dict[str, Any]:
         "TIMEZONE": "Europe/Copenhagen",
         "STALL_SECONDS": 600,
         "RETENTION_DAYS": 90,
+        "REPORT_LINK_DAYS": 180,  # lifetime of the signed /r/ link in the report email (survey.report_view)
         "REMINDER_MAX": 2,
         "REMINDER_INTERVAL_DAYS": 3,
         "REMINDER_HOURS": "8-16",
@@ -125,6 +126,9 @@ def _validate(config: dict[str, Any]) -> None:
         value = config.get(name)
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise ConfigError(f"{ENV_PREFIX}_{name}: expected a whole number >= 0, got {value!r}")
+    link_days = config.get("REPORT_LINK_DAYS")
+    if isinstance(link_days, bool) or not isinstance(link_days, int) or not 1 <= link_days <= 3650:
+        raise ConfigError(f"{ENV_PREFIX}_REPORT_LINK_DAYS: expected a whole number of days 1-3650, got {link_days!r}")
     for name in ("SMTP_STARTTLS", "REMINDER_SKIP_HOLIDAYS"):
         if not isinstance(config.get(name), bool):
             raise ConfigError(f"{ENV_PREFIX}_{name}: expected true or false, got {config.get(name)!r}")

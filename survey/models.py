@@ -302,3 +302,13 @@ class LinkGuess(Base):
     client: Mapped[str] = mapped_column(String(64), primary_key=True)
     window_start: Mapped[datetime] = mapped_column(UTCDateTime)
     count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Heartbeat(Base):
+    """One row that ``/healthz`` rewrites: "ok" then means the database accepts a write, not only a read
+    (a full disk or a read-only replica answers SELECT 1 but refuses every answer)."""
+
+    __tablename__ = "heartbeat"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    beat_at: Mapped[datetime] = mapped_column(UTCDateTime)
