@@ -4,14 +4,32 @@ from __future__ import annotations
 
 from email.message import EmailMessage
 from email.utils import formatdate
+from typing import Protocol
 
 from flask import render_template
 
 from survey.i18n import format_when, t
-from survey.models import Invitation, Message, Report, Round, RoundResultRow
+from survey.models import Invitation, Report, Round, RoundResultRow
 from survey.report_view import report_link
 from survey.runtime import Runtime
 from survey.tokens import make_token
+
+
+class Addressed(Protocol):
+    """What composing needs of an outbox row (a ``Message`` or a row claimed by ``survey.outbox``)."""
+
+    @property
+    def round_id(self) -> int: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def recipient(self) -> str: ...
+    @property
+    def lang(self) -> str: ...
+    @property
+    def invitation_id(self) -> int | None: ...
+    @property
+    def message_id(self) -> str: ...
 
 
 def _render_pair(kind: str, lang: str, **context: object) -> tuple[str, str]:
@@ -22,7 +40,7 @@ def _render_pair(kind: str, lang: str, **context: object) -> tuple[str, str]:
     return text, html
 
 
-def _message(rt: Runtime, msg: Message, subject: str, text: str, html: str) -> EmailMessage:
+def _message(rt: Runtime, msg: Addressed, subject: str, text: str, html: str) -> EmailMessage:
     email = EmailMessage()
     email["Subject"] = subject
     email["From"] = rt.config["MAIL_FROM"]
@@ -35,7 +53,24 @@ def _message(rt: Runtime, msg: Message, subject: str, text: str, html: str) -> E
     return email
 
 
-def compose(rt: Runtime, session: object, msg: Message) -> EmailMessage:
+def personal_parts(rt: Runtime, rnd: Round, kind: str, lang: str, link: str) -> tuple[str, str, str]:
+    """Subject, text and HTML of an invitation or reminder: the same for the whole round but the link."""
+    team = rnd.team
+    closes = format_when(rnd.closes_at, lang, rt.tz)
+    text, html = _render_pair(
+        kind,
+        lang,
+        link=link,
+        team=team.name,
+        closes=closes,
+        links=rt.content.links,
+        k=rnd.min_responses,
+        leader_name=team.leader_name,
+    )
+    return t(f"subject_{kind}", lang, team=team.name, closes=closes), text, html
+
+
+def compose(rt: Runtime, session: object, msg: Addressed) -> EmailMessage:
     """The email for one outbox row. Raises LookupError when what it needs no longer exists."""
     from sqlalchemy.orm import Session
 
@@ -60,8 +95,7 @@ def compose(rt: Runtime, session: object, msg: Message) -> EmailMessage:
         if inv is None:
             raise LookupError("the invitation was purged")
         link = rt.link(make_token(rt.config["SECRET_KEY"], inv.nonce))
-        text, html = _render_pair(msg.kind, lang, link=link, **common)
-        subject = t(f"subject_{msg.kind}", lang, team=team.name, closes=closes)
+        subject, text, html = personal_parts(rt, rnd, msg.kind, lang, link)
         return _message(rt, msg, subject, text, html)
 
     if msg.kind == "report":
