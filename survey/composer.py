@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import binascii
 import secrets
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from email import policy
@@ -61,6 +62,19 @@ def _header_line(name: str, value: str) -> bytes:
     if value.isascii() and value.isprintable() and len(name) + len(value) < 76:
         return f"{name}: {value}\r\n".encode("ascii")
     return _SMTP.fold_binary(name, value)  # raises ValueError on CR/LF (header injection)
+
+
+_dates: dict[int, str] = {}
+
+
+def _date() -> str:
+    """The Date header value, formatted once per second (the same call as ``survey.emails``)."""
+    second = int(time.time())
+    value = _dates.get(second)
+    if value is None:
+        _dates.clear()
+        value = _dates[second] = formatdate(second, localtime=False)
+    return value
 
 
 def _qp(text: str) -> bytes:
@@ -178,7 +192,7 @@ class Composer:
                 group.head,
                 _header_line("To", row.recipient),
                 _header_line("Message-ID", row.message_id),
-                _header_line("Date", formatdate(localtime=False)),
+                _header_line("Date", _date()),
                 b"\r\n",
                 sep,
                 b"\r\n",

@@ -50,7 +50,7 @@ def defaults(instance: Path) -> dict[str, Any]:
         "OUTBOX_DIR": str(instance / "outbox"),
         "MAIL_FROM": "Tryghed <tryghed@localhost>",
         "MAIL_RATE_PER_MINUTE": 120,  # bulk mail (invitations, reminders), shared by all workers
-        "MAIL_BATCH_SIZE": 100,  # outbox rows claimed and marked per statement (survey.outbox)
+        "MAIL_BATCH_SIZE": 250,  # outbox rows claimed and marked per statement (survey.outbox)
         # worker children are replaced after this many tasks or this much resident memory (celery_init)
         "WORKER_MAX_TASKS_PER_CHILD": 100,
         "WORKER_MAX_MEMORY_MB": 350,
