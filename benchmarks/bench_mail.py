@@ -10,7 +10,8 @@
    a freshly opened round (team, CSV import, create + open round with the product code) with
    ``pipeline.tasks.send_pending`` in-process: claim batches, compose, send over one connection, mark.
    Floor and project alternate ``--repeat`` times on each backend (SQLite file; PostgreSQL throwaway
-   database ``tryghed_bench_<hex>`` on 127.0.0.1:5432, dropped afterwards); the medians are compared.
+   database ``tryghed_bench_<hex>`` on 127.0.0.1:5432, dropped afterwards); the medians are compared,
+   and the best of each (background load only ever adds time).
 2. Pacing, ``--rate`` per minute with ``--workers`` real Celery workers (Redis broker on
    127.0.0.1:6379, a free database number, flushed afterwards; PostgreSQL). Two rounds of ``--paced / 2``
    invitations each are sent at once, one ``send_pending`` task per round, so every worker sends at
@@ -211,7 +212,15 @@ def throughput(backend: str, messages: int, repeat: int, server: SMTPServer, tmp
         finally:
             app.extensions["tryghed"].db.dispose()
     f, p = statistics.median(floors), statistics.median(ours)
-    return {"backend": backend, "floor": f, "project": p, "size": len(data), "floors": floors, "ours": ours}
+    return {
+        "backend": backend,
+        "floor": f,
+        "project": p,
+        "best": min(floors) / min(ours),
+        "size": len(data),
+        "floors": floors,
+        "ours": ours,
+    }
 
 
 # --- part 2: pacing with workers -----------------------------------------------------------------------
@@ -250,17 +259,19 @@ def pacing(rate: int, paced: int, workers: int, server: SMTPServer, tmp: Path) -
             for n in range(workers):
                 log = tmp / f"worker-{n}.log"
                 with log.open("wb") as out:
+                    command = [str(VENV_BIN / "celery"), "-A", "celery_app", "worker", "--concurrency=1",
+                               "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat",
+                               f"-n=bench{n}@%h"]  # fmt: skip
                     procs.append(
                         subprocess.Popen(
-                            [str(VENV_BIN / "celery"), "-A", "celery_app", "worker", "--concurrency=1",
-                             "--without-gossip", "--without-mingle", "--without-heartbeat", f"-n=bench{n}@%h"],
-                            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
                         )
-                    )  # fmt: skip
+                    )
             deadline = time.monotonic() + 60
             while not all(" ready." in (tmp / f"worker-{n}.log").read_text() for n in range(workers)):
                 if time.monotonic() > deadline:
-                    raise RuntimeError("workers did not start")
+                    tails = "\n".join((tmp / f"worker-{n}.log").read_text()[-2000:] for n in range(workers))
+                    raise RuntimeError(f"workers did not start:\n{tails}")
                 time.sleep(0.2)
             rounds = [open_round(app, paced // workers, f"Team paced {i}") for i in range(workers)]
             before = len(server.arrivals())
@@ -303,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--messages", type=int, default=1000)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--rate", type=int, default=600, help="pacing rate per minute for part 2")
     parser.add_argument("--paced", type=int, default=300, help="messages sent paced in part 2")
@@ -332,13 +343,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Machine: {machine_note(pg_version)}\n")
     print(f"### {args.messages} invitations, pacing off (median of {args.repeat}, alternating)\n")
     print("| backend | message size (bytes) | floor: smtplib loop (s) | project: send_pending (s) "
-          "| floor msg/s | project msg/s | project / floor throughput |")  # fmt: skip
-    print("|---|---:|---:|---:|---:|---:|---:|")
+          "| floor msg/s | project msg/s | project / floor throughput | same, best of each |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         n = args.messages
         print(
             f"| {r['backend']} | {r['size']} | {r['floor']:.3f} | {r['project']:.3f} | {n / r['floor']:.0f} "
-            f"| {n / r['project']:.0f} | {r['floor'] / r['project']:.2f} |"
+            f"| {n / r['project']:.0f} | {r['floor'] / r['project']:.2f} | {r['best']:.2f} |"
         )
     if paced:
         print(f"\n### Pacing: {args.rate}/min shared by {args.workers} workers (Redis bucket), PostgreSQL\n")
