@@ -56,6 +56,11 @@ def send_pending(round_id: int | None = None) -> dict[str, int]:
                     backoff=rt.config["MAIL_BACKOFF"],
                 )
                 counts = {k: counts[k] + done[k] for k in counts}
+                if done["retry"] == len(batch):
+                    # not one message of the batch went out or failed for good: the server is not taking
+                    # mail now (down, or deferring everything); the retry below or the tick carries on,
+                    # rather than one connection timeout per further batch
+                    break
             retry_at = outbox.next_retry_at(session, round_id) if counts["retry"] else None
     finally:
         transport.close()
