@@ -58,10 +58,11 @@ class _Group:
 def _header_line(name: str, value: str) -> bytes:
     """``Name: value`` for a plain short ASCII value; anything else goes through the email package."""
     if "\r" in value or "\n" in value:
-        raise ComposeError(f"the {name} header contains a line break: {value!r}")
+        # the value stays out of the message: for a reminder it would put a non-respondent in the log
+        raise ComposeError(f"the {name} header contains a line break")
     if value.isascii() and value.isprintable() and len(name) + len(value) < 76:
         return f"{name}: {value}\r\n".encode("ascii")
-    return _SMTP.fold_binary(name, value)  # raises ValueError on CR/LF (header injection)
+    return _SMTP.fold_binary(name, value)  # long or non-ASCII: folded and encoded by the email package
 
 
 _dates: dict[int, str] = {}
