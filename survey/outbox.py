@@ -13,6 +13,7 @@ import logging
 import secrets
 import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -254,57 +255,77 @@ def deliver(
 ) -> dict[str, int]:
     """Send a claimed batch through one transport; returns counts by outcome.
 
-    ``reserve(kind)`` is the pacing: the seconds to wait before this message may go (0 when it is not
-    paced), so a wait comes before a message and never after the last one. Results are written every
-    second and before any wait, so a crash loses at most a second's marks (those messages are resent
-    with the same Message-ID after the lease). The claim is renewed when a third of the lease has gone.
+    One message is on the wire at a time, on a thread of its own, while this thread composes the next
+    one and writes results: the SMTP conversation is mostly waiting for the server, and that wait is
+    when our own work gets done. ``reserve(kind)`` is the pacing: the seconds to wait before this
+    message may go (0 when it is not paced), so a wait comes before a message and never after the last
+    one. Results are written every second and before any wait, so a crash loses at most a second's
+    marks (those messages are resent with the same Message-ID after the lease). The claim is renewed
+    when a third of the lease has gone.
     """
     results = _Results(session, backoff)
     held = {row.id for row in batch}
     held_since = batch[0].claimed_at if batch else now()
     composer.load(batch)
     written = time.monotonic()
-    for index, row in enumerate(batch):
-        wait = reserve(row.kind)
-        if wait > 0:
-            results.flush(now())
-            written = time.monotonic()
-            sleep(wait)
-        if now() - held_since > lease / 3:
-            stamp = now()
-            held = renew(session, [r.id for r in batch[index:] if r.id in held], held_since, stamp)
-            held_since = stamp
-        if row.id not in held:
-            results.counts["skipped"] += 1  # the lease ran out and another sender took it
-            continue
-        try:
-            outgoing = composer.compose(row)
-        except DBAPIError as exc:  # the database, not the message: try again later
-            session.rollback()
-            results.fail(row, TransientFailure(f"database error while composing: {exc}"))
-            continue
-        except Exception as exc:
-            # what the email needs is gone (LookupError) or cannot be built (ComposeError, e.g. a line
-            # break in a header): the same data fails the same way on every retry
-            session.rollback()
-            results.fail(row, PermanentFailure(f"{type(exc).__name__}: {exc}"))
-            continue
-        try:
-            transport.send(outgoing)
-        except Unreachable as exc:
-            # The server is down: the rest of the batch fails this attempt alike (same count, same
-            # backoff, same cap), without one connection timeout per message.
-            for other in batch[index:]:
-                if other.id in held:
-                    results.fail(other, exc)
-            break
-        except (PermanentFailure, TransientFailure) as exc:
-            results.fail(row, exc)
-            continue
-        results.sent.append(row.id)
-        results.counts["sent"] += 1
-        if time.monotonic() - written >= 1.0:
-            results.flush(now())
-            written = time.monotonic()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="smtp") as wire:
+        in_flight: tuple[Claimed, Future[None]] | None = None
+
+        def landed() -> Exception | None:
+            """Wait for the message on the wire and record it; returns the error if it failed."""
+            nonlocal in_flight
+            if in_flight is None:
+                return None
+            row, future = in_flight
+            in_flight = None
+            try:
+                future.result()
+            except (PermanentFailure, TransientFailure) as exc:
+                results.fail(row, exc)
+                return exc
+            results.sent.append(row.id)
+            results.counts["sent"] += 1
+            return None
+
+        for index, row in enumerate(batch):
+            wait = reserve(row.kind)
+            if wait > 0:
+                landed()
+                results.flush(now())
+                written = time.monotonic()
+                sleep(wait)
+            if now() - held_since > lease / 3:
+                stamp = now()
+                held = renew(session, [r.id for r in batch[index:] if r.id in held], held_since, stamp)
+                held_since = stamp
+            if row.id not in held:
+                results.counts["skipped"] += 1  # the lease ran out and another sender took it
+                continue
+            outgoing: Outgoing | None = None
+            try:
+                outgoing = composer.compose(row)
+            except DBAPIError as exc:  # the database, not the message: try again later
+                session.rollback()
+                results.fail(row, TransientFailure(f"database error while composing: {exc}"))
+            except Exception as exc:
+                # what the email needs is gone (LookupError) or cannot be built (ComposeError, e.g. a
+                # line break in a header): the same data fails the same way on every retry
+                session.rollback()
+                results.fail(row, PermanentFailure(f"{type(exc).__name__}: {exc}"))
+            error = landed()
+            if isinstance(error, Unreachable):
+                # The server is down: the rest of the batch fails this attempt alike (same count, same
+                # backoff, same cap), without one connection timeout per message.
+                recorded = {r.id for r, _e in results.failed}
+                for other in batch[index:]:
+                    if other.id in held and other.id not in recorded:
+                        results.fail(other, error)
+                break
+            if outgoing is not None:
+                in_flight = (row, wire.submit(transport.send, outgoing))
+            if time.monotonic() - written >= 1.0:
+                results.flush(now())  # while the message is on the wire
+                written = time.monotonic()
+        landed()  # the last message of the batch
     results.flush(now())
     return results.counts
