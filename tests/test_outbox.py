@@ -182,3 +182,19 @@ def test_pacing_waits_before_messages_never_after_the_last_nor_for_the_report(tm
     assert time.monotonic() - started < 0.45
     assert counts["sent"] + counts["failed"] == 2  # report not rendered yet: failed for lack of a PDF
     app.extensions["tryghed"].db.dispose()
+
+
+def test_a_live_sender_renews_its_claim_and_a_stale_one_cannot(app: Flask) -> None:
+    """Renewal is conditional on the claim still being this sender's (same claim time)."""
+    rt = app.extensions["tryghed"]
+    round_id = opened(app, 3)
+    lease = outbox.lease_of(rt.config)
+    with rt.db.session() as s:
+        claimed = outbox.claim_batch(s, rt.now(), lease, 10, round_id)
+        ids = [c.id for c in claimed]
+        later = rt.now() + timedelta(seconds=1)
+        assert outbox.renew(s, ids, claimed[0].claimed_at, later) == set(ids)
+        # the old claim time no longer matches: a sender that lost its claim renews nothing
+        assert outbox.renew(s, ids, claimed[0].claimed_at, later + timedelta(seconds=1)) == set()
+        # and the renewed rows are not due for anyone else within the lease
+        assert outbox.claim_batch(s, later + lease / 2, lease, 10, round_id) == []
