@@ -38,11 +38,17 @@ def add_team(
     lang: str = "da",
     instrument: str | None = None,
     trio_emails: list[str] | None = None,
+    unit_id: int | None = None,
 ) -> Team:
-    """Create a team (committed)."""
+    """Create a team (committed), placed in organisational unit ``unit_id`` if given."""
     name = name.strip()
     if not name or len(name) > 200:
         raise UserError("team name must be 1-200 characters")
+    if unit_id is not None:
+        from survey.models import Unit
+
+        if session.get(Unit, unit_id) is None:
+            raise NotFound(f"unit {unit_id} does not exist")
     team = Team(
         name=name,
         leader_email=check_email(leader_email, "leader email"),
@@ -50,6 +56,7 @@ def add_team(
         lang=check_lang(lang),
         instrument=instrument,
         trio_emails=[check_email(e, "TRIO email") for e in (trio_emails or [])],
+        unit_id=unit_id,
     )
     session.add(team)
     session.commit()
