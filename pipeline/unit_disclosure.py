@@ -49,7 +49,7 @@ class Pool:
 
     unit_id: int
     round_ids: frozenset[int]
-    id: int | None = None
+    id: str | None = None
 
 
 @dataclass(frozen=True)

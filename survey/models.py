@@ -277,7 +277,8 @@ class UnitPool(Base):
 
     __tablename__ = "unit_pools"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    # made by the application, so that any number of pools is stored in one executemany INSERT
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=random_id)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -288,7 +289,7 @@ class UnitPoolRound(Base):
     __tablename__ = "unit_pool_rounds"
 
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), primary_key=True)
-    pool_id: Mapped[int] = mapped_column(ForeignKey("unit_pools.id", ondelete="CASCADE"), index=True)
+    pool_id: Mapped[str] = mapped_column(ForeignKey("unit_pools.id", ondelete="CASCADE"), index=True)
 
 
 class UnitOverview(Base):

@@ -51,7 +51,7 @@ def get_unit(session: Session, unit_id: int) -> Unit:
 
 def tree(session: Session) -> dict[int, int | None]:
     """Every unit's parent, in one query (a municipality has a few hundred units)."""
-    return dict(session.execute(select(Unit.id, Unit.parent_id)).tuples().all())
+    return {r.id: r.parent_id for r in session.execute(select(Unit.id, Unit.parent_id))}
 
 
 def subtree_ids(session: Session, unit_id: int) -> list[int]:
@@ -96,13 +96,13 @@ class TeamRow:
     responses: int
     suppressed: bool  # the latest reported round is below its k: no figure of this team anywhere
     pillars: dict[str, float | None] | None  # None: no figure may be shown
-    pool_id: int | None
+    pool_id: str | None
     in_unit_figure: bool
 
 
 @dataclass(frozen=True)
 class PoolRow:
-    id: int
+    id: str
     unit_id: int
     teams: int
     respondents: int
@@ -229,7 +229,7 @@ def _build(content: Content, session: Session, unit_id: int, k: int) -> Overview
         )
     pool_rows = [
         PoolRow(
-            id=p.id or 0,
+            id=p.id or "",
             unit_id=p.unit_id,
             teams=len(p.round_ids),
             respondents=sum(sums[r].n for r in p.round_ids),
@@ -267,7 +267,7 @@ def _stored_pools(session: Session, units: list[int], round_ids: list[int]) -> l
         .join(UnitPoolRound, UnitPoolRound.pool_id == UnitPool.id)
         .where(or_(UnitPool.unit_id.in_(units), UnitPool.id.in_(touching)))
     ).all()
-    members: dict[tuple[int, int], set[int]] = {}
+    members: dict[tuple[str, int], set[int]] = {}
     for r in rows:
         members.setdefault((r.id, r.unit_id), set()).add(r.round_id)
     return [rule.Pool(unit, frozenset(rounds), pid) for (pid, unit), rounds in sorted(members.items())]
@@ -275,24 +275,15 @@ def _stored_pools(session: Session, units: list[int], round_ids: list[int]) -> l
 
 def _freeze(session: Session, pools: tuple[rule.Pool, ...]) -> list[rule.Pool]:
     """Store new pools before any figure of them is shown (two statements, whatever the number)."""
-    ids = list(
-        session.scalars(
-            insert(UnitPool).returning(UnitPool.id, sort_by_parameter_order=True),
-            [{"unit_id": p.unit_id, "created_at": _now()} for p in pools],
-        )
-    )
+    from survey.models import random_id, utcnow
+
+    frozen = [rule.Pool(p.unit_id, p.round_ids, random_id()) for p in pools]
+    session.execute(insert(UnitPool), [{"id": p.id, "unit_id": p.unit_id, "created_at": utcnow()} for p in frozen])
     session.execute(
-        insert(UnitPoolRound),
-        [{"round_id": r, "pool_id": pid} for pid, p in zip(ids, pools, strict=True) for r in sorted(p.round_ids)],
+        insert(UnitPoolRound), [{"round_id": r, "pool_id": p.id} for p in frozen for r in sorted(p.round_ids)]
     )
     session.commit()
-    return [rule.Pool(p.unit_id, p.round_ids, pid) for pid, p in zip(ids, pools, strict=True)]
-
-
-def _now() -> datetime:
-    from survey.models import utcnow
-
-    return utcnow()
+    return frozen
 
 
 def _round_sums(session: Session, instruments: dict[int, Instrument]) -> dict[int, rule.Sums]:
@@ -307,7 +298,7 @@ def _round_sums(session: Session, instruments: dict[int, Instrument]) -> dict[in
     }
     for round_id, answers in session.execute(
         select(Response.round_id, Response.answers).where(Response.round_id.in_(list(instruments)))
-    ).tuples():
+    ):
         n[round_id] += 1
         pillars = acc[round_id]
         for key, pillar, reverse, lo, hi in specs[round_id]:

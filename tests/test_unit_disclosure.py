@@ -53,7 +53,7 @@ def random_teams(rng: random.Random, parent: dict[int, int | None], count: int, 
 def freeze(plan: Plan, start: int) -> list[Pool]:
     """What the database does: give each new pool an id; stored pools keep theirs."""
     out = [p for p in plan.live_pools if p.id is not None]
-    out += [Pool(p.unit_id, p.round_ids, start + i) for i, p in enumerate(plan.new_pools)]
+    out += [Pool(p.unit_id, p.round_ids, f"p{start + i}") for i, p in enumerate(plan.new_pools)]
     return out
 
 

@@ -76,20 +76,22 @@ def add_reported_rounds(
     keys = [p.key for p in ins.pillars]
     existing = {t.name: t for t in session.scalars(select(Team).where(Team.name.in_([t[0] for t in teams])))}
     new_teams = [t for t in teams if t[0] not in existing]
-    ids = session.scalars(
-        insert(Team).returning(Team.id, sort_by_parameter_order=True),
-        [
-            {
-                "name": name,
-                "leader_email": f"leader{i}@example.org",
-                "lang": "da",
-                "trio_emails": [],
-                "unit_id": seeded.units[unit],
-                "created_at": closed,
-            }
-            for i, (name, unit, _) in enumerate(new_teams)
-        ],
-    ).all()
+    ids: list[int] = []
+    if new_teams:
+        ids = session.scalars(
+            insert(Team).returning(Team.id, sort_by_parameter_order=True),
+            [
+                {
+                    "name": name,
+                    "leader_email": f"leader{i}@example.org",
+                    "lang": "da",
+                    "trio_emails": [],
+                    "unit_id": seeded.units[unit],
+                    "created_at": closed,
+                }
+                for i, (name, unit, _) in enumerate(new_teams)
+            ],
+        ).all()
     for (name, _, _), tid in zip(new_teams, ids, strict=True):
         seeded.teams[name] = tid
     for name, team in existing.items():
@@ -97,7 +99,7 @@ def add_reported_rounds(
     numbers: dict[int, int] = {}
     for team_id, number in session.execute(
         select(Round.team_id, Round.number).where(Round.team_id.in_([seeded.teams[t[0]] for t in teams]))
-    ).tuples():
+    ):
         numbers[team_id] = max(number, numbers.get(team_id, 0))
     round_rows: list[dict[str, Any]] = []
     answers_of: list[list[dict[str, int]]] = []

@@ -37,7 +37,7 @@ def upgrade() -> None:
 
     op.create_table(
         "unit_pools",
-        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("unit_id", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
@@ -51,7 +51,7 @@ def upgrade() -> None:
     op.create_table(
         "unit_pool_rounds",
         sa.Column("round_id", sa.Integer(), nullable=False),
-        sa.Column("pool_id", sa.Integer(), nullable=False),
+        sa.Column("pool_id", sa.String(length=32), nullable=False),
         sa.ForeignKeyConstraint(
             ["round_id"], ["rounds.id"], name=op.f("fk_unit_pool_rounds_round_id_rounds"), ondelete="CASCADE"
         ),
