@@ -170,6 +170,7 @@ def _build(content: Content, session: Session, unit_id: int, k: int) -> Overview
             Round.instrument,
             Round.closed_at,
             RoundResultRow.responses,
+            RoundResultRow.result,
             func.coalesce(counts.c.n, 0).label("rounds"),
         )
         .outerjoin(latest, latest.c.team_id == Team.id)
@@ -199,7 +200,7 @@ def _build(content: Content, session: Session, unit_id: int, k: int) -> Overview
 
     wanted = set(plan.shown_rounds) | {r for p in pools for r in p.round_ids}
     instruments = {r.round_id: content.instrument(r.instrument) for r in team_rows if r.round_id in wanted}
-    sums = _round_sums(session, instruments)
+    sums = _round_sums(session, instruments, {r.round_id: r.result for r in team_rows if r.round_id in wanted})
     keys = [p.key for p in instrument.pillars]
     pool_of = {r: p for p in pools for r in p.round_ids}
     in_unit_rounds, unit_pools = plan.unit_atoms[unit_id]
@@ -286,18 +287,33 @@ def _freeze(session: Session, pools: tuple[rule.Pool, ...]) -> list[rule.Pool]:
     return frozen
 
 
-def _round_sums(session: Session, instruments: dict[int, Instrument]) -> dict[int, rule.Sums]:
-    """Exact scored sums per pillar for the given rounds, from their stored answers (one query)."""
-    if not instruments:
-        return {}
-    acc: dict[int, dict[str, list[int]]] = {r: {} for r in instruments}
-    n = dict.fromkeys(instruments, 0)
+def _round_sums(
+    session: Session, instruments: dict[int, Instrument], stored: dict[int, dict[str, Any] | None]
+) -> dict[int, rule.Sums]:
+    """Exact scored sums per pillar for the given rounds (one query whatever their number).
+
+    A round that reached k has its answer counts per item and scale point stored with its aggregate,
+    which gives the exact sums without reading its answer sets; only the rounds below k (pooled) are
+    summed from their stored answer sets.
+    """
+    out: dict[int, rule.Sums] = {}
+    for round_id, ins in instruments.items():
+        sums = _sums_from_distributions(ins, stored.get(round_id))
+        if sums is not None:
+            out[round_id] = sums
+    rest = [r for r in instruments if r not in out]
+    acc: dict[int, dict[str, list[int]]] = {r: {} for r in rest}
+    n = dict.fromkeys(rest, 0)
     specs = {
-        r: [(i.key, i.pillar, i.reverse, ins.scale_min, ins.scale_max) for i in ins.items]
-        for r, ins in instruments.items()
+        r: [
+            (i.key, i.pillar, i.reverse, instruments[r].scale_min, instruments[r].scale_max)
+            for i in instruments[r].items
+        ]
+        for r in rest
     }
+    # always run, even for no round, so the number of statements is the same for every unit
     for round_id, answers in session.execute(
-        select(Response.round_id, Response.answers).where(Response.round_id.in_(list(instruments)))
+        select(Response.round_id, Response.answers).where(Response.round_id.in_(rest))
     ):
         n[round_id] += 1
         pillars = acc[round_id]
@@ -305,7 +321,25 @@ def _round_sums(session: Session, instruments: dict[int, Instrument]) -> dict[in
             slot = pillars.setdefault(pillar, [0, 0])
             slot[0] += scored(answers[key], reverse, lo, hi)
             slot[1] += 1
-    return {r: rule.Sums(n[r], {p: (s, c) for p, (s, c) in acc[r].items()}) for r in instruments}
+    out.update({r: rule.Sums(n[r], {p: (s, c) for p, (s, c) in acc[r].items()}) for r in rest})
+    return out
+
+
+def _sums_from_distributions(ins: Instrument, result: dict[str, Any] | None) -> rule.Sums | None:
+    """The exact sums from a stored aggregate's per-item answer counts; None when it has none (below k)."""
+    if not result or result.get("suppressed"):
+        return None
+    items = {i["key"]: i for i in result.get("items", [])}
+    acc: dict[str, list[int]] = {}
+    for item in ins.items:
+        dist = (items.get(item.key) or {}).get("distribution")
+        if not dist:
+            return None
+        slot = acc.setdefault(item.pillar, [0, 0])
+        for offset, count in enumerate(dist):
+            slot[0] += count * scored(ins.scale_min + offset, item.reverse, ins.scale_min, ins.scale_max)
+            slot[1] += count
+    return rule.Sums(int(result["responses"]), {p: (s, c) for p, (s, c) in acc.items()})
 
 
 def record_overview(session: Session, overview: Overview) -> None:
