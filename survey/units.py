@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -22,6 +22,9 @@ from survey.content.model import Content, Instrument
 from survey.errors import NotFound, UserError
 from survey.models import Response, Round, RoundResultRow, Team, Unit, UnitOverview, UnitPool, UnitPoolRound
 from survey.teams import check_email
+
+if TYPE_CHECKING:
+    from survey.runtime import Runtime
 
 STALE_DAYS = 365  # a team whose last round is older than this is flagged "not measured for a year"
 
@@ -361,6 +364,18 @@ def change_since_previous(overview: Overview) -> dict[str, float | None]:
         a, b = now.get(key), before.get(key)
         out[key] = round_half_up(a - b) if a is not None and b is not None else None
     return out
+
+
+def unit_page(rt: Runtime, session: Session, unit_id: int, lang: str = "da") -> str:
+    """The unit's overview as a web page (the same template as the PDF): the whole body of the route.
+
+    The caller checks access first: a facilitator or admin, or a unit head for whom
+    ``unit_id in visible_units(session, email)``.
+    """
+    from pipeline.unit_render import overview_page
+
+    overview = build_overview(rt.content, session, unit_id, rt.config["MIN_RESPONSES"])
+    return overview_page(overview, rt.content, lang, rt.tz)
 
 
 def show_unit(content: Content, session: Session, unit_id: int, k: int) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from flask import Flask
 from sqlalchemy import event
 
 from pipeline.unit_render import overview_page
-from survey.units import build_overview, show_unit, units_headed_by, visible_units
+from survey.units import build_overview, show_unit, unit_page, units_headed_by, visible_units
 from tests.a11y import axe_violations, describe
 from tests.conftest import make_app
 from tests.leak_check import compositions, leaks, vector
@@ -210,12 +210,12 @@ def test_overview_pdf_read_back_tagged_and_rendered(tree: tuple[Flask, Seeded], 
 def test_overview_page_has_no_axe_violations(tree: tuple[Flask, Seeded], browser: Any) -> None:
     app, seeded = tree
     rt = app.extensions["tryghed"]
-    with rt.db.session() as s:
-        ov = build_overview(rt.content, s, seeded.units["Forvaltning"], K)
     for lang in ("da", "en"):
+        with rt.db.session() as s:
+            html = unit_page(rt, s, seeded.units["Forvaltning"], lang)  # what the web route returns
         context = browser.new_context(java_script_enabled=True, viewport={"width": 1280, "height": 900})
         page = context.new_page()
-        page.set_content(overview_page(ov, rt.content, lang, rt.tz))
+        page.set_content(html)
         found = axe_violations(page)
         context.close()
         assert found == [], describe(found)
