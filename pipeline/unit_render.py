@@ -260,11 +260,13 @@ def overview_page(ov: Overview, content: Content, lang: str, tz: ZoneInfo) -> st
 
 
 def overview_pdf(
-    ov: Overview, content: Content, lang: str, tz: ZoneInfo, *, timeout_s: float = 120.0
+    ov: Overview, content: Content, lang: str, tz: ZoneInfo, *, timeout_s: float = 600.0
 ) -> tuple[bytes, int]:
     """The overview as tagged PDF bytes (PDF/UA-1) and its number of pages.
 
-    Raises ``RenderTimeout`` past ``timeout_s`` (a municipality's 2,000 teams make a long table).
+    Raises ``RenderTimeout`` past ``timeout_s``. The limit is generous because the top unit of a
+    municipality (2,000 teams) is a 150-page table that WeasyPrint lays out in one to two minutes on a
+    busy 2-core machine (docs/benchmarks.md); a department's overview takes a second or two.
     """
     html = overview_html(ov, content, lang, tz)
     pages: list[int] = []
