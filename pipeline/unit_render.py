@@ -8,14 +8,16 @@ The figures arrive already filtered by ``pipeline.unit_disclosure``; this module
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+import jinja2
 from markupsafe import Markup
 from weasyprint import HTML
 
 from pipeline import report_text
-from pipeline.render import ASSETS_DIR, PDF_VARIANT, ReportAssetFetcher, _bounded, _environment
+from pipeline.render import ASSETS_DIR, PDF_VARIANT, ReportAssetFetcher, _bounded
 from pipeline.scoring import band_of
 from pipeline.unit_disclosure import MIN_TEAMS_FOR_RANK, ranks
 from survey import TEMPLATES_DIR
@@ -121,6 +123,18 @@ LABELS: dict[str, dict[str, str]] = {
         "page": "Page",
     },
 }
+
+
+@lru_cache(maxsize=1)
+def _environment() -> jinja2.Environment:
+    # its own environment (not the leader report's), so the two documents can change independently
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,  # a typo in the template fails the tests, not the head's PDF
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
 
 
 def team_step(has_rounds: bool, kind: str | None) -> int:

@@ -105,6 +105,8 @@ class TeamRow:
 
 @dataclass(frozen=True)
 class PoolRow:
+    """An "other teams" cell shown on the overview: its unit, how many teams and answers, its figures."""
+
     id: str
     unit_id: int
     teams: int
@@ -131,6 +133,7 @@ class Overview:
 
     @property
     def teams_suppressed(self) -> int:
+        """How many teams' latest reported round is below its k (shown with counts only)."""
         return sum(1 for t in self.teams if t.suppressed)
 
 
