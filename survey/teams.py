@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -30,6 +31,13 @@ def check_lang(value: str) -> str:
     return value
 
 
+def check_instrument(name: str | None, known: Collection[str]) -> str | None:
+    """``name`` if it is one of the ``known`` instruments (None: the default instrument)."""
+    if name is not None and name not in known:
+        raise UserError(f"unknown instrument {name!r}; known: {', '.join(sorted(known))}")
+    return name
+
+
 def add_team(
     session: Session,
     name: str,
@@ -38,9 +46,14 @@ def add_team(
     lang: str = "da",
     instrument: str | None = None,
     trio_emails: list[str] | None = None,
+    known_instruments: Collection[str] | None = None,
     unit_id: int | None = None,
 ) -> Team:
-    """Create a team (committed), placed in organisational unit ``unit_id`` if given."""
+    """Create a team (committed). ``instrument`` names the instrument the team is measured with (None:
+    the default); with ``known_instruments`` given, an unknown name is refused. ``unit_id`` places the
+    team in an organisational unit."""
+    if known_instruments is not None:
+        check_instrument(instrument, known_instruments)
     name = name.strip()
     if not name or len(name) > 200:
         raise UserError("team name must be 1-200 characters")
