@@ -61,6 +61,7 @@ LABELS: dict[str, dict[str, str]] = {
         "stale": "over et år siden",
         "too_few": "for få svar",
         "in_pool": "tæller i øvrige teams",
+        "other_instrument": "målt med {name}; se teamets egen rapport",
         "not_counted": "indgår ikke",
         "pool": "Øvrige teams under {unit} ({teams} teams)",
         "whole": "{unit} samlet",
@@ -107,6 +108,7 @@ LABELS: dict[str, dict[str, str]] = {
         "stale": "over a year ago",
         "too_few": "too few answers",
         "in_pool": "counted in other teams",
+        "other_instrument": "measured with {name}; see the team's own report",
         "not_counted": "not counted",
         "pool": "Other teams in {unit} ({teams} teams)",
         "whole": "{unit} as a whole",
@@ -176,9 +178,14 @@ def overview_context(
     for t in ov.teams:
         step = team_step(t.has_rounds, t.kind)
         last = t.last_round_at
-        if t.pillars is not None:
+        other = t.instrument is not None and t.instrument.name != ins.name
+        if t.pillars is not None and not other:
             cells = [cell(t.pillars.get(k)) for k in keys]
             note = ""
+        elif other and t.instrument is not None:
+            # another scale or other pillars: its figures are in its own report, not in these columns
+            cells = [cell(None) for _ in keys]
+            note = ui["other_instrument"].format(name=t.instrument.title.get(lang))
         else:
             cells = [cell(None) for _ in keys]
             note = "" if t.round_id is None else ui["too_few"]

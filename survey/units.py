@@ -101,6 +101,7 @@ class TeamRow:
     pillars: dict[str, float | None] | None  # None: no figure may be shown
     pool_id: str | None
     in_unit_figure: bool
+    instrument: Instrument | None = None  # of the latest reported round; None when there is none
 
 
 @dataclass(frozen=True)
@@ -232,6 +233,7 @@ def _build(content: Content, session: Session, unit_id: int, k: int) -> Overview
                 pillars=rule.means(sums[r.round_id], own_keys) if shown else None,
                 pool_id=pool.id if pool else None,
                 in_unit_figure=r.round_id in in_figure,
+                instrument=content.instruments.get(r.instrument) if r.instrument else None,
             )
         )
     pool_rows = [
@@ -384,14 +386,16 @@ def unit_page(rt: Runtime, session: Session, unit_id: int, lang: str = "da") -> 
 def show_unit(content: Content, session: Session, unit_id: int, k: int) -> dict[str, Any]:
     """The contract's ``unit show`` object (plus pools and counts that help read it)."""
     ov = build_overview(content, session, unit_id, k)
-    bands = ov.instrument.bands
 
-    def figure(values: dict[str, float | None] | None, n: int | None = None) -> list[dict[str, Any]] | None:
+    def figure(
+        values: dict[str, float | None] | None, n: int | None = None, own: Instrument | None = None
+    ) -> list[dict[str, Any]] | None:
         if values is None:
             return None
         out = []
+        scale = (own or ov.instrument).bands  # a team on another instrument is banded by its own
         for key, mean in values.items():
-            row: dict[str, Any] = {"key": key, "mean": mean, "band": band_of(mean, bands) if mean is not None else None}
+            row: dict[str, Any] = {"key": key, "mean": mean, "band": band_of(mean, scale) if mean is not None else None}
             if n is not None:
                 row["n"] = n
             out.append(row)
@@ -410,7 +414,7 @@ def show_unit(content: Content, session: Session, unit_id: int, k: int) -> dict[
                 "invited": t.invited,
                 "responses": t.responses,
                 "suppressed": t.suppressed,
-                "pillars": figure(t.pillars),
+                "pillars": figure(t.pillars, own=t.instrument),
                 "pool_id": t.pool_id,
             }
             for t in ov.teams

@@ -16,6 +16,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import event
 
+from pipeline.scoring import band_of
 from pipeline.unit_render import overview_page
 from survey.units import build_overview, show_unit, unit_page, units_headed_by, visible_units
 from tests.a11y import axe_violations, describe
@@ -315,3 +316,27 @@ def test_unit_head_sees_the_units_they_head_and_below(tree: tuple[Flask, Seeded]
         s.commit()
         assert visible_units(s, "B@example.org") == {seeded.units["Afd B"], seeded.units["Gruppe B1"]}
         assert visible_units(s, "nobody@example.org") == set()
+
+
+def test_a_team_on_another_instrument_keeps_its_own_scale_and_adds_to_nothing(tmp_path: Path) -> None:
+    """A 7-point instrument is neither pooled with nor added to the default 5-point figures, and its
+    figures are banded by its own bands, not written into the default instrument's columns."""
+    fixtures = Path(__file__).resolve().parent / "fixtures" / "content"
+    app = make_app(tmp_path, CONTENT_DIR=str(fixtures))
+    rt = app.extensions["tryghed"]
+    seeded = Seeded()
+    with rt.db.session() as s:
+        add_units(s, [("Afd", None)], seeded)
+        add_reported_rounds(s, rt.content.instrument(), [("D1", "Afd", [6]), ("D2", "Afd", [3])], seeded, k=K)
+        seven = rt.content.instrument("edmondson7")
+        add_reported_rounds(s, seven, [("E1", "Afd", [6]), ("E2", "Afd", [2])], seeded, k=K, seed=3)
+        shown = show_unit(rt.content, s, seeded.units["Afd"], K)
+        page = unit_page(rt, s, seeded.units["Afd"], "da")
+    by_name = {t["name"]: t for t in shown["teams"]}
+    e1 = by_name["E1"]["pillars"]
+    assert e1 is not None and {p["key"] for p in e1} == {p.key for p in seven.pillars}
+    assert all(p["band"] == band_of(p["mean"], seven.bands) for p in e1)
+    assert shown["respondents"] == 6 and shown["pools"] == []  # D1 only: D2 + E2 would be 5, but never pooled
+    assert by_name["E2"]["suppressed"] is True and by_name["E2"]["pool_id"] is None
+    assert "målt med Teamets tryghed (7 udsagn)" in page
+    rt.db.dispose()
