@@ -39,6 +39,7 @@ LABELS: dict[str, dict[str, str]] = {
         "band": "Farve",
         "change": "Ændring siden sidste overblik",
         "change_since": "Sidste overblik: {date}",
+        "noise": "(inden for det, antallet af svar kan forklare: læs som uændret)",
         "no_previous": "Der er ikke lavet et overblik før, så ændringen vises fra næste gang.",
         "no_unit_figure": "Der er endnu ingen tal for enheden samlet.",
         "facts_teams": "Teams",
@@ -86,6 +87,7 @@ LABELS: dict[str, dict[str, str]] = {
         "band": "Colour",
         "change": "Change since the last overview",
         "change_since": "Last overview: {date}",
+        "noise": "(within what the numbers of answers can explain: read as unchanged)",
         "no_previous": "No overview has been made before, so the change is shown from next time.",
         "no_unit_figure": "There are no figures for the unit as a whole yet.",
         "facts_teams": "Teams",
@@ -218,7 +220,7 @@ def overview_context(
         {
             "name": p.name.get(lang),
             **cell(ov.pillars.get(p.key) if ov.pillars else None),
-            "change": report_text.format_delta(change.get(p.key), lang) if ov.previous else "",
+            "change": _change_text(change.get(p.key), ov, lang),
         }
         for p in ins.pillars
     ]
@@ -254,6 +256,16 @@ def overview_context(
         "privacy": ui["privacy"].format(k=ov.k, excluded=ov.excluded_respondents, rank_min=MIN_TEAMS_FOR_RANK),
         "generated": ui["generated"].format(date=report_text.format_date(now.astimezone(tz), lang)),
     }
+
+
+def _change_text(delta: float | None, ov: Overview, lang: str) -> str:
+    """The change since the last overview, flagged when the numbers of answers can explain it."""
+    if ov.previous is None:
+        return ""
+    text = report_text.format_delta(delta, lang)
+    if delta is not None and report_text.within_noise(delta, ov.respondents, ov.previous.respondents):
+        text += " " + LABELS[lang]["noise"]
+    return text
 
 
 def _rate(n: int, total: int) -> str:

@@ -195,6 +195,7 @@ def test_overview_pdf_read_back_tagged_and_rendered(tree: tuple[Flask, Seeded], 
     text_en = " ".join(pdf_layout_text(Path(en["path"])).split())
     assert "Other teams in Afd B (2 teams)" in text_en and "Forvaltning as a whole" in text_en
     assert "change since the last overview" in text_en.lower() and "±0.00" in text_en  # same rounds as the first
+    assert "read as unchanged" in text_en  # and a change the numbers can explain is said to be one
 
     reader = PdfReader(io.BytesIO(Path(da["path"]).read_bytes()))
     assert len(reader.pages) == da["pages"]
