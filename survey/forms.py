@@ -31,15 +31,41 @@ class ScaleField(Field):
         self.allowed = {str(value): value for value in values}
 
     def process_formdata(self, valuelist: list[Any]) -> None:
-        self.data = None
-        if not valuelist or valuelist == [""]:
-            return  # nothing chosen: InputRequired says so
-        if len(valuelist) > 1:
-            raise ValueError(t("one_answer", self.lang))
-        raw = valuelist[0]
-        if not isinstance(raw, str) or raw not in self.allowed:
-            raise ValueError(t("out_of_range", self.lang))
-        self.data = self.allowed[raw]
+        self.data = scale_value(valuelist, self.allowed, self.lang)
+
+
+def scale_value(valuelist: list[Any], allowed: dict[str, int], lang: str) -> int | None:
+    """The answer a radio group sent: None when nothing was chosen; ValueError (the participant's
+    language) for more than one value or one that is not exactly one of ``allowed``'s strings."""
+    if not valuelist or valuelist == [""]:
+        return None  # nothing chosen: InputRequired says so
+    if len(valuelist) > 1:
+        raise ValueError(t("one_answer", lang))
+    raw = valuelist[0]
+    if not isinstance(raw, str) or raw not in allowed:
+        raise ValueError(t("out_of_range", lang))
+    return allowed[raw]
+
+
+def valid_answers(formdata: Any, instrument: Instrument, lang: str) -> dict[str, int] | None:
+    """The answers when every statement has a valid one (what the form would accept), else None.
+
+    The same rule as ``ScaleField`` + ``InputRequired`` (``scale_value``), without building a form: the
+    respondent's POST checks this first and builds the form (for its error messages) only when it fails.
+    A value is required: a field that validates has a non-empty raw value, which ``scale_value`` maps to
+    a scale point or refuses.
+    """
+    allowed = {str(value): value for value, _label in scale_choices(instrument, lang)}
+    answers = {}
+    for item in instrument.items:
+        try:
+            value = scale_value(formdata.getlist(item.key), allowed, lang)
+        except ValueError:
+            return None
+        if value is None:
+            return None
+        answers[item.key] = value
+    return answers
 
 
 @lru_cache(maxsize=64)  # built once per (instrument, language): the class is the same for every request
