@@ -67,3 +67,26 @@ def _answers() -> dict[str, int]:
     from survey.content import load_content
 
     return {i.key: 3 for i in load_content().instrument().items}
+
+
+def test_a_connection_the_server_dropped_costs_the_respondent_nothing(pg_url: str, tmp_path: Path) -> None:
+    """Without a ping before each use, a pooled connection may be dead (database restarted, idle timeout):
+    the request is run once more on a fresh connection, and the answer is stored once."""
+    app = make_app(tmp_path, pg_url)
+    db = app.extensions["tryghed"].db
+    try:
+        setup_round(app, 3)
+        link = token_of(read_outbox(tmp_path / "outbox")[0])
+        client = app.test_client()
+        assert client.get(f"/s/{link}").status_code == 200  # the answer engine's pool now holds a connection
+        kill = (
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        with db.engine.connect() as conn:
+            assert conn.exec_driver_sql(kill).scalars().all()  # at least the respondent's connection
+        assert submit(client, link, _answers()).status_code == 200
+        with db.session() as s:
+            assert s.scalar(select(func.count()).select_from(Response).where(Response.filled)) == 1
+    finally:
+        db.dispose()
