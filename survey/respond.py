@@ -157,7 +157,7 @@ def _answer(token: str) -> tuple[str, int] | Response:
             # days) is told as such; the form shown carries a fresh token and keeps the chosen answers.
             stale = bool(getattr(form, "csrf_token", None) and form.csrf_token.errors)
             page = render_template("survey/form.html", form=form, csrf=_CSRF_SLOT, errors=True, stale=stale, **context)
-            return page.replace(_CSRF_SLOT, str(form.csrf_token), 1), 400
+            return page.replace(_CSRF_SLOT, str(getattr(form, "csrf_token", "")), 1), 400
         # cannot be reached in practice: _accepted applies the same checks as the form
         outcome = answer_store.store_answer(conn, link.invitation_id, link.round_id, answers_of(form, instrument))
         return _page({"stored": "thanks"}.get(outcome, outcome), _STATUS[outcome], lang)
@@ -185,6 +185,8 @@ def _accepted(instrument: Instrument, lang: str) -> dict[str, int] | None:
 
 def _csrf_field() -> str:
     """The hidden CSRF input as WTForms writes it (``{{ form.csrf_token }}``), for this request's session."""
+    if not current_app.config.get("WTF_CSRF_ENABLED", True):
+        return ""  # as the form would: no CSRF field at all
     name = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
     return str(Markup('<input id="{0}" name="{0}" type="hidden" value="{1}">').format(name, generate_csrf()))
 
