@@ -11,7 +11,7 @@ RUN useradd --create-home --uid 1000 tryghed \
     && mkdir -p /var/lib/tryghed && chown tryghed /var/lib/tryghed
 WORKDIR /app
 
-COPY pyproject.toml README.md celery_app.py ./
+COPY pyproject.toml README.md celery_app.py gunicorn.conf.py ./
 COPY survey ./survey
 COPY pipeline ./pipeline
 COPY templates ./templates

@@ -23,13 +23,14 @@ from __future__ import annotations
 import logging
 import random
 import time
+from typing import Literal
 
 from sqlalchemy import bindparam, delete, func, insert, select, text, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from survey.db import affected
-from survey.models import EMPTY_SLOT, FixedWidthAnswers, Invitation, Message, Response, random_id
+from survey.models import EMPTY_SLOT, FixedWidthAnswers, Invitation, Message, Response, Round, random_id
 
 log = logging.getLogger(__name__)
 _RANDOM = random.SystemRandom()  # slot choice and sealed order must not be predictable from a seed
@@ -51,7 +52,7 @@ def add_slots(session: Session, round_id: int, item_keys: list[str], count: int)
     )
 
 
-def fill_slot(session: Session, round_id: int, answers: dict[str, int]) -> None:
+def fill_slot(session: Session | Connection, round_id: int, answers: dict[str, int]) -> None:
     """Store one answer set: fill an empty slot picked at random (in the caller's transaction).
 
     One statement: the first empty slot at or after a random id, or the first one at all (wrap-around;
@@ -59,7 +60,8 @@ def fill_slot(session: Session, round_id: int, answers: dict[str, int]) -> None:
     answers in flight each take a different slot without waiting. A round that opened before slots
     existed (or an invitation added without one) gets a new row instead.
     """
-    postgres = session.get_bind().dialect.name == "postgresql"
+    dialect = session.dialect if isinstance(session, Connection) else session.get_bind().dialect
+    postgres = dialect.name == "postgresql"
     lock = " FOR UPDATE SKIP LOCKED" if postgres else ""
     pick = f"SELECT id FROM responses WHERE round_id = :r AND {EMPTY_SLOT}"  # noqa: S608 - constant text
     filled = session.execute(
@@ -71,6 +73,68 @@ def fill_slot(session: Session, round_id: int, answers: dict[str, int]) -> None:
     )
     if affected(filled) == 0:
         session.execute(insert(Response).values(id=random_id(), round_id=round_id, answers=answers, filled=True))
+
+
+# PostgreSQL: claim the invitation and fill a slot in ONE statement, so that on an autocommit connection it is
+# its own transaction (no BEGIN, no COMMIT round trip) and still all-or-nothing. The sub-statements of a WITH
+# share one snapshot and see each other's work only through RETURNING, so the slot is filled only if the
+# claim returned a row, and a new row is inserted only if the claim worked but no empty slot was left (a
+# round opened before slots existed). The claim holds the round row FOR SHARE until the statement's
+# transaction ends: closing (an UPDATE of that row) waits for it, and a claim that waited for a close to
+# commit re-reads the row and finds it closed. Slots: as in ``fill_slot``.
+_PICK = f"SELECT id FROM responses WHERE round_id = :r AND {EMPTY_SLOT}"  # noqa: S608 - constant text
+_CLAIM_AND_FILL = text(
+    "WITH claimed AS ("
+    " UPDATE invitations SET answered = true WHERE id = :i AND answered = false"
+    " AND EXISTS (SELECT 1 FROM rounds WHERE id = :r AND status = 'open' FOR SHARE) RETURNING id),"
+    " filled AS ("
+    " UPDATE responses SET answers = :answers, filled = true WHERE EXISTS (SELECT 1 FROM claimed) AND id = COALESCE("
+    f"({_PICK} AND id >= :start ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED),"
+    f" ({_PICK} ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)) RETURNING id),"
+    " added AS ("
+    " INSERT INTO responses (id, round_id, answers, filled) SELECT :new_id, :r, :answers, true"
+    " WHERE EXISTS (SELECT 1 FROM claimed) AND NOT EXISTS (SELECT 1 FROM filled) RETURNING id)"
+    " SELECT (SELECT count(*) FROM claimed), (SELECT count(*) FROM filled) + (SELECT count(*) FROM added)"
+).bindparams(bindparam("answers", type_=FixedWidthAnswers()))
+
+Outcome = Literal["stored", "answered", "closed"]
+
+
+def store_answer(conn: Connection, invitation_id: int, round_id: int, answers: dict[str, int]) -> Outcome:
+    """Claim the invitation and store its answer set, all or nothing: "stored", else why not.
+
+    "answered": the link was used already (by a concurrent post too: the claim is a conditional UPDATE);
+    "closed": the round is no longer open. Answers and closing never cross: the claim holds the round row
+    in share mode while it checks that the round is open (answers do not wait for each other), and closing
+    updates that row, so it waits for the answers in flight, and an answer that comes after it sees the
+    new status. PostgreSQL: one statement (``_CLAIM_AND_FILL``); with ``conn`` in autocommit mode that is
+    the whole transaction. SQLite (which ignores the lock and serialises writers): the claim re-checks
+    that the round is open, then ``fill_slot``, then the commit. Either way it is committed on return.
+    """
+    if conn.dialect.name == "postgresql":
+        params = {"i": invitation_id, "r": round_id, "answers": answers, "start": random_id(), "new_id": random_id()}
+        claimed, stored = conn.execute(_CLAIM_AND_FILL, params).one()
+        if claimed == 1:
+            if stored != 1:  # cannot happen: ``added`` inserts whenever ``filled`` found no slot
+                raise RuntimeError("an invitation was claimed without storing its answers")
+            conn.commit()  # nothing to send in autocommit mode; the commit otherwise
+            return "stored"
+    else:
+        still_open = (
+            select(Round.id).where(Round.id == round_id, Round.status == "open").with_for_update(read=True).exists()
+        )
+        claim = (
+            update(Invitation)
+            .where(Invitation.id == invitation_id, Invitation.answered.is_(False), still_open)
+            .values(answered=True)
+        )
+        if affected(conn.execute(claim)) == 1:
+            fill_slot(conn, round_id, answers)
+            conn.commit()  # committed before the thank-you page is sent
+            return "stored"
+    status = conn.scalar(select(Round.status).where(Round.id == round_id))  # a fresh read, after the wait
+    conn.rollback()
+    return "closed" if status != "open" else "answered"
 
 
 def answer_count(session: Session, round_id: int) -> int:

@@ -6,17 +6,24 @@ link, 409 already answered, 410 round not open. Nothing here logs a token or an 
 
 from __future__ import annotations
 
-from datetime import timedelta
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from flask import Blueprint, Response, g, render_template, request
-from flask_wtf.csrf import CSRFError
-from sqlalchemy import select, update
+from flask import Blueprint, Response, current_app, g, render_template, request
+from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
+from markupsafe import Markup
+from sqlalchemy import bindparam, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
+from wtforms.validators import ValidationError
 
 from survey import answer_store, ratelimit
-from survey.db import affected
-from survey.forms import answers_of, barometer_form_class, scale_choices
+from survey.content import Instrument
+from survey.forms import answers_of, barometer_form_class, scale_choices, valid_answers
 from survey.i18n import format_when
 from survey.models import Invitation, RetiredLink, Round
 from survey.runtime import get_runtime
@@ -25,20 +32,62 @@ from survey.tokens import hash_token, looks_like_token
 bp = Blueprint("respond", __name__)
 
 
+# Pages whose HTML depends only on what is in their cache key, rendered once per process (per app). Not
+# per-person: a form page is cached with a placeholder where each request puts its own CSRF field.
+_CACHE_LIMIT = 512
+_CSRF_SLOT = f"<!--csrf-{secrets.token_hex(16)}-->"  # random per process: no content text can hold it
+
+
+def _cached(key: tuple[object, ...], render: Callable[[], str]) -> str:
+    cache: dict[tuple[object, ...], str] = current_app.extensions.setdefault("tryghed.pages", {})
+    page = cache.get(key)
+    if page is None:
+        if len(cache) >= _CACHE_LIMIT:
+            cache.clear()  # a bound, not an LRU: the keys are few (pages x languages x open rounds)
+        page = cache[key] = render()
+    return page
+
+
 def _page(kind: str, status: int, lang: str = "da") -> tuple[str, int]:
     g.lang = lang
-    return render_template("survey/message.html", kind=kind), status
+    return _cached(("message", kind, lang), lambda: render_template("survey/message.html", kind=kind)), status
 
 
-def _lookup(session: Session, token: str) -> tuple[Invitation, Round] | None:
+@dataclass(frozen=True)
+class Link:
+    """What the respondent's page needs to know about a link: its invitation and round, one row."""
+
+    invitation_id: int
+    lang: str
+    answered: bool
+    round_id: int
+    status: str
+    instrument: str
+    min_responses: int
+    closes_at: datetime | None
+
+
+_LINK = (
+    select(
+        Invitation.id,
+        Invitation.lang,
+        Invitation.answered,
+        Round.id,
+        Round.status,
+        Round.instrument,
+        Round.min_responses,
+        Round.closes_at,
+    )
+    .join(Round, Round.id == Invitation.round_id)
+    .where(Invitation.token_hash == bindparam("token_hash"))
+)
+
+
+def _lookup(conn: Connection, token: str) -> Link | None:
     if not looks_like_token(token):
         return None
-    found = session.execute(
-        select(Invitation, Round)
-        .join(Round, Round.id == Invitation.round_id)
-        .where(Invitation.token_hash == hash_token(token))
-    ).first()
-    return (found[0], found[1]) if found is not None else None
+    row = conn.execute(_LINK, {"token_hash": hash_token(token)}).first()
+    return Link(*row) if row is not None else None
 
 
 def _retired(session: Session, token: str) -> RetiredLink | None:
@@ -50,70 +99,96 @@ def _retired(session: Session, token: str) -> RetiredLink | None:
 
 @bp.route("/s/<token>", methods=["GET", "POST"])
 def answer(token: str) -> tuple[str, int] | Response:
+    """The form (GET), or the answers stored (POST); a clear page with its status code otherwise.
+
+    PostgreSQL is read and written on an autocommit connection (``Database.answer_engine``): the lookup is
+    one statement and storing is one statement (``answer_store.store_answer``), so a whole submission makes
+    three round trips to the database (GET: lookup; POST: lookup, store), with no BEGIN, COMMIT or ping. A
+    connection the server closed in the meantime fails its first statement, and the request is then run
+    once more on a fresh one (the failed statement had no effect: it was its own transaction).
+    """
+    try:
+        return _answer(token)
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+        return _answer(token)
+
+
+def _answer(token: str) -> tuple[str, int] | Response:
     rt = get_runtime()
-    with rt.db.session() as session:
-        found = _lookup(session, token)
-        if found is None:
-            retired = _retired(session, token)
-            return _page("closed", 410, retired.lang) if retired is not None else _unknown(session)
-        inv, rnd = found
-        lang = inv.lang
+    with rt.db.answer_engine.connect() as conn:  # closing it rolls back whatever was not committed
+        link = _lookup(conn, token)
+        if link is None:
+            conn.rollback()
+            with rt.db.session() as session:
+                retired = _retired(session, token)
+                return _page("closed", 410, retired.lang) if retired is not None else _unknown(session)
+        lang = link.lang
         g.lang = lang
-        if rnd.status != "open":
+        if link.status != "open":
             return _page("closed", 410, lang)
-        if inv.answered:
+        if link.answered:
             return _page("answered", 409, lang)
         if request.method == "POST" and (refused := _unreadable_body()) is not None:
             return _page(refused[0], refused[1], lang)
-        instrument = rt.content.instrument(rnd.instrument)
-        form = barometer_form_class(instrument, lang)()
+        instrument = rt.content.instrument(link.instrument)
         context = {
-            "form": form,
             "instrument": instrument,
             "lang": lang,
-            "k": rnd.min_responses,
-            "closes": format_when(rnd.closes_at, lang, rt.tz),
+            "k": link.min_responses,
+            "closes": format_when(link.closes_at, lang, rt.tz),
             "links": rt.content.links,
             "scale": scale_choices(instrument, lang),
         }
+        form_class = barometer_form_class(instrument, lang)
         if request.method == "GET":
-            return render_template("survey/form.html", **context), 200
+            page = _cached(
+                ("form", link.instrument, lang, context["k"], context["closes"]),
+                lambda: render_template("survey/form.html", form=form_class(formdata=None), csrf=_CSRF_SLOT, **context),
+            )
+            return page.replace(_CSRF_SLOT, _csrf_field(), 1), 200
+        if (answers := _accepted(instrument, lang)) is not None:
+            outcome = answer_store.store_answer(conn, link.invitation_id, link.round_id, answers)
+            return _page({"stored": "thanks"}.get(outcome, outcome), _STATUS[outcome], lang)
+        form = form_class()
         if not form.validate_on_submit():
             # A missing or forged token (the session cookie is gone: browser restarted, page kept open for
             # days) is told as such; the form shown carries a fresh token and keeps the chosen answers.
             stale = bool(getattr(form, "csrf_token", None) and form.csrf_token.errors)
-            return render_template("survey/form.html", errors=True, stale=stale, **context), 400
-        return _store(session, inv.id, rnd.id, answers_of(form, instrument), lang)
+            page = render_template("survey/form.html", form=form, csrf=_CSRF_SLOT, errors=True, stale=stale, **context)
+            return page.replace(_CSRF_SLOT, str(getattr(form, "csrf_token", "")), 1), 400
+        # cannot be reached in practice: _accepted applies the same checks as the form
+        outcome = answer_store.store_answer(conn, link.invitation_id, link.round_id, answers_of(form, instrument))
+        return _page({"stored": "thanks"}.get(outcome, outcome), _STATUS[outcome], lang)
 
 
-def _store(session: Session, invitation_id: int, round_id: int, answers: dict[str, int], lang: str) -> tuple[str, int]:
-    """Claim the invitation and fill one answer slot in one transaction, or store nothing at all.
+_STATUS = {"stored": 200, "answered": 409, "closed": 410}
 
-    Two statements and the commit, whatever the size of the round. Answers and closing never cross: the
-    claim holds the round row in share mode while it checks that the round is open (PostgreSQL
-    ``FOR SHARE``: answers do not wait for each other), and closing updates that row, so it waits for the
-    answers in flight, and an answer that comes after it sees the new status. SQLite ignores the lock
-    and serialises writers; the same statement re-checks that the round is open. The transaction that
-    read the link is kept (no new connection): under READ COMMITTED each statement sees fresh data, and
-    SQLite began no transaction for the reads.
+
+def _accepted(instrument: Instrument, lang: str) -> dict[str, int] | None:
+    """The posted answers when the form would accept them (CSRF token and every statement), else None.
+
+    The common case, checked without building the WTForms form (16 fields: a quarter of a POST's own CPU
+    time, docs/benchmarks.md); the same CSRF check as Flask-WTF's form (``validate_csrf`` with the app's
+    settings) and the same answer rule (``forms.valid_answers``). Anything else goes through the form,
+    which finds the errors to show.
     """
-    still_open = (
-        select(Round.id).where(Round.id == round_id, Round.status == "open").with_for_update(read=True).exists()
-    )
-    claimed = affected(
-        session.execute(
-            update(Invitation)
-            .where(Invitation.id == invitation_id, Invitation.answered.is_(False), still_open)
-            .values(answered=True)
-        )
-    )
-    if claimed != 1:
-        now_status = session.scalar(select(Round.status).where(Round.id == round_id))
-        session.rollback()
-        return _page("closed", 410, lang) if now_status != "open" else _page("answered", 409, lang)
-    answer_store.fill_slot(session, round_id, answers)
-    session.commit()  # committed before the thank-you page is sent
-    return _page("thanks", 200, lang)
+    if current_app.config.get("WTF_CSRF_ENABLED", True):
+        field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+        try:
+            validate_csrf(request.form.get(field))
+        except ValidationError:
+            return None
+    return valid_answers(request.form, instrument, lang)
+
+
+def _csrf_field() -> str:
+    """The hidden CSRF input as WTForms writes it (``{{ form.csrf_token }}``), for this request's session."""
+    if not current_app.config.get("WTF_CSRF_ENABLED", True):
+        return ""  # as the form would: no CSRF field at all
+    name = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    return str(Markup('<input id="{0}" name="{0}" type="hidden" value="{1}">').format(name, generate_csrf()))
 
 
 def _unknown(session: Session) -> tuple[str, int] | Response:

@@ -96,3 +96,21 @@ def test_english_participant_gets_english_pages(app: Flask, client: FlaskClient,
 
 def test_healthz(client: FlaskClient) -> None:
     assert client.get("/healthz").status_code == 200
+
+
+def test_cached_form_page_is_per_round_and_never_shares_a_csrf_token(app: Flask, tmp_path: Path) -> None:
+    """The form page is rendered once per (instrument, language, k, closing time): each round still shows
+    its own threshold, and each browser gets its own CSRF token, which it can answer with."""
+    setup_round(app, 2, min_responses=3, team_name="Team A")
+    setup_round(app, 2, min_responses=7, team_name="Team B")
+    links = tokens(tmp_path)
+    pages = [app.test_client().get(f"/s/{link}").get_data(as_text=True) for link in links]
+    shown = sorted(k for page in pages for k in (3, 7) if f"mindst {k} har svaret" in page)
+    assert shown == [3, 3, 7, 7]
+    first, second = app.test_client(), app.test_client()
+    one = csrf_of(first.get(f"/s/{links[0]}").get_data(as_text=True))
+    other = csrf_of(second.get(f"/s/{links[0]}").get_data(as_text=True))
+    assert one and other and one != other
+    assert second.post(f"/s/{links[0]}", data={"csrf_token": one, **full()}).status_code == 400  # not its token
+    assert first.post(f"/s/{links[0]}", data={"csrf_token": one, **full()}).status_code == 200
+    assert stored(app) == 1
