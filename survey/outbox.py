@@ -247,6 +247,10 @@ class _Results:
 
 
 _AHEAD = 32  # composed messages waiting for the wire: enough to cover a database write of the batch
+# The composer refills the queue this many at a time: one wake-up of the sending thread per 16 messages
+# rather than per message (each costs CPU, which is what the sender competes for with the SMTP server
+# and the database on a busy machine).
+_REFILL = 16
 _SKIPPED = "skipped"
 
 
@@ -255,13 +259,16 @@ class _Wire:
 
     The SMTP conversation is mostly waiting for the server; with a queue in front of it, the next
     message is ready the moment the last one is accepted, and the sender's database writes (marks,
-    renewals) happen while the queue drains instead of between two messages. Outcomes are collected
-    here and recorded by the sender's thread, which alone uses the database session.
+    renewals, the next claim) happen while the queue drains instead of between two messages. Outcomes
+    are collected here and recorded by the sender's thread, which alone uses the database session.
     """
 
     def __init__(self, transport: Transport, held: Callable[[int], bool]) -> None:
         self.transport, self.held = transport, held
-        self.cond = threading.Condition()
+        lock = threading.Lock()
+        self.work = threading.Condition(lock)  # the wire thread waits for a message (or the end)
+        self.room = threading.Condition(lock)  # the composer waits for room in a full queue
+        self.landed = threading.Condition(lock)  # the sender waits for the queue to be empty
         self.todo: deque[tuple[Claimed, Outgoing]] = deque()
         self.done: list[tuple[Claimed, Exception | str | None]] = []
         self.busy = False
@@ -272,42 +279,42 @@ class _Wire:
 
     def put(self, row: Claimed, outgoing: Outgoing, timeout: float) -> bool:
         """Queue a message; False if the queue stayed full for ``timeout`` seconds."""
-        with self.cond:
-            if len(self.todo) >= _AHEAD and not self.cond.wait_for(lambda: len(self.todo) < _AHEAD, timeout):
+        with self.room:
+            if len(self.todo) >= _AHEAD and not self.room.wait_for(lambda: len(self.todo) <= _AHEAD - _REFILL, timeout):
                 return False
             self.todo.append((row, outgoing))
-            self.cond.notify_all()
+            self.work.notify()
             return True
 
     def idle(self, timeout: float) -> bool:
         """Wait up to ``timeout`` seconds until every queued message has landed; True when it has."""
-        with self.cond:
-            return self.cond.wait_for(lambda: not self.todo and not self.busy, timeout)
+        with self.landed:
+            return self.landed.wait_for(lambda: not self.todo and not self.busy, timeout)
 
     def take(self) -> list[tuple[Claimed, Exception | str | None]]:
         """The outcomes since the last call: None (sent), an exception, or ``_SKIPPED``."""
-        with self.cond:
+        with self.work:
             done, self.done = self.done, []
             return done
 
     def close(self) -> None:
         """Stop the thread once the message on the wire has landed; queued messages are dropped."""
-        with self.cond:
+        with self.work:
             self.closed = True
             self.todo.clear()
-            self.cond.notify_all()
+            self.work.notify()
         self.thread.join()
 
     def _run(self) -> None:
         while True:
-            with self.cond:
-                self.cond.wait_for(lambda: self.todo or self.closed)
+            with self.work:
+                self.work.wait_for(lambda: self.todo or self.closed)
                 if not self.todo:
                     return
                 row, outgoing = self.todo.popleft()
                 self.busy = True
-                if len(self.todo) <= _AHEAD // 2:
-                    self.cond.notify_all()  # room for the composer (not on every message: fewer wake-ups)
+                if len(self.todo) <= _AHEAD - _REFILL:
+                    self.room.notify()
             outcome: Exception | str | None = None
             if self.broken is not None:
                 outcome = self.broken  # the rest fails this attempt alike, without a timeout each
@@ -320,10 +327,11 @@ class _Wire:
                     outcome = exc
                     if isinstance(exc, Unreachable) or not isinstance(exc, (PermanentFailure, TransientFailure)):
                         self.broken = exc
-            with self.cond:
+            with self.work:
                 self.done.append((row, outcome))
                 self.busy = False
-                self.cond.notify_all()
+                if not self.todo:
+                    self.landed.notify_all()
 
 
 def deliver(
@@ -337,6 +345,7 @@ def deliver(
     reserve: Callable[[str], float] = lambda kind: 0.0,
     sleep: Callable[[float], None] = time.sleep,
     backoff: Sequence[float] = BACKOFF,
+    meanwhile: Callable[[], None] | None = None,
 ) -> dict[str, int]:
     """Send a claimed batch through one transport; returns counts by outcome.
 
@@ -348,6 +357,10 @@ def deliver(
     marks (those messages are resent with the same Message-ID after the lease). The claim is renewed
     when a third of the lease has gone. If the server is unreachable, the rest of the batch fails this
     attempt alike (same count, same backoff, same cap), without one connection timeout per message.
+
+    ``meanwhile`` (the caller claiming its next batch) is called once the whole batch is queued, while
+    its last messages are still on the way, but only if a message of this batch has already been sent
+    or failed for good: a batch that only meets a server refusing everything is not followed by another.
     """
     results = _Results(session, backoff)
     held = {row.id for row in batch}
@@ -413,6 +426,10 @@ def deliver(
                 continue
             while not wire.put(row, outgoing, timeout=1.0):
                 tick()
+        if meanwhile is not None:
+            record()
+            if wire.broken is None and results.counts["sent"] + results.counts["failed"] > 0:
+                meanwhile()
         while not wire.idle(timeout=1.0):
             tick()
     finally:
