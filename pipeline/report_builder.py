@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from pipeline.recommend import recommended_hacks
 from pipeline.report_data import HistoryPoint, IgloAction, ReportData, toolkit_material
-from pipeline.report_text import MONTHS
+from pipeline.report_text import format_month
 from pipeline.scoring import ItemResult, PillarResult, RoundResult
 from pipeline.trend import RoundChange, changes_since
 from survey.content import Content
@@ -83,7 +83,7 @@ def hacks_in_plan(session: Session, round_ids: list[int]) -> set[str]:
 
 def _label(rnd: Round, lang: str, tz: Any) -> str:
     when = (rnd.closed_at or rnd.closes_at or rnd.created_at).astimezone(tz)
-    return f"{MONTHS.get(lang, MONTHS['da'])[when.month - 1]} {when.year}"
+    return format_month(when, lang)
 
 
 def build_report_data(session: Session, round_id: int, content: Content, tz: Any) -> ReportData:

@@ -9,36 +9,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-MONTHS = {
-    "da": (
-        "januar",
-        "februar",
-        "marts",
-        "april",
-        "maj",
-        "juni",
-        "juli",
-        "august",
-        "september",
-        "oktober",
-        "november",
-        "december",
-    ),
-    "en": (
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ),
-}
+from babel.dates import format_date as babel_format_date
+from babel.dates import format_skeleton
+
+from survey.locales import babel_locale
+
+# Dates come from Babel's locale data (CLDR), not from month tables of our own.
+
+
+def format_month(value: datetime, lang: str) -> str:
+    """A month and year as "marts 2026" / "March 2026"."""
+    return format_skeleton("yMMMM", value, locale=babel_locale(lang))
+
 
 LABELS: dict[str, dict[str, str]] = {
     "da": {
@@ -421,8 +403,7 @@ def format_date(value: datetime | None, lang: str) -> str:
     """A date as "3. marts 2026" / "3 March 2026"; empty for None."""
     if value is None:
         return ""
-    month = MONTHS.get(lang, MONTHS["da"])[value.month - 1]
-    return f"{value.day}. {month} {value.year}" if lang == "da" else f"{value.day} {month} {value.year}"
+    return babel_format_date(value, "long", locale=babel_locale(lang))
 
 
 def format_period(start: datetime | None, end: datetime | None, lang: str) -> str:

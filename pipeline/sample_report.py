@@ -71,9 +71,9 @@ def _result(instrument: Instrument, n: int, level: tuple[float, ...], seed: int)
 
 
 def _month(month: int, lang: str) -> str:
-    from pipeline.report_text import MONTHS
+    from pipeline.report_text import format_month
 
-    return f"{MONTHS.get(lang, MONTHS['da'])[month - 1]} 2026"
+    return format_month(datetime(2026, month, 1), lang)
 
 
 def sample_report(

@@ -190,6 +190,7 @@ def team() -> None:
 @click.option("--lang", default="da", show_default=True)
 @click.option("--trio-email", "trio_emails", multiple=True, help="TR/AMR address for the TRIO notice.")
 @click.option("--instrument", "instrument_name", help="Measure the team with this instrument (default: the default).")
+@click.option("--unit", "unit_id", type=int, help="The organisational unit the team belongs to.")
 @command
 def team_add(
     rt: Any,
@@ -199,6 +200,7 @@ def team_add(
     lang: str,
     trio_emails: tuple[str, ...],
     instrument_name: str | None,
+    unit_id: int | None,
 ) -> dict[str, Any]:
     """Create a team."""
     from survey.teams import add_team
@@ -213,6 +215,7 @@ def team_add(
             instrument=instrument_name,
             trio_emails=list(trio_emails),
             known_instruments=rt.content.instruments,
+            unit_id=unit_id,
         )
         return {
             "id": t.id,
@@ -222,6 +225,7 @@ def team_add(
             "lang": t.lang,
             "instrument": t.instrument or rt.content.default_instrument,
             "trio_emails": t.trio_emails,
+            "unit_id": t.unit_id,
         }
 
 
@@ -469,6 +473,58 @@ def actions_list(rt: Any, round_id: int) -> dict[str, Any]:
 
     with rt.db.session() as s:
         return {"round_id": round_id, "actions": list_actions(s, round_id)}
+
+
+@main.group()
+def unit() -> None:
+    """Organisational units and their overview."""
+
+
+@unit.command("add")
+@click.argument("name")
+@click.option("--parent", "parent_id", type=int, help="The unit above this one.")
+@click.option("--head-email", help="The unit head's email (sees the unit's overview once logged in).")
+@command
+def unit_add(rt: Any, name: str, parent_id: int | None, head_email: str | None) -> dict[str, Any]:
+    """Create an organisational unit."""
+    from survey.units import add_unit
+
+    with rt.db.session() as s:
+        u = add_unit(s, name, parent_id, head_email)
+        return {"id": u.id, "name": u.name, "parent_id": u.parent_id, "head_email": u.head_email}
+
+
+@unit.command("show")
+@click.argument("unit_id", type=int)
+@command
+def unit_show(rt: Any, unit_id: int) -> dict[str, Any]:
+    """Every team of the unit and its sub-units side by side, within the anonymity rules."""
+    from survey.units import show_unit
+
+    with rt.db.session() as s:
+        return show_unit(rt.content, s, unit_id, rt.config["MIN_RESPONSES"])
+
+
+@unit.command("report")
+@click.argument("unit_id", type=int)
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), help="Where to write the PDF.")
+@click.option("--lang", default="da", show_default=True, help="da or en.")
+@command
+def unit_report(rt: Any, unit_id: int, out: Path | None, lang: str) -> dict[str, Any]:
+    """The unit's overview as a PDF; its figures become the baseline of the next overview's change."""
+    from pipeline.unit_render import overview_pdf
+    from survey.teams import check_lang
+    from survey.units import build_overview, record_overview
+
+    check_lang(lang)
+    with rt.db.session() as s:
+        ov = build_overview(rt.content, s, unit_id, rt.config["MIN_RESPONSES"])
+        pdf, pages = overview_pdf(ov, rt.content, lang, rt.tz)
+        path = (out or Path(f"unit-{unit_id}.pdf")).resolve()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(pdf)
+        record_overview(s, ov)
+    return {"path": str(path), "pages": pages, "unit_id": unit_id}
 
 
 @main.command()

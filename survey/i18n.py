@@ -6,9 +6,10 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date, format_time
 from flask import Flask, g
 
-from pipeline.report_text import MONTHS
+from survey.locales import babel_locale
 
 STRINGS: dict[str, dict[str, str]] = {
     "subject_invitation": {
@@ -134,18 +135,15 @@ def t(key: str, lang: str, **values: Any) -> str:
     return texts.get(lang, texts["da"]).format(**values)
 
 
-# month names live with the report texts (pure module), shared here for emails and pages
-
-
 def format_when(value: datetime | None, lang: str, tz: ZoneInfo) -> str:
     """A moment in local time the way people write it: '3. december 2026 kl. 16:00'."""
     if value is None:
         return ""
     local = value.astimezone(tz)
-    month = MONTHS.get(lang, MONTHS["da"])[local.month - 1]
-    if lang == "en":
-        return f"{local.day} {month} {local.year}, {local:%H:%M}"
-    return f"{local.day}. {month} {local.year} kl. {local:%H.%M}"
+    # Babel's locale data: the long date and the short time ("3. marts 2026" + "16.00"; "3 March 2026, 16:00")
+    day = format_date(local, "long", locale=babel_locale(lang))
+    time = format_time(local, "short", locale=babel_locale(lang))
+    return f"{day} kl. {time}" if lang == "da" else f"{day}, {time}"
 
 
 def init_app(app: Flask) -> None:

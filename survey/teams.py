@@ -45,13 +45,20 @@ def add_team(
     instrument: str | None = None,
     trio_emails: list[str] | None = None,
     known_instruments: Collection[str] | None = None,
+    unit_id: int | None = None,
 ) -> Team:
     """Create a team (committed). ``instrument`` names the instrument the team is measured with (None:
-    the default); with ``known_instruments`` given, an unknown name is refused."""
+    the default); with ``known_instruments`` given, an unknown name is refused. ``unit_id`` places the
+    team in an organisational unit."""
     if known_instruments is not None:
         check_instrument(instrument, known_instruments)
     # the team name is in every email's subject line: one line, no control or direction characters
     name = clean_text(name, "team name", max_len=NAME_MAX)
+    if unit_id is not None:
+        from survey.models import Unit
+
+        if session.get(Unit, unit_id) is None:
+            raise NotFound(f"unit {unit_id} does not exist")
     team = Team(
         name=name,
         leader_email=check_email(leader_email, "leader email"),
@@ -59,6 +66,7 @@ def add_team(
         lang=check_lang(lang),
         instrument=instrument,
         trio_emails=[check_email(e, "TRIO email") for e in (trio_emails or [])],
+        unit_id=unit_id,
     )
     session.add(team)
     session.commit()

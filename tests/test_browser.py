@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import make_app
 from tests.helpers import LiveServer, read_outbox, setup_round, token_of
@@ -46,7 +47,9 @@ def test_answer_on_a_phone_without_javascript(tmp_path: Path, browser) -> None:
         with page.expect_response(lambda r: r.request.method == "POST") as resp:
             page.get_by_role("button").click()
         assert resp.value.status == 400
-        assert page.locator(".errors").is_visible()
+        # the response has arrived; the page that shows it may not have been committed yet: wait for it
+        page.wait_for_load_state()
+        expect(page.locator(".errors")).to_be_visible()
         assert page.locator("fieldset.invalid").count() == 1
 
         for i in range(16):
@@ -55,7 +58,7 @@ def test_answer_on_a_phone_without_javascript(tmp_path: Path, browser) -> None:
         with page.expect_response(lambda r: r.request.method == "POST") as resp:
             page.get_by_role("button").click()
         assert resp.value.status == 200
-        assert "Tak for dine svar" in page.content()
+        expect(page.get_by_text("Tak for dine svar")).to_be_visible()
         page.screenshot(path=str(tmp_path / "thanks-phone.png"))
 
         # the same link again: already answered
