@@ -11,7 +11,9 @@
    ``pipeline.tasks.send_pending`` in-process: claim batches, compose, send over one connection, mark.
    Floor and project alternate ``--repeat`` times on each backend (SQLite file; PostgreSQL throwaway
    database ``tryghed_bench_<hex>`` on 127.0.0.1:5432, dropped afterwards); the medians are compared,
-   and the best of each (background load only ever adds time).
+   and the best of each (background load only ever adds time). The CPU seconds of each process are read
+   from /proc around every run: this client, the SMTP server and, on PostgreSQL, the backends of the
+   benchmark's database and the WAL writer (the database server's share of the work).
 2. Pacing, ``--rate`` per minute with ``--workers`` real Celery workers (Redis broker on
    127.0.0.1:6379, a free database number, flushed afterwards; PostgreSQL). Two rounds of ``--paced / 2``
    invitations each are sent at once, one ``send_pending`` task per round, so every worker sends at
