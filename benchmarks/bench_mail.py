@@ -11,7 +11,9 @@
    ``pipeline.tasks.send_pending`` in-process: claim batches, compose, send over one connection, mark.
    Floor and project alternate ``--repeat`` times on each backend (SQLite file; PostgreSQL throwaway
    database ``tryghed_bench_<hex>`` on 127.0.0.1:5432, dropped afterwards); the medians are compared,
-   and the best of each (background load only ever adds time).
+   and the best of each (background load only ever adds time). The CPU seconds of each process are read
+   from /proc around every run: this client, the SMTP server and, on PostgreSQL, the backends of the
+   benchmark's database and the WAL writer (the database server's share of the work).
 2. Pacing, ``--rate`` per minute with ``--workers`` real Celery workers (Redis broker on
    127.0.0.1:6379, a free database number, flushed afterwards; PostgreSQL). Two rounds of ``--paced / 2``
    invitations each are sent at once, one ``send_pending`` task per round, so every worker sends at
@@ -175,26 +177,66 @@ def sample_bytes(app: Flask, round_id: int) -> bytes:
 # --- part 1: throughput ------------------------------------------------------------------------------
 
 
-def floor(port: int, data: bytes, n: int) -> float:
-    """Seconds for ``n`` messages with smtplib over one connection."""
+def floor(server: SMTPServer, data: bytes, n: int) -> tuple[float, dict[str, float]]:
+    """Seconds for ``n`` messages with smtplib over one connection, and the CPU seconds of this process
+    and the SMTP server."""
+    before = (time.process_time(), cpu_seconds([server.proc.pid]))
     started = time.perf_counter()
-    smtp = smtplib.SMTP(HOST, port)
+    smtp = smtplib.SMTP(HOST, server.port)
     for i in range(n):
         smtp.sendmail("tryghed@localhost", [f"p{i}@example.org"], data)
     smtp.quit()
-    return time.perf_counter() - started
+    took = time.perf_counter() - started
+    after = (time.process_time(), cpu_seconds([server.proc.pid]))
+    return took, {"ours": after[0] - before[0], "db": 0.0, "smtp": after[1] - before[1]}
 
 
-def project(app: Flask, round_id: int) -> float:
-    """Seconds for ``send_pending`` to send the round's pending invitations (in-process)."""
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds used so far by these processes (from /proc; 0 for a process gone)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / tick
+
+
+def backends(app: Flask) -> list[int]:
+    """Process ids of the PostgreSQL backends connected to the app's database, and the WAL writer."""
+    rt = app.extensions["tryghed"]
+    if rt.db.engine.dialect.name != "postgresql":
+        return []
+    with rt.db.engine.connect() as conn:
+        return list(
+            conn.scalars(
+                text(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() OR backend_type = 'walwriter'"
+                )
+            )
+        )
+
+
+def project(app: Flask, round_id: int, server: SMTPServer) -> tuple[float, dict[str, float]]:
+    """Seconds for ``send_pending`` to send the round's pending invitations (in-process), and the CPU
+    seconds of this process, the database server (its backends for this database + WAL writer) and
+    the SMTP server while it ran."""
     from pipeline.tasks import send_pending
 
     with app.app_context():
+        with app.extensions["tryghed"].db.session() as s:
+            s.execute(text("SELECT 1"))  # a pooled connection: the backend send_pending will use
+        pg = backends(app)
+        before = (time.process_time(), cpu_seconds(pg), cpu_seconds([server.proc.pid]))
         started = time.perf_counter()
         counts = send_pending.run(round_id)
         took = time.perf_counter() - started
+        after = (time.process_time(), cpu_seconds(pg), cpu_seconds([server.proc.pid]))
     assert counts["sent"] == sent_count(app, round_id), counts
-    return took
+    cpu = dict(zip(("ours", "db", "smtp"), (b - a for a, b in zip(before, after, strict=True)), strict=True))
+    return took, cpu
 
 
 def throughput(backend: str, messages: int, repeat: int, server: SMTPServer, tmp: Path) -> dict[str, Any]:
@@ -203,11 +245,17 @@ def throughput(backend: str, messages: int, repeat: int, server: SMTPServer, tmp
         try:
             rounds = [open_round(app, messages, f"Team {backend} {i}") for i in range(repeat)]
             data = sample_bytes(app, rounds[0])
-            floor(server.port, data, 50)  # warm-up: connection, server code paths
+            floor(server, data, 50)  # warm-up: connection, server code paths
             floors, ours = [], []
+            floor_cpu: list[dict[str, float]] = []
+            our_cpu: list[dict[str, float]] = []
             for rid in rounds:
-                floors.append(floor(server.port, data, messages))
-                ours.append(project(app, rid))
+                took, cpu = floor(server, data, messages)
+                floors.append(took)
+                floor_cpu.append(cpu)
+                took, cpu = project(app, rid, server)
+                ours.append(took)
+                our_cpu.append(cpu)
                 assert sent_count(app, rid) == messages, f"round {rid}: not all sent"
         finally:
             app.extensions["tryghed"].db.dispose()
@@ -220,6 +268,8 @@ def throughput(backend: str, messages: int, repeat: int, server: SMTPServer, tmp
         "size": len(data),
         "floors": floors,
         "ours": ours,
+        "floor_cpu": {k: statistics.median(c[k] for c in floor_cpu) for k in ("ours", "smtp")},
+        "our_cpu": {k: statistics.median(c[k] for c in our_cpu) for k in ("ours", "db", "smtp")},
     }
 
 
@@ -351,6 +401,14 @@ def main(argv: list[str] | None = None) -> int:
             f"| {r['backend']} | {r['size']} | {r['floor']:.3f} | {r['project']:.3f} | {n / r['floor']:.0f} "
             f"| {n / r['project']:.0f} | {r['floor'] / r['project']:.2f} | {r['best']:.2f} |"
         )
+    print(f"\n### CPU seconds per {args.messages} (median), by process\n")
+    print("| backend | floor: client | floor: SMTP server | project: our process | project: database server "
+          "| project: SMTP server |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|")
+    for r in rows:
+        fc, pc = r["floor_cpu"], r["our_cpu"]
+        db = f"{pc['db']:.2f}" if r["backend"] == "postgres" else "(in our process)"
+        print(f"| {r['backend']} | {fc['ours']:.2f} | {fc['smtp']:.2f} | {pc['ours']:.2f} | {db} | {pc['smtp']:.2f} |")
     if paced:
         print(f"\n### Pacing: {args.rate}/min shared by {args.workers} workers (Redis bucket), PostgreSQL\n")
         print("| messages | first to last arrival (s) | measured rate (/min) | target (/min) | measured / target |")

@@ -44,7 +44,16 @@ def send_pending(round_id: int | None = None) -> dict[str, int]:
     try:
         with rt.db.session() as session:
             composer = Composer(rt, session)
-            while batch := outbox.claim_batch(session, rt.now(), lease, size, round_id):
+            ahead: list[list[outbox.Claimed]] = []
+
+            def claim_next() -> None:
+                # while the last messages of a batch are on the wire, so the wire does not wait for it
+                ahead.append(outbox.claim_batch(session, rt.now(), lease, size, round_id))
+                composer.load(ahead[-1])
+
+            batch = outbox.claim_batch(session, rt.now(), lease, size, round_id)
+            while batch:
+                ahead.clear()
                 done = outbox.deliver(
                     session,
                     batch,
@@ -54,6 +63,7 @@ def send_pending(round_id: int | None = None) -> dict[str, int]:
                     lease=lease,
                     reserve=pacer.reserve,
                     backoff=rt.config["MAIL_BACKOFF"],
+                    meanwhile=claim_next,
                 )
                 counts = {k: counts[k] + done[k] for k in counts}
                 if done["retry"] == len(batch):
@@ -61,6 +71,7 @@ def send_pending(round_id: int | None = None) -> dict[str, int]:
                     # mail now (down, or deferring everything); the retry below or the tick carries on,
                     # rather than one connection timeout per further batch
                     break
+                batch = ahead[0] if ahead else outbox.claim_batch(session, rt.now(), lease, size, round_id)
             retry_at = outbox.next_retry_at(session, round_id) if counts["retry"] else None
     finally:
         transport.close()

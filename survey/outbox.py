@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import logging
 import secrets
+import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import Select, func, or_, select, text, update
+from sqlalchemy import Select, any_, func, or_, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -131,15 +132,19 @@ def claim_batch(
     """
     due = _due(now, lease, round_id).order_by(Message.id).limit(limit)
     if _quick_commit(session):
-        # materialized: PostgreSQL may otherwise run a LIMIT ... FOR UPDATE subquery once per outer row,
-        # and claim far more than ``limit``
-        batch = due.with_for_update(skip_locked=True).cte("batch").prefix_with("MATERIALIZED")
+        # ``id = ANY(ARRAY(SELECT ... LIMIT ... FOR UPDATE SKIP LOCKED))``: the sub-select runs once (an
+        # InitPlan) and the rows are then found through the primary key, whatever the statistics say.
+        # As ``IN (SELECT ...)`` from a CTE, a round just opened (its rows not yet analysed, so estimated
+        # at one row) was planned as a nested loop over every pending row: 180 ms per batch of 250, the
+        # largest single cost of sending on PostgreSQL. (A plain ``IN`` subquery without the CTE could
+        # even be run once per outer row and claim far more than ``limit``.)
+        chosen = Message.id == any_(func.array(due.with_for_update(skip_locked=True).scalar_subquery()))
     else:
-        batch = due.cte("batch")
+        chosen = Message.id.in_(select(due.cte("batch").c.id))
     rows = session.execute(
         update(Message)
         .where(
-            Message.id.in_(select(batch.c.id)),
+            chosen,
             Message.status == "pending",
             or_(Message.claimed_at.is_(None), Message.claimed_at < now - lease),
         )
@@ -241,6 +246,94 @@ class _Results:
         }
 
 
+_AHEAD = 32  # composed messages waiting for the wire: enough to cover a database write of the batch
+# The composer refills the queue this many at a time: one wake-up of the sending thread per 16 messages
+# rather than per message (each costs CPU, which is what the sender competes for with the SMTP server
+# and the database on a busy machine).
+_REFILL = 16
+_SKIPPED = "skipped"
+
+
+class _Wire:
+    """One message on the wire at a time, on a thread of its own, fed from a short queue.
+
+    The SMTP conversation is mostly waiting for the server; with a queue in front of it, the next
+    message is ready the moment the last one is accepted, and the sender's database writes (marks,
+    renewals, the next claim) happen while the queue drains instead of between two messages. Outcomes
+    are collected here and recorded by the sender's thread, which alone uses the database session.
+    """
+
+    def __init__(self, transport: Transport, held: Callable[[int], bool]) -> None:
+        self.transport, self.held = transport, held
+        lock = threading.Lock()
+        self.work = threading.Condition(lock)  # the wire thread waits for a message (or the end)
+        self.room = threading.Condition(lock)  # the composer waits for room in a full queue
+        self.landed = threading.Condition(lock)  # the sender waits for the queue to be empty
+        self.todo: deque[tuple[Claimed, Outgoing]] = deque()
+        self.done: list[tuple[Claimed, Exception | str | None]] = []
+        self.busy = False
+        self.closed = False
+        self.broken: Exception | None = None  # the server is unreachable (or the transport crashed)
+        self.thread = threading.Thread(target=self._run, name="smtp", daemon=True)
+        self.thread.start()
+
+    def put(self, row: Claimed, outgoing: Outgoing, timeout: float) -> bool:
+        """Queue a message; False if the queue stayed full for ``timeout`` seconds."""
+        with self.room:
+            if len(self.todo) >= _AHEAD and not self.room.wait_for(lambda: len(self.todo) <= _AHEAD - _REFILL, timeout):
+                return False
+            self.todo.append((row, outgoing))
+            self.work.notify()
+            return True
+
+    def idle(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds until every queued message has landed; True when it has."""
+        with self.landed:
+            return self.landed.wait_for(lambda: not self.todo and not self.busy, timeout)
+
+    def take(self) -> list[tuple[Claimed, Exception | str | None]]:
+        """The outcomes since the last call: None (sent), an exception, or ``_SKIPPED``."""
+        with self.work:
+            done, self.done = self.done, []
+            return done
+
+    def close(self) -> None:
+        """Stop the thread once the message on the wire has landed; queued messages are dropped."""
+        with self.work:
+            self.closed = True
+            self.todo.clear()
+            self.work.notify()
+        self.thread.join()
+
+    def _run(self) -> None:
+        while True:
+            with self.work:
+                self.work.wait_for(lambda: self.todo or self.closed)
+                if not self.todo:
+                    return
+                row, outgoing = self.todo.popleft()
+                self.busy = True
+                if len(self.todo) <= _AHEAD - _REFILL:
+                    self.room.notify()
+            outcome: Exception | str | None = None
+            if self.broken is not None:
+                outcome = self.broken  # the rest fails this attempt alike, without a timeout each
+            elif not self.held(row.id):
+                outcome = _SKIPPED  # the lease ran out and another sender took it
+            else:
+                try:
+                    self.transport.send(outgoing)
+                except Exception as exc:  # recorded (Permanent/Transient) or raised by the sender's thread
+                    outcome = exc
+                    if isinstance(exc, Unreachable) or not isinstance(exc, (PermanentFailure, TransientFailure)):
+                        self.broken = exc
+            with self.work:
+                self.done.append((row, outcome))
+                self.busy = False
+                if not self.todo:
+                    self.landed.notify_all()
+
+
 def deliver(
     session: Session,
     batch: Sequence[Claimed],
@@ -252,80 +345,99 @@ def deliver(
     reserve: Callable[[str], float] = lambda kind: 0.0,
     sleep: Callable[[float], None] = time.sleep,
     backoff: Sequence[float] = BACKOFF,
+    meanwhile: Callable[[], None] | None = None,
 ) -> dict[str, int]:
     """Send a claimed batch through one transport; returns counts by outcome.
 
-    One message is on the wire at a time, on a thread of its own, while this thread composes the next
-    one and writes results: the SMTP conversation is mostly waiting for the server, and that wait is
-    when our own work gets done. ``reserve(kind)`` is the pacing: the seconds to wait before this
-    message may go (0 when it is not paced), so a wait comes before a message and never after the last
-    one. Results are written every second and before any wait, so a crash loses at most a second's
+    One message is on the wire at a time, on a thread of its own (:class:`_Wire`), fed from a short
+    queue that this thread fills with composed messages while it also writes results. ``reserve(kind)``
+    is the pacing: the seconds to wait before this message may go (0 when it is not paced); before such
+    a wait the queue is drained and the results written, so a wait comes right before its message and
+    never after the last one. Results are written every second, so a crash loses at most a second's
     marks (those messages are resent with the same Message-ID after the lease). The claim is renewed
-    when a third of the lease has gone.
+    when a third of the lease has gone. If the server is unreachable, the rest of the batch fails this
+    attempt alike (same count, same backoff, same cap), without one connection timeout per message.
+
+    ``meanwhile`` (the caller claiming its next batch) is called once the whole batch is queued, while
+    its last messages are still on the way, but only if a message of this batch has already been sent
+    or failed for good: a batch that only meets a server refusing everything is not followed by another.
     """
     results = _Results(session, backoff)
     held = {row.id for row in batch}
     held_since = batch[0].claimed_at if batch else now()
-    composer.load(batch)
+    recorded: set[int] = set()
     written = time.monotonic()
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="smtp") as wire:
-        in_flight: tuple[Claimed, Future[None]] | None = None
 
-        def landed() -> Exception | None:
-            """Wait for the message on the wire and record it; returns the error if it failed."""
-            nonlocal in_flight
-            if in_flight is None:
-                return None
-            row, future = in_flight
-            in_flight = None
-            try:
-                future.result()
-            except (PermanentFailure, TransientFailure) as exc:
-                results.fail(row, exc)
-                return exc
-            results.sent.append(row.id)
-            results.counts["sent"] += 1
-            return None
+    def record() -> None:
+        for row, outcome in wire.take():
+            recorded.add(row.id)
+            if outcome is None:
+                results.sent.append(row.id)
+                results.counts["sent"] += 1
+            elif outcome == _SKIPPED:
+                results.counts["skipped"] += 1
+            elif isinstance(outcome, (PermanentFailure, TransientFailure)):
+                results.fail(row, outcome)
+            elif isinstance(outcome, Exception):
+                raise outcome  # a bug in the transport: the claims run out and the lease brings a resend
 
-        for index, row in enumerate(batch):
+    def tick(force: bool = False) -> None:
+        """Record outcomes; write them if a second has gone (or ``force``); renew the claim if due."""
+        nonlocal written, held, held_since
+        record()
+        if force or time.monotonic() - written >= 1.0:
+            results.flush(now())
+            written = time.monotonic()
+        if now() - held_since > lease / 3:
+            stamp = now()
+            held = renew(session, [r.id for r in batch if r.id in held and r.id not in recorded], held_since, stamp)
+            held_since = stamp
+
+    composer.load(batch)
+    wire = _Wire(transport, lambda row_id: row_id in held)
+    try:
+        for row in batch:
+            if wire.broken is not None:
+                break
             wait = reserve(row.kind)
             if wait > 0:
-                landed()
-                results.flush(now())
-                written = time.monotonic()
+                while not wire.idle(timeout=1.0):
+                    tick()
+                tick(force=True)
                 sleep(wait)
-            if now() - held_since > lease / 3:
-                stamp = now()
-                held = renew(session, [r.id for r in batch[index:] if r.id in held], held_since, stamp)
-                held_since = stamp
+            tick()
             if row.id not in held:
+                recorded.add(row.id)
                 results.counts["skipped"] += 1  # the lease ran out and another sender took it
                 continue
-            outgoing: Outgoing | None = None
             try:
                 outgoing = composer.compose(row)
             except DBAPIError as exc:  # the database, not the message: try again later
                 session.rollback()
+                recorded.add(row.id)
                 results.fail(row, TransientFailure(f"database error while composing: {exc}"))
+                continue
             except Exception as exc:
                 # what the email needs is gone (LookupError) or cannot be built (ComposeError, e.g. a
                 # line break in a header): the same data fails the same way on every retry
                 session.rollback()
+                recorded.add(row.id)
                 results.fail(row, PermanentFailure(f"{type(exc).__name__}: {exc}"))
-            error = landed()
-            if isinstance(error, Unreachable):
-                # The server is down: the rest of the batch fails this attempt alike (same count, same
-                # backoff, same cap), without one connection timeout per message.
-                recorded = {r.id for r, _e in results.failed}
-                for other in batch[index:]:
-                    if other.id in held and other.id not in recorded:
-                        results.fail(other, error)
-                break
-            if outgoing is not None:
-                in_flight = (row, wire.submit(transport.send, outgoing))
-            if time.monotonic() - written >= 1.0:
-                results.flush(now())  # while the message is on the wire
-                written = time.monotonic()
-        landed()  # the last message of the batch
+                continue
+            while not wire.put(row, outgoing, timeout=1.0):
+                tick()
+        if meanwhile is not None:
+            record()
+            if wire.broken is None and results.counts["sent"] + results.counts["failed"] > 0:
+                meanwhile()
+        while not wire.idle(timeout=1.0):
+            tick()
+    finally:
+        wire.close()
+    record()
+    if isinstance(wire.broken, Unreachable):
+        for other in batch:
+            if other.id in held and other.id not in recorded:
+                results.fail(other, wire.broken)
     results.flush(now())
     return results.counts

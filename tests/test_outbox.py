@@ -198,3 +198,46 @@ def test_a_live_sender_renews_its_claim_and_a_stale_one_cannot(app: Flask) -> No
         assert outbox.renew(s, ids, claimed[0].claimed_at, later + timedelta(seconds=1)) == set()
         # and the renewed rows are not due for anyone else within the lease
         assert outbox.claim_batch(s, later + lease / 2, lease, 10, round_id) == []
+
+
+def _rows_touched(node: dict[str, Any]) -> float:
+    """Rows an EXPLAIN ANALYZE plan node and its children produced or filtered away, over all loops."""
+    own = node.get("Actual Rows", 0) + node.get("Rows Removed by Filter", 0)
+    own += node.get("Rows Removed by Join Filter", 0)
+    return own * node.get("Actual Loops", 1) + sum(_rows_touched(child) for child in node.get("Plans", []))
+
+
+@pytest.mark.postgres
+def test_claim_on_postgres_reads_each_pending_row_a_few_times_not_once_per_batch_row(
+    tmp_path: Path, pg_url: str, smtp: SMTPSink
+) -> None:
+    """A round just opened has no statistics yet; the claim must not become a nested loop over all
+    pending rows for each claimed one (the CTE + ``IN`` form did: 180 ms per batch of 250 of 3,000)."""
+    app = make_app(tmp_path, pg_url, MAIL_RATE_PER_MINUTE=0, **smtp.config())
+    rt = app.extensions["tryghed"]
+    first, second = opened(app, 300), opened(app, 300, team_name="Team Solsikken")
+    claims: list[tuple[str, Any]] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
+        if "SKIP LOCKED" in statement:
+            claims.append((statement, parameters))
+
+    event.listen(rt.db.engine, "before_cursor_execute", seen)
+    try:
+        with rt.db.session() as s:
+            assert len(outbox.claim_batch(s, rt.now(), outbox.lease_of(rt.config), 100, first)) == 100
+    finally:
+        event.remove(rt.db.engine, "before_cursor_execute", seen)
+    ((statement, parameters),) = claims
+    parameters = {k: second if k.startswith("round_id") else v for k, v in parameters.items()}
+    raw = rt.db.engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + statement, parameters)
+        plan = cursor.fetchone()[0][0]["Plan"]
+        raw.rollback()  # EXPLAIN ANALYZE ran the UPDATE: undo it
+    finally:
+        raw.close()
+    # 600 pending rows: a few passes over them are fine; the nested loop touched about 100 x 500
+    assert _rows_touched(plan) < 5 * 600, plan
+    app.extensions["tryghed"].db.dispose()
