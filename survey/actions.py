@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pipeline.report_data import IGLO_LEVELS
-from survey.errors import UserError
+from survey.errors import NotFound, UserError
 from survey.models import Action
 from survey.rounds import get_round
 
@@ -27,8 +27,28 @@ def add_action(session: Session, round_id: int, level: str, what: str, who: str,
         raise UserError("--what must be 1-2000 characters")
     if not who or len(who) > 200 or len(by_when) > 100:
         raise UserError("--who must be 1-200 characters and --by at most 100")
-    action = Action(round_id=round_id, level=level, what=what, who=who, by_when=by_when)
+    action = Action(round_id=round_id, level=level, what=what, who=who, by_when=by_when, status="planned")
     session.add(action)
+    session.commit()
+    return action
+
+
+ACTION_STATUSES = ("planned", "done", "ongoing", "dropped")
+
+
+def get_action(session: Session, action_id: int) -> Action:
+    action = session.get(Action, action_id)
+    if action is None:
+        raise NotFound(f"action {action_id} does not exist")
+    return action
+
+
+def set_action_status(session: Session, action_id: int, status: str) -> Action:
+    """Mark an agreed action planned, done, ongoing or dropped (committed); the follow-up report shows it."""
+    if status not in ACTION_STATUSES:
+        raise UserError(f"status must be one of {', '.join(ACTION_STATUSES)}, got {status!r}")
+    action = get_action(session, action_id)
+    action.status = status
     session.commit()
     return action
 
@@ -38,6 +58,9 @@ def list_actions(session: Session, round_id: int) -> list[dict[str, Any]]:
     rows = session.scalars(select(Action).where(Action.round_id == round_id).order_by(Action.id))
     order = {level: i for i, level in enumerate(IGLO_LEVELS)}
     return sorted(
-        ({"id": a.id, "level": a.level, "what": a.what, "who": a.who, "by_when": a.by_when} for a in rows),
+        (
+            {"id": a.id, "level": a.level, "what": a.what, "who": a.who, "by_when": a.by_when, "status": a.status}
+            for a in rows
+        ),
         key=lambda a: order[a["level"]],
     )

@@ -366,6 +366,44 @@ def actions_list(rt: Any, round_id: int) -> dict[str, Any]:
         return {"round_id": round_id, "actions": list_actions(s, round_id)}
 
 
+@actions.command("status")
+@click.argument("action_id", type=int)
+@click.argument("status", type=click.Choice(["planned", "done", "ongoing", "dropped"]))
+@command
+def actions_status(rt: Any, action_id: int, status: str) -> dict[str, Any]:
+    """Mark an agreed action done, ongoing or dropped; the follow-up report shows it."""
+    from survey.actions import set_action_status
+
+    with rt.db.session() as s:
+        action = set_action_status(s, action_id, status)
+        return {"id": action.id, "round_id": action.round_id, "status": action.status}
+
+
+@main.group()
+def user() -> None:
+    """Web accounts (admin, facilitator, leader)."""
+
+
+@user.command("add")
+@click.argument("email")
+@click.option("--role", required=True, type=click.Choice(["admin", "facilitator", "leader"]))
+@click.option("--name")
+@click.option("--lang", default="da", show_default=True, type=click.Choice(["da", "en"]))
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input (required).")
+@command
+def user_add(rt: Any, email: str, role: str, name: str | None, lang: str, password_stdin: bool) -> dict[str, Any]:
+    """Create a web account. The password comes on standard input, never as an argument (which `ps`
+    and the shell history would show)."""
+    from survey.users import add_user
+
+    if not password_stdin:
+        raise UserError("give the password on standard input with --password-stdin")
+    password = sys.stdin.readline().rstrip("\r\n")
+    with rt.db.session() as s:
+        created = add_user(s, email, role, password, name, lang)
+        return {"id": created.id, "email": created.email, "role": created.role}
+
+
 @main.command()
 @command
 def tick(rt: Any) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from sqlalchemy import text
 
 from survey.runtime import get_runtime
 
-bp = Blueprint("web", __name__)
+bp = Blueprint("health", __name__)
 
 
 @bp.get("/healthz")
