@@ -38,6 +38,7 @@ class IgloAction:
     what: str
     who: str
     by_when: str  # free text or ISO date, as the team wrote it
+    status: str = "planned"  # planned | done | ongoing | dropped, as marked in the web app or the CLI
 
 
 @dataclass(frozen=True)

@@ -233,11 +233,11 @@ def action_status(action_id: int) -> WerkzeugResponse:
         return redirect(url_for("pages.debrief", round_id=action.round_id), 303)
 
 
-# The focus the team chose is recorded by the domain function of `tryghed round focus` (built on another
-# branch); until it is there the page shows the suggested focus and no form.
+# The focus the team chose is recorded by the domain function of `tryghed round focus` (survey.focus, built
+# on the i9-report branch); until that is merged the page shows the suggested focus and no form.
 try:
-    from survey.rounds import record_focus as _record_focus  # type: ignore[attr-defined]
-except ImportError:  # pragma: no cover - depends on the branch merged
+    from survey.focus import record_focus as _record_focus  # type: ignore[import-not-found,unused-ignore]
+except ImportError:  # pragma: no cover - depends on the branches merged
     _record_focus = None
 
 
@@ -252,7 +252,7 @@ def focus(round_id: int) -> tuple[str, int] | WerkzeugResponse:
         form.pillar.choices = ctx["focus_form"].pillar.choices
         if form.validate_on_submit():
             try:
-                _record_focus(rt, session, round_id, form.pillar.data)
+                _record_focus(session, rt.content, round_id, form.pillar.data)
             except UserError as exc:
                 form.pillar.errors = [exc.message]
             else:
