@@ -166,6 +166,38 @@ def team_list(rt: Any) -> dict[str, Any]:
         return {"teams": list_teams(s)}
 
 
+@team.command("set")
+@click.argument("team_id", type=int)
+@click.option("--lang", type=click.Choice(["da", "en"]))
+@click.option("--track", type=click.Choice(["selfguided", "facilitated"]))
+@click.option("--instrument", help="An instrument name; an empty string means the default instrument.")
+@click.option("--trio-email", "trio_emails", multiple=True, help="Replaces the TRIO addresses (repeat the option).")
+@command
+def team_set(
+    rt: Any, team_id: int, lang: str | None, track: str | None, instrument: str | None, trio_emails: tuple[str, ...]
+) -> dict[str, Any]:
+    """Change a team's language, track, instrument or TRIO addresses (the web app's team settings)."""
+    from survey.teams import update_team
+
+    with rt.db.session() as s:
+        t = update_team(
+            s,
+            team_id,
+            lang=lang,
+            track=track,
+            instrument=instrument,
+            trio_emails=list(trio_emails) if trio_emails else None,
+            known_instruments=tuple(rt.content.instruments),
+        )
+        return {
+            "id": t.id,
+            "lang": t.lang,
+            "track": t.track,
+            "instrument": t.instrument,
+            "trio_emails": t.trio_emails,
+        }
+
+
 @main.group()
 def participants() -> None:
     """Participants of a team."""
@@ -190,6 +222,33 @@ def participants_import(rt: Any, team_id: int, file: Path) -> dict[str, Any]:
         ) from exc
     with rt.db.session() as s:
         return import_participants(s, team_id, text)
+
+
+@participants.command("add")
+@click.argument("team_id", type=int)
+@click.argument("email")
+@click.option("--name")
+@click.option("--lang", type=click.Choice(["da", "en"]), help="Default: the team's language.")
+@command
+def participants_add(rt: Any, team_id: int, email: str, name: str | None, lang: str | None) -> dict[str, Any]:
+    """Add one participant (or take one back into future rounds)."""
+    from survey.teams import add_participant
+
+    with rt.db.session() as s:
+        p = add_participant(s, team_id, email, name, lang)
+        return {"id": p.id, "team_id": p.team_id, "email": p.email, "lang": p.lang, "active": p.active}
+
+
+@participants.command("deactivate")
+@click.argument("participant_id", type=int)
+@command
+def participants_deactivate(rt: Any, participant_id: int) -> dict[str, Any]:
+    """Leave a participant out of future rounds (invitations already sent stay valid)."""
+    from survey.teams import deactivate_participant
+
+    with rt.db.session() as s:
+        p = deactivate_participant(s, participant_id)
+        return {"id": p.id, "team_id": p.team_id, "email": p.email, "active": p.active}
 
 
 @main.group(name="round")

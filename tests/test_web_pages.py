@@ -197,3 +197,10 @@ def test_cli_action_status_and_user_errors(tmp_path: Path) -> None:
         ]
     )
     assert "does not exist" in str(run("actions", "status", "7", "done", ok=False)["error"])
+    # the team settings and participants of the team page, from the command line
+    team = run("team", "add", "Team Syd", "--leader-email", "l@example.org")
+    tid = str(team["id"])
+    assert run("team", "set", tid, "--track", "facilitated", "--trio-email", "tr@example.org")["track"] == "facilitated"
+    person = run("participants", "add", tid, "Ny@Example.org", "--name", "Ny")
+    assert person["email"] == "ny@example.org" and person["lang"] == "da" and person["active"] is True
+    assert run("participants", "deactivate", str(person["id"]))["active"] is False

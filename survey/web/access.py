@@ -30,8 +30,13 @@ _OWNER = {
     "round_id": lambda s, v: getattr(s.get(Round, v), "team", None),
     "participant_id": lambda s, v: getattr(s.get(Participant, v), "team", None),
     "action_id": lambda s, v: _action_team(s, v),
-    "request_id": lambda s, v: s.get(Team, getattr(s.get(FacilitationRequest, v), "team_id", None) or 0),
+    "request_id": lambda s, v: _request_team(s, v),
 }
+
+
+def _request_team(session: Any, request_id: int) -> Team | None:
+    req = session.get(FacilitationRequest, request_id)
+    return session.get(Team, req.team_id) if req else None
 
 
 def _action_team(session: Any, action_id: int) -> Team | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -128,15 +128,12 @@ def add_participant(team_id: int) -> tuple[str, int] | WerkzeugResponse:
 
 @bp.post("/participants/<int:participant_id>/deactivate")
 def deactivate(participant_id: int) -> WerkzeugResponse:
+    if not forms.EmptyForm().validate_on_submit():
+        abort(400)
     with get_runtime().db.session() as session:
-        if forms.EmptyForm().validate_on_submit():
-            person = team_actions.deactivate_participant(session, participant_id)
-            flash(_("%(email)s takes no part in future rounds.", email=person.email))
-            return _to_team(person.team_id, "participants")
-        from survey.models import Participant
-
-        person_team = session.get(Participant, participant_id)
-        return _to_team(person_team.team_id if person_team else 0)
+        person = team_actions.deactivate_participant(session, participant_id)
+        flash(_("%(email)s takes no part in future rounds.", email=person.email))
+        return _to_team(person.team_id, "participants")
 
 
 @bp.post("/teams/<int:team_id>/rounds")
