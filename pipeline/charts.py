@@ -21,6 +21,52 @@ BAR = "#2b3a67"
 # Diverging, colour-blind-safe (brown to teal), low to high agreement; the middle is neutral grey.
 DIST_COLOURS = ("#a6611a", "#dfc27d", "#d9d9d9", "#80cdc1", "#018571")
 DIST_TEXT = ("#ffffff", INK, INK, INK, "#ffffff")
+NEUTRAL = "#d9d9d9"  # the middle of an odd scale; ColorBrewer's near-white would vanish on white paper
+# ColorBrewer BrBG (brown to teal, colour-blind-safe) for every scale length from 2 to 11 points, so a
+# 7-point scale gets seven different colours instead of reusing the 5-point ones.
+_BRBG: dict[int, tuple[str, ...]] = {
+    2: ("#a6611a", "#018571"),
+    3: ("#d8b365", NEUTRAL, "#5ab4ac"),
+    4: ("#a6611a", "#dfc27d", "#80cdc1", "#018571"),
+    5: DIST_COLOURS,
+    6: ("#8c510a", "#d8b365", "#f6e8c3", "#c7eae5", "#5ab4ac", "#01665e"),
+    7: ("#8c510a", "#d8b365", "#f6e8c3", NEUTRAL, "#c7eae5", "#5ab4ac", "#01665e"),
+    8: ("#8c510a", "#bf812d", "#dfc27d", "#f6e8c3", "#c7eae5", "#80cdc1", "#35978f", "#01665e"),
+    9: ("#8c510a", "#bf812d", "#dfc27d", "#f6e8c3", NEUTRAL, "#c7eae5", "#80cdc1", "#35978f", "#01665e"),
+    10: ("#543005", "#8c510a", "#bf812d", "#dfc27d", "#f6e8c3", "#c7eae5", "#80cdc1", "#35978f", "#01665e", "#003c30"),
+    11: (
+        "#543005",
+        "#8c510a",
+        "#bf812d",
+        "#dfc27d",
+        "#f6e8c3",
+        NEUTRAL,
+        "#c7eae5",
+        "#80cdc1",
+        "#35978f",
+        "#01665e",
+        "#003c30",
+    ),
+}
+MAX_POINTS = max(_BRBG)
+
+
+def dist_palette(points: int) -> tuple[str, ...]:
+    """One distinct colour per scale point, low (brown) to high (teal), for scales of 2 to 11 points."""
+    if points not in _BRBG:
+        raise ValueError(f"distribution colours exist for 2 to {MAX_POINTS} scale points, not {points}")
+    return _BRBG[points]
+
+
+def text_colour(fill: str) -> str:
+    """White or ink, whichever reads better on ``fill`` (relative luminance, WCAG's formula)."""
+    channels = [int(fill[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b
+    # contrast against white vs against INK (#1f2a44, luminance about 0.024)
+    return "#ffffff" if (1.05 / (luminance + 0.05)) >= ((luminance + 0.05) / 0.074) else INK
+
+
 # One colour and one marker shape per pillar so lines stay apart in greyscale print too.
 SERIES_COLOURS = ("#2b3a67", "#c0392b", "#1e8449", "#b9770e")
 SERIES_MARKERS = ("circle", "square", "diamond", "triangle")
@@ -119,25 +165,27 @@ def distribution_bar(counts: Sequence[int], *, title: str) -> str:
         out.append(f'<rect x="0" y="0" width="{width:g}" height="{height:g}" fill="#eeeeee"/></svg>')
         return "".join(out)
     x = 0.0
+    palette = dist_palette(len(counts))
     for i, count in enumerate(counts):
         if count == 0:
             continue
         w = width * count / total
-        colour = DIST_COLOURS[i % len(DIST_COLOURS)]
+        colour = palette[i]
         out.append(f'<rect x="{x:.2f}" y="0" width="{w:.2f}" height="{height:g}" fill="{colour}"/>')
         if w >= 14:  # room for the number; narrower segments are still listed in the text beside
             out.append(
                 f'<text x="{x + w / 2:.2f}" y="16.5" font-size="12" text-anchor="middle" '
-                f'fill="{DIST_TEXT[i % len(DIST_TEXT)]}">{count}</text>'
+                f'fill="{text_colour(colour)}">{count}</text>'
             )
         x += w
     out.append("</svg>")
     return "".join(out)
 
 
-def legend_swatch(index: int) -> str:
-    """A small square in the distribution colour of scale point ``index`` (0 = lowest)."""
-    colour = DIST_COLOURS[index % len(DIST_COLOURS)]
+def legend_swatch(index: int, points: int = 5) -> str:
+    """A small square in the distribution colour of scale point ``index`` (0 = lowest) of a scale with
+    ``points`` points."""
+    colour = dist_palette(points)[index]
     return (
         '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10" width="10" height="10" '
         f'aria-hidden="true"><rect width="10" height="10" fill="{colour}"/></svg>'

@@ -29,6 +29,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 from pipeline import charts, report_text
 from pipeline.report_data import IGLO_LEVELS, ReportData
 from survey import TEMPLATES_DIR
+from survey.content import PILLAR_ORDER
 
 ASSETS_DIR = TEMPLATES_DIR / "report"
 PDF_VARIANT = "pdf/ua-1"  # tagged PDF for screen readers; WeasyPrint >= 63 supports it
@@ -86,6 +87,9 @@ def report_context(data: ReportData) -> dict[str, object]:
     lang = data.lang if data.lang in ("da", "en") else "da"
     ui = report_text.labels(lang)
     ins = data.instrument
+    if tuple(p.key for p in ins.pillars) != PILLAR_ORDER:
+        # the toolkit's "the pillars build on each other" is true of its own four pillars only
+        ui = {**ui, "read_pillars_text": ui["read_pillars_other"], "focus_intro": ui["focus_intro_other"]}
     bands = ins.bands
     result = data.result
     suppressed = data.suppressed or result.suppressed
@@ -201,11 +205,15 @@ def report_context(data: ReportData) -> dict[str, object]:
         else []
     )
 
-    step_urls = {step.url for step in data.steps}
+    # the steps already link to their pages, and the action-plan page to the IGLO sheet (a suppressed
+    # round has no action plan to make, so no IGLO link either)
+    linked_elsewhere = {step.url for step in data.steps}
+    if "iglo" in data.links:
+        linked_elsewhere.add(data.links["iglo"])
     links = [
         {"label": ui.get(f"link_{name}", url), "url": url}
         for name, url in data.links.items()
-        if url not in step_urls  # the steps already link to their pages
+        if url not in linked_elsewhere
     ]
     actions_by_level = {lvl: [a for a in data.previous_actions if a.level == lvl] for lvl in IGLO_LEVELS}
     title = f"{ui['report_title']} – {data.team_name}"
@@ -224,7 +232,7 @@ def report_context(data: ReportData) -> dict[str, object]:
             "max": ins.scale_max,
             "labels": [t.get(lang) for t in ins.scale_labels],
             "legend": [
-                {"label": t.get(lang), "swatch": Markup(charts.legend_swatch(i))}
+                {"label": t.get(lang), "swatch": Markup(charts.legend_swatch(i, len(ins.scale_labels)))}
                 for i, t in enumerate(ins.scale_labels)
             ],
         },

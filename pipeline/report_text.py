@@ -56,7 +56,7 @@ LABELS: dict[str, dict[str, str]] = {
         "answered": "{n} af {total} har svaret",
         "responses": "Besvarelser",
         "leader": "Leder",
-        "generated": "Dannet",
+        "generated": "Udarbejdet",
         "confidential": ("Rapporten viser kun samlede tal for teamet. Ingen kan se, hvad den enkelte har svaret."),
         "summary": "Overblik",
         "summary_intro": "Gennemsnit pr. søjle på en skala fra {min} til {max}. Jo højere, jo mere tryghed.",
@@ -74,8 +74,12 @@ LABELS: dict[str, dict[str, str]] = {
         "focus_heading": "Jeres fokus: {pillar}",
         "focus_intro": (
             "Søjlerne bygger oven på hinanden, så I begynder med den første søjle i rækken, der ligger "
-            "i rød zone, ellers den første i gul, og er alle grønne, den laveste. Her er tre hacks, der "
-            "passer til netop den søjle."
+            "i rød zone, ellers den første i gul, og er alle grønne, den laveste."
+        ),
+        "focus_hacks": "Her er hacks, der passer til netop den søjle.",
+        "focus_no_hacks": (
+            "Til dette måleredskab følger der ingen hacks med. Værktøjskassens materiale (se links "
+            "bagerst) kan give idéer til, hvad I vil prøve."
         ),
         "how_to_start": "Sådan kommer I i gang",
         "dilemmas": "Dilemmaer til dialogen",
@@ -125,12 +129,16 @@ LABELS: dict[str, dict[str, str]] = {
         "next_steps_intro": "Materialet til hvert trin i forløbet ligger på nettet:",
         "links_heading": "Materiale",
         "link_site": "Værktøjskassens forside",
-        "link_barometer": "Tryghedsbarometret (PDF)",
+        "link_barometer": "Tryghedsbarometeret fra værktøjskassen (PDF)",
         "link_dilemmas": "Dilemmaer til dialogen (PDF)",
-        "link_hacks": "Hacks til de fire søjler (PDF)",
+        "link_hacks_inkludere": "Hacks til søjlen Inkludere (PDF)",
+        "link_hacks_laere": "Hacks til søjlen Lære (PDF)",
+        "link_hacks_bidrage": "Hacks til søjlen Bidrage (PDF)",
+        "link_hacks_udfordre": "Hacks til søjlen Udfordre (PDF)",
         "link_facilitation": "Faciliteringsguide (PDF)",
         "link_advice": "Gode råd til at holde fast (PDF)",
         "link_iglo": "IGLO: hvem kan gøre hvad",
+        "link_responsibility": "Hvem tager ansvar: et værktøj fra Lederweb",
         "suppressed_heading": "For få svar til at vise tal",
         "suppressed_lead": "{n} af {total} har svaret. Der skal mindst {k} svar til, før vi viser tal.",
         "suppressed_why": (
@@ -145,14 +153,14 @@ LABELS: dict[str, dict[str, str]] = {
         ),
         "suppressed_todo_2": (
             "Aftal en ny runde med facilitatoren, når flere kan være med, og giv tid til at svare, "
-            "fx i starten af et møde."
+            "for eksempel i starten af et møde."
         ),
         "suppressed_todo_3": (
             "Gæt ikke på, hvem der har svaret, eller hvad de har svaret, og spørg ikke den enkelte. "
             "Det ville bryde den tillid, som målingen bygger på."
         ),
         "suppressed_todo_4": (
-            "Brug ventetiden på fælles viden: læs om de fire søjler og faldgruberne nedenfor, og tal om dem i teamet."
+            "Brug ventetiden på fælles viden: læs om søjlerne og faldgruberne, og tal om dem i teamet."
         ),
         "process_heading": "Sådan foregår forløbet",
         "roles_heading": "Roller og ansvar",
@@ -162,7 +170,8 @@ LABELS: dict[str, dict[str, str]] = {
         "read_scale": "Skalaen",
         "read_scale_text": (
             "Hvert udsagn besvares fra {min} ({min_label}) til {max} ({max_label}). Et gennemsnit "
-            "på {max_fmt} betyder, at alle er helt enige i det positive udsagn."
+            "på {max_fmt} betyder, at alle har svaret »{max_label}« til de positive udsagn og »{min_label}« "
+            "til de omvendte."
         ),
         "read_reverse": "Omvendte udsagn",
         "read_reverse_text": (
@@ -185,10 +194,18 @@ LABELS: dict[str, dict[str, str]] = {
             "I et lille team kan én persons svar flytte et gennemsnit flere tiendedele. Se på mønstre "
             "og brug tallene som afsæt for en samtale, ikke som en karakter. Antal svar i denne runde: {n}."
         ),
-        "read_pillars": "De fire søjler",
+        "read_pillars": "Søjlerne",
         "read_pillars_text": (
             "Søjlerne bygger oven på hinanden: uden at føle sig inkluderet tager man ikke chancen for at "
             "lære, bidrage eller udfordre."
+        ),
+        # for an instrument with pillars of its own, whose order says nothing about stages
+        "read_pillars_other": (
+            "Udsagnene er samlet i søjler. Rækkefølgen nedenfor er den, forslaget til fokus følger."
+        ),
+        "focus_intro_other": (
+            "Forslaget følger søjlernes rækkefølge: den første søjle i rød zone, ellers den første i gul, "
+            "og er alle grønne, den laveste."
         ),
         "legend": "Svarfordeling",
         "page": "Side",
@@ -208,7 +225,7 @@ LABELS: dict[str, dict[str, str]] = {
     "en": {
         "report_title": "Psychological safety in the team",
         "baseline_kicker": "Take the temperature · Report for the team meeting",
-        "followup_kicker": "We hold on · Follow-up for the team meeting",
+        "followup_kicker": "Keeping it going · Follow-up for the team meeting",
         "round": "Round",
         "period": "Period",
         "answered": "{n} of {total} answered",
@@ -234,8 +251,12 @@ LABELS: dict[str, dict[str, str]] = {
         "focus_heading": "Your focus: {pillar}",
         "focus_intro": (
             "The pillars build on each other, so you start with the first pillar in the order that is "
-            "red, otherwise the first that is yellow, and if all are green, the lowest. Here are three hacks "
-            "for that pillar."
+            "red, otherwise the first that is yellow, and if all are green, the lowest."
+        ),
+        "focus_hacks": "Here are hacks that suit that pillar.",
+        "focus_no_hacks": (
+            "This instrument comes with no hacks. The toolkit's material (see the links at the end) can "
+            "give ideas for what to try."
         ),
         "how_to_start": "How to start",
         "dilemmas": "Dilemmas for the dialogue",
@@ -285,12 +306,16 @@ LABELS: dict[str, dict[str, str]] = {
         "next_steps_intro": "The material for each step of the process is online:",
         "links_heading": "Material",
         "link_site": "The toolkit's front page",
-        "link_barometer": "The safety barometer (PDF, Danish)",
+        "link_barometer": "The toolkit's own safety barometer (PDF, Danish)",
         "link_dilemmas": "Dilemmas for the dialogue (PDF, Danish)",
-        "link_hacks": "Hacks for the four pillars (PDF, Danish)",
+        "link_hacks_inkludere": "Hacks for the pillar Inclusion (PDF, Danish)",
+        "link_hacks_laere": "Hacks for the pillar Learning (PDF, Danish)",
+        "link_hacks_bidrage": "Hacks for the pillar Contributing (PDF, Danish)",
+        "link_hacks_udfordre": "Hacks for the pillar Challenging (PDF, Danish)",
         "link_facilitation": "Facilitation guide (PDF, Danish)",
         "link_advice": "Advice for holding on (PDF, Danish)",
         "link_iglo": "IGLO: who can do what (Danish)",
+        "link_responsibility": "Who takes responsibility: a tool from Lederweb (Danish)",
         "suppressed_heading": "Too few answers to show figures",
         "suppressed_lead": ("{n} of {total} answered. At least {k} answers are needed before figures are shown."),
         "suppressed_why": (
@@ -312,8 +337,7 @@ LABELS: dict[str, dict[str, str]] = {
             "break the trust the survey depends on."
         ),
         "suppressed_todo_4": (
-            "Use the time for shared knowledge: read about the four pillars and the traps below, and talk "
-            "about them in the team."
+            "Use the time for shared knowledge: read about the pillars and the traps, and talk about them in the team."
         ),
         "process_heading": "How the process works",
         "roles_heading": "Roles and responsibility",
@@ -323,7 +347,8 @@ LABELS: dict[str, dict[str, str]] = {
         "read_scale": "The scale",
         "read_scale_text": (
             "Each statement is answered from {min} ({min_label}) to {max} ({max_label}). A mean of "
-            "{max_fmt} means everyone strongly agrees with the positive statement."
+            "{max_fmt} means everyone answered ‘{max_label}’ to the positive statements and ‘{min_label}’ "
+            "to the reverse-worded ones."
         ),
         "read_reverse": "Reverse-worded statements",
         "read_reverse_text": (
@@ -346,10 +371,17 @@ LABELS: dict[str, dict[str, str]] = {
             "In a small team one person's answers can move a mean by several tenths. Look for patterns "
             "and use the figures to start a conversation, not as a grade. Answers this round: {n}."
         ),
-        "read_pillars": "The four pillars",
+        "read_pillars": "The pillars",
         "read_pillars_text": (
             "The pillars build on each other: without feeling included, people do not take the risk of "
             "learning, contributing or challenging."
+        ),
+        "read_pillars_other": (
+            "The statements are grouped in pillars. The order below is the one the focus suggestion follows."
+        ),
+        "focus_intro_other": (
+            "The suggestion follows the order of the pillars: the first pillar that is red, otherwise the "
+            "first that is yellow, and if all are green, the lowest."
         ),
         "legend": "Answers",
         "page": "Page",
@@ -362,7 +394,7 @@ LABELS: dict[str, dict[str, str]] = {
             "hacks, agree the action plan and follow up at the next round."
         ),
         "step_followup_note": (
-            "This report belongs to step 4, We hold on: see what has moved, review the last action plan "
+            "This report belongs to step 4, Keeping it going: see what has moved, review the last action plan "
             "and agree what you keep doing."
         ),
     },

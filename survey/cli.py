@@ -137,21 +137,38 @@ def team() -> None:
 @click.option("--leader-name")
 @click.option("--lang", default="da", show_default=True)
 @click.option("--trio-email", "trio_emails", multiple=True, help="TR/AMR address for the TRIO notice.")
+@click.option("--instrument", "instrument_name", help="Measure the team with this instrument (default: the default).")
 @command
 def team_add(
-    rt: Any, name: str, leader_email: str, leader_name: str | None, lang: str, trio_emails: tuple[str, ...]
+    rt: Any,
+    name: str,
+    leader_email: str,
+    leader_name: str | None,
+    lang: str,
+    trio_emails: tuple[str, ...],
+    instrument_name: str | None,
 ) -> dict[str, Any]:
     """Create a team."""
     from survey.teams import add_team
 
     with rt.db.session() as s:
-        t = add_team(s, name, leader_email, leader_name, lang, trio_emails=list(trio_emails))
+        t = add_team(
+            s,
+            name,
+            leader_email,
+            leader_name,
+            lang,
+            instrument=instrument_name,
+            trio_emails=list(trio_emails),
+            known_instruments=rt.content.instruments,
+        )
         return {
             "id": t.id,
             "name": t.name,
             "leader_email": t.leader_email,
             "leader_name": t.leader_name,
             "lang": t.lang,
+            "instrument": t.instrument or rt.content.default_instrument,
             "trio_emails": t.trio_emails,
         }
 
@@ -491,13 +508,14 @@ def purge(rt: Any) -> dict[str, Any]:
     show_default=True,
     help="Where to write the PDF report.",
 )
+@click.option("--instrument", "instrument_name", help="Run the demo with this instrument (TRYGHED_CONTENT_DIR).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def demo(out_dir: Path, as_json: bool) -> None:
+def demo(out_dir: Path, instrument_name: str | None, as_json: bool) -> None:
     """The whole main job on the embedded default: invite, answer through the form, close, report."""
     from survey.demo import run_demo
 
     try:
-        result = run_demo(out_dir)
+        result = run_demo(out_dir, instrument_name)
     except (UserError, ValueError) as exc:
         _fail(getattr(exc, "message", str(exc)), as_json)
     emit(

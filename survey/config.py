@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,11 @@ def defaults(instance: Path) -> dict[str, Any]:
         "SMTP_TIMEOUT": 30,
         "OUTBOX_DIR": str(instance / "outbox"),
         "MAIL_FROM": "Tryghed <tryghed@localhost>",
+        # Who the emails come from, in words a person trusts: the organisation and a named contact
+        # person (shown in From, Reply-To and the signature; also the facilitator contact for teams).
+        "ORG_NAME": None,
+        "CONTACT_NAME": None,
+        "CONTACT_EMAIL": None,
         "MAIL_RATE_PER_MINUTE": 120,
         "BASE_URL": "http://localhost:5000",
         "MIN_RESPONSES": 5,
@@ -129,6 +135,7 @@ def _validate(config: dict[str, Any]) -> None:
     for name in ("SMTP_STARTTLS", "REMINDER_SKIP_HOLIDAYS"):
         if not isinstance(config.get(name), bool):
             raise ConfigError(f"{ENV_PREFIX}_{name}: expected true or false, got {config.get(name)!r}")
+    _validate_sender(config)
     if config["MIN_RESPONSES"] < ABSOLUTE_MIN_RESPONSES:
         raise ConfigError(
             f"{ENV_PREFIX}_MIN_RESPONSES: must be at least {ABSOLUTE_MIN_RESPONSES} to protect anonymity, "
@@ -169,3 +176,33 @@ def _validate(config: dict[str, Any]) -> None:
         raise ConfigError(
             f"{ENV_PREFIX}_REMINDER_HOURS: expected 'START-END' hours like '8-16', got {hours!r}"
         ) from exc
+
+
+MAX_NAME_LENGTH = 120
+_EMAIL_SHAPE = re.compile(r"^[^@\s,;<>\"]+@[^@\s,;<>\"]+\.[^@\s,;<>\"]+$")
+
+
+def _validate_sender(config: dict[str, Any]) -> None:
+    """ORG_NAME, CONTACT_NAME (one line of text) and CONTACT_EMAIL (an address); name and address of
+    the contact person go together, because a name nobody can write to does not help a doubting reader."""
+    for name in ("ORG_NAME", "CONTACT_NAME"):
+        value = config.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(f"{ENV_PREFIX}_{name}: expected a name as text, got {value!r}")
+        if len(value) > MAX_NAME_LENGTH or any(ord(c) < 32 or ord(c) == 127 for c in value):
+            raise ConfigError(
+                f"{ENV_PREFIX}_{name}: expected one line of at most {MAX_NAME_LENGTH} characters, got {value!r}"
+            )
+        config[name] = value.strip()
+    email = config.get("CONTACT_EMAIL")
+    if email is not None:
+        if not isinstance(email, str) or not _EMAIL_SHAPE.match(email.strip()) or len(email) > 254:
+            raise ConfigError(f"{ENV_PREFIX}_CONTACT_EMAIL: expected an email address, got {email!r}")
+        config["CONTACT_EMAIL"] = email.strip()
+    if (config.get("CONTACT_NAME") is None) != (config.get("CONTACT_EMAIL") is None):
+        raise ConfigError(
+            f"{ENV_PREFIX}_CONTACT_NAME and {ENV_PREFIX}_CONTACT_EMAIL: set both (a named person and "
+            "their address) or neither"
+        )

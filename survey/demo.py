@@ -3,7 +3,8 @@
 A demo team is created, invitations are written to the outbox as emails, the personal links are read
 back out of those emails and answered through the real form (GET, CSRF token, POST), the round is
 closed, and the report PDF is written to the output folder. Answers are random but seeded, so the demo
-gives the same figures every time.
+gives the same figures every time. ``--instrument`` runs it on another instrument (any pillars, any scale
+length); without sender settings the emails come from a demo organisation and contact person.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from email import policy
 from pathlib import Path
 from typing import Any
 
+from survey.content import Instrument
 from survey.errors import UserError
 
 DEMO_PEOPLE = [
@@ -28,6 +30,11 @@ DEMO_PEOPLE = [
     ("gitte@demo.tryghed.dk", "Gitte Søndergaard"),
     ("hamid@demo.tryghed.dk", "Hamid Rahimi"),
 ]
+DEMO_SENDER = {
+    "ORG_NAME": "Demo Kommune, Børne- og Familieafdelingen",
+    "CONTACT_NAME": "Freja Facilitator",
+    "CONTACT_EMAIL": "facilitator@demo.tryghed.dk",
+}
 ANSWERING = 7  # of 8: one person does not answer, as in real life
 LINK_RE = re.compile(r"https?://\S+/s/([A-Za-z0-9_-]{43})")
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
@@ -49,18 +56,32 @@ def _links_from_outbox(outbox: Path, message_ids: list[str]) -> list[str]:
     return tokens
 
 
-def _answers(rng: random.Random, items: Any, lean: dict[str, float]) -> dict[str, int]:
-    """A plausible answer set: each pillar has a typical level, reverse items are answered mirrored."""
+# Where each pillar typically sits, as a share of the way up the scale (0 = lowest point, 1 = highest),
+# by the pillar's position in the instrument: the first pillar strongest, later ones weaker, as in a team
+# whose challenging is the hardest part. Relative, so that any instrument (any pillars, any scale
+# length) gets plausible answers.
+LEANS = (0.8, 0.65, 0.6, 0.45)
+
+
+def _answers(rng: random.Random, instrument: Instrument) -> dict[str, int]:
+    """A plausible answer set on ``instrument``'s own scale: each pillar has a typical level, reverse
+    items are answered mirrored, and one answer in five lands a point above or below."""
+    low, high = instrument.scale_min, instrument.scale_max
+    lean = {p.key: LEANS[i % len(LEANS)] for i, p in enumerate(instrument.pillars)}
     out = {}
-    for item in items:
-        level = lean[item.pillar] + rng.choice((-1, 0, 0, 0, 1))
-        value = min(5, max(1, round(level)))
-        out[item.key] = 6 - value if item.reverse else value
+    for item in instrument.items:
+        level = low + lean[item.pillar] * (high - low) + rng.choice((-1, 0, 0, 0, 1))
+        value = min(high, max(low, round(level)))
+        out[item.key] = low + high - value if item.reverse else value
     return out
 
 
-def run_demo(out_dir: Path) -> dict[str, Any]:
-    """Run the demo; returns paths and the figures of ``round show``."""
+def run_demo(out_dir: Path, instrument_name: str | None = None) -> dict[str, Any]:
+    """Run the demo; returns paths and the figures of ``round show``.
+
+    ``instrument_name`` measures the demo team with another instrument (from ``TRYGHED_CONTENT_DIR``);
+    by default the default instrument is used.
+    """
     from sqlalchemy import select
 
     from pipeline.tasks import run_pipeline, send_pending
@@ -68,20 +89,30 @@ def run_demo(out_dir: Path) -> dict[str, Any]:
     from survey.db import upgrade
     from survey.models import Message, Report, Round
     from survey.rounds import close_round, create_round, open_round, show_round
-    from survey.teams import add_team, import_participants
+    from survey.teams import add_team, check_instrument, import_participants
     from survey.transport import eml_name
 
     started = time.perf_counter()
     # The embedded default whatever the environment says: in-process tasks, mail to the outbox folder
     app = create_app({"BROKER_URL": None, "SMTP_HOST": None, "TESTING": False})
     rt = app.extensions["tryghed"]
+    if not rt.config.get("ORG_NAME") and not rt.config.get("CONTACT_NAME"):
+        # show the emails as an installation should send them: from a named organisation and person
+        rt.config.update(DEMO_SENDER)
     outbox = Path(rt.config["OUTBOX_DIR"])
     out_dir.mkdir(parents=True, exist_ok=True)
     with app.app_context():
+        instrument = rt.content.instrument(check_instrument(instrument_name, rt.content.instruments))
         upgrade(rt.db)
         with rt.db.session() as s:
             team = add_team(
-                s, "Demo: Team Nord, Børne- og Familieafdelingen", "leder@demo.tryghed.dk", "Lene Leder", "da"
+                s,
+                "Demo: Team Nord, Børne- og Familieafdelingen",
+                "leder@demo.tryghed.dk",
+                "Lene Leder",
+                "da",
+                instrument=instrument_name,
+                known_instruments=rt.content.instruments,
             )
             csv_text = "email,name\n" + "\n".join(f"{e},{n}" for e, n in DEMO_PEOPLE) + "\n"
             import_participants(s, team.id, csv_text)
@@ -100,9 +131,6 @@ def run_demo(out_dir: Path) -> dict[str, Any]:
         tokens = _links_from_outbox(outbox, invitation_ids)
 
     rng = random.Random(2026)
-    lean = {"inkludere": 4.2, "laere": 3.6, "bidrage": 3.4, "udfordre": 2.8}
-    with app.app_context():
-        instrument = rt.content.instrument()
     client = app.test_client()
     for token in tokens[:ANSWERING]:
         page = client.get(f"/s/{token}")
@@ -110,7 +138,7 @@ def run_demo(out_dir: Path) -> dict[str, Any]:
             raise UserError(f"the survey page answered {page.status_code}")
         csrf = CSRF_RE.search(page.get_data(as_text=True))
         assert csrf is not None, "no CSRF token in the form"
-        posted = client.post(f"/s/{token}", data={"csrf_token": csrf.group(1), **_answers(rng, instrument.items, lean)})
+        posted = client.post(f"/s/{token}", data={"csrf_token": csrf.group(1), **_answers(rng, instrument)})
         if posted.status_code != 200:
             raise UserError(f"submitting the form answered {posted.status_code}")
 

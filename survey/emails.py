@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from email.message import EmailMessage
-from email.utils import formatdate
 
 from flask import render_template
 
+from pipeline.report_text import format_number
+from survey import mailtext
 from survey.i18n import format_when, t
 from survey.models import Invitation, Message, Report, Round, RoundResultRow
 from survey.report_view import report_link
@@ -25,10 +26,12 @@ def _render_pair(kind: str, lang: str, **context: object) -> tuple[str, str]:
 def _message(rt: Runtime, msg: Message, subject: str, text: str, html: str) -> EmailMessage:
     email = EmailMessage()
     email["Subject"] = subject
-    email["From"] = rt.config["MAIL_FROM"]
+    email["From"] = mailtext.sender(rt.config)
     email["To"] = msg.recipient
+    if reply_to := mailtext.reply_to(rt.config):
+        email["Reply-To"] = reply_to
     email["Message-ID"] = msg.message_id
-    email["Date"] = formatdate(localtime=False)
+    email["Date"] = mailtext.mail_date(rt.now(), rt.tz)
     email["Auto-Submitted"] = "auto-generated"
     email.set_content(text, charset="utf-8")
     email.add_alternative(html, subtype="html", charset="utf-8")
@@ -47,12 +50,20 @@ def compose(rt: Runtime, session: object, msg: Message) -> EmailMessage:
     lang = msg.lang
     closes = format_when(rnd.closes_at, lang, rt.tz)
     links = rt.content.links
+    instrument = rt.content.instrument(rnd.instrument)
+    minutes = mailtext.answer_minutes(len(instrument.items))
     common = {
         "team": team.name,
         "closes": closes,
         "links": links,
         "k": rnd.min_responses,
         "leader_name": team.leader_name,
+        "survey_title": instrument.title.get(lang),
+        "n_items": len(instrument.items),
+        "duration": mailtext.duration_text(minutes, lang),
+        "scale_min": instrument.scale_min,
+        "scale_max": instrument.scale_max,
+        **mailtext.identity(rt.config),
     }
 
     if msg.kind in ("invitation", "reminder"):
@@ -60,8 +71,10 @@ def compose(rt: Runtime, session: object, msg: Message) -> EmailMessage:
         if inv is None:
             raise LookupError("the invitation was purged")
         link = rt.link(make_token(rt.config["SECRET_KEY"], inv.nonce))
-        text, html = _render_pair(msg.kind, lang, link=link, **common)
-        subject = t(f"subject_{msg.kind}", lang, team=team.name, closes=closes)
+        # a round without a close date gets a subject that does not end mid-sentence
+        key = f"subject_{msg.kind}" if closes or msg.kind != "reminder" else "subject_reminder_open"
+        subject = t(key, lang, team=team.name, closes=closes, duration=common["duration"])
+        text, html = _render_pair(msg.kind, lang, link=link, subject=subject, **common)
         return _message(rt, msg, subject, text, html)
 
     if msg.kind == "report":
@@ -71,9 +84,11 @@ def compose(rt: Runtime, session: object, msg: Message) -> EmailMessage:
             raise LookupError(f"round {rnd.id} has no report yet")
         focus = [rt.content.instrument(rnd.instrument).pillar(k).name.get(lang) for k in result.focus_pillars]
         hacks = [h for h in rt.content.hacks if h.key in result.hack_keys]
+        subject = t("subject_report", lang, team=team.name)
         text, html = _render_pair(
             "report",
             lang,
+            subject=subject,
             responses=result.responses,
             invited=rnd.invited_count,
             suppressed=result.suppressed,
@@ -83,7 +98,7 @@ def compose(rt: Runtime, session: object, msg: Message) -> EmailMessage:
             report_url=report_link(rt, rnd.id),
             **common,
         )
-        email = _message(rt, msg, t("subject_report", lang, team=team.name), text, html)
+        email = _message(rt, msg, subject, text, html)
         filename = f"tryghed-{_slug(team.name)}-runde-{rnd.number}.pdf"
         email.add_attachment(report.pdf, maintype="application", subtype="pdf", filename=filename)
         return email
@@ -92,7 +107,6 @@ def compose(rt: Runtime, session: object, msg: Message) -> EmailMessage:
         result = session.get(RoundResultRow, rnd.id)
         if result is None:
             raise LookupError(f"round {rnd.id} is not aggregated")
-        instrument = rt.content.instrument(rnd.instrument)
         pillars = (
             []
             if result.suppressed
@@ -101,29 +115,38 @@ def compose(rt: Runtime, session: object, msg: Message) -> EmailMessage:
                 for p in result.result["pillars"]
             ]
         )
+        subject = t("subject_trio", lang, team=team.name)
         text, html = _render_pair(
             "trio",
             lang,
+            subject=subject,
             responses=result.responses,
             invited=rnd.invited_count,
             suppressed=result.suppressed,
             pillars=pillars,
             **common,
         )
-        return _message(rt, msg, t("subject_trio", lang, team=team.name), text, html)
+        return _message(rt, msg, subject, text, html)
 
     if msg.kind == "kickoff":
         content = rt.content
+        subject = t("subject_kickoff", lang, team=team.name)
         text, html = _render_pair(
             "kickoff",
             lang,
+            subject=subject,
             steps=content.steps,
-            pillars=content.instrument(rnd.instrument).pillars,
+            pillars=instrument.pillars,
             roles=content.roles,
             traps=content.traps,
+            tracks=content.tracks,
+            about=content.about,
+            instrument_about=instrument.about,
+            official_url=instrument.official_url,
+            hours=lambda h: format_number(h, lang),
             **common,
         )
-        return _message(rt, msg, t("subject_kickoff", lang, team=team.name), text, html)
+        return _message(rt, msg, subject, text, html)
 
     raise LookupError(f"unknown message kind {msg.kind!r}")
 

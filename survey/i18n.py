@@ -12,12 +12,16 @@ from pipeline.report_text import MONTHS
 
 STRINGS: dict[str, dict[str, str]] = {
     "subject_invitation": {
-        "da": "Hvordan er det at være i {team}? (3 minutter, anonymt)",
-        "en": "What is it like to be in {team}? (3 minutes, anonymous)",
+        "da": "Hvordan er det at være i {team}? ({duration}, anonymt)",
+        "en": "What is it like to be in {team}? ({duration}, anonymous)",
     },
     "subject_reminder": {
-        "da": "Påmindelse: Tryghedsbarometeret for {team} lukker {closes}",
-        "en": "Reminder: the safety barometer for {team} closes {closes}",
+        "da": "Påmindelse: Målingen af tryghed i {team} lukker {closes}",
+        "en": "Reminder: the safety survey for {team} closes {closes}",
+    },
+    "subject_reminder_open": {
+        "da": "Påmindelse: Målingen af tryghed i {team} – dit link virker stadig",
+        "en": "Reminder: the safety survey for {team} – your link still works",
     },
     "subject_report": {
         "da": "Rapport: psykologisk tryghed i {team}",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -31,6 +32,13 @@ def check_lang(value: str) -> str:
     return value
 
 
+def check_instrument(name: str | None, known: Collection[str]) -> str | None:
+    """``name`` if it is one of the ``known`` instruments (None: the default instrument)."""
+    if name is not None and name not in known:
+        raise UserError(f"unknown instrument {name!r}; known: {', '.join(sorted(known))}")
+    return name
+
+
 def add_team(
     session: Session,
     name: str,
@@ -39,9 +47,13 @@ def add_team(
     lang: str = "da",
     instrument: str | None = None,
     trio_emails: list[str] | None = None,
+    known_instruments: Collection[str] | None = None,
     track: str = "selfguided",
 ) -> Team:
-    """Create a team (committed)."""
+    """Create a team (committed). ``instrument`` names the instrument the team is measured with (None:
+    the default); with ``known_instruments`` given, an unknown name is refused."""
+    if known_instruments is not None:
+        check_instrument(instrument, known_instruments)
     name = name.strip()
     if not name or len(name) > 200:
         raise UserError("team name must be 1-200 characters")
@@ -85,9 +97,7 @@ def update_team(
     if track is not None:
         team.track = check_track(track)
     if instrument is not None:
-        if instrument and instrument not in known_instruments:
-            raise UserError(f"unknown instrument {instrument!r}")
-        team.instrument = instrument or None
+        team.instrument = check_instrument(instrument or None, known_instruments)
     if trio_emails is not None:
         team.trio_emails = [check_email(e, "TRIO email") for e in trio_emails if e.strip()]
     session.commit()

@@ -38,6 +38,11 @@ def test_demo_writes_pdf_and_report_email(tmp_path: Path) -> None:
     attachments = [p for p in msg.iter_attachments() if p.get_content_type() == "application/pdf"]
     assert len(attachments) == 1 and attachments[0].get_content() == pdf.read_bytes()
     assert all(p["mean"] is not None for p in out["pillars"])
+    # the shipped barometer says whose it is, with the official one linked (issue 9)
+    from tests.helpers import pdf_text
+
+    text = " ".join(pdf_text(pdf.read_bytes(), tmp_path).split())
+    assert "Tryghed-programmets egne tekster" in text and "Tryghedsbarometer3.pdf" in text
     assert out["seconds"] < 30  # generous for loaded CI machines; docs/benchmarks.md has the measured figure
 
 

@@ -76,7 +76,7 @@ def test_default_instrument_has_16_items_4_per_pillar_one_reversed(content):
     assert instrument.name == "tryghedsbarometer" == content.default_instrument
     assert tuple(p.key for p in instrument.pillars) == PILLAR_ORDER
     assert [p.name.da for p in instrument.pillars] == ["Inkludere", "Lære", "Bidrage", "Udfordre"]
-    assert [p.name.en for p in instrument.pillars] == ["Including", "Learning", "Contributing", "Challenging"]
+    assert [p.name.en for p in instrument.pillars] == ["Inclusion", "Learning", "Contributing", "Challenging"]
     assert len(instrument.items) == 16
     prefixes = {"inkludere": "ink", "laere": "lae", "bidrage": "bid", "udfordre": "udf"}
     for pillar in PILLAR_ORDER:
@@ -128,13 +128,102 @@ def test_advice_traps_roles_steps_links(content):
     expected = {
         "faelles_viden",
         "det_goer_vi",
-        "vi_holder_fast",
         "dilemmas",
-        "hacks",
+        "hacks_inkludere",
+        "hacks_laere",
+        "hacks_bidrage",
+        "hacks_udfordre",
         "facilitation",
         "advice",
+        "responsibility",
     }
     assert set(content.links) >= expected
+
+
+# The toolkit's material online: exactly the addresses PRODUCT.md names, no others are known to exist.
+_SITE = "https://skab-psykologisk-tryghed.dk/"
+_UPLOADS = _SITE + "wp-content/uploads/"
+KNOWN_URLS = {
+    _SITE,
+    _SITE + "faelles-viden/",
+    _SITE + "det-goer-vi/",
+    *(
+        _UPLOADS + name
+        for name in (
+            "Tryghedsbarometer3.pdf",
+            "Dilemmaer-faerdig.pdf",
+            "HacksSojle1.pdf",
+            "HacksSojle2.pdf",
+            "HacksSojle3.pdf",
+            "HacksSojle4.pdf",
+            "Faciliteringsguide.pdf",
+            "Gode-Rad.pdf",
+        )
+    ),
+    "https://www.lederweb.dk/vaerktoej-faa-styr-paa-hvem-der-tager-ansvar/",
+    "https://www.apvportalen.dk/psykisk-arbejdsmiljoe-i-apv-processen/apv-og-psykisk-arbejdsmiljoe/iglo-hvem-kan-goere-hvad",
+}
+
+
+def test_every_link_is_a_known_address_of_the_toolkit(content):
+    urls = {*content.links.values(), *(s.url for s in content.steps)}
+    urls |= {i.official_url for i in content.instruments.values() if i.official_url}
+    assert urls <= KNOWN_URLS, urls - KNOWN_URLS
+    # one sheet of hacks per pillar, in the pillars' order
+    pillar_keys = [p.key for p in content.instrument().pillars]
+    sheets = [content.links[f"hacks_{key}"] for key in pillar_keys]
+    assert sheets == [f"{_UPLOADS}HacksSojle{n}.pdf" for n in range(1, len(pillar_keys) + 1)]
+
+
+def test_content_says_whose_texts_it_ships(content):
+    """The barometer is the product's own, built on the toolkit's pillars, with the official one linked."""
+    default = content.instrument()
+    assert default.about is not None and default.official_url == _UPLOADS + "Tryghedsbarometer3.pdf"
+    assert "fire søjler" in default.about.da and "four pillars" in default.about.en
+    assert content.about is not None and "forråelse" in content.about.purpose.da
+    facilitated = next(t for t in content.tracks if t.key == "faciliteret")
+    assert [m.key for m in facilitated.sessions] == ["formoede", "briefing", "debriefing"]
+    assert all(1.5 <= m.hours_min <= m.hours_max <= 4 for m in facilitated.sessions)
+    assert "udkanten" in facilitated.text.da and "edge of the team" in facilitated.text.en
+    trio = next(r for r in content.roles if r.key == "trio")
+    assert "Lederen er selv med i TRIO" in trio.responsibility.da
+
+
+def _all_texts(content) -> list[Text]:
+    texts: list[Text] = []
+    for instrument in content.instruments.values():
+        texts += [instrument.title, instrument.intro, *instrument.scale_labels]
+        texts += [t for p in instrument.pillars for t in (p.name, p.description)]
+        texts += [i.text for i in instrument.items]
+        texts += [instrument.about] if instrument.about else []
+    texts += [t for h in content.hacks for t in (h.title, h.summary, h.how_to_start)]
+    texts += [t for d in content.dilemmas for t in (d.title, d.situation, *d.questions)]
+    texts += [t for x in (*content.advice, *content.traps) for t in (x.title, x.text)]
+    texts += [t for r in content.roles for t in (r.title, r.responsibility)]
+    texts += [t for s in content.steps for t in (s.title, s.summary)]
+    texts += [
+        t for tr in content.tracks for t in (tr.title, tr.text, *(x for m in tr.sessions for x in (m.title, m.text)))
+    ]
+    return texts
+
+
+@pytest.mark.parametrize(
+    ("lang", "banned"),
+    [
+        (
+            "da",
+            re.compile(r"\bfx\b|\bDannet\b|nærved|Tryghedsbarometret\b|\b1-1-samtal|\bMUS-samtale\b(?!r)|\bMUS\b(?!-)"),
+        ),
+        ("en", re.compile(r"\bWe hold on\b|\bIncluding\b|\bmanager")),
+    ],
+)
+def test_language_is_consistent(content, lang, banned):
+    """One spelling and one word for each thing, in the content files and the report's own labels."""
+    from pipeline.report_text import labels
+
+    texts = [t.get(lang) for t in _all_texts(content)] + list(labels(lang).values())
+    found = [text for text in texts if banned.search(text)]
+    assert not found, found
 
 
 def test_every_text_has_both_languages(content):
@@ -354,6 +443,13 @@ def test_not_utf8(tmp_path):
         ("reverse = true", "revers = true", "instrument.items[3].revers", "unknown key"),
         ('key = "a1"\n', "", "instrument.items[0].key", "required key is missing"),
         ('key = "a1"', "key = 1", "instrument.items[0].key", "expected a string, got an integer"),
+        (
+            'name = "mini"',
+            'name = "mini"\nofficial_url = "barometer.pdf"',
+            "instrument.official_url",
+            "not an http(s) URL",
+        ),
+        ('name = "mini"', 'name = "mini"\nabout = "Vores egen"', "instrument.about", "expected a table"),
     ],
 )
 def test_instrument_errors(tmp_path, old, new, path, problem):
@@ -418,6 +514,20 @@ url = "https://example.dk/"
 """
 
 
+TRACK = """
+[[tracks]]
+key = "kort"
+title = { da = "T", en = "T" }
+text = { da = "T", en = "T" }
+[[tracks.sessions]]
+key = "s"
+title = { da = "S", en = "S" }
+text = { da = "S", en = "S" }
+hours_min = 3
+hours_max = 2
+"""
+
+
 @pytest.mark.parametrize(
     ("text", "path", "problem"),
     [
@@ -456,6 +566,10 @@ url = "https://example.dk/"
             "unknown instrument 'nope' (known: tryghedsbarometer)",
         ),
         ('[[pillars]]\nkey = "ny"\nname = { da = "N", en = "N" }\n', "pillars[0].description", "required"),
+        (TRACK, "tracks[0].sessions[0].hours_max", "must be from hours_min (3) to 8 hours, got 2"),
+        (TRACK.replace("hours_min = 3", "hours_min = 0"), "tracks[0].sessions[0].hours_min", "more than 0"),
+        (TRACK.replace("hours_min = 3", 'hours_min = "3"'), "tracks[0].sessions[0].hours_min", "expected a number"),
+        ('[about]\npurpose = { da = "P", en = "P" }\n', "about.own_texts", "required key is missing"),
     ],
 )
 def test_other_errors(tmp_path, text, path, problem):

@@ -12,6 +12,11 @@ Every file uses the same schema (all top-level keys optional):
   toolkit's scale) and optional ``[instrument.bands]`` (``red_below``, ``green_from``).
 - ``[[hacks]]``, ``[[dilemmas]]``, ``[[advice]]``, ``[[traps]]``, ``[[roles]]``, ``[[steps]]``.
 - ``[links]`` - named URLs.
+- ``[about]`` - ``purpose`` (what the toolkit is for) and ``own_texts`` (whose words the texts are).
+- ``[[tracks]]`` - ``key``, ``title``, ``text``, optional ``[[tracks.sessions]]`` (``key``, ``title``,
+  ``text``, ``hours_min``, ``hours_max``: a planned session and its length in hours).
+- In ``[instrument]`` also optional ``about`` (a text saying whose instrument it is) and
+  ``official_url`` (where the official wording lives).
 
 Every text is a table ``{ da = "...", en = "..." }``. Files are read in name order, the default folder
 first. Entries are merged by key (instruments by name): a later file replaces an entry of the same key
@@ -29,6 +34,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from survey.content.model import (
+    About,
     Advice,
     Bands,
     Content,
@@ -36,10 +42,12 @@ from survey.content.model import (
     Hack,
     Instrument,
     Item,
+    Meeting,
     Pillar,
     Role,
     Step,
     Text,
+    Track,
     Trap,
 )
 
@@ -59,7 +67,11 @@ TOP_LEVEL_KEYS = (
     "roles",
     "steps",
     "links",
+    "about",
+    "tracks",
 )
+MAX_SCALE_POINTS = 11  # the distribution palettes in pipeline.charts cover 2 to 11 points
+MAX_SESSION_HOURS = 8  # a working day; a longer "session" is a typo
 
 
 class ContentError(ValueError):
@@ -209,6 +221,10 @@ def _scale(value: object, at: _At) -> _Scale:
     low, high = _int(raw["min"], at / "min"), _int(raw["max"], at / "max")
     if low >= high:
         raise (at / "max").error(f"max ({high}) must be greater than min ({low})")
+    if high - low + 1 > MAX_SCALE_POINTS:
+        raise (at / "max").error(
+            f"a scale has at most {MAX_SCALE_POINTS} points (one distinct colour each), got {high - low + 1}"
+        )
     labels = tuple(_text(v, at / "labels" / i) for i, v in enumerate(_list(raw["labels"], at / "labels")))
     if len(labels) != high - low + 1:
         raise (at / "labels").error(f"expected {high - low + 1} labels for {low}..{high}, got {len(labels)}")
@@ -252,7 +268,7 @@ def _item(value: object, at: _At, pillar_keys: tuple[str, ...]) -> Item:
 
 def _instrument(value: object, at: _At, pillars: Mapping[str, Pillar], scale: _Scale | None) -> Instrument:
     required = ("name", "title", "intro", "items")
-    raw = _table(value, at, required, ("pillars", "scale", "bands"))
+    raw = _table(value, at, required, ("pillars", "scale", "bands", "about", "official_url"))
     name = _key(raw["name"], at / "name")
     if "scale" in raw:
         scale = _scale(raw["scale"], at / "scale")
@@ -274,6 +290,8 @@ def _instrument(value: object, at: _At, pillars: Mapping[str, Pillar], scale: _S
         pillars=tuple(own_pillars.values()),
         items=tuple(items.values()),
         bands=_bands(raw.get("bands", {}), at / "bands", scale),
+        about=_text(raw["about"], at / "about") if "about" in raw else None,
+        official_url=_url(raw["official_url"], at / "official_url") if "official_url" in raw else None,
     )
 
 
@@ -350,6 +368,34 @@ def _step(value: object, at: _At) -> Step:
     )
 
 
+def _about(value: object, at: _At) -> About:
+    raw = _table(value, at, ("purpose", "own_texts"))
+    return About(purpose=_text(raw["purpose"], at / "purpose"), own_texts=_text(raw["own_texts"], at / "own_texts"))
+
+
+def _meeting(value: object, at: _At) -> Meeting:
+    raw = _table(value, at, ("key", "title", "text", "hours_min", "hours_max"))
+    low, high = _number(raw["hours_min"], at / "hours_min"), _number(raw["hours_max"], at / "hours_max")
+    if not 0 < low <= MAX_SESSION_HOURS:
+        raise (at / "hours_min").error(f"must be more than 0 and at most {MAX_SESSION_HOURS} hours, got {low:g}")
+    if not low <= high <= MAX_SESSION_HOURS:
+        raise (at / "hours_max").error(f"must be from hours_min ({low:g}) to {MAX_SESSION_HOURS} hours, got {high:g}")
+    return Meeting(
+        _key(raw["key"], at / "key"), _text(raw["title"], at / "title"), _text(raw["text"], at / "text"), low, high
+    )
+
+
+def _track(value: object, at: _At) -> Track:
+    raw = _table(value, at, ("key", "title", "text"), ("sessions",))
+    sessions = _entries(raw["sessions"], at / "sessions", _meeting) if "sessions" in raw else {}
+    return Track(
+        key=_key(raw["key"], at / "key"),
+        title=_text(raw["title"], at / "title"),
+        text=_text(raw["text"], at / "text"),
+        sessions=tuple(sessions.values()),
+    )
+
+
 # --- files and merging ----------------------------------------------------------------------------
 
 
@@ -397,8 +443,11 @@ def load_content(extra_dir: Path | str | None = None) -> Content:
     scale: _Scale | None = None
     default_name: tuple[_At, str] | None = None
     links: dict[str, str] = {}
+    about: About | None = None
     instruments: dict[str, Instrument] = {}
     for at, data in files:
+        if "about" in data:
+            about = _about(data["about"], at / "about")
         if "scale" in data:
             scale = _scale(data["scale"], at / "scale")
         if "default_instrument" in data:
@@ -430,4 +479,6 @@ def load_content(extra_dir: Path | str | None = None) -> Content:
         roles=tuple(_merge(files, "roles", _role).values()),
         steps=tuple(sorted(steps.values(), key=lambda s: s.number)),
         links=links,
+        tracks=tuple(_merge(files, "tracks", _track).values()),
+        about=about,
     )

@@ -58,6 +58,8 @@ class Instrument:
     pillars: tuple[Pillar, ...]
     items: tuple[Item, ...]
     bands: Bands = field(default_factory=Bands)
+    about: Text | None = None  # whose instrument this is, said plainly (shown with the official link)
+    official_url: str | None = None  # where the official wording lives, when this is not it
 
     def items_of(self, pillar_key: str) -> tuple[Item, ...]:
         return tuple(i for i in self.items if i.pillar == pillar_key)
@@ -119,6 +121,35 @@ class Step:
 
 
 @dataclass(frozen=True)
+class Meeting:
+    """One planned session of a track, e.g. the facilitated track's briefing (1.5-3 hours)."""
+
+    key: str
+    title: Text
+    text: Text
+    hours_min: float
+    hours_max: float
+
+
+@dataclass(frozen=True)
+class Track:
+    """A way through the steps: self-guided (the leader runs it) or facilitated."""
+
+    key: str
+    title: Text
+    text: Text
+    sessions: tuple[Meeting, ...] = ()
+
+
+@dataclass(frozen=True)
+class About:
+    """What the toolkit is for, and whose words the shipped texts are."""
+
+    purpose: Text
+    own_texts: Text
+
+
+@dataclass(frozen=True)
 class Content:
     """Everything the toolkit says, keyed for lookup."""
 
@@ -131,6 +162,8 @@ class Content:
     roles: tuple[Role, ...]
     steps: tuple[Step, ...]
     links: dict[str, str]  # named URLs: material online (e.g. "faelles_viden", "iglo")
+    tracks: tuple[Track, ...] = ()
+    about: About | None = None
 
     def instrument(self, name: str | None = None) -> Instrument:
         return self.instruments[name or self.default_instrument]

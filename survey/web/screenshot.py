@@ -44,13 +44,12 @@ def _answer_all(app: Flask, outbox: Path, used: set[str], count: int, rng: rando
         if found and found.group(1) not in used and found.group(1) not in tokens:
             tokens.append(found.group(1))
     client = app.test_client()
-    items = app.extensions["tryghed"].content.instrument().items
-    lean = {"inkludere": 4.1, "laere": 3.5, "bidrage": 3.3, "udfordre": 2.9}
+    instrument = app.extensions["tryghed"].content.instrument()
     for token in tokens[:count]:
         page = client.get(f"/s/{token}")
         csrf = CSRF_RE.search(page.get_data(as_text=True))
         assert csrf is not None, "no CSRF token in the survey form"
-        posted = client.post(f"/s/{token}", data={"csrf_token": csrf.group(1), **_answers(rng, items, lean)})
+        posted = client.post(f"/s/{token}", data={"csrf_token": csrf.group(1), **_answers(rng, instrument)})
         if posted.status_code != 200:
             raise RuntimeError(f"the survey form answered {posted.status_code}")
     used.update(tokens)
