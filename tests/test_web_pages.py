@@ -13,7 +13,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from survey.models import Participant, Team
-from tests.helpers import read_outbox, submit, token_of
+from tests.conftest import TOKEN_IN_URL
+from tests.helpers import read_outbox, submit, text_part, token_of
 from tests.web_helpers import add_account, csrf_of, login, post_form
 
 
@@ -204,3 +205,35 @@ def test_cli_action_status_and_user_errors(tmp_path: Path) -> None:
     person = run("participants", "add", tid, "Ny@Example.org", "--name", "Ny")
     assert person["email"] == "ny@example.org" and person["lang"] == "da" and person["active"] is True
     assert run("participants", "deactivate", str(person["id"]))["active"] is False
+
+
+def test_trend_chart_leaves_a_round_below_k_as_a_gap(app: Flask, tmp_path: Path) -> None:
+    """Round 1 (5 answers) is drawn; round 2 (3 answers, k = 5) is a gap, never a point."""
+    from pipeline.tasks import run_pipeline, send_pending
+    from survey.rounds import close_round, create_round, open_round
+
+    rt = app.extensions["tryghed"]
+    team_id = _team(app, 6)
+    items = rt.content.instrument().items
+    used: set[str] = set()
+    for answers in (5, 3):
+        with rt.db.session() as s:
+            rnd = create_round(rt, s, team_id)
+            open_round(rt, s, rnd.id)
+        with app.app_context():
+            send_pending.delay(rnd.id)
+        links = (TOKEN_IN_URL.search(text_part(m)) for m in read_outbox(tmp_path / "outbox"))
+        fresh = [t for t in dict.fromkeys(found.group(1) for found in links if found) if t not in used]
+        used.update(fresh)
+        answerer = app.test_client()
+        for token in fresh[:answers]:
+            assert submit(answerer, token, {i.key: 4 for i in items}).status_code == 200
+        with rt.db.session() as s:
+            close_round(rt, s, rnd.id)
+        with app.app_context():
+            run_pipeline.delay(rnd.id)
+    html = _facilitator(app).get(f"/teams/{team_id}").get_data(as_text=True)
+    svg = html.split('<figure class="chart">')[1].split("</figure>")[0]
+    assert "Runde 1" in svg and "Runde 2" in svg
+    # the first pillar's markers are circles: one for round 1, one in the legend, none for round 2
+    assert svg.count("<circle") == 2
