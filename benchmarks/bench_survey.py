@@ -53,12 +53,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run from a checkout without install
 
 from flask import Flask  # noqa: E402
-from sqlalchemy import func, insert, select, text, update  # noqa: E402
+from sqlalchemy import func, select, text, update  # noqa: E402
 
-from survey import create_app  # noqa: E402
+from survey import answer_store, create_app  # noqa: E402
 from survey.content import load_content  # noqa: E402
 from survey.db import upgrade  # noqa: E402
-from survey.models import Invitation, random_id  # noqa: E402
+from survey.models import Invitation  # noqa: E402
 from survey.models import Response as AnswerSet  # noqa: E402
 from survey.tokens import make_token  # noqa: E402
 from tests.helpers import Browser, csrf_of, free_port, throwaway_database  # noqa: E402
@@ -133,9 +133,8 @@ def prepare_round(app: Flask, name: str, people: int, answered: int) -> tuple[in
         done = [inv.id for inv in invitations[:answered]]
         if done:
             s.execute(update(Invitation).where(Invitation.id.in_(done)).values(answered=True))
-            s.execute(
-                insert(AnswerSet), [{"id": random_id(), "round_id": round_id, "answers": answers()} for _ in done]
-            )
+            for _ in done:  # as the form stores them: into the round's empty slots
+                answer_store.fill_slot(s, round_id, answers())
         s.commit()
     secret = str(app.config["SECRET_KEY"])
     return round_id, [make_token(secret, inv.nonce) for inv in invitations[answered:]]
@@ -144,7 +143,8 @@ def prepare_round(app: Flask, name: str, people: int, answered: int) -> tuple[in
 def stored(app: Flask, round_id: int) -> int:
     """How many answer sets the round holds."""
     with app.extensions["tryghed"].db.session() as s:
-        return s.scalar(select(func.count()).select_from(AnswerSet).where(AnswerSet.round_id == round_id)) or 0
+        query = select(func.count()).select_from(AnswerSet).where(AnswerSet.round_id == round_id, AnswerSet.filled)
+        return s.scalar(query) or 0
 
 
 # --- 1. submission cost vs round size (test client) --------------------------------------------------

@@ -18,10 +18,10 @@ from sqlalchemy.orm import Session
 from pipeline.recommend import focus_pillars, recommended_hacks
 from pipeline.report_builder import build_report_data
 from pipeline.scoring import aggregate
-from survey import outbox
+from survey import answer_store, outbox
 from survey.db import affected
 from survey.followup import followup_on_report
-from survey.models import Message, Report, Response, Round, RoundResultRow
+from survey.models import Message, Report, Round, RoundResultRow
 from survey.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -43,11 +43,13 @@ def _advance(session: Session, rt: Runtime, round_id: int, frm: str, to: str, **
 
 
 def aggregate_step(rt: Runtime, session: Session, round_id: int) -> bool:
-    """Compute and store the thresholded aggregate, the focus pillar and its hacks."""
+    """Seal the round's answers, then compute and store the thresholded aggregate, the focus pillar and
+    its hacks, all in the transaction that claims the step (a re-driven run seals again: harmless)."""
     rnd = session.get(Round, round_id)
     assert rnd is not None
     instrument = rt.content.instrument(rnd.instrument)
-    answers = session.scalars(select(Response.answers).where(Response.round_id == round_id)).all()
+    answer_store.seal_round(session, round_id)
+    answers = answer_store.filled_answers(session, round_id)
     result = aggregate(
         answers,
         instrument.items,
@@ -74,6 +76,9 @@ def aggregate_step(rt: Runtime, session: Session, round_id: int) -> bool:
         )
     )
     session.commit()
+    # After the commit: CLUSTER cannot run in a transaction. Every seal compacts the whole tables, so one
+    # that is missed (a crash right here) is made up by the next round's close.
+    answer_store.compact_after_seal(session.get_bind().engine)
     return True
 
 

@@ -33,8 +33,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf = CSRFProtect(app)
     celery_init_app(app)
 
-    from survey import i18n, report_view, respond, web
+    from survey import i18n, logredact, report_view, respond, web
 
+    logredact.install(app)  # before anything can log a request path
     i18n.init_app(app)
     # The respondent form checks its own CSRF token inside the view, after the link checks, so an unknown
     # or closed link answers 404/410 rather than a CSRF error.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,7 +20,7 @@ def make_engine(url: str) -> Engine:
     kwargs: dict[str, Any] = {"future": True}
     if url.startswith("sqlite"):
         if ":///" in url and not url.endswith(":memory:"):
-            Path(url.split(":///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
+            _owner_only_file(Path(url.split(":///", 1)[1]))
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
     else:
         kwargs["pool_pre_ping"] = True
@@ -35,10 +36,27 @@ def make_engine(url: str) -> Engine:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
-            cur.execute("PRAGMA journal_mode=WAL")
+            # No commit history in the files: the rollback journal is deleted at each commit (a write-ahead
+            # log would keep every commit, in order, until a checkpoint; PERSIST would leave the journal's
+            # content behind), and whatever is deleted or overwritten is zeroed, freed pages included.
+            cur.execute("PRAGMA journal_mode=DELETE")
+            cur.execute("PRAGMA secure_delete=ON")
             cur.close()
 
     return engine
+
+
+def _owner_only_file(path: Path) -> None:
+    """Create the SQLite file readable by its owner only (mode 0600), or make an existing one so.
+
+    SQLite gives its journal files the mode of the database file, so they follow. Created here, before
+    SQLite opens it, because SQLite would create it with the process umask (usually world-readable).
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    os.close(fd)
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o600)
 
 
 def affected(result: Result[Any]) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectChoice
 from wtforms.validators import InputRequired
@@ -10,6 +12,7 @@ from survey.content import Instrument
 from survey.i18n import t
 
 
+@lru_cache(maxsize=64)  # built once per (instrument, language): the class is the same for every request
 def barometer_form_class(instrument: Instrument, lang: str) -> type[FlaskForm]:
     """A FlaskForm subclass with a required radio field per item (name = item key)."""
     choices = [SelectChoice(value, label) for value, label in scale_choices(instrument, lang)]

@@ -3,10 +3,13 @@
 - ``Response`` has no foreign key, column or ordering that ties it to an invitation, participant or
   token, and no timestamp: only a random id, the round and the answers.
 - ``Invitation`` keeps a hash of the token (never the token) and an ``answered`` flag.
+- Answer sets live in slots made when the round opens (one per invitation, random id, fixed size), so
+  that answering overwrites an empty slot in place instead of appending a row (see ``survey.answer_store``).
 """
 
 from __future__ import annotations
 
+import json
 import secrets
 from datetime import UTC, datetime
 from typing import Any
@@ -16,6 +19,7 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -25,6 +29,7 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
     inspect,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -44,6 +49,30 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         return None if value is None else value.replace(tzinfo=UTC)
+
+
+def encode_answers(answers: dict[str, int]) -> str:
+    """Answers as JSON whose length depends on the item keys only (each value padded to two places).
+
+    An empty slot (all zeros) and a filled one then have the same size, which is what lets SQLite
+    overwrite the slot's cell where it is instead of moving it to a place that tells the order.
+    """
+    if any(not 0 <= v <= 99 for v in answers.values()):
+        raise ValueError("answer values must be between 0 and 99")
+    return "{" + ",".join(f"{json.dumps(k)}:{v:>2}" for k, v in sorted(answers.items())) + "}"
+
+
+class FixedWidthAnswers(TypeDecorator[dict[str, int]]):
+    """A dict of item key -> answer, stored as fixed-width JSON text (``encode_answers``)."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: dict[str, int] | None, dialect: Any) -> str | None:
+        return None if value is None else encode_answers(value)
+
+    def process_result_value(self, value: str | None, dialect: Any) -> dict[str, int] | None:
+        return None if value is None else json.loads(value)
 
 
 def utcnow() -> datetime:
@@ -169,16 +198,33 @@ class RetiredLink(Base):
     lang: Mapped[str] = mapped_column(String(2), default="da")
 
 
+# The predicate of the partial index of empty slots, written the same way in the query that uses it
+# (SQLite uses a partial index only when the query repeats its condition).
+EMPTY_SLOT = "filled = false"
+
+
 class Response(Base):
-    """One anonymous answer set. Deliberately nothing but a random id, the round and the answers."""
+    """One anonymous answer set, or an empty slot for one while the round is open. Deliberately nothing
+    but a random id, the round, the answers and whether the slot is filled."""
 
     __tablename__ = "responses"
-    # SQLite: no hidden rowid, so rows are kept in (random) id order rather than insertion order
-    __table_args__ = {"sqlite_with_rowid": False}
+    # SQLite: no hidden rowid, so rows are kept in (random) id order rather than insertion order.
+    # The partial index finds an empty slot in O(log n); filling one only removes an entry from it.
+    __table_args__ = (
+        Index(
+            "ix_responses_empty_slots",
+            "round_id",
+            "id",
+            sqlite_where=text(EMPTY_SLOT),
+            postgresql_where=text(EMPTY_SLOT),
+        ),
+        {"sqlite_with_rowid": False},
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=random_id)
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
-    answers: Mapped[dict[str, int]] = mapped_column(JSON)
+    answers: Mapped[dict[str, int]] = mapped_column(FixedWidthAnswers)
+    filled: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 class RoundResultRow(Base):

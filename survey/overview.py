@@ -76,7 +76,10 @@ def team_statuses(session: Session, teams: list[Team], now: datetime, min_rate: 
     round_ids = [r.id for rs in rounds.values() for r in rs]
     answered = dict(
         session.execute(
-            select(Response.round_id, func.count()).where(Response.round_id.in_(round_ids)).group_by(Response.round_id)
+            # filled answer sets only: an open round holds an empty slot per invitation (survey.answer_store)
+            select(Response.round_id, func.count())
+            .where(Response.round_id.in_(round_ids), Response.filled)
+            .group_by(Response.round_id)
         ).all()
     )
     failed = dict(

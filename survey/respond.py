@@ -6,25 +6,22 @@ link, 409 already answered, 410 round not open. Nothing here logs a token or an 
 
 from __future__ import annotations
 
-import random
 from datetime import timedelta
 
 from flask import Blueprint, Response, g, render_template, request
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from survey import ratelimit
+from survey import answer_store, ratelimit
 from survey.db import affected
 from survey.forms import answers_of, barometer_form_class, scale_choices
 from survey.i18n import format_when
-from survey.models import Invitation, RetiredLink, Round, random_id
-from survey.models import Response as AnswerSet
+from survey.models import Invitation, RetiredLink, Round
 from survey.runtime import get_runtime
 from survey.tokens import hash_token, looks_like_token
 
 bp = Blueprint("respond", __name__)
-_RANDOM = random.SystemRandom()  # the order of stored answers must not be predictable from a seed
 
 
 def _page(kind: str, status: int, lang: str = "da") -> tuple[str, int]:
@@ -35,11 +32,12 @@ def _page(kind: str, status: int, lang: str = "da") -> tuple[str, int]:
 def _lookup(session: Session, token: str) -> tuple[Invitation, Round] | None:
     if not looks_like_token(token):
         return None
-    inv = session.scalar(select(Invitation).where(Invitation.token_hash == hash_token(token)))
-    if inv is None:
-        return None
-    rnd = session.get(Round, inv.round_id)
-    return (inv, rnd) if rnd is not None else None
+    found = session.execute(
+        select(Invitation, Round)
+        .join(Round, Round.id == Invitation.round_id)
+        .where(Invitation.token_hash == hash_token(token))
+    ).first()
+    return (found[0], found[1]) if found is not None else None
 
 
 def _retired(session: Session, token: str) -> RetiredLink | None:
@@ -83,16 +81,19 @@ def answer(token: str) -> tuple[str, int] | Response:
 
 
 def _store(session: Session, invitation_id: int, round_id: int, answers: dict[str, int], lang: str) -> tuple[str, int]:
-    """Mark the invitation answered and store the answers in one transaction, or nothing at all."""
-    session.rollback()  # start a fresh transaction for the write
-    # An exclusive lock on the round row (PostgreSQL): answers to one round are stored one at a time,
-    # and closing waits for answers already being stored. SQLite ignores FOR UPDATE and begins the
-    # transaction at the first write, so the claim below re-checks that the round is open itself.
-    status = session.execute(select(Round.status).where(Round.id == round_id).with_for_update()).scalar_one()
-    if status != "open":
-        session.rollback()
-        return _page("closed", 410, lang)
-    still_open = select(Round.id).where(Round.id == round_id, Round.status == "open").exists()
+    """Claim the invitation and fill one answer slot in one transaction, or store nothing at all.
+
+    Two statements and the commit, whatever the size of the round. Answers and closing never cross: the
+    claim holds the round row in share mode while it checks that the round is open (PostgreSQL
+    ``FOR SHARE``: answers do not wait for each other), and closing updates that row, so it waits for the
+    answers in flight, and an answer that comes after it sees the new status. SQLite ignores the lock
+    and serialises writers; the same statement re-checks that the round is open. The transaction that
+    read the link is kept (no new connection): under READ COMMITTED each statement sees fresh data, and
+    SQLite began no transaction for the reads.
+    """
+    still_open = (
+        select(Round.id).where(Round.id == round_id, Round.status == "open").with_for_update(read=True).exists()
+    )
     claimed = affected(
         session.execute(
             update(Invitation)
@@ -104,24 +105,9 @@ def _store(session: Session, invitation_id: int, round_id: int, answers: dict[st
         now_status = session.scalar(select(Round.status).where(Round.id == round_id))
         session.rollback()
         return _page("closed", 410, lang) if now_status != "open" else _page("answered", 409, lang)
-    _rewrite_shuffled(session, round_id, answers)
+    answer_store.fill_slot(session, round_id, answers)
     session.commit()  # committed before the thank-you page is sent
     return _page("thanks", 200, lang)
-
-
-def _rewrite_shuffled(session: Session, round_id: int, new_answers: dict[str, int]) -> None:
-    """Store the round's answer sets afresh: all of them, in a random order, with new random ids.
-
-    PostgreSQL keeps rows in insertion order on disk (a dump or ``ORDER BY ctid`` lists them that way)
-    and stamps each with its transaction id (``xmin``); both would mirror the order of submissions.
-    Rewriting the whole round on every accepted answer leaves one random order and one transaction id.
-    Teams are small (tens of rows), and the round lock above makes the rewrite safe under concurrency.
-    """
-    rows = list(session.scalars(select(AnswerSet.answers).where(AnswerSet.round_id == round_id)))
-    rows.append(new_answers)
-    _RANDOM.shuffle(rows)
-    session.execute(delete(AnswerSet).where(AnswerSet.round_id == round_id))
-    session.execute(insert(AnswerSet), [{"id": random_id(), "round_id": round_id, "answers": row} for row in rows])
 
 
 def _unknown(session: Session) -> tuple[str, int] | Response:

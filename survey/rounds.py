@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from pipeline.scoring import check_min_responses
-from survey import outbox
+from survey import answer_store, outbox
 from survey.db import affected
 from survey.errors import NotFound, UserError
 from survey.models import Invitation, Message, Participant, Response, Round, RoundResultRow
@@ -132,6 +132,9 @@ def open_round(rt: Runtime, session: Session, round_id: int) -> Round:
             lang=p.lang,
             invitation_id=inv.id,
         )
+    # one empty answer slot per invitation, so that answering overwrites a slot (survey.answer_store)
+    item_keys = [item.key for item in rt.content.instrument(rnd.instrument).items]
+    answer_store.add_slots(session, round_id, item_keys, len(participants))
     session.commit()
     session.refresh(rnd)
     return rnd
@@ -221,7 +224,7 @@ def close_round(rt: Runtime, session: Session, round_id: int, *, followup_after_
 
 
 def response_count(session: Session, round_id: int) -> int:
-    return session.scalar(select(func.count()).select_from(Response).where(Response.round_id == round_id)) or 0
+    return answer_store.answer_count(session, round_id)
 
 
 def show_round(rt: Runtime, session: Session, round_id: int) -> dict[str, Any]:
@@ -300,7 +303,9 @@ def due_rounds(session: Session, now: datetime, stall: timedelta) -> dict[str, l
 
 def list_rounds(rt: Runtime, session: Session, team_id: int | None = None) -> list[dict[str, Any]]:
     """Rounds with status and response rate ("n of N"), newest first; figures are in ``show_round``."""
-    answered = select(Response.round_id, func.count().label("n")).group_by(Response.round_id).subquery()
+    answered = (
+        select(Response.round_id, func.count().label("n")).where(Response.filled).group_by(Response.round_id).subquery()
+    )
     query = (
         select(Round, func.coalesce(answered.c.n, 0))
         .outerjoin(answered, answered.c.round_id == Round.id)

@@ -34,7 +34,7 @@ def test_respondent_endpoint_survives_malformed_input(tmp_path: Path) -> None:
     def stored() -> tuple[int, int]:
         with db.session() as s:
             return (
-                s.scalar(select(func.count()).select_from(Response)) or 0,
+                s.scalar(select(func.count()).select_from(Response).where(Response.filled)) or 0,
                 s.scalar(select(func.count()).select_from(Invitation).where(Invitation.answered)) or 0,
             )
 

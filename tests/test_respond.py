@@ -14,7 +14,7 @@ from tests.helpers import close, csrf_of, read_outbox, setup_round, submit, toke
 
 def stored(app: Flask) -> int:
     with app.extensions["tryghed"].db.session() as s:
-        return s.scalar(select(func.count()).select_from(Response)) or 0
+        return s.scalar(select(func.count()).select_from(Response).where(Response.filled)) or 0
 
 
 def full(value: int = 4) -> dict[str, int]:
