@@ -18,55 +18,6 @@ MUTED = "#5b6475"
 GRID = "#c9ced8"
 BAND_FILL = {"red": "#f6d5d1", "yellow": "#faebc0", "green": "#d3ead2"}
 BAR = "#2b3a67"
-# Diverging, colour-blind-safe (brown to teal), low to high agreement; the middle is neutral grey.
-DIST_COLOURS = ("#a6611a", "#dfc27d", "#d9d9d9", "#80cdc1", "#018571")
-DIST_TEXT = ("#ffffff", INK, INK, INK, "#ffffff")
-NEUTRAL = "#d9d9d9"  # the middle of an odd scale; ColorBrewer's near-white would vanish on white paper
-# ColorBrewer BrBG (brown to teal, colour-blind-safe) for every scale length from 2 to 11 points, so a
-# 7-point scale gets seven different colours instead of reusing the 5-point ones.
-_BRBG: dict[int, tuple[str, ...]] = {
-    2: ("#a6611a", "#018571"),
-    3: ("#d8b365", NEUTRAL, "#5ab4ac"),
-    4: ("#a6611a", "#dfc27d", "#80cdc1", "#018571"),
-    5: DIST_COLOURS,
-    6: ("#8c510a", "#d8b365", "#f6e8c3", "#c7eae5", "#5ab4ac", "#01665e"),
-    7: ("#8c510a", "#d8b365", "#f6e8c3", NEUTRAL, "#c7eae5", "#5ab4ac", "#01665e"),
-    8: ("#8c510a", "#bf812d", "#dfc27d", "#f6e8c3", "#c7eae5", "#80cdc1", "#35978f", "#01665e"),
-    9: ("#8c510a", "#bf812d", "#dfc27d", "#f6e8c3", NEUTRAL, "#c7eae5", "#80cdc1", "#35978f", "#01665e"),
-    10: ("#543005", "#8c510a", "#bf812d", "#dfc27d", "#f6e8c3", "#c7eae5", "#80cdc1", "#35978f", "#01665e", "#003c30"),
-    11: (
-        "#543005",
-        "#8c510a",
-        "#bf812d",
-        "#dfc27d",
-        "#f6e8c3",
-        NEUTRAL,
-        "#c7eae5",
-        "#80cdc1",
-        "#35978f",
-        "#01665e",
-        "#003c30",
-    ),
-}
-MAX_POINTS = max(_BRBG)
-
-
-def dist_palette(points: int) -> tuple[str, ...]:
-    """One distinct colour per scale point, low (brown) to high (teal), for scales of 2 to 11 points."""
-    if points not in _BRBG:
-        raise ValueError(f"distribution colours exist for 2 to {MAX_POINTS} scale points, not {points}")
-    return _BRBG[points]
-
-
-def text_colour(fill: str) -> str:
-    """White or ink, whichever reads better on ``fill`` (relative luminance, WCAG's formula)."""
-    channels = [int(fill[i : i + 2], 16) / 255 for i in (1, 3, 5)]
-    r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
-    luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b
-    # contrast against white vs against INK (#1f2a44, luminance about 0.024)
-    return "#ffffff" if (1.05 / (luminance + 0.05)) >= ((luminance + 0.05) / 0.074) else INK
-
-
 # One colour and one marker shape per pillar so lines stay apart in greyscale print too.
 SERIES_COLOURS = ("#2b3a67", "#c0392b", "#1e8449", "#b9770e")
 SERIES_MARKERS = ("circle", "square", "diamond", "triangle")
@@ -156,40 +107,73 @@ def pillar_bars(
     return "".join(out)
 
 
-def distribution_bar(counts: Sequence[int], *, title: str) -> str:
-    """One stacked bar: the number of answers per scale point, low to high, with counts printed."""
-    width, height = 400.0, 24.0
+# Answers grouped by what they mean for safety: the safe side teal, the unsafe side brown, the middle
+# grey (colour-blind-safe diverging pair; the text beside every bar says the same in words). For a
+# reverse-worded item agreeing is the unsafe side, so its "agree" share is drawn brown.
+SAFE, UNSAFE, NEUTRAL = "#018571", "#a6611a", "#d9d9d9"
+SAFE_TEXT, UNSAFE_TEXT, NEUTRAL_TEXT = "#ffffff", "#ffffff", INK
+
+
+@dataclass(frozen=True)
+class Grouped:
+    """One statement's answers grouped as shares of the respondents, in whole per cent (summing to 100)."""
+
+    disagree: int
+    neutral: int
+    agree: int
+    has_neutral: bool  # False on a scale with an even number of points
+
+
+def group_answers(counts: Sequence[int]) -> Grouped:
+    """Counts per scale point (low to high) -> disagree / neutral / agree shares in per cent.
+
+    Points below the middle of the scale disagree, points above agree, the middle point (odd scales
+    only) is neutral. Shares, never counts: no bar says "1 person answered Helt uenig". Rounded with
+    the largest remainder so the three shares always add up to 100.
+    """
+    width = len(counts)
     total = sum(counts)
-    out = [_open(width, height, title)]
+    half = width // 2
+    groups = [sum(counts[:half]), counts[half] if width % 2 else 0, sum(counts[width - half :])]
     if total == 0:
+        return Grouped(0, 0, 0, bool(width % 2))
+    exact = [g * 100 / total for g in groups]
+    shares = [int(e) for e in exact]
+    for i in sorted(range(3), key=lambda i: exact[i] - shares[i], reverse=True)[: 100 - sum(shares)]:
+        shares[i] += 1
+    return Grouped(shares[0], shares[1], shares[2], bool(width % 2))
+
+
+def grouped_bar(group: Grouped, *, reverse: bool, labels: Sequence[str], title: str) -> str:
+    """One stacked bar of the disagree / neutral / agree shares, coloured by what they mean for safety.
+
+    ``labels`` are the three group names as printed (disagree, neutral, agree); the chart's title says
+    every share in words, so the picture adds nothing a screen reader misses.
+    """
+    width, height = 400.0, 22.0
+    out = [_open(width, height, title)]
+    parts = [
+        (group.disagree, SAFE if reverse else UNSAFE, SAFE_TEXT if reverse else UNSAFE_TEXT, labels[0]),
+        (group.neutral, NEUTRAL, NEUTRAL_TEXT, labels[1]),
+        (group.agree, UNSAFE if reverse else SAFE, UNSAFE_TEXT if reverse else SAFE_TEXT, labels[2]),
+    ]
+    if sum(p[0] for p in parts) == 0:
         out.append(f'<rect x="0" y="0" width="{width:g}" height="{height:g}" fill="#eeeeee"/></svg>')
         return "".join(out)
     x = 0.0
-    palette = dist_palette(len(counts))
-    for i, count in enumerate(counts):
-        if count == 0:
+    for share, colour, text_colour, _label in parts:
+        if share == 0:
             continue
-        w = width * count / total
-        colour = palette[i]
+        w = width * share / 100
         out.append(f'<rect x="{x:.2f}" y="0" width="{w:.2f}" height="{height:g}" fill="{colour}"/>')
-        if w >= 14:  # room for the number; narrower segments are still listed in the text beside
+        if w >= 40:  # room for the share; narrower segments are still said in the text beside
             out.append(
-                f'<text x="{x + w / 2:.2f}" y="16.5" font-size="12" text-anchor="middle" '
-                f'fill="{text_colour(colour)}">{count}</text>'
+                f'<text x="{x + w / 2:.2f}" y="15.5" font-size="12" text-anchor="middle" '
+                f'fill="{text_colour}">{share} %</text>'
             )
         x += w
     out.append("</svg>")
     return "".join(out)
-
-
-def legend_swatch(index: int, points: int = 5) -> str:
-    """A small square in the distribution colour of scale point ``index`` (0 = lowest) of a scale with
-    ``points`` points."""
-    colour = dist_palette(points)[index]
-    return (
-        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10" width="10" height="10" '
-        f'aria-hidden="true"><rect width="10" height="10" fill="{colour}"/></svg>'
-    )
 
 
 def _marker(shape: str, cx: float, cy: float, colour: str) -> str:

@@ -15,21 +15,22 @@ from __future__ import annotations
 import mimetypes
 import signal
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import jinja2
+import pydyf
 from markupsafe import Markup
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from pipeline import charts, report_text
-from pipeline.report_data import IGLO_LEVELS, ReportData
+from pipeline import report_text
+from pipeline.report_context import report_context
+from pipeline.report_data import ReportData
 from survey import TEMPLATES_DIR
-from survey.content import PILLAR_ORDER
 
 ASSETS_DIR = TEMPLATES_DIR / "report"
 PDF_VARIANT = "pdf/ua-1"  # tagged PDF for screen readers; WeasyPrint >= 63 supports it
@@ -82,221 +83,7 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-def report_context(data: ReportData) -> dict[str, object]:
-    """Everything the templates need, derived from ``data`` (figures formatted, charts drawn)."""
-    lang = data.lang if data.lang in ("da", "en") else "da"
-    ui = report_text.labels(lang)
-    ins = data.instrument
-    if tuple(p.key for p in ins.pillars) != PILLAR_ORDER:
-        # the toolkit's "the pillars build on each other" is true of its own four pillars only
-        ui = {**ui, "read_pillars_text": ui["read_pillars_other"], "focus_intro": ui["focus_intro_other"]}
-    bands = ins.bands
-    result = data.result
-    suppressed = data.suppressed or result.suppressed
-    pillar_name = {p.key: p.name.get(lang) for p in ins.pillars}
-    # the scale and band zones every chart is drawn on, with tick labels in the report's number format
-    axis: dict[str, Any] = {
-        "scale_min": ins.scale_min,
-        "scale_max": ins.scale_max,
-        "red_below": bands.red_below,
-        "green_from": bands.green_from,
-        "tick_text": lambda v: report_text.format_number(v, lang),
-    }
-
-    pillars: list[dict[str, Any]] = []
-    items_by_key = {i.key: i for i in result.items}
-    if not suppressed:
-        for p in ins.pillars:
-            pr = result.pillar(p.key)
-            items = []
-            for item in ins.items_of(p.key):
-                ir = items_by_key[item.key]
-                dist = ir.distribution or ()
-                items.append(
-                    {
-                        "text": item.text.get(lang),
-                        "reverse": item.reverse,
-                        "mean": report_text.format_mean(ir.mean, lang),
-                        "counts": list(dist),
-                        "chart": Markup(
-                            charts.distribution_bar(dist, title=f"{ui['chart_dist_title']}: {item.text.get(lang)}")
-                        )
-                        if dist
-                        else "",
-                    }
-                )
-            pillars.append(
-                {
-                    "key": p.key,
-                    "name": p.name.get(lang),
-                    "description": p.description.get(lang),
-                    "mean": report_text.format_mean(pr.mean, lang),
-                    "band": pr.band,
-                    "band_label": report_text.band_label(pr.band, lang),
-                    "focus": p.key in data.focus_pillars,
-                    "sentence": report_text.pillar_sentence(
-                        p.name.get(lang), pr.mean, pr.band, lang, focus=p.key in data.focus_pillars
-                    ),
-                    "items": items,
-                    "change": _change_row(
-                        data,
-                        p.key,
-                        p.name.get(lang),
-                        lang,
-                        [ir.distribution for ir in result.items if ir.pillar == p.key],
-                    ),
-                }
-            )
-
-    summary_chart = ""
-    if not suppressed:
-        rows = [
-            charts.BarRow(
-                p.name.get(lang),
-                result.pillar(p.key).mean,
-                report_text.format_mean(result.pillar(p.key).mean, lang),
-                p.key in data.focus_pillars,
-            )
-            for p in ins.pillars
-        ]
-        summary_chart = Markup(
-            charts.pillar_bars(
-                rows,
-                **axis,
-                title=ui["chart_pillars_title"],
-            )
-        )
-
-    trend = None
-    if data.kind == "followup" and not suppressed:
-        labels = [h.label for h in data.history] + [ui["this_round"]]
-        series = [
-            charts.Series(
-                p.name.get(lang),
-                [h.pillar_means.get(p.key) for h in data.history] + [result.pillar(p.key).mean],
-            )
-            for p in ins.pillars
-        ]
-        trend = {
-            "labels": labels,
-            "rows": [{"name": s.label, "values": [report_text.format_mean(v, lang) for v in s.values]} for s in series],
-            "chart": Markup(
-                charts.trend_chart(
-                    labels,
-                    series,
-                    **axis,
-                    title=ui["chart_trend_title"],
-                )
-            ),
-            "has_gap": any(v is None for s in series for v in s.values),
-        }
-
-    change_by_key = {p["key"]: p["change"] for p in pillars}
-    focus = (
-        [
-            {
-                "name": pillar_name.get(k, k),
-                "description": ins.pillar(k).description.get(lang),
-                "change": change_by_key.get(k),
-            }
-            for k in data.focus_pillars
-        ]
-        if not suppressed
-        else []
-    )
-
-    # the steps already link to their pages, and the action-plan page to the IGLO sheet (a suppressed
-    # round has no action plan to make, so no IGLO link either)
-    linked_elsewhere = {step.url for step in data.steps}
-    if "iglo" in data.links:
-        linked_elsewhere.add(data.links["iglo"])
-    links = [
-        {"label": ui.get(f"link_{name}", url), "url": url}
-        for name, url in data.links.items()
-        if url not in linked_elsewhere
-    ]
-    actions_by_level = {lvl: [a for a in data.previous_actions if a.level == lvl] for lvl in IGLO_LEVELS}
-    title = f"{ui['report_title']} – {data.team_name}"
-    return {
-        "lang": lang,
-        "ui": ui,
-        "title": title,
-        "data": data,
-        "suppressed": suppressed,
-        "followup": data.kind == "followup",
-        "period": report_text.format_period(data.opens_at, data.closes_at, lang),
-        "generated": report_text.format_date(data.generated_at, lang),
-        "answered": ui["answered"].format(n=data.responses, total=data.invited),
-        "scale": {
-            "min": ins.scale_min,
-            "max": ins.scale_max,
-            "labels": [t.get(lang) for t in ins.scale_labels],
-            "legend": [
-                {"label": t.get(lang), "swatch": Markup(charts.legend_swatch(i, len(ins.scale_labels)))}
-                for i, t in enumerate(ins.scale_labels)
-            ],
-        },
-        "read": {
-            "scale": ui["read_scale_text"].format(
-                min=ins.scale_min,
-                max=ins.scale_max,
-                min_label=ins.scale_labels[0].get(lang),
-                max_label=ins.scale_labels[-1].get(lang),
-                max_fmt=report_text.format_mean(ins.scale_max, lang),
-            ),
-            "reverse": ui["read_reverse_text"].format(sum=ins.scale_min + ins.scale_max),
-            "bands": ui["read_bands_text"].format(
-                red=report_text.format_number(bands.red_below, lang),
-                green=report_text.format_number(bands.green_from, lang),
-            ),
-            "anonymity": ui["read_anonymity_text"].format(k=data.min_responses),
-            "small": ui["read_small_text"].format(n=data.responses),
-        },
-        "pillars": pillars,
-        "links": links,
-        "pillar_names": [p.name.get(lang) for p in ins.pillars],
-        "summary_chart": summary_chart,
-        "trend": trend,
-        "noise_any": any(p["change"]["noise"] for p in pillars),
-        "focus": focus,
-        "hacks": [] if suppressed else data.hacks,
-        "dilemmas": [] if suppressed else data.dilemmas,
-        "iglo_levels": [(lvl, ui[f"iglo_{lvl}"], actions_by_level[lvl]) for lvl in IGLO_LEVELS],
-        "suppressed_lead": ui["suppressed_lead"].format(n=data.responses, total=data.invited, k=data.min_responses),
-    }
-
-
-def _change_row(
-    data: ReportData, key: str, name: str, lang: str, dists: Sequence[Sequence[int] | None]
-) -> dict[str, object]:
-    """Change since baseline / previous round for one pillar, with the small-numbers flag and sentences."""
-    now = data.result.pillar(key).mean
-    sd = report_text.pooled_sd(dists, data.instrument.scale_min)
-    # The rounds the changes were measured against: the first and the latest with a figure for this
-    # pillar (a suppressed round in between has none, so the builder cannot have compared with it).
-    shown = [h for h in data.history if h.pillar_means.get(key) is not None]
-    row: dict[str, object] = {}
-    for since, delta, then in (
-        ("baseline", data.change_since_baseline.get(key), shown[0] if shown else None),
-        ("previous", data.change_since_previous.get(key), shown[-1] if shown else None),
-    ):
-        noise = (
-            delta is not None
-            and then is not None
-            and now is not None
-            and report_text.within_noise(delta, data.responses, then.responses, sd)
-        )
-        row[since] = {
-            "text": report_text.format_delta(delta, lang),
-            "known": delta is not None,
-            "noise": noise,
-            "sentence": report_text.change_sentence(name, delta, lang, since=since, noise=noise),
-        }
-    row["noise"] = any(c["noise"] for c in (row["baseline"], row["previous"]))  # type: ignore[index]
-    return row
-
-
-def report_html(data: ReportData, *, for_web: bool = False) -> str:
+def report_html(data: ReportData, *, for_web: bool = False, debrief_url: str | None = None) -> str:
     """The report as one HTML document: print layout for WeasyPrint, or a standalone web page.
 
     The web page reuses the same partials and inlines the stylesheet (minus the ``@page`` rules'
@@ -304,7 +91,22 @@ def report_html(data: ReportData, *, for_web: bool = False) -> str:
     """
     context = report_context(data)
     css = (ASSETS_DIR / "report.css").read_text(encoding="utf-8")
-    return _environment().get_template("report/report.html").render(**context, for_web=for_web, css=Markup(css))
+    return (
+        _environment()
+        .get_template("report/report.html")
+        .render(**context, for_web=for_web, css=Markup(css), debrief_url=debrief_url)
+    )
+
+
+def debrief_html(data: ReportData) -> str:
+    """The debrief guide alone, as a printable web page (``/r/<token>/debrief``)."""
+    context = report_context(data)
+    css = (ASSETS_DIR / "report.css").read_text(encoding="utf-8")
+    return (
+        _environment()
+        .get_template("report/debrief.html")
+        .render(**context, for_web=True, css=Markup(css), debrief_url=None)
+    )
 
 
 def render_pdf(data: ReportData, *, timeout_s: float = 60.0) -> bytes:
@@ -317,7 +119,29 @@ def render_pdf(data: ReportData, *, timeout_s: float = 60.0) -> bytes:
 
 def _weasyprint(html: str) -> bytes:
     document = HTML(string=html, base_url=ASSETS_DIR.as_uri() + "/", url_fetcher=ReportAssetFetcher())
-    return document.write_pdf(pdf_variant=PDF_VARIANT, pdf_tags=True)
+    return document.write_pdf(pdf_variant=PDF_VARIANT, pdf_tags=True, finisher=_scope_table_headers)
+
+
+def _scope_table_headers(document: Any, pdf: Any) -> None:
+    """Give every ``/TH`` structure element the ``/Scope`` PDF/UA asks for (WeasyPrint 70 writes none).
+
+    WeasyPrint keeps the table structure (``/THead``, ``/TBody``, ``/TR``) but not the HTML ``scope``
+    attribute, so the scope is read from the structure, as our templates write it: a header cell in
+    the table head heads its column, a header cell in a body row heads its row. Runs as WeasyPrint's
+    finisher, on the PDF objects just before they are written.
+    """
+    by_reference = {obj.reference: obj for obj in pdf.objects if hasattr(obj, "reference") and hasattr(obj, "get")}
+    for obj in by_reference.values():
+        if obj.get("Type") != "/StructElem" or obj.get("S") != "/TH":
+            continue
+        row = by_reference.get(obj.get("P"))
+        group = by_reference.get(row.get("P")) if row is not None else None
+        scope = "/Column" if group is not None and group.get("S") == "/THead" else "/Row"
+        attributes = obj.get("A")
+        if attributes is None:
+            attributes = pydyf.Dictionary({"O": "/Table"})
+            obj["A"] = attributes
+        attributes["Scope"] = scope
 
 
 def _bounded(work: Callable[[], bytes], timeout_s: float) -> bytes:

@@ -7,10 +7,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pipeline.recommend import recommended_hacks
 from pipeline.report_data import HistoryPoint, IgloAction, ReportData, toolkit_material
 from pipeline.report_text import MONTHS
 from pipeline.scoring import ItemResult, PillarResult, RoundResult
-from pipeline.trend import comparable_change, visible_history
+from pipeline.trend import RoundChange, changes_since
 from survey.content import Content
 from survey.models import Action, Round, RoundResultRow
 
@@ -34,6 +35,52 @@ def result_from_json(data: dict[str, Any]) -> RoundResult:
     )
 
 
+def _earlier_reported(session: Session, rnd: Round) -> list[tuple[Round, RoundResult]]:
+    """The team's earlier reported rounds with their stored aggregates, oldest first."""
+    rounds = session.scalars(
+        select(Round)
+        .where(Round.team_id == rnd.team_id, Round.number < rnd.number, Round.status == "reported")
+        .order_by(Round.number)
+    ).all()
+    out = []
+    for other in rounds:
+        row = session.get(RoundResultRow, other.id)
+        if row is not None:
+            out.append((other, result_from_json(row.result)))
+    return out
+
+
+def changes_for_round(session: Session, round_id: int, content: Content) -> list[RoundChange]:
+    """The change since every earlier round of the team that reached k (newest first); empty if none.
+
+    The same figures the report prints, for ``round show --json``. Empty while the round is not
+    aggregated or is below its k.
+    """
+    rnd = session.get(Round, round_id)
+    stored = session.get(RoundResultRow, round_id)
+    if rnd is None or stored is None:
+        return []
+    instrument = content.instrument(rnd.instrument)
+    result = result_from_json(stored.result)
+    compared = [(r.id, r.number, res) for r, res in _earlier_reported(session, rnd)]
+    return changes_since(
+        compared,
+        result,
+        instrument.items,
+        [p.key for p in instrument.pillars],
+        instrument.scale_min,
+        instrument.scale_max,
+    )
+
+
+def hacks_in_plan(session: Session, round_ids: list[int]) -> set[str]:
+    """Keys of the hacks the team's actions after ``round_ids`` put into practice (the action plan)."""
+    if not round_ids:
+        return set()
+    rows = session.scalars(select(Action.hack_key).where(Action.round_id.in_(round_ids), Action.hack_key.is_not(None)))
+    return {k for k in rows if k}
+
+
 def _label(rnd: Round, lang: str, tz: Any) -> str:
     when = (rnd.closed_at or rnd.closes_at or rnd.created_at).astimezone(tz)
     return f"{MONTHS.get(lang, MONTHS['da'])[when.month - 1]} {when.year}"
@@ -51,24 +98,13 @@ def build_report_data(session: Session, round_id: int, content: Content, tz: Any
     result = result_from_json(stored.result)
     pillar_keys = [p.key for p in instrument.pillars]
 
-    earlier = session.scalars(
-        select(Round)
-        .where(Round.team_id == rnd.team_id, Round.number < rnd.number, Round.status == "reported")
-        .order_by(Round.number)
-    ).all()
+    earlier = _earlier_reported(session, rnd)
     history: list[HistoryPoint] = []
-    earlier_results: list[RoundResult] = []
-    shown_rounds: list[Round] = []
-    for other in earlier:
-        other_row = session.get(RoundResultRow, other.id)
-        if other_row is None:
-            continue
-        earlier_results.append(result_from_json(other_row.result))
-        shown_rounds.append(other)
-    # The differencing rule: earlier means printed next to this round's, and changes against them, are
-    # comparisons too; they are withheld for rounds whose respondent counts differ by 1..k-1 (trend).
-    visible = visible_history(earlier_results, result)
-    for other, other_result, shown in zip(shown_rounds, earlier_results, visible, strict=True):
+    compared: list[tuple[int, int, RoundResult]] = []
+    for other, other_result in earlier:
+        compared.append((other.id, other.number, other_result))
+        # Rounds are fresh measurements: every earlier round that reached k is shown and compared with
+        # (pipeline.trend, docs/privacy.md); a round below k has no means (None) and draws a gap.
         history.append(
             HistoryPoint(
                 round_id=other.id,
@@ -76,32 +112,31 @@ def build_report_data(session: Session, round_id: int, content: Content, tz: Any
                 closes_at=(other.closed_at or other.closes_at or other.created_at).astimezone(tz),
                 responses=other_result.responses,
                 suppressed=other_result.suppressed,
-                pillar_means={p.key: p.mean if shown else None for p in other_result.pillars},
+                pillar_means={p.key: p.mean for p in other_result.pillars},
             )
         )
-
-    withheld: dict[str, float | None] = dict.fromkeys(pillar_keys)
-    since_baseline = (
-        (comparable_change(earlier_results[0], result, pillar_keys) if visible[0] else withheld)
-        if earlier_results
-        else {}
-    )
-    since_previous = (
-        (comparable_change(earlier_results[-1], result, pillar_keys) if visible[-1] else withheld)
-        if earlier_results
-        else {}
-    )
+    changes = changes_since(compared, result, instrument.items, pillar_keys, instrument.scale_min, instrument.scale_max)
 
     previous_actions: list[IgloAction] = []
     if rnd.previous_round_id:
         previous_actions = [
-            IgloAction(a.level, a.what, a.who, a.by_when, a.status)
+            IgloAction(a.level, a.what, a.who, a.by_when, a.hack_key, a.status)
             for a in session.scalars(select(Action).where(Action.round_id == rnd.previous_round_id).order_by(Action.id))
         ]
+    plan_keys = hacks_in_plan(session, [r.id for r, _ in earlier])
+    # the round whose debrief chose the focus this report follows: the one this follow-up continues
+    previous = session.get(Round, rnd.previous_round_id) if rnd.previous_round_id else None
+    if previous is None and earlier:
+        previous = earlier[-1][0]
+    followed = previous.chosen_focus if previous is not None and previous.chosen_focus in pillar_keys else None
 
     focus = list(stored.focus_pillars)
-    hacks = [h for h in content.hacks if h.key in stored.hack_keys]
-    dilemmas = [d for pillar in focus for d in content.dilemmas_for(pillar)]
+    # The hacks to try next: the followed focus first (the team's own choice), then the suggestion when
+    # it differs; never one already in the plan.
+    hack_pillars = list(dict.fromkeys(([followed] if followed else []) + focus))
+    hacks = [] if result.suppressed else recommended_hacks(hack_pillars, content.hacks, plan_keys)
+    plan_hacks = [h for h in content.hacks if h.key in plan_keys]
+    dilemmas = [d for pillar in hack_pillars for d in content.dilemmas_for(pillar)]
     opens = rnd.opened_at or rnd.opens_at
     closes = rnd.closed_at or rnd.closes_at
     return ReportData(
@@ -125,7 +160,9 @@ def build_report_data(session: Session, round_id: int, content: Content, tz: Any
         **toolkit_material(content),
         history=history,
         previous_actions=previous_actions,
-        change_since_baseline=since_baseline,
-        change_since_previous=since_previous,
+        changes=changes,
+        followed_focus=None if result.suppressed else followed,
+        plan_hacks=[] if result.suppressed else plan_hacks,
+        has_hacks=any(h.pillar in pillar_keys for h in content.hacks),
         generated_at=stored.computed_at.astimezone(tz),
     )

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from pipeline.scoring import RoundResult
+from pipeline.trend import RoundChange
 from survey.content.model import Advice, Content, Dilemma, Hack, Instrument, Role, Step, Trap
 
 IGLO_LEVELS = ("individ", "gruppe", "ledelse", "organisation")
@@ -26,7 +27,7 @@ class HistoryPoint:
     closes_at: datetime
     responses: int
     suppressed: bool
-    # pillar key -> mean; None where suppressed or withheld by the differencing rule
+    # pillar key -> mean; None where the round was below its k
     pillar_means: dict[str, float | None]
 
 
@@ -38,6 +39,7 @@ class IgloAction:
     what: str
     who: str
     by_when: str  # free text or ISO date, as the team wrote it
+    hack_key: str | None = None  # the hack the action puts into practice, if it names one
     status: str = "planned"  # planned | done | ongoing | dropped, as marked in the web app or the CLI
 
 
@@ -57,9 +59,11 @@ class ReportData:
     suppressed: bool
     instrument: Instrument
     result: RoundResult
-    focus_pillars: list[str]  # empty when suppressed
-    hacks: list[Hack]  # the focus pillar's hacks; empty when suppressed
-    dilemmas: list[Dilemma]  # chosen for the focus pillar; empty when suppressed
+    focus_pillars: list[str]  # the suggested focus (pipeline.recommend); empty when suppressed
+    # hacks to try next: of the focus the team chose last time, then of the suggestion; never one already in
+    # the action plan; empty when suppressed
+    hacks: list[Hack]
+    dilemmas: list[Dilemma]  # for the same pillars as the hacks; empty when suppressed
     advice: list[Advice]  # the five pieces of advice for holding on
     traps: list[Trap]
     steps: list[Step]  # the toolkit's four steps
@@ -68,12 +72,19 @@ class ReportData:
     history: list[HistoryPoint] = field(default_factory=list)
     # actions agreed after the previous round, for review in a follow-up; empty for a baseline
     previous_actions: list[IgloAction] = field(default_factory=list)
-    # change since the baseline and since the previous round: pillar key -> delta (None if unknown)
-    change_since_baseline: dict[str, float | None] = field(default_factory=dict)
-    change_since_previous: dict[str, float | None] = field(default_factory=dict)
+    # the change since every earlier round that reached k, newest first, each with its 95 % interval
+    changes: list[RoundChange] = field(default_factory=list)
+    # the focus the team chose at the debrief of the previous round (a pillar key), if it recorded one
+    followed_focus: str | None = None
+    # hacks already in the team's action plan (actions of earlier rounds that name a hack)
+    plan_hacks: list[Hack] = field(default_factory=list)
+    # whether the content has hacks for this instrument's pillars at all (another instrument may have none)
+    has_hacks: bool = True
     generated_at: datetime | None = None
     # who owns what in the process (step 1), shown with the traps
     roles: list[Role] = field(default_factory=list)
+    # every dilemma of the content: a suppressed report offers one per pillar (they hold no figures)
+    all_dilemmas: list[Dilemma] = field(default_factory=list)
 
 
 def toolkit_material(content: Content) -> dict[str, Any]:
@@ -84,4 +95,5 @@ def toolkit_material(content: Content) -> dict[str, Any]:
         "roles": list(content.roles),
         "steps": list(content.steps),
         "links": dict(content.links),
+        "all_dilemmas": list(content.dilemmas),
     }

@@ -7,13 +7,7 @@ and English, and the rules for how a figure is said in words.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
 from datetime import datetime
-
-DEFAULT_SD = 0.8  # assumed spread of one person's pillar score when none can be estimated (1-5 scale)
-SMALL_TEAM = 10  # below this many answers a change under SMALL_CHANGE is never read as real
-SMALL_CHANGE = 0.3
 
 MONTHS = {
     "da": (
@@ -113,17 +107,9 @@ LABELS: dict[str, dict[str, str]] = {
         "review_none": "Der er ikke registreret handlinger fra sidste runde.",
         "change_heading": "Udvikling siden sidst",
         "change_intro": "Ændring i gennemsnit pr. søjle. Et plus betyder mere tryghed.",
-        "since_baseline": "Siden første måling",
-        "since_previous": "Siden sidste runde",
         "this_round": "Denne runde",
-        "unknown": "ikke kendt",
         "trend_heading": "Søjlerne over tid",
         "trend_gap": "Et hul i en linje betyder, at runden havde for få svar til at vise tal.",
-        "noise_note": (
-            "Ændringer markeret med ≈ er så små, at de kan skyldes tilfældigheder: med få svar "
-            "flytter én persons svar gennemsnittet mærkbart. Læs dem som ‘uændret’."
-        ),
-        "noise_mark": "≈ inden for, hvad små tal kan forklare",
         "advice_heading": "Fem råd til at holde fast",
         "next_steps": "Næste skridt",
         "next_steps_intro": "Materialet til hvert trin i forløbet ligger på nettet:",
@@ -211,7 +197,6 @@ LABELS: dict[str, dict[str, str]] = {
         "page": "Side",
         "chart_pillars_title": "Gennemsnit pr. søjle med zoner",
         "chart_trend_title": "Gennemsnit pr. søjle over runderne",
-        "chart_dist_title": "Svarfordeling",
         "hacks_step": "Det gør vi",
         "step_baseline_note": (
             "Denne rapport hører til trin 2, Tag temperaturen. Næste trin er Det gør vi: vælg hacks, "
@@ -290,17 +275,9 @@ LABELS: dict[str, dict[str, str]] = {
         "review_none": "No actions were recorded after the last round.",
         "change_heading": "Change since last time",
         "change_intro": "Change in the mean per pillar. A plus means more safety.",
-        "since_baseline": "Since the first round",
-        "since_previous": "Since the last round",
         "this_round": "This round",
-        "unknown": "not known",
         "trend_heading": "The pillars over time",
         "trend_gap": "A gap in a line means that round had too few answers to show figures.",
-        "noise_note": (
-            "Changes marked ≈ are so small that chance can explain them: with few answers, one person's "
-            "answers move the mean noticeably. Read them as ‘unchanged’."
-        ),
-        "noise_mark": "≈ within what small numbers can explain",
         "advice_heading": "Five pieces of advice for holding on",
         "next_steps": "Next steps",
         "next_steps_intro": "The material for each step of the process is online:",
@@ -387,7 +364,6 @@ LABELS: dict[str, dict[str, str]] = {
         "page": "Page",
         "chart_pillars_title": "Mean per pillar with bands",
         "chart_trend_title": "Mean per pillar over the rounds",
-        "chart_dist_title": "Distribution of answers",
         "hacks_step": "What we do",
         "step_baseline_note": (
             "This report belongs to step 2, Take the temperature. The next step is What we do: choose "
@@ -413,24 +389,7 @@ _BAND_SENTENCES = {
     },
 }
 
-_CHANGE_SENTENCES = {
-    "da": {
-        "noise": "Siden {since} er {name} stort set uændret ({delta}): inden for, hvad små tal kan forklare.",
-        "up": "Siden {since} er {name} steget med {size}.",
-        "down": "Siden {since} er {name} faldet med {size}.",
-        "baseline": "første måling",
-        "previous": "sidste runde",
-    },
-    "en": {
-        "noise": "Since {since}, {name} is about the same ({delta}): within what small numbers can explain.",
-        "up": "Since {since}, {name} has risen by {size}.",
-        "down": "Since {since}, {name} has fallen by {size}.",
-        "baseline": "the first round",
-        "previous": "the last round",
-    },
-}
-
-_FOCUS_SUFFIX = {"da": " Det er jeres fokussøjle.", "en": " This is your focus pillar."}
+_FOCUS_SUFFIX = {"da": " Den foreslår vi som fokus.", "en": " We suggest it as the focus."}
 
 
 def labels(lang: str) -> dict[str, str]:
@@ -492,55 +451,171 @@ def pillar_sentence(name: str, mean: float | None, band: str | None, lang: str, 
     return sentence + (_FOCUS_SUFFIX.get(lang, _FOCUS_SUFFIX["da"]) if focus else "")
 
 
-def change_sentence(name: str, delta: float | None, lang: str, *, since: str, noise: bool) -> str:
-    """A plain sentence about a change ("Siden sidste runde er Lære steget med 0,40.").
+# --- Labels of the report's newer sections (change with uncertainty, chosen focus, grouped answers,
+# strongest and weakest statements, debrief guide, suppressed report). Kept in their own table so that
+# wording edits of the labels above and structural additions here merge apart.
+SECTION_LABELS: dict[str, dict[str, str]] = {
+    "da": {
+        "group_disagree": "Uenig",
+        "group_neutral": "Hverken/eller",
+        "group_agree": "Enig",
+        "agree_share": "{share} % er enige",
+        "legend_unsafe": "Svar på den utrygge side",
+        "legend_neutral": "Hverken enig eller uenig",
+        "legend_safe": "Svar på den trygge side",
+        "legend_note": (
+            "Svarene er samlet i tre grupper og vist som andele. Farven følger, hvad svaret betyder for "
+            "trygheden: ved et omvendt udsagn (↺) er det at være enig den utrygge side."
+        ),
+        "extremes_heading": "Stærkeste og svageste udsagn",
+        "strongest": "Stærkest",
+        "weakest": "Svagest",
+        "extremes_note": "Ordnet efter gennemsnit, hvor omvendte udsagn er vendt: højt betyder altid mere tryghed.",
+        "change_explain": (
+            "Hver runde er en ny måling: alle svarer forfra. Intervallet viser, hvor meget ændringen kan "
+            "svinge alene på grund af antallet af svar og spredningen i dem (95 %). Rummer intervallet 0, "
+            "kan ændringen skyldes tilfældigheder, og vi læser den som uændret."
+        ),
+        "change_since": "Siden {label} ({n} svar)",
+        "change_none": "Ingen tidligere runde havde svar nok til at sammenligne med.",
+        "col_then": "Dengang",
+        "col_now": "Nu",
+        "col_change": "Ændring",
+        "col_interval": "95 %-interval",
+        "col_reading": "Læses som",
+        "reading_unchanged": "uændret",
+        "reading_up": "steget",
+        "reading_down": "faldet",
+        "interval": "{low} til {high}",
+        "summary_change": "Siden {label}: {delta} (95 %-interval {interval}), {reading}.",
+        "followed_heading": "Jeres valgte fokus: {pillar}",
+        "followed_moved": "Ved sidste teammøde valgte I at arbejde med {pillar}. Siden {label}: {delta} "
+        "(95 %-interval {interval}), {reading}.",
+        "followed_no_change": "Ved sidste teammøde valgte I at arbejde med {pillar}.",
+        "plan_heading": "Allerede i jeres handleplan",
+        "plan_intro": "Disse hacks har I allerede aftalt. Tal om, hvordan de virker, før I tager nye op.",
+        "new_hacks_heading": "Nye hacks at prøve",
+        "no_new_hacks": "I har allerede alle hacks til denne søjle i planen. Hold fast i dem.",
+        "suggestion_heading": "Forslag til fokus: {pillar}",
+        "reason_red": (
+            "Søjlerne bygger oven på hinanden ({order}), og {pillar} er den første i rækken i rød zone. "
+            "Derfor foreslår vi at begynde der."
+        ),
+        "reason_yellow": (
+            "Søjlerne bygger oven på hinanden ({order}). Ingen søjle er i rød zone, og {pillar} er den "
+            "første i rækken i gul zone. Derfor foreslår vi at begynde der."
+        ),
+        "reason_lowest": "Alle søjler er i grøn zone, og {pillar} har det laveste gennemsnit.",
+        "reason_lowest_differs": (
+            "Lavest ligger {lowest} ({mean}). Den kommer senere i rækken, så forslaget begynder med "
+            "{pillar}, men I kan sagtens vælge {lowest}."
+        ),
+        "not_verdict": (
+            "Forslaget er et udgangspunkt, ikke en dom. I vælger selv jeres fokus på teammødet, og næste "
+            "rapport følger jeres valg."
+        ),
+        "debrief_heading": "Guide til teammødet",
+        "debrief_intro": (
+            "En dagsorden til mødet, hvor I taler om resultaterne, bygget på netop jeres tal. Den kan "
+            "bruges af lederen alene i det selvstyrede forløb eller af en facilitator. Afsæt {minutes} minutter."
+        ),
+        "debrief_minutes": "{n} min.",
+        "debrief_questions": "Spørgsmål til teamet",
+        "debrief_print": "Udskriv guiden",
+        "suppressed_pillars_heading": "Søjlerne i målingen",
+        "suppressed_pillars_intro": (
+            "Målingen ser på psykologisk tryghed gennem disse søjler. De bygger oven på hinanden, og I kan "
+            "tale om dem uden tal."
+        ),
+        "suppressed_dilemmas_intro": (
+            "Dilemmaerne rummer ingen tal og kan bruges, selv om runden ikke gav tal: vælg et og tal om det."
+        ),
+    },
+    "en": {
+        "group_disagree": "Disagree",
+        "group_neutral": "Neither",
+        "group_agree": "Agree",
+        "agree_share": "{share} % agree",
+        "legend_unsafe": "Answers on the unsafe side",
+        "legend_neutral": "Neither agree nor disagree",
+        "legend_safe": "Answers on the safe side",
+        "legend_note": (
+            "Answers are grouped in three and shown as shares. The colour follows what an answer means for "
+            "safety: for a reverse-worded statement (↺), agreeing is the unsafe side."
+        ),
+        "extremes_heading": "Strongest and weakest statements",
+        "strongest": "Strongest",
+        "weakest": "Weakest",
+        "extremes_note": "Ordered by mean, with reverse-worded statements turned: higher always means more safety.",
+        "change_explain": (
+            "Every round is a new measurement: everyone answers afresh. The interval shows how much the "
+            "change can vary just because of the number of answers and their spread (95 %). When it "
+            "includes 0, chance can explain the change, and we read it as unchanged."
+        ),
+        "change_since": "Since {label} ({n} answers)",
+        "change_none": "No earlier round had enough answers to compare with.",
+        "col_then": "Then",
+        "col_now": "Now",
+        "col_change": "Change",
+        "col_interval": "95 % interval",
+        "col_reading": "Read as",
+        "reading_unchanged": "unchanged",
+        "reading_up": "risen",
+        "reading_down": "fallen",
+        "interval": "{low} to {high}",
+        "summary_change": "Since {label}: {delta} (95 % interval {interval}), {reading}.",
+        "followed_heading": "Your chosen focus: {pillar}",
+        "followed_moved": "At the last team meeting you chose to work on {pillar}. Since {label}: {delta} "
+        "(95 % interval {interval}), {reading}.",
+        "followed_no_change": "At the last team meeting you chose to work on {pillar}.",
+        "plan_heading": "Already in your action plan",
+        "plan_intro": "You have already agreed these hacks. Talk about how they work before taking on new ones.",
+        "new_hacks_heading": "New hacks to try",
+        "no_new_hacks": "All the hacks for this pillar are already in your plan. Keep them going.",
+        "suggestion_heading": "Suggested focus: {pillar}",
+        "reason_red": (
+            "The pillars build on each other ({order}), and {pillar} is the first in that order in the red "
+            "band. So we suggest starting there."
+        ),
+        "reason_yellow": (
+            "The pillars build on each other ({order}). No pillar is red, and {pillar} is the first in "
+            "that order in the yellow band. So we suggest starting there."
+        ),
+        "reason_lowest": "All pillars are green, and {pillar} has the lowest mean.",
+        "reason_lowest_differs": (
+            "The lowest is {lowest} ({mean}). It comes later in the order, so the suggestion starts with "
+            "{pillar}, but you may well choose {lowest}."
+        ),
+        "not_verdict": (
+            "The suggestion is a starting point, not a verdict. You choose your own focus at the team "
+            "meeting, and the next report follows your choice."
+        ),
+        "debrief_heading": "Guide for the team meeting",
+        "debrief_intro": (
+            "An agenda for the meeting where you discuss the results, built from your own figures. A leader "
+            "can use it alone in the self-guided track, or a facilitator can. Set aside {minutes} minutes."
+        ),
+        "debrief_minutes": "{n} min",
+        "debrief_questions": "Questions for the team",
+        "debrief_print": "Print the guide",
+        "suppressed_pillars_heading": "The pillars of the survey",
+        "suppressed_pillars_intro": (
+            "The survey looks at psychological safety through these pillars. They build on each other, and "
+            "you can talk about them without figures."
+        ),
+        "suppressed_dilemmas_intro": (
+            "The dilemmas hold no figures and can be used although this round gave none: pick one and talk about it."
+        ),
+    },
+}
 
-    ``since`` is "baseline" or "previous"; ``noise`` marks a change small numbers can explain, which is
-    then said as "about the same" rather than as a rise or fall. Empty when the change is unknown.
-    """
-    if delta is None:
-        return ""
-    table = _CHANGE_SENTENCES.get(lang, _CHANGE_SENTENCES["da"])
-    key = "noise" if noise or round(delta, 2) == 0 else ("up" if delta > 0 else "down")
-    return table[key].format(
-        since=table[since], name=name, delta=format_delta(delta, lang), size=format_mean(abs(delta), lang)
-    )
+
+def section_labels(lang: str) -> dict[str, str]:
+    """All labels for ``lang``: the base labels plus those of the newer sections."""
+    return {**labels(lang), **SECTION_LABELS.get(lang, SECTION_LABELS["da"])}
 
 
-def pooled_sd(distributions: Sequence[Sequence[int] | None], scale_min: int = 1) -> float | None:
-    """The spread of single answers over the given distributions (counts per scale point).
-
-    Reversal mirrors the scale and leaves the spread unchanged, so raw distributions are enough. The
-    spread of single answers is an upper bound for the spread of a person's pillar average, which
-    makes the noise rule below err on the side of "could be chance".
-    """
-    values: list[int] = []
-    for dist in distributions:
-        if dist is None:
-            continue
-        for offset, count in enumerate(dist):
-            values.extend([scale_min + offset] * count)
-    if len(values) < 2:
-        return None
-    mean = sum(values) / len(values)
-    return math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
-
-
-def within_noise(delta: float, n_now: int, n_then: int, sd: float | None = None) -> bool:
-    """True when a change in a pillar mean is within what small numbers can explain.
-
-    The rule: a change is read as possibly chance when it is smaller than one standard error of the
-    difference between two independent means, ``sd * sqrt(1/n_now + 1/n_then)``, or when it is below
-    0.3 and either round had fewer than 10 answers. ``sd`` is the spread of a person's pillar score;
-    without an estimate a cautious 0.8 on the 1-5 scale is assumed. One standard error is a gentle
-    bar (not a significance test): the aim is to stop a leader reading a one-person swing as a trend,
-    not to prove anything.
-    """
-    if n_now <= 0 or n_then <= 0:
-        return True
-    spread = sd if sd is not None else DEFAULT_SD
-    standard_error = spread * math.sqrt(1 / n_now + 1 / n_then)
-    size = abs(delta)
-    if size < standard_error:
-        return True
-    return min(n_now, n_then) < SMALL_TEAM and size < SMALL_CHANGE
+def format_interval(low: float, high: float, lang: str) -> str:
+    """A 95 % interval of a change as "−0,12 til +1,02" / "−0.12 to +1.02"."""
+    table = SECTION_LABELS.get(lang, SECTION_LABELS["da"])
+    return table["interval"].format(low=format_delta(low, lang), high=format_delta(high, lang))

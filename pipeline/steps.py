@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from pipeline.recommend import focus_pillars, recommended_hacks
-from pipeline.report_builder import build_report_data
+from pipeline.report_builder import build_report_data, hacks_in_plan
 from pipeline.scoring import aggregate
 from survey import answer_store, outbox
 from survey.db import affected
@@ -60,7 +60,8 @@ def aggregate_step(rt: Runtime, session: Session, round_id: int) -> bool:
         instrument.scale_max,
     )
     focus = focus_pillars(result, [p.key for p in instrument.pillars])
-    hacks = recommended_hacks(focus, rt.content.hacks)
+    earlier = session.scalars(select(Round.id).where(Round.team_id == rnd.team_id, Round.number < rnd.number)).all()
+    hacks = recommended_hacks(focus, rt.content.hacks, hacks_in_plan(session, list(earlier)))
     if not _advance(session, rt, round_id, "aggregate", "render"):
         session.rollback()
         return False

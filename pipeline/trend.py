@@ -1,54 +1,196 @@
-"""Change between two rounds of a team, under the anonymity rule for comparisons.
+"""Change between rounds of a team, with its uncertainty.
 
-Rule: a change is shown only when both rounds passed the threshold on their own **and** their respondent
-counts differ by 0 or by at least k (``pipeline.disclosure.comparison_allowed``): a follow-up with one
-answer more than the baseline would otherwise hand the reader that one person's answers as the difference.
-A round's figures are computed once, from the answers frozen at close, and never recomputed with a
-different set of respondents, so two published figures never differ by one person's late answer within a
-round.
+Rounds are fresh measurements: everyone is invited anew and answers anew, and the answers of one round
+are never linked to those of another. So a follow-up is compared with **every** earlier round of the
+team that itself reached k, whatever the two respondent counts are (PRODUCT.md, anonymity; the reasoning
+and the accepted risk are in ``docs/privacy.md``). A round below k shows no figure at all and is not
+compared with anything.
+
+Every change is stated with a 95 % interval for the difference of the two pillar means, computed from
+the stored answer distributions (Welch's interval for two independent means). A change whose interval
+contains zero is within what the numbers of answers can explain and is read as "unchanged".
+
+Pure functions: no Flask, no Celery, no database.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from pipeline.disclosure import comparison_allowed
-from pipeline.scoring import RoundResult, round_half_up
+from pipeline.scoring import ItemSpec, RoundResult, round_half_up, scored
+
+CONFIDENCE = 0.95
+_Z = 1.959963984540054  # the standard normal quantile for a two-sided 95 % interval
 
 
-def comparable_change(before: RoundResult, after: RoundResult, pillar_keys: Sequence[str]) -> dict[str, float | None]:
-    """Pillar key -> change in mean (after - before), or None where either side is withheld."""
-    change: dict[str, float | None] = {}
-    allowed = rounds_comparable(before, after)
+@dataclass(frozen=True)
+class PillarChange:
+    """The change of one pillar's mean between an earlier round and this one."""
+
+    key: str
+    before: float
+    after: float
+    change: float  # after - before, two decimals, half up
+    low: float  # 95 % interval of the difference, two decimals
+    high: float
+    unchanged: bool  # the interval contains zero: chance can explain the change
+
+
+@dataclass(frozen=True)
+class RoundChange:
+    """Every pillar's change since one earlier round of the team."""
+
+    since_round_id: int
+    since_number: int
+    since_responses: int
+    pillars: tuple[PillarChange, ...]
+
+    def pillar(self, key: str) -> PillarChange | None:
+        """The change of pillar ``key``, or None when the pillar has no figure in either round."""
+        return next((p for p in self.pillars if p.key == key), None)
+
+
+def t_quantile(df: float) -> float:
+    """The two-sided 95 % quantile of Student's t with ``df`` degrees of freedom.
+
+    A Cornish-Fisher expansion around the normal quantile (Abramowitz & Stegun 26.7.5): within 0.01 of
+    the table value from 3 degrees of freedom up, which is as small as a round above k can get.
+    """
+    if df <= 0 or math.isnan(df):
+        raise ValueError(f"degrees of freedom must be positive, got {df}")
+    if math.isinf(df):
+        return _Z
+    z = _Z
+    return (
+        z
+        + (z**3 + z) / (4 * df)
+        + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
+        + (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / (384 * df**3)
+        + (79 * z**9 + 776 * z**7 + 1482 * z**5 - 1920 * z**3 - 945 * z) / (92160 * df**4)
+    )
+
+
+def pillar_spread(
+    result: RoundResult, items: Sequence[ItemSpec], pillar_key: str, scale_min: int, scale_max: int
+) -> float | None:
+    """The standard deviation of single scored answers of one pillar in one round (None if unknown).
+
+    Only the per-item answer distributions are stored, not who gave which answers, so a person's own
+    pillar score cannot be recomputed. The spread of single answers around the pillar mean is an upper
+    bound for the spread of a person's pillar average (averaging never widens a spread), so the
+    interval below errs on the wide side: on the side of "unchanged".
+    """
+    reverse = {i.key: i.reverse for i in items}
+    values: list[int] = []
+    for item in result.items:
+        if item.pillar != pillar_key or item.distribution is None:
+            continue
+        for offset, count in enumerate(item.distribution):
+            values.extend([scored(scale_min + offset, reverse.get(item.key, False), scale_min, scale_max)] * count)
+    if len(values) < 2:
+        return None
+    mean = sum(values) / len(values)
+    return math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
+
+
+def difference_interval(
+    before: float, after: float, sd_before: float, sd_after: float, n_before: int, n_after: int
+) -> tuple[float, float]:
+    """Welch's 95 % interval for ``after - before`` of two independent means."""
+    if n_before < 2 or n_after < 2:
+        raise ValueError("an interval needs at least two answers on each side")
+    va, vb = sd_before**2 / n_before, sd_after**2 / n_after
+    se = math.sqrt(va + vb)
+    delta = after - before
+    if se == 0:
+        return delta, delta
+    df = (va + vb) ** 2 / (va**2 / (n_before - 1) + vb**2 / (n_after - 1))
+    half = t_quantile(df) * se
+    return delta - half, delta + half
+
+
+def round_change(
+    before: RoundResult,
+    after: RoundResult,
+    items: Sequence[ItemSpec],
+    pillar_keys: Sequence[str],
+    scale_min: int,
+    scale_max: int,
+    *,
+    since_round_id: int,
+    since_number: int,
+) -> RoundChange | None:
+    """Every pillar's change from ``before`` to ``after``; None when either round is below its k."""
+    if before.suppressed or after.suppressed:
+        return None
+    pillars: list[PillarChange] = []
     for key in pillar_keys:
         a = next((p.mean for p in before.pillars if p.key == key), None)
         b = next((p.mean for p in after.pillars if p.key == key), None)
-        if not allowed or before.suppressed or after.suppressed or a is None or b is None:
-            change[key] = None
-        else:
-            change[key] = round_half_up(b - a)
-    return change
+        if a is None or b is None:
+            continue
+        sd_a = pillar_spread(before, items, key, scale_min, scale_max)
+        sd_b = pillar_spread(after, items, key, scale_min, scale_max)
+        # Without distributions (never the case for a stored round above k) assume the widest spread
+        # the scale allows, half its range: the honest fallback is a wide interval, not a narrow one.
+        fallback = (scale_max - scale_min) / 2
+        low, high = difference_interval(
+            a, b, sd_a if sd_a is not None else fallback, sd_b if sd_b is not None else fallback,
+            before.responses, after.responses,
+        )  # fmt: skip
+        low_r, high_r = round_half_up(low), round_half_up(high)
+        pillars.append(
+            PillarChange(
+                key=key,
+                before=a,
+                after=b,
+                change=round_half_up(b - a),
+                low=low_r,
+                high=high_r,
+                unchanged=low <= 0 <= high,
+            )
+        )
+    return RoundChange(since_round_id, since_number, before.responses, tuple(pillars))
 
 
-def rounds_comparable(before: RoundResult, after: RoundResult) -> bool:
-    """Whether two rounds' figures may appear together (under the stricter of the two thresholds)."""
-    k = max(before.min_responses, after.min_responses)
-    return comparison_allowed(before.responses, after.responses, k)
+def changes_since(
+    earlier: Sequence[tuple[int, int, RoundResult]],
+    current: RoundResult,
+    items: Sequence[ItemSpec],
+    pillar_keys: Sequence[str],
+    scale_min: int,
+    scale_max: int,
+) -> list[RoundChange]:
+    """The change since every earlier round ``(round_id, number, result)`` that reached k, newest first."""
+    out: list[RoundChange] = []
+    for round_id, number, result in sorted(earlier, key=lambda e: e[1], reverse=True):
+        change = round_change(
+            result, current, items, pillar_keys, scale_min, scale_max, since_round_id=round_id, since_number=number
+        )
+        if change is not None:
+            out.append(change)
+    return out
 
 
-def visible_history(earlier: Sequence[RoundResult], current: RoundResult) -> list[bool]:
-    """Which earlier rounds (oldest first) may have figures in ``current``'s report.
-
-    Every figure printed in one report can be subtracted from every other, so the rule must hold for
-    each *pair* of shown rounds, not only against the current one. Newest first, a round is shown when
-    it is comparable with the current round and with every round already chosen: the recent past
-    matters most for a follow-up, and the choice is deterministic.
-    """
-    chosen: list[RoundResult] = [current]
-    visible = [False] * len(earlier)
-    for index in range(len(earlier) - 1, -1, -1):
-        candidate = earlier[index]
-        if not candidate.suppressed and all(rounds_comparable(candidate, c) for c in chosen):
-            chosen.append(candidate)
-            visible[index] = True
-    return visible
+def change_to_json(change: RoundChange) -> dict[str, object]:
+    """A ``RoundChange`` as the plain object ``round show --json`` prints."""
+    return {
+        "since_round_id": change.since_round_id,
+        "since_number": change.since_number,
+        "since_responses": change.since_responses,
+        "confidence": CONFIDENCE,
+        "pillars": [
+            {
+                "key": p.key,
+                "before": p.before,
+                "after": p.after,
+                "change": p.change,
+                "low": p.low,
+                "high": p.high,
+                "unchanged": p.unchanged,
+            }
+            for p in change.pillars
+        ],
+    }

@@ -9,13 +9,28 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pipeline.report_data import IGLO_LEVELS
+from survey.content.model import Content
 from survey.errors import NotFound, UserError
 from survey.models import Action
 from survey.rounds import get_round
 
 
-def add_action(session: Session, round_id: int, level: str, what: str, who: str, by_when: str) -> Action:
-    """Record one agreed action for a closed round (committed)."""
+def add_action(
+    session: Session,
+    round_id: int,
+    level: str,
+    what: str,
+    who: str,
+    by_when: str,
+    *,
+    hack_key: str | None = None,
+    content: Content | None = None,
+) -> Action:
+    """Record one agreed action for a closed round (committed).
+
+    ``hack_key`` names the hack the action puts into practice (checked against ``content``'s hacks when
+    given); the next report lists it as already in the plan instead of recommending it again.
+    """
     rnd = get_round(session, round_id)
     if rnd.status not in ("closing", "reported"):
         raise UserError(f"round {round_id} is {rnd.status}; actions are agreed after its results are out")
@@ -27,7 +42,14 @@ def add_action(session: Session, round_id: int, level: str, what: str, who: str,
         raise UserError("--what must be 1-2000 characters")
     if not who or len(who) > 200 or len(by_when) > 100:
         raise UserError("--who must be 1-200 characters and --by at most 100")
-    action = Action(round_id=round_id, level=level, what=what, who=who, by_when=by_when, status="planned")
+    if hack_key is not None:
+        hack_key = hack_key.strip()
+        known = [h.key for h in content.hacks] if content is not None else None
+        if not hack_key or (known is not None and hack_key not in known):
+            raise UserError(f"unknown hack {hack_key!r}; known hacks: {', '.join(known or [])}")
+    action = Action(
+        round_id=round_id, level=level, what=what, who=who, by_when=by_when, hack_key=hack_key, status="planned"
+    )
     session.add(action)
     session.commit()
     return action
@@ -59,7 +81,15 @@ def list_actions(session: Session, round_id: int) -> list[dict[str, Any]]:
     order = {level: i for i, level in enumerate(IGLO_LEVELS)}
     return sorted(
         (
-            {"id": a.id, "level": a.level, "what": a.what, "who": a.who, "by_when": a.by_when, "status": a.status}
+            {
+                "id": a.id,
+                "level": a.level,
+                "what": a.what,
+                "who": a.who,
+                "by_when": a.by_when,
+                "hack": a.hack_key,
+                "status": a.status,
+            }
             for a in rows
         ),
         key=lambda a: order[a["level"]],

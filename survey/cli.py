@@ -410,6 +410,19 @@ def round_show(rt: Any, round_id: int) -> dict[str, Any]:
     return _show(rt, round_id)
 
 
+@round_.command("focus")
+@click.argument("round_id", type=int)
+@click.argument("pillar_key")
+@command
+def round_focus(rt: Any, round_id: int, pillar_key: str) -> dict[str, Any]:
+    """Record the focus pillar the team chose at the debrief; the next report follows it."""
+    from survey.focus import record_focus
+
+    with rt.db.session() as s:
+        record_focus(s, rt.content, round_id, pillar_key)
+    return _show(rt, round_id)
+
+
 @main.group()
 def actions() -> None:
     """The team's IGLO action plan after a round."""
@@ -421,13 +434,16 @@ def actions() -> None:
 @click.option("--what", required=True, help="What will be done.")
 @click.option("--who", required=True, help="Who does it.")
 @click.option("--by", "by_when", default="", help="By when (free text or a date).")
+@click.option("--hack", "hack_key", help="The key of the hack this action puts into practice.")
 @command
-def actions_add(rt: Any, round_id: int, level: str, what: str, who: str, by_when: str) -> dict[str, Any]:
+def actions_add(
+    rt: Any, round_id: int, level: str, what: str, who: str, by_when: str, hack_key: str | None
+) -> dict[str, Any]:
     """Record an agreed action; the next round's report reviews it."""
     from survey.actions import add_action, list_actions
 
     with rt.db.session() as s:
-        action = add_action(s, round_id, level, what, who, by_when)
+        action = add_action(s, round_id, level, what, who, by_when, hack_key=hack_key, content=rt.content)
         return {"id": action.id, "round_id": round_id, "actions": list_actions(s, round_id)}
 
 

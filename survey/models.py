@@ -159,6 +159,9 @@ class Round(Base):
     followup_after_days: Mapped[int | None] = mapped_column(Integer)  # schedule a follow-up at close
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # the pillar the team chose at the debrief of this round (survey.focus.record_focus); None until then
+    chosen_focus: Mapped[str | None] = mapped_column(String(100))
+    chosen_focus_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     team: Mapped[Team] = relationship(back_populates="rounds")
 
@@ -262,6 +265,8 @@ class Action(Base):
     what: Mapped[str] = mapped_column(Text)
     who: Mapped[str] = mapped_column(String(200))
     by_when: Mapped[str] = mapped_column(String(100))
+    # the hack this action puts into practice, if any: the next report does not recommend it again
+    hack_key: Mapped[str | None] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(16), default="planned")  # planned | done | ongoing | dropped
 
 

@@ -6,11 +6,14 @@ leader and is the only way in. It expires with the retention period of the round
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, g, render_template
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from pipeline.render import report_html
+from pipeline.render import debrief_html, report_html
 from pipeline.report_builder import build_report_data
+from pipeline.report_data import ReportData
 from survey.runtime import Runtime, get_runtime
 
 bp = Blueprint("report_view", __name__)
@@ -29,6 +32,17 @@ def report_link(rt: Runtime, round_id: int) -> str:
 
 @bp.get("/r/<token>")
 def report_page(token: str) -> tuple[str, int]:
+    """The whole report as a page, linking to its debrief guide."""
+    return _report(token, lambda data: report_html(data, for_web=True, debrief_url=f"/r/{token}/debrief"))
+
+
+@bp.get("/r/<token>/debrief")
+def debrief_page(token: str) -> tuple[str, int]:
+    """The debrief guide alone, to print for the team meeting."""
+    return _report(token, debrief_html)
+
+
+def _report(token: str, render: Callable[[ReportData], str]) -> tuple[str, int]:
     rt = get_runtime()
     max_age = int(rt.config["RETENTION_DAYS"]) * 86400 or None
     try:
@@ -46,4 +60,4 @@ def report_page(token: str) -> tuple[str, int]:
         except LookupError:
             g.lang = "da"
             return render_template("survey/message.html", kind="unknown"), 404
-    return report_html(data, for_web=True), 200
+    return render(data), 200

@@ -240,7 +240,12 @@ def show_round(rt: Runtime, session: Session, round_id: int) -> dict[str, Any]:
     items: list[dict[str, Any]] = [{"key": i.key, "pillar": i.pillar, "mean": None} for i in instrument.items]
     focus: list[str] = []
     hacks: list[dict[str, Any]] = []
+    changes: list[dict[str, Any]] = []
     if stored is not None and not stored.suppressed:
+        from pipeline.report_builder import changes_for_round
+        from pipeline.trend import change_to_json
+
+        changes = [change_to_json(c) for c in changes_for_round(session, round_id, rt.content)]
         suppressed = False
         pillars = [
             {"key": p["key"], "mean": p["mean"], "band": p["band"], "n": p["n"]} for p in stored.result["pillars"]
@@ -278,6 +283,10 @@ def show_round(rt: Runtime, session: Session, round_id: int) -> dict[str, Any]:
         "items": items,
         "focus_pillars": focus,
         "recommended_hacks": hacks,
+        # the focus the team chose at the debrief (tryghed round focus), null until it records one
+        "chosen_focus": rnd.chosen_focus,
+        # change since every earlier round that reached k, newest first, each pillar with its 95 % interval
+        "changes": changes,
         "reminders_sent": rnd.reminders_sent,
         # failed deliveries with address and reason, so a facilitator can fix a bad address; reminders are
         # left out (the query above), because only non-respondents get one

@@ -33,5 +33,5 @@ def unsuppressed_twin(data: ReportData) -> RoundResult:
 
     instrument = data.instrument
     level = sample.BASELINE_LEVEL if data.kind == "baseline" else sample.FOLLOWUP_LEVEL
-    rows = sample._answers(instrument, data.responses, level, seed=1)
+    rows = sample.answers(instrument, data.responses, level, seed=1)
     return aggregate(rows, instrument.items, [p.key for p in instrument.pillars], instrument.bands, 3)

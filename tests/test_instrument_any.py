@@ -128,22 +128,25 @@ def test_whole_round_with_the_7_point_instrument(tmp_path: Path, lang: str, monk
     assert all(label in text for label in labels)
     for part in (text_part(report), html_part(report)):
         assert _leftovers(part) == []
-    # the web report: no heading over an empty list, the distributions in seven distinct colours
+    # the web report: no heading over an empty list, the 7-point distributions grouped into shares
     link = re.search(r"/r/\S+", text_part(report))
     assert link is not None
     page = app.test_client().get(link.group(0).rstrip(".")).get_data(as_text=True)
     assert _leftovers(re.sub(r"<[^>]+>", " ", page)) == []
     assert EMPTY_LIST.search(page) is None
-    used = set(re.findall(r'fill="(#[0-9a-f]{6})"', page)) & set(charts.dist_palette(7))
-    assert len(used) == 7
+    assert re.search(r">\d{1,3} %</text>", page) is not None
 
 
 @pytest.mark.parametrize("points", range(2, 12))
-def test_distribution_palettes_are_distinct_for_2_to_11_points(points: int) -> None:
-    palette = charts.dist_palette(points)
-    assert len(palette) == len(set(palette)) == points
-    bar = charts.distribution_bar([1] * points, title="t")
-    assert len(set(re.findall(r'<rect [^>]*fill="(#[0-9a-f]{6})"', bar))) == points
+def test_any_scale_from_2_to_11_points_groups_into_shares(points: int) -> None:
+    """Every scale length falls into disagree / neutral / agree shares of 100 %, with a neutral middle
+    only on a scale with an odd number of points; the bar draws a share, never a count."""
+    group = charts.group_answers([1] * points)
+    assert group.disagree + group.neutral + group.agree == 100
+    assert group.has_neutral == (points % 2 == 1)
+    assert abs(group.disagree - group.agree) <= 1  # whole per cent, rounded to sum to 100
+    bar = charts.grouped_bar(group, reverse=False, labels=("uenig", "neutral", "enig"), title="t")
+    assert " %</text>" in bar and ">1</text>" not in bar
 
 
 def test_a_scale_longer_than_the_palettes_is_refused_at_load(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.server
+import re
 import signal
 import subprocess
 import threading
@@ -22,7 +23,7 @@ from pipeline.render import (
     render_pdf,
     report_html,
 )
-from pipeline.report_text import format_mean, labels
+from pipeline.report_text import format_mean, labels, section_labels
 from tests.report_fixtures import pdf_pages, sample_content, sample_report, unsuppressed_twin
 
 CASES = [(kind, lang) for kind in ("baseline", "followup") for lang in ("da", "en")]
@@ -42,28 +43,39 @@ def rendered() -> dict[tuple[str, str, bool], bytes]:
 
 def _expected_headings(kind: str, lang: str, content=None) -> list[str]:
     data = sample_report(kind, lang, content=content)
-    ui = labels(lang)
+    ui = section_labels(lang)
     focus_name = data.instrument.pillar(data.focus_pillars[0]).name.get(lang)
     headings = [ui["report_title"], ui["summary"]]
     if kind == "followup":
         headings.append(ui["change_heading"])
     headings.append(ui["how_to_read"])
     headings += [f"{ui['pillar']}: {p.name.get(lang)}" for p in data.instrument.pillars]
-    headings.append(ui["focus_heading"].format(pillar=focus_name))
-    headings.append(ui["dilemmas"])
+    if data.followed_focus:
+        followed = data.instrument.pillar(data.followed_focus).name.get(lang)
+        headings.append(ui["followed_heading"].format(pillar=followed))
+    else:
+        headings.append(ui["suggestion_heading"].format(pillar=focus_name))
+    headings += [ui["dilemmas"], ui["debrief_heading"]]
     if kind == "followup":
         headings.append(ui["review_heading"])
     headings += [ui["iglo_heading"], ui["next_steps"], ui["traps_heading"], ui["roles_heading"]]
     return headings
 
 
+def _sections_in_order(pages: list[str], headings: list[str]) -> None:
+    """Every section starts on a new page, in the expected order (a long section may take two pages)."""
+    starts = []
+    for heading in headings:
+        found = [i for i, page in enumerate(pages) if heading in page and (not starts or i >= starts[-1])]
+        assert found, heading
+        starts.append(found[0])
+    assert starts == sorted(starts) and len(set(starts)) == len(starts), starts
+
+
 @pytest.mark.parametrize(("kind", "lang"), CASES)
 def test_pages_start_with_their_section_headings_in_order(rendered, tmp_path, kind, lang):
     pages = pdf_pages(rendered[(kind, lang, False)], tmp_path)
-    headings = _expected_headings(kind, lang)
-    assert len(pages) == len(headings)  # one section per page, nothing spilled over
-    for page, heading in zip(pages, headings, strict=True):
-        assert heading in page
+    _sections_in_order(pages, _expected_headings(kind, lang))
 
 
 @pytest.mark.parametrize(("kind", "lang"), CASES)
@@ -76,16 +88,15 @@ def test_figures_match_the_aggregates(rendered, tmp_path, kind, lang):
     for pillar in data.result.pillars:
         assert pillar.mean is not None
         assert format_mean(pillar.mean, lang) in summary
-    offset = 4 if kind == "followup" else 3
-    for i, pillar in enumerate(data.instrument.pillars):
-        page = pages[offset + i]
+    for pillar in data.instrument.pillars:
+        page = next(p for p in pages if f"{labels(lang)['pillar']}: {pillar.name.get(lang)}" in p)
         assert format_mean(data.result.pillar(pillar.key).mean, lang) in page
         for item in data.instrument.items_of(pillar.key):
             result = next(r for r in data.result.items if r.key == item.key)
             assert format_mean(result.mean, lang) in page
-            for count in result.distribution:
-                if count:
-                    assert str(count) in page
+            # grouped shares, in words beside the bar: never a count per scale point
+            group = charts.group_answers(result.distribution)
+            assert f"{section_labels(lang)['group_agree']} {group.agree} %" in page
     decimal = "," if lang == "da" else "."
     other = "." if lang == "da" else ","
     mean = format_mean(data.result.pillars[0].mean, lang)
@@ -98,11 +109,14 @@ def test_figures_match_the_aggregates(rendered, tmp_path, kind, lang):
 def test_followup_shows_change_trend_gap_and_advice(rendered, tmp_path, lang):
     data = sample_report("followup", lang)
     pages = pdf_pages(rendered[("followup", lang, False)], tmp_path)
-    change = pages[2]
-    for key, delta in data.change_since_baseline.items():
-        assert report_text.format_delta(delta, lang) in change, key
-    for key, delta in data.change_since_previous.items():
-        assert report_text.format_delta(delta, lang) in change, key
+    end = next(i for i, page in enumerate(pages) if labels(lang)["how_to_read"] in page)
+    change = " ".join(pages[2:end])  # the section may take two pages with several earlier rounds
+    # every earlier round that reached k (March with 7 answers, September with 8; not June with 3)
+    assert [c.since_responses for c in data.changes] == [8, 7]
+    for c in data.changes:
+        for p in c.pillars:
+            cell = f"{report_text.format_delta(p.change, lang)} {report_text.format_interval(p.low, p.high, lang)}"
+            assert cell in change, p
     for point in data.history:
         assert point.label in change
     assert labels(lang)["trend_gap"][:40] in " ".join(change.split())
@@ -120,21 +134,7 @@ def test_real_content_fits_one_section_per_page(tmp_path, kind):
     content = content_module.get_content()
     for lang in ("da", "en"):
         pages = pdf_pages(render_pdf(sample_report(kind, lang, content=content)), tmp_path)
-        headings = _expected_headings(kind, lang, content)
-        assert len(pages) == len(headings), lang
-        for page, heading in zip(pages, headings, strict=True):
-            assert heading in page
-        suppressed = pdf_pages(render_pdf(sample_report(kind, lang, suppressed=True, content=content)), tmp_path)
-        assert len(suppressed) == 5
-
-
-def test_noise_rule():
-    # a 0.1 swing in a team of 6 is noise; 0.8 across 20 answers each is not
-    assert report_text.within_noise(0.1, 6, 6)
-    assert report_text.within_noise(0.29, 9, 30, sd=0.1)  # small team floor
-    assert not report_text.within_noise(0.8, 20, 20)
-    assert not report_text.within_noise(-0.8, 20, 20)
-    assert report_text.pooled_sd([(0, 0, 5, 0, 0)]) == 0.0
+        _sections_in_order(pages, _expected_headings(kind, lang, content))
 
 
 def test_format_mean_and_delta():
@@ -157,15 +157,25 @@ def test_suppressed_report_shows_no_figure(rendered, tmp_path, kind, lang):
     twin = unsuppressed_twin(data)
     leaked = [format_mean(v, lang) for v in (*[p.mean for p in twin.pillars], *[i.mean for i in twin.items])]
     assert not [v for v in leaked if v in text]
-    ui = labels(lang)
-    focus_words = [ui["focus"], ui["focus_heading"].split("{")[0], ui["how_to_start"], ui["dilemmas"]]
+    ui = section_labels(lang)
+    focus_words = [
+        ui["followed_heading"].split("{")[0],
+        ui["suggestion_heading"].split("{")[0],
+        ui["how_to_start"],
+        ui["extremes_heading"],
+    ]
     assert not [w for w in focus_words if w.lower() in flat.lower()]
     content = sample_content()
-    titles = [h.title.get(lang) for h in content.hacks] + [d.title.get(lang) for d in content.dilemmas]
-    assert not [t for t in titles if t in flat]
+    assert not [h.title.get(lang) for h in content.hacks if h.title.get(lang) in flat]
+    # dilemmas hold no figures: one per pillar, in stage order, so none points at a weak pillar
+    shown = [d for d in content.dilemmas if d.title.get(lang) in flat]
+    assert [d.pillar for d in shown] == [p.key for p in data.instrument.pillars]
+    for pillar in data.instrument.pillars:  # the pillars explained, without a figure
+        assert pillar.description.get(lang) in flat
+    assert ui["debrief_heading"] in flat
     for band in ("band_red", "band_yellow", "band_green"):
-        assert f" {labels(lang)[band]} " not in f" {flat.lower()} "
-    ui = labels(lang)
+        # a band as a figure ("zone: grøn"); the shipped traps may speak of green results in general
+        assert f"{labels(lang)['band'].lower()}: {labels(lang)[band]}" not in flat.lower()
     assert ui["answered"].format(n=data.responses, total=data.invited) in pages[0]
     assert ui["suppressed_lead"].format(n=data.responses, total=data.invited, k=data.min_responses) in flat
     assert ui["suppressed_heading"] in text
@@ -173,7 +183,11 @@ def test_suppressed_report_shows_no_figure(rendered, tmp_path, kind, lang):
         assert trap.title.get(lang) in text
     for step in data.steps:
         assert step.url in text
-    assert len(pages) == 5  # cover, why no figures, the process, the traps, the roles
+    _sections_in_order(
+        pages,
+        [ui["suppressed_heading"], ui["suppressed_pillars_heading"], ui["dilemmas"], ui["debrief_heading"]]
+        + [ui["process_heading"], ui["traps_heading"], ui["roles_heading"]],
+    )
     html = report_html(data, for_web=True)
     assert "<svg" not in html  # no chart at all, not even an empty one
 
@@ -337,7 +351,7 @@ def test_charts_are_well_formed_svg_with_gaps():
         title="x",
     )
     ET.fromstring(bars)
-    ET.fromstring(charts.distribution_bar((0, 1, 2, 3, 4), title="d"))
+    ET.fromstring(charts.grouped_bar(charts.group_answers((0, 1, 2, 3, 4)), reverse=True, labels="abc", title="d"))
 
 
 def test_sample_cli_writes_pdfs_and_pngs(tmp_path: Path):
@@ -352,10 +366,31 @@ def test_sample_cli_writes_pdfs_and_pngs(tmp_path: Path):
         assert list(tmp_path.glob(f"{name}-da-*.png"))
 
 
-def test_change_sentences_say_noise_as_unchanged():
-    assert report_text.change_sentence("Lære", 0.6, "da", since="previous", noise=False) == (
-        "Siden sidste runde er Lære steget med 0,60."
-    )
-    assert "fallen by 0.40" in report_text.change_sentence("Learning", -0.4, "en", since="baseline", noise=False)
-    assert "about the same (+0.10)" in report_text.change_sentence("X", 0.1, "en", since="baseline", noise=True)
-    assert report_text.change_sentence("X", None, "da", since="baseline", noise=False) == ""
+# --- the debrief guide ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_debrief_guide_is_built_from_this_teams_results(lang):
+    from pipeline.render import debrief_html
+    from pipeline.report_context import report_context
+
+    data = sample_report("followup", lang)
+    context = report_context(data)
+    agenda = context["agenda"]
+    assert all(part.minutes > 0 and part.text for part in agenda)
+    assert context["agenda_minutes"] == sum(p.minutes for p in agenda)
+    assert "IGLO" in agenda[-1].title  # it ends with the team's actions
+    text = " ".join(f"{p.title} {p.text} {' '.join(p.questions)}" for p in agenda)
+    assert context["extremes"]["strongest"][0]["text"] in text and context["extremes"]["weakest"][0]["text"] in text
+    assert all(d.title.get(lang) in text for d in data.dilemmas)
+    followed = data.instrument.pillar(data.followed_focus).name.get(lang)
+    assert followed in text
+    page = debrief_html(data)
+    assert page.startswith("<!doctype html>") and section_labels(lang)["debrief_heading"] in page
+    assert all(part.title in page for part in agenda)
+    # the suppressed guide: no statement, no figure, but the meeting still has an agenda and an end
+    suppressed = report_context(sample_report("baseline", lang, suppressed=True))
+    quiet = " ".join(f"{p.text} {' '.join(p.questions)}" for p in suppressed["agenda"])
+    assert not re.search(r"\d[,.]\d\d", quiet)
+    assert not [i for i in data.instrument.items if i.text.get(lang) in quiet]
+    assert "IGLO" in suppressed["agenda"][-1].title

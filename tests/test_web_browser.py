@@ -16,13 +16,6 @@ from tests.web_helpers import PASSWORD, add_account
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-try:
-    import survey.focus  # noqa: F401  (the team's chosen focus, from the report branch)
-
-    HAS_FOCUS = True
-except ImportError:
-    HAS_FOCUS = False
-
 
 def _new_tokens(outbox: Path, used: set[str]) -> list[str]:
     """Survey links in the outbox not used yet (invitations of the round just opened)."""
@@ -151,10 +144,9 @@ def test_facilitator_and_leader_run_the_toolkit(tmp_path: Path, browser: Any) ->
         other_round = re.sub(r"/rounds/\d+/", "/rounds/999/", debrief_url)
         assert lp.goto(other_round).status == 404  # type: ignore[union-attr]
         lp.goto(debrief_url)
-        if HAS_FOCUS:
-            lp.get_by_label("Det fokus, teamet valgte").select_option("laere")
-            lp.get_by_role("button", name="Gem fokus").click()
-            assert "Teamet valgte: Lære" in lp.content()
+        lp.get_by_label("Det fokus, teamet valgte").select_option("laere")
+        lp.get_by_role("button", name="Gem fokus").click()
+        assert "Teamet valgte: Lære" in lp.content()
         plan = [
             ("individ", "Hver især siger det højt, når vi er i tvivl", "Alle"),
             ("gruppe", "Fem minutters runde om fejl på personalemødet", "Teamet"),

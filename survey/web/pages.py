@@ -19,6 +19,7 @@ from pipeline.charts import Series, trend_chart
 from survey import actions as plan
 from survey import overview, tracks
 from survey.errors import UserError
+from survey.focus import record_focus
 from survey.models import Report, Round, RoundResultRow
 from survey.rounds import get_round, list_rounds
 from survey.runtime import Runtime, get_runtime
@@ -170,7 +171,7 @@ def debrief_context(rt: Runtime, session: Session, round_id: int, **overrides: A
     stored = session.get(RoundResultRow, round_id)
     focus_form = forms.FocusForm()
     focus_form.pillar.choices = forms.options([(p.key, p.name.get(current_user.lang)) for p in instrument.pillars])
-    chosen = getattr(rnd, "chosen_focus", None)
+    chosen = rnd.chosen_focus
     if chosen:
         focus_form.pillar.data = chosen
     elif stored and stored.focus_pillars:
@@ -183,7 +184,8 @@ def debrief_context(rt: Runtime, session: Session, round_id: int, **overrides: A
         ],
         "chosen": instrument.pillar(chosen).name.get(current_user.lang) if chosen else None,
         "focus_form": focus_form,
-        "can_record_focus": _record_focus is not None,
+        # a round without figures (not aggregated, or below k) has no focus to choose (survey.focus)
+        "can_record_focus": stored is not None and not stored.suppressed,
         "actions": plan.list_actions(session, round_id),
         "action_form": forms.ActionForm(),
         "status_form": forms.ActionStatusForm,
@@ -233,26 +235,17 @@ def action_status(action_id: int) -> WerkzeugResponse:
         return redirect(url_for("pages.debrief", round_id=action.round_id), 303)
 
 
-# The focus the team chose is recorded by the domain function of `tryghed round focus` (survey.focus, built
-# on the i9-report branch); until that is merged the page shows the suggested focus and no form.
-try:
-    from survey.focus import record_focus as _record_focus  # type: ignore[import-not-found,unused-ignore]
-except ImportError:  # pragma: no cover - depends on the branches merged
-    _record_focus = None
-
-
 @bp.post("/rounds/<int:round_id>/focus")
 def focus(round_id: int) -> tuple[str, int] | WerkzeugResponse:
+    """The focus the team chose: the same ``record_focus`` as ``tryghed round focus``."""
     rt = get_runtime()
-    if _record_focus is None:
-        abort(404)
     form = forms.FocusForm()
     with rt.db.session() as session:
         ctx = debrief_context(rt, session, round_id)
         form.pillar.choices = ctx["focus_form"].pillar.choices
         if form.validate_on_submit():
             try:
-                _record_focus(session, rt.content, round_id, form.pillar.data)
+                record_focus(session, rt.content, round_id, form.pillar.data)
             except UserError as exc:
                 form.pillar.errors = [exc.message]
             else:

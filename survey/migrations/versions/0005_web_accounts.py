@@ -1,7 +1,7 @@
 """web app: accounts, login throttling, team track, action status, facilitation requests
 
 Revision ID: 0005
-Revises: 0003 (chained after main's 0003 when merging main)
+Revises: 0004 (chained after main's migrations when merging main)
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005"
-down_revision: str | Sequence[str] | None = "0003"
+down_revision: str | Sequence[str] | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
