@@ -40,3 +40,4 @@ bench: $(STAMP) services
 	$(VENV)/bin/python benchmarks/bench_demo.py --runs 5
 	$(VENV)/bin/python benchmarks/bench_survey.py --submits 20
 	$(VENV)/bin/python benchmarks/bench_answer.py --seconds 10
+	$(VENV)/bin/python benchmarks/bench_mail.py

@@ -9,7 +9,6 @@ the work it does is claimed with conditional UPDATEs (``survey.rounds``, ``pipel
 from __future__ import annotations
 
 import logging
-import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,10 +18,11 @@ from sqlalchemy import select, update
 from pipeline import steps
 from pipeline.schedule import parse_days, parse_hours, reminder_due
 from survey import outbox, rounds
+from survey.composer import Composer
 from survey.db import affected
-from survey.emails import compose
 from survey.errors import UserError
 from survey.models import Message, Round
+from survey.pacing import pacer_for
 from survey.runtime import Runtime, get_runtime
 from survey.transport import make_transport
 
@@ -31,24 +31,36 @@ log = logging.getLogger(__name__)
 
 @shared_task(name="pipeline.tasks.send_pending", ignore_result=True)
 def send_pending(round_id: int | None = None) -> dict[str, int]:
-    """Send the due outbox messages (of one round, or all) over one reused connection."""
+    """Send the due outbox messages (of one round, or all) in batches over one reused connection."""
     rt = get_runtime()
-    transport = make_transport(rt.config)
-    rate = int(rt.config["MAIL_RATE_PER_MINUTE"])
-    smtp = bool(rt.config.get("SMTP_HOST"))
-    pause_s = 60.0 / rate if (smtp and rate > 0) else 0.0
+    lease = outbox.lease_of(rt.config)
+    # a message must not sit in an SMTP transaction longer than its claim: past the lease another sender
+    # may take it over, and both would deliver
+    timeout = min(float(rt.config["SMTP_TIMEOUT"]), lease.total_seconds() / 2)
+    transport = make_transport({**rt.config, "SMTP_TIMEOUT": timeout})
+    pacer = pacer_for(rt.config)
+    size = int(rt.config["MAIL_BATCH_SIZE"])
+    counts = {"sent": 0, "retry": 0, "failed": 0, "skipped": 0}
     try:
         with rt.db.session() as session:
-            ids = outbox.due_ids(session, rt.now(), round_id)
-            counts = outbox.deliver(
-                session,
-                ids,
-                transport,
-                lambda m: compose(rt, session, m),
-                rt.now,
-                pause=(lambda: time.sleep(pause_s)) if pause_s else (lambda: None),
-                backoff=rt.config["MAIL_BACKOFF"],
-            )
+            composer = Composer(rt, session)
+            while batch := outbox.claim_batch(session, rt.now(), lease, size, round_id):
+                done = outbox.deliver(
+                    session,
+                    batch,
+                    transport,
+                    composer,
+                    rt.now,
+                    lease=lease,
+                    reserve=pacer.reserve,
+                    backoff=rt.config["MAIL_BACKOFF"],
+                )
+                counts = {k: counts[k] + done[k] for k in counts}
+                if done["retry"] == len(batch):
+                    # not one message of the batch went out or failed for good: the server is not taking
+                    # mail now (down, or deferring everything); the retry below or the tick carries on,
+                    # rather than one connection timeout per further batch
+                    break
             retry_at = outbox.next_retry_at(session, round_id) if counts["retry"] else None
     finally:
         transport.close()
@@ -202,9 +214,8 @@ def tick() -> dict[str, Any]:
             )
             if rid not in redrive
         ]
-        mail_rounds = sorted(
-            set(session.scalars(select(Message.round_id).where(Message.id.in_(outbox.due_ids(session, now)))))
-        )
+        due_mail = outbox.due_ids(session, now, outbox.lease_of(rt.config))
+        mail_rounds = sorted(set(session.scalars(select(Message.round_id).where(Message.id.in_(due_mail)))))
     for rid in due["open"]:
         open_round.delay(rid)
     for rid, seq in remind:

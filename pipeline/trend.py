@@ -111,6 +111,21 @@ def difference_interval(
     return delta - half, delta + half
 
 
+# The spread assumed for a pillar mean when the answers behind a figure are not at hand (a unit's
+# overview keeps its means and counts only): a cautious value for a person's pillar score on a 1-5 scale.
+ASSUMED_SD = 0.8
+
+
+def within_chance(delta: float, n_now: int, n_then: int, sd: float = ASSUMED_SD) -> bool:
+    """True when a change of ``delta`` between two means of ``n_then`` and ``n_now`` answers lies within
+    its 95 % interval of zero (Welch, spread ``sd`` on both sides): read as "unchanged", as the team report
+    reads a change whose interval contains 0."""
+    if n_now < 2 or n_then < 2:
+        return True
+    low, high = difference_interval(0.0, delta, sd, sd, n_then, n_now)
+    return low <= 0.0 <= high
+
+
 def round_change(
     before: RoundResult,
     after: RoundResult,

@@ -29,14 +29,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.update(config)
     app.config["CELERY"] = celery_config(config)
     runtime = Runtime(config)
+    # Broken content stops the app, and the worker built from it, at start with the file, key and problem,
+    # instead of failing for the first respondent.
+    runtime.load_content()
     app.extensions["tryghed"] = runtime
     csrf = CSRFProtect(app)
     celery_init_app(app)
 
-    from survey import i18n, logredact, report_view, respond, web
+    from survey import i18n, logredact, report_view, respond, security, web
 
     logredact.install(app)  # before anything can log a request path
     i18n.init_app(app)
+    security.init_app(app)
     # The respondent form checks its own CSRF token inside the view, after the link checks, so an unknown
     # or closed link answers 404/410 rather than a CSRF error.
     csrf.exempt(respond.bp)

@@ -13,6 +13,7 @@ from survey.content.model import Content
 from survey.errors import NotFound, UserError
 from survey.models import Action
 from survey.rounds import get_round
+from survey.validation import clean_text
 
 
 def add_action(
@@ -37,11 +38,10 @@ def add_action(
     level = level.strip().lower()
     if level not in IGLO_LEVELS:
         raise UserError(f"level must be one of {', '.join(IGLO_LEVELS)}, got {level!r}")
-    what, who, by_when = what.strip(), who.strip(), by_when.strip()
-    if not what or len(what) > 2000:
-        raise UserError("--what must be 1-2000 characters")
-    if not who or len(who) > 200 or len(by_when) > 100:
-        raise UserError("--who must be 1-200 characters and --by at most 100")
+    # free text shown in the next report (PDF and web): checked where it enters (survey.validation)
+    what = clean_text(what, "--what", max_len=2000, multiline=True)
+    who = clean_text(who, "--who", max_len=200)
+    by_when = clean_text(by_when, "--by", max_len=100, required=False)
     if hack_key is not None:
         hack_key = hack_key.strip()
         known = [h.key for h in content.hacks] if content is not None else None

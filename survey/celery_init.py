@@ -28,6 +28,13 @@ def celery_config(config: dict[str, Any]) -> dict[str, Any]:
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
         "worker_prefetch_multiplier": 1,
+        # Pool children are replaced after a number of tasks or past a resident size: WeasyPrint (and the
+        # renders around it) grows a process by about 0.3 MB per report and never gives it back (141 ->
+        # 223 MB over 300 renders), so a long-lived child would grow without bound. A fresh child costs
+        # a fork and the imports, once per this many tasks. TRYGHED_WORKER_MAX_TASKS_PER_CHILD and
+        # TRYGHED_WORKER_MAX_MEMORY_MB (0: no limit); Celery takes the memory in KiB.
+        "worker_max_tasks_per_child": int(config.get("WORKER_MAX_TASKS_PER_CHILD", 100)) or None,
+        "worker_max_memory_per_child": int(config.get("WORKER_MAX_MEMORY_MB", 350)) * 1024 or None,
         "broker_transport_options": {"visibility_timeout": VISIBILITY_TIMEOUT},
         "broker_connection_retry_on_startup": True,
         "timezone": config.get("TIMEZONE", "Europe/Copenhagen"),

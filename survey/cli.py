@@ -55,9 +55,61 @@ def command(fn: Callable[..., dict[str, Any]]) -> Callable[..., None]:
             _fail(exc.message, as_json, **exc.details)
         except ValueError as exc:  # configuration and content errors name what is wrong
             _fail(str(exc), as_json)
+        except Exception as exc:  # a down service or a full disk: say so, never a traceback
+            failure = service_failure(exc)
+            if failure is None:
+                raise
+            _fail(failure, as_json)
         emit(result, as_json)
 
     return json_option(wrapper)
+
+
+def service_failure(exc: BaseException) -> str | None:
+    """A message for a failure of the world around the command (database, broker, disk), or None.
+
+    Each command's writes are one transaction, so when one of these interrupts it nothing was changed;
+    failures after a commit are caught where they happen (see ``enqueue``) and say what was committed.
+    """
+    import errno
+
+    from kombu.exceptions import OperationalError as BrokerError
+    from sqlalchemy.exc import DBAPIError
+
+    if isinstance(exc, BrokerError):
+        return f"the broker (TRYGHED_BROKER_URL) cannot be reached ({exc}); the work waits until it is back"
+    if isinstance(exc, DBAPIError):
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else type(exc).__name__
+        if "disk is full" in reason or "No space left" in reason:
+            return f"the database could not be written, the disk is full ({reason}); nothing was changed"
+        if "disk I/O error" in reason:  # SQLite's word for a journal it could not create: full or read-only
+            return f"the database could not be written ({reason}: is the disk full?); nothing was changed"
+        return f"the database refused or could not be reached ({reason}); nothing was changed"
+    if isinstance(exc, OSError):
+        where = f" ({exc.filename})" if exc.filename else ""
+        if exc.errno == errno.ENOSPC:
+            return f"the disk is full{where}; free some space and run the command again"
+        return f"{exc.strerror or exc}{where}"
+    return None
+
+
+def enqueue(task: Any, round_id: int, done: str, waiting: str) -> None:
+    """Hand ``task`` to the workers after the command's change was committed.
+
+    When the broker is down the change stands (it was committed) and the next tick picks the work up
+    once the broker is back; the command then fails with a message that says exactly that, so the
+    person knows the round moved and need not run the command again.
+    """
+    from kombu.exceptions import OperationalError as BrokerError
+
+    try:
+        task.delay(round_id)
+    except BrokerError as exc:
+        raise UserError(
+            f"{done}; the broker is down ({exc}), so {waiting}",
+            round_id=round_id,
+            committed=True,
+        ) from exc
 
 
 def _require_schema(rt: Any) -> None:
@@ -138,6 +190,7 @@ def team() -> None:
 @click.option("--lang", default="da", show_default=True)
 @click.option("--trio-email", "trio_emails", multiple=True, help="TR/AMR address for the TRIO notice.")
 @click.option("--instrument", "instrument_name", help="Measure the team with this instrument (default: the default).")
+@click.option("--unit", "unit_id", type=int, help="The organisational unit the team belongs to.")
 @command
 def team_add(
     rt: Any,
@@ -147,6 +200,7 @@ def team_add(
     lang: str,
     trio_emails: tuple[str, ...],
     instrument_name: str | None,
+    unit_id: int | None,
 ) -> dict[str, Any]:
     """Create a team."""
     from survey.teams import add_team
@@ -161,6 +215,7 @@ def team_add(
             instrument=instrument_name,
             trio_emails=list(trio_emails),
             known_instruments=rt.content.instruments,
+            unit_id=unit_id,
         )
         return {
             "id": t.id,
@@ -170,6 +225,7 @@ def team_add(
             "lang": t.lang,
             "instrument": t.instrument or rt.content.default_instrument,
             "trio_emails": t.trio_emails,
+            "unit_id": t.unit_id,
         }
 
 
@@ -326,7 +382,12 @@ def round_open(rt: Any, round_id: int) -> dict[str, Any]:
 
     with rt.db.session() as s:
         open_round(rt, s, round_id)
-    send_pending.delay(round_id)
+    enqueue(
+        send_pending,
+        round_id,
+        f"round {round_id} is open",
+        "the invitations wait in the outbox; the next tick sends them once the broker is back",
+    )
     return _show(rt, round_id)
 
 
@@ -341,7 +402,12 @@ def round_remind(rt: Any, round_id: int) -> dict[str, Any]:
     with rt.db.session() as s:
         count = remind_round(rt, s, round_id)
     if count:
-        send_pending.delay(round_id)
+        enqueue(
+            send_pending,
+            round_id,
+            f"{count} reminder(s) for round {round_id} are queued",
+            "they wait in the outbox; the next tick sends them once the broker is back",
+        )
     return {**_show(rt, round_id), "reminded": count}
 
 
@@ -360,7 +426,12 @@ def round_close(rt: Any, round_id: int, wait: bool, timeout: float, followup_aft
     days = parse_days(followup_after, "--followup-after") if followup_after is not None else None
     with rt.db.session() as s:
         close_round(rt, s, round_id, followup_after_days=days)
-    run_pipeline.delay(round_id)
+    enqueue(
+        run_pipeline,
+        round_id,
+        f"round {round_id} is closed to answers",
+        "the report is not made yet; once the broker is back a tick resumes it (within TRYGHED_STALL_SECONDS)",
+    )
     if wait:
         deadline = time.monotonic() + timeout
         while _show(rt, round_id)["status"] == "closing":
@@ -398,7 +469,12 @@ def round_kickoff(rt: Any, round_id: int) -> dict[str, Any]:
 
     with rt.db.session() as s:
         recipient = queue_kickoff(s, round_id)
-    send_pending.delay(round_id)
+    enqueue(
+        send_pending,
+        round_id,
+        f"the kickoff email for round {round_id} is queued",
+        "it waits in the outbox; the next tick sends it once the broker is back",
+    )
     return {"round_id": round_id, "kickoff_to": recipient}
 
 
@@ -496,6 +572,58 @@ def user_add(rt: Any, email: str, role: str, name: str | None, lang: str, passwo
         return {"id": created.id, "email": created.email, "role": created.role}
 
 
+@main.group()
+def unit() -> None:
+    """Organisational units and their overview."""
+
+
+@unit.command("add")
+@click.argument("name")
+@click.option("--parent", "parent_id", type=int, help="The unit above this one.")
+@click.option("--head-email", help="The unit head's email (sees the unit's overview once logged in).")
+@command
+def unit_add(rt: Any, name: str, parent_id: int | None, head_email: str | None) -> dict[str, Any]:
+    """Create an organisational unit."""
+    from survey.units import add_unit
+
+    with rt.db.session() as s:
+        u = add_unit(s, name, parent_id, head_email)
+        return {"id": u.id, "name": u.name, "parent_id": u.parent_id, "head_email": u.head_email}
+
+
+@unit.command("show")
+@click.argument("unit_id", type=int)
+@command
+def unit_show(rt: Any, unit_id: int) -> dict[str, Any]:
+    """Every team of the unit and its sub-units side by side, within the anonymity rules."""
+    from survey.units import show_unit
+
+    with rt.db.session() as s:
+        return show_unit(rt.content, s, unit_id, rt.config["MIN_RESPONSES"])
+
+
+@unit.command("report")
+@click.argument("unit_id", type=int)
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), help="Where to write the PDF.")
+@click.option("--lang", default="da", show_default=True, help="da or en.")
+@command
+def unit_report(rt: Any, unit_id: int, out: Path | None, lang: str) -> dict[str, Any]:
+    """The unit's overview as a PDF; its figures become the baseline of the next overview's change."""
+    from pipeline.unit_render import overview_pdf
+    from survey.teams import check_lang
+    from survey.units import build_overview, record_overview
+
+    check_lang(lang)
+    with rt.db.session() as s:
+        ov = build_overview(rt.content, s, unit_id, rt.config["MIN_RESPONSES"])
+        pdf, pages = overview_pdf(ov, rt.content, lang, rt.tz)
+        path = (out or Path(f"unit-{unit_id}.pdf")).resolve()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(pdf)
+        record_overview(s, ov)
+    return {"path": str(path), "pages": pages, "unit_id": unit_id}
+
+
 @main.command()
 @command
 def tick(rt: Any) -> dict[str, Any]:
@@ -534,6 +662,11 @@ def demo(out_dir: Path, instrument_name: str | None, as_json: bool) -> None:
         result = run_demo(out_dir, instrument_name)
     except (UserError, ValueError) as exc:
         _fail(getattr(exc, "message", str(exc)), as_json)
+    except Exception as exc:  # a full disk under --out, a database that went away
+        failure = service_failure(exc)
+        if failure is None:
+            raise
+        _fail(failure, as_json)
     emit(
         result,
         as_json,

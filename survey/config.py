@@ -55,12 +55,17 @@ def defaults(instance: Path) -> dict[str, Any]:
         "ORG_NAME": None,
         "CONTACT_NAME": None,
         "CONTACT_EMAIL": None,
-        "MAIL_RATE_PER_MINUTE": 120,
+        "MAIL_RATE_PER_MINUTE": 120,  # bulk mail (invitations, reminders), shared by all workers
+        "MAIL_BATCH_SIZE": 250,  # outbox rows claimed and marked per statement (survey.outbox)
+        # worker children are replaced after this many tasks or this much resident memory (celery_init)
+        "WORKER_MAX_TASKS_PER_CHILD": 100,
+        "WORKER_MAX_MEMORY_MB": 350,
         "BASE_URL": "http://localhost:5000",
         "MIN_RESPONSES": 5,
         "TIMEZONE": "Europe/Copenhagen",
         "STALL_SECONDS": 600,
         "RETENTION_DAYS": 90,
+        "REPORT_LINK_DAYS": 180,  # lifetime of the signed /r/ link in the report email (survey.report_view)
         "REMINDER_MAX": 2,
         "REMINDER_INTERVAL_DAYS": 3,
         "REMINDER_HOURS": "8-16",
@@ -121,6 +126,9 @@ def _validate(config: dict[str, Any]) -> None:
         "RETENTION_DAYS",
         "REMINDER_MAX",
         "MAIL_RATE_PER_MINUTE",
+        "MAIL_BATCH_SIZE",
+        "WORKER_MAX_TASKS_PER_CHILD",
+        "WORKER_MAX_MEMORY_MB",
         "RENDER_TIMEOUT",
         "REMINDER_INTERVAL_DAYS",
         "LINK_GUESS_LIMIT",
@@ -132,6 +140,11 @@ def _validate(config: dict[str, Any]) -> None:
         value = config.get(name)
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise ConfigError(f"{ENV_PREFIX}_{name}: expected a whole number >= 0, got {value!r}")
+    link_days = config.get("REPORT_LINK_DAYS")
+    if isinstance(link_days, bool) or not isinstance(link_days, int) or not 1 <= link_days <= 3650:
+        raise ConfigError(f"{ENV_PREFIX}_REPORT_LINK_DAYS: expected a whole number of days 1-3650, got {link_days!r}")
+    if config["MAIL_BATCH_SIZE"] < 1:
+        raise ConfigError(f"{ENV_PREFIX}_MAIL_BATCH_SIZE: must be at least 1, got {config['MAIL_BATCH_SIZE']}")
     for name in ("SMTP_STARTTLS", "REMINDER_SKIP_HOLIDAYS"):
         if not isinstance(config.get(name), bool):
             raise ConfigError(f"{ENV_PREFIX}_{name}: expected true or false, got {config.get(name)!r}")

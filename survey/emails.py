@@ -3,16 +3,34 @@
 from __future__ import annotations
 
 from email.message import EmailMessage
+from typing import Any, Protocol
 
 from flask import render_template
 
 from pipeline.report_text import format_number
 from survey import mailtext
 from survey.i18n import format_when, t
-from survey.models import Invitation, Message, Report, Round, RoundResultRow
+from survey.models import Invitation, Report, Round, RoundResultRow
 from survey.report_view import report_link
 from survey.runtime import Runtime
 from survey.tokens import make_token
+
+
+class Addressed(Protocol):
+    """What composing needs of an outbox row (a ``Message`` or a row claimed by ``survey.outbox``)."""
+
+    @property
+    def round_id(self) -> int: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def recipient(self) -> str: ...
+    @property
+    def lang(self) -> str: ...
+    @property
+    def invitation_id(self) -> int | None: ...
+    @property
+    def message_id(self) -> str: ...
 
 
 def _render_pair(kind: str, lang: str, **context: object) -> tuple[str, str]:
@@ -23,7 +41,7 @@ def _render_pair(kind: str, lang: str, **context: object) -> tuple[str, str]:
     return text, html
 
 
-def _message(rt: Runtime, msg: Message, subject: str, text: str, html: str) -> EmailMessage:
+def _message(rt: Runtime, msg: Addressed, subject: str, text: str, html: str) -> EmailMessage:
     email = EmailMessage()
     email["Subject"] = subject
     email["From"] = mailtext.sender(rt.config)
@@ -38,24 +56,15 @@ def _message(rt: Runtime, msg: Message, subject: str, text: str, html: str) -> E
     return email
 
 
-def compose(rt: Runtime, session: object, msg: Message) -> EmailMessage:
-    """The email for one outbox row. Raises LookupError when what it needs no longer exists."""
-    from sqlalchemy.orm import Session
-
-    assert isinstance(session, Session)
-    rnd = session.get(Round, msg.round_id)
-    if rnd is None:
-        raise LookupError(f"round {msg.round_id} no longer exists")
+def _common(rt: Runtime, rnd: Round, lang: str) -> dict[str, Any]:
+    """The template values every email of a round shares, in ``lang``."""
     team = rnd.team
-    lang = msg.lang
-    closes = format_when(rnd.closes_at, lang, rt.tz)
-    links = rt.content.links
     instrument = rt.content.instrument(rnd.instrument)
     minutes = mailtext.answer_minutes(len(instrument.items))
-    common = {
+    return {
         "team": team.name,
-        "closes": closes,
-        "links": links,
+        "closes": format_when(rnd.closes_at, lang, rt.tz),
+        "links": rt.content.links,
         "k": rnd.min_responses,
         "leader_name": team.leader_name,
         "survey_title": instrument.title.get(lang),
@@ -66,15 +75,37 @@ def compose(rt: Runtime, session: object, msg: Message) -> EmailMessage:
         **mailtext.identity(rt.config),
     }
 
+
+def personal_parts(rt: Runtime, rnd: Round, kind: str, lang: str, link: str) -> tuple[str, str, str]:
+    """Subject, text and HTML of an invitation or reminder: the same for the whole round but the link."""
+    common = _common(rt, rnd, lang)
+    closes = common["closes"]
+    # a round without a close date gets a subject that does not end mid-sentence
+    key = f"subject_{kind}" if closes or kind != "reminder" else "subject_reminder_open"
+    subject = t(key, lang, team=rnd.team.name, closes=closes, duration=common["duration"])
+    text, html = _render_pair(kind, lang, link=link, subject=subject, **common)
+    return subject, text, html
+
+
+def compose(rt: Runtime, session: object, msg: Addressed) -> EmailMessage:
+    """The email for one outbox row. Raises LookupError when what it needs no longer exists."""
+    from sqlalchemy.orm import Session
+
+    assert isinstance(session, Session)
+    rnd = session.get(Round, msg.round_id)
+    if rnd is None:
+        raise LookupError(f"round {msg.round_id} no longer exists")
+    team = rnd.team
+    lang = msg.lang
+    common = _common(rt, rnd, lang)
+    instrument = rt.content.instrument(rnd.instrument)
+
     if msg.kind in ("invitation", "reminder"):
         inv = session.get(Invitation, msg.invitation_id) if msg.invitation_id else None
         if inv is None:
             raise LookupError("the invitation was purged")
         link = rt.link(make_token(rt.config["SECRET_KEY"], inv.nonce))
-        # a round without a close date gets a subject that does not end mid-sentence
-        key = f"subject_{msg.kind}" if closes or msg.kind != "reminder" else "subject_reminder_open"
-        subject = t(key, lang, team=team.name, closes=closes, duration=common["duration"])
-        text, html = _render_pair(msg.kind, lang, link=link, subject=subject, **common)
+        subject, text, html = personal_parts(rt, rnd, msg.kind, lang, link)
         return _message(rt, msg, subject, text, html)
 
     if msg.kind == "report":

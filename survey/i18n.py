@@ -88,6 +88,43 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "The page was too old or incomplete. Open the link from the email again.",
     },
     "read_more": {"da": "Læs om psykologisk tryghed", "en": "Read about psychological safety"},
+    # --- hostile or broken input (issue 8) ---
+    "out_of_range": {
+        "da": "Vælg et af svarene på skalaen",
+        "en": "Choose one of the answers on the scale",
+    },
+    "one_answer": {"da": "Vælg kun ét svar", "en": "Choose only one answer"},
+    "errors_heading": {"da": "Formularen er ikke sendt", "en": "The form has not been sent"},
+    "stale_form": {
+        "da": "Siden var åben for længe, eller den kom fra en anden browser, så svarene blev ikke gemt. "
+        "Vi har lavet en ny formular til dig nedenfor – tjek dine svar og send igen.",
+        "en": "The page was open too long, or it came from another browser, so the answers were not stored. "
+        "Here is a fresh form below – check your answers and send again.",
+    },
+    "unreadable_title": {"da": "Svarene kunne ikke læses", "en": "The answers could not be read"},
+    "unreadable_body": {
+        "da": "Det, der blev sendt, var ikke en udfyldt formular, så intet er gemt. Åbn linket fra e-mailen "
+        "igen, og send svarene derfra.",
+        "en": "What was sent was not a filled-in form, so nothing was stored. Open the link from the email "
+        "again and send your answers from there.",
+    },
+    "too_large_title": {"da": "For meget data", "en": "Too much data"},
+    "too_large_body": {
+        "da": "Der blev sendt langt mere, end formularen kan rumme, så intet er gemt. Åbn linket fra e-mailen igen.",
+        "en": "Far more was sent than the form can hold, so nothing was stored. Open the link from the email again.",
+    },
+    "not_allowed_title": {"da": "Det kan siden ikke", "en": "This page cannot do that"},
+    "not_allowed_body": {
+        "da": "Siden kan kun vises og udfyldes. Åbn linket fra e-mailen igen.",
+        "en": "This page can only be shown and filled in. Open the link from the email again.",
+    },
+    "server_error_title": {"da": "Der skete en fejl hos os", "en": "Something went wrong on our side"},
+    "server_error_body": {
+        "da": "Intet er gået tabt af det, der allerede er gemt. Prøv igen om lidt, og kontakt din facilitator, "
+        "hvis det bliver ved.",
+        "en": "Nothing already stored has been lost. Try again in a little while, and contact your facilitator "
+        "if it keeps happening.",
+    },
 }
 
 

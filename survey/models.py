@@ -111,6 +111,8 @@ class Team(Base):
     # the toolkit's two tracks: "selfguided" (the leader runs the steps) or "facilitated"
     track: Mapped[str] = mapped_column(String(16), default="selfguided")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # the organisational unit the team belongs to (None: not placed in the tree)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
 
     participants: Mapped[list[Participant]] = relationship(back_populates="team")
     rounds: Mapped[list[Round]] = relationship(back_populates="team", order_by="Round.number")
@@ -352,4 +354,63 @@ class FacilitationRequest(Base):
     session_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     place: Mapped[str | None] = mapped_column(String(200))
     bring: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Heartbeat(Base):
+    """One row that ``/healthz`` rewrites: "ok" then means the database accepts a write, not only a read
+    (a full disk or a read-only replica answers SELECT 1 but refuses every answer)."""
+
+    __tablename__ = "heartbeat"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    beat_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Unit(Base):
+    """An organisational unit (forvaltning, afdeling, ...) in a tree; teams hang below units."""
+
+    __tablename__ = "units"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    # the unit head (afdelingsleder, consultant): an account with this email sees the unit's overview
+    head_email: Mapped[str | None] = mapped_column(String(320), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class UnitPool(Base):
+    """An "other teams" cell: the pooled answers of rounds that are each below k.
+
+    Frozen once created: its rounds (``UnitPoolRound``) never join another pool, so that no two figures
+    shown at different times can be subtracted to isolate one small team (see ``pipeline.unit_disclosure``).
+    """
+
+    __tablename__ = "unit_pools"
+
+    # made by the application, so that any number of pools is stored in one executemany INSERT
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=random_id)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class UnitPoolRound(Base):
+    """Membership of a round in a pool; the primary key makes a round belong to at most one pool ever."""
+
+    __tablename__ = "unit_pool_rounds"
+
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), primary_key=True)
+    pool_id: Mapped[str] = mapped_column(ForeignKey("unit_pools.id", ondelete="CASCADE"), index=True)
+
+
+class UnitOverview(Base):
+    """The unit's own figures as published in an overview report, for "change since the last overview"."""
+
+    __tablename__ = "unit_overviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), index=True)
+    respondents: Mapped[int] = mapped_column(Integer)
+    pillars: Mapped[dict[str, float | None]] = mapped_column(JSON)  # pillar key -> mean
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,7 +1,8 @@
 """The leader's report as a web page: ``/r/<signed link>``, the same content as the PDF.
 
 The link is signed with the secret key and names only the round; it is sent in the report email to the
-leader and is the only way in. It expires with the retention period of the round's personal data.
+leader and is the only way in. It lives ``TRYGHED_REPORT_LINK_DAYS`` days from signing (a setting of its
+own: ``TRYGHED_RETENTION_DAYS=0`` must not make links eternal), and dies with the round's purge (410).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from pipeline.render import debrief_html, report_html
 from pipeline.report_builder import build_report_data
 from pipeline.report_data import ReportData
+from survey.models import Round
 from survey.runtime import Runtime, get_runtime
 
 bp = Blueprint("report_view", __name__)
@@ -44,7 +46,7 @@ def debrief_page(token: str) -> tuple[str, int]:
 
 def _report(token: str, render: Callable[[ReportData], str]) -> tuple[str, int]:
     rt = get_runtime()
-    max_age = int(rt.config["RETENTION_DAYS"]) * 86400 or None
+    max_age = int(rt.config["REPORT_LINK_DAYS"]) * 86400
     try:
         payload = _serializer(rt).loads(token, max_age=max_age)
         round_id = int(payload["round"])
@@ -55,6 +57,10 @@ def _report(token: str, render: Callable[[ReportData], str]) -> tuple[str, int]:
         g.lang = "da"
         return render_template("survey/message.html", kind="unknown"), 404
     with rt.db.session() as session:
+        rnd = session.get(Round, round_id)
+        if rnd is not None and rnd.purged_at is not None:  # the round's data are gone; so is its link
+            g.lang = "da"
+            return render_template("survey/message.html", kind="closed"), 410
         try:
             data = build_report_data(session, round_id, rt.content, rt.tz)
         except LookupError:

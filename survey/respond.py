@@ -12,6 +12,7 @@ from flask import Blueprint, Response, g, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from werkzeug.exceptions import HTTPException
 
 from survey import answer_store, ratelimit
 from survey.db import affected
@@ -62,6 +63,8 @@ def answer(token: str) -> tuple[str, int] | Response:
             return _page("closed", 410, lang)
         if inv.answered:
             return _page("answered", 409, lang)
+        if request.method == "POST" and (refused := _unreadable_body()) is not None:
+            return _page(refused[0], refused[1], lang)
         instrument = rt.content.instrument(rnd.instrument)
         form = barometer_form_class(instrument, lang)()
         context = {
@@ -76,7 +79,10 @@ def answer(token: str) -> tuple[str, int] | Response:
         if request.method == "GET":
             return render_template("survey/form.html", **context), 200
         if not form.validate_on_submit():
-            return render_template("survey/form.html", errors=True, **context), 400
+            # A missing or forged token (the session cookie is gone: browser restarted, page kept open for
+            # days) is told as such; the form shown carries a fresh token and keeps the chosen answers.
+            stale = bool(getattr(form, "csrf_token", None) and form.csrf_token.errors)
+            return render_template("survey/form.html", errors=True, stale=stale, **context), 400
         return _store(session, inv.id, rnd.id, answers_of(form, instrument), lang)
 
 
@@ -128,6 +134,22 @@ def _unknown(session: Session) -> tuple[str, int] | Response:
     return Response(body, status=status, headers={"Retry-After": str(verdict.retry_after)})
 
 
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def _unreadable_body() -> tuple[str, int] | None:
+    """(page, status) when a POST body is not a form this page can read; None when it is.
+
+    Checked before the form reads the body: Flask-WTF would otherwise read a JSON body as form data and
+    fail on lists and numbers (a 500). A form is never sent with files, so files are refused too.
+    """
+    if request.mimetype not in FORM_TYPES:
+        return "unreadable", 415
+    if request.files:
+        return "unreadable", 400
+    return None
+
+
 def _lang_from_header() -> str:
     best = request.accept_languages.best_match(["da", "en"])
     return best or "da"
@@ -138,6 +160,34 @@ def csrf_error(_exc: CSRFError) -> tuple[str, int]:
     return _page("bad_request", 400, getattr(g, "lang", "da"))
 
 
+def _error_lang() -> str:
+    """The participant's language when the link was recognised, else the browser's."""
+    return getattr(g, "lang", None) or _lang_from_header()
+
+
 @bp.app_errorhandler(413)
 def too_large(_exc: Exception) -> tuple[str, int]:
-    return _page("bad_request", 413, getattr(g, "lang", "da"))
+    return _page("too_large", 413, _error_lang())
+
+
+@bp.app_errorhandler(400)
+def unreadable(_exc: Exception) -> tuple[str, int]:
+    """A body Werkzeug cannot parse (broken multipart, bad encoding) is the sender's fault: 400."""
+    return _page("unreadable", 400, _error_lang())
+
+
+@bp.app_errorhandler(404)
+def not_found(_exc: Exception) -> tuple[str, int]:
+    return _page("unknown", 404, _error_lang())
+
+
+@bp.app_errorhandler(405)
+def not_allowed(exc: HTTPException) -> Response:
+    body, status = _page("not_allowed", 405, _error_lang())
+    allow = ", ".join(getattr(exc, "valid_methods", None) or ["GET"])
+    return Response(body, status=status, headers={"Allow": allow})
+
+
+@bp.app_errorhandler(500)
+def server_error(_exc: Exception) -> tuple[str, int]:
+    return _page("server_error", 500, _error_lang())

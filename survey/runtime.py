@@ -24,6 +24,10 @@ class Runtime:
     def content(self) -> Content:
         return load_content(self.config.get("CONTENT_DIR"))
 
+    def load_content(self) -> Content:
+        """Load and validate the content now (raises ``ContentError`` naming file, key and problem)."""
+        return self.content
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.config["TIMEZONE"])

@@ -4,26 +4,24 @@ from __future__ import annotations
 
 import csv
 import io
-import re
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from survey.errors import NotFound, UserError
 from survey.models import Participant, Team
+from survey.validation import NAME_MAX, clean_email, clean_optional, clean_text
 
-EMAIL_RE = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
 LANGS = ("da", "en")
 TRACKS = ("selfguided", "facilitated")
 
 
 def check_email(value: str, what: str = "email") -> str:
-    value = value.strip()
-    if not EMAIL_RE.match(value) or len(value) > 320:
-        raise UserError(f"{what}: {value!r} is not a valid email address")
-    return value.lower()
+    """One plain email address, lower-cased (see ``survey.validation.clean_email``)."""
+    return clean_email(value, what)
 
 
 def check_lang(value: str) -> str:
@@ -49,22 +47,29 @@ def add_team(
     trio_emails: list[str] | None = None,
     known_instruments: Collection[str] | None = None,
     track: str = "selfguided",
+    unit_id: int | None = None,
 ) -> Team:
     """Create a team (committed). ``instrument`` names the instrument the team is measured with (None:
-    the default); with ``known_instruments`` given, an unknown name is refused."""
+    the default); with ``known_instruments`` given, an unknown name is refused. ``unit_id`` places the
+    team in an organisational unit."""
     if known_instruments is not None:
         check_instrument(instrument, known_instruments)
-    name = name.strip()
-    if not name or len(name) > 200:
-        raise UserError("team name must be 1-200 characters")
+    # the team name is in every email's subject line: one line, no control or direction characters
+    name = clean_text(name, "team name", max_len=NAME_MAX)
+    if unit_id is not None:
+        from survey.models import Unit
+
+        if session.get(Unit, unit_id) is None:
+            raise NotFound(f"unit {unit_id} does not exist")
     team = Team(
         track=check_track(track),
         name=name,
         leader_email=check_email(leader_email, "leader email"),
-        leader_name=(leader_name or "").strip() or None,
+        leader_name=clean_optional(leader_name, "leader name"),
         lang=check_lang(lang),
         instrument=instrument,
         trio_emails=[check_email(e, "TRIO email") for e in (trio_emails or [])],
+        unit_id=unit_id,
     )
     session.add(team)
     session.commit()
@@ -164,11 +169,16 @@ def parse_participants_csv(text: str, default_lang: str = "da") -> list[ParsedRo
     """Parse ``email,name[,lang]`` rows. Raises UserError with every bad row by line number."""
     if text.startswith("\ufeff"):  # Excel writes a byte-order mark
         text = text[1:]
-    sample = text.split("\n", 1)[0]
+    lines = text.splitlines()
+    sample = lines[0] if lines else ""
     delimiter = ";" if sample.count(";") > sample.count(",") else ","  # Danish Excel uses semicolons
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    # newline="" lets the csv module see \r, \n and \r\n line ends as they are (old Mac files use \r only)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     errors: list[dict[str, object]] = []
-    header = next(reader, None)
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        raise UserError("bad CSV header", errors=[{"line": 1, "error": _csv_problem(exc)}]) from exc
     if header is None:
         raise UserError("the CSV file is empty", errors=[{"line": 1, "error": "empty file, expected a header"}])
     columns = [h.strip().lower() for h in header]
@@ -179,7 +189,7 @@ def parse_participants_csv(text: str, default_lang: str = "da") -> list[ParsedRo
         )
     rows: list[ParsedRow] = []
     seen: dict[str, int] = {}
-    for cells in reader:
+    for cells in _rows(reader, errors):
         line = reader.line_num
         if not any(c.strip() for c in cells):
             continue
@@ -188,6 +198,7 @@ def parse_participants_csv(text: str, default_lang: str = "da") -> list[ParsedRo
             continue
         try:
             email = check_email(cells[0])
+            name = clean_optional(cells[1], "name")
             lang = check_lang(cells[2].strip() or default_lang) if len(columns) == 3 else default_lang
         except UserError as exc:
             errors.append({"line": line, "error": exc.message})
@@ -196,16 +207,33 @@ def parse_participants_csv(text: str, default_lang: str = "da") -> list[ParsedRo
             errors.append({"line": line, "error": f"{email} is already on line {seen[email]}"})
             continue
         seen[email] = line
-        name = cells[1].strip() or None
-        if name and len(name) > 200:
-            errors.append({"line": line, "error": "name is longer than 200 characters"})
-            continue
         rows.append(ParsedRow(line, email, name, lang))
     if errors:
         raise UserError(f"{len(errors)} invalid row(s); nothing was imported", errors=errors)
     if not rows:
         raise UserError("the CSV file has no participants", errors=[{"line": 2, "error": "no rows after the header"}])
     return rows
+
+
+def _csv_problem(exc: csv.Error) -> str:
+    message = str(exc)
+    if "field larger than field limit" in message:
+        return f"a field is longer than {csv.field_size_limit():,} characters; is this the right file?"
+    return f"not readable as CSV: {message}"
+
+
+def _rows(reader: Any, errors: list[dict[str, object]]) -> Iterator[list[str]]:
+    """The reader's rows; a row the csv module cannot read is an error on its line, and reading stops
+    (after a broken quote the rest of the file cannot be trusted to line up)."""
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            errors.append({"line": reader.line_num, "error": _csv_problem(exc)})
+            return
+        yield cells
 
 
 def import_participants(session: Session, team_id: int, text: str) -> dict[str, int]:

@@ -1,4 +1,8 @@
-"""Getting an email out: into the outbox folder (embedded default) or over SMTP (reused connection)."""
+"""Getting an email out: into the outbox folder (embedded default) or over SMTP (reused connection).
+
+A transport takes an :class:`Outgoing`: the message already flattened to bytes with its envelope, so the
+batch sender composes each email once and the transport only moves bytes (``smtplib.sendmail``).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ import os
 import smtplib
 import ssl
 import tempfile
-from email.message import EmailMessage
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -24,8 +28,18 @@ class Unreachable(TransientFailure):
     """No connection to the server at all: the rest of the batch would fail the same way."""
 
 
+@dataclass(frozen=True)
+class Outgoing:
+    """One email ready to go: the envelope and the whole message as bytes (CRLF line ends)."""
+
+    message_id: str
+    sender: str
+    recipients: tuple[str, ...]
+    data: bytes
+
+
 class Transport(Protocol):
-    def send(self, msg: EmailMessage) -> None: ...
+    def send(self, msg: Outgoing) -> None: ...
 
     def close(self) -> None: ...
 
@@ -41,13 +55,19 @@ class OutboxDirTransport:
     def __init__(self, folder: str | Path) -> None:
         self.folder = Path(folder)
 
-    def send(self, msg: EmailMessage) -> None:
+    def send(self, msg: Outgoing) -> None:
+        try:
+            self._write(msg)
+        except OSError as exc:  # a full disk or a missing folder: retried with backoff, like a busy server
+            raise TransientFailure(f"could not write the email to {self.folder}: {exc.strerror or exc}") from exc
+
+    def _write(self, msg: Outgoing) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        target = self.folder / eml_name(str(msg["Message-ID"]))
+        target = self.folder / eml_name(msg.message_id)
         fd, tmp = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as f:
-                f.write(msg.as_bytes())
+                f.write(msg.data)
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -84,12 +104,12 @@ class SMTPTransport:
             raise Unreachable(f"cannot reach SMTP server {self.host}:{self.port}: {exc}") from exc
         return smtp
 
-    def send(self, msg: EmailMessage) -> None:
+    def send(self, msg: Outgoing) -> None:
         for attempt in (1, 2):  # a reused connection may have been dropped by the server: reconnect once
             if self._smtp is None:
                 self._smtp = self._connect()
             try:
-                refused = self._smtp.send_message(msg)
+                refused = self._smtp.sendmail(msg.sender, list(msg.recipients), msg.data)
             except smtplib.SMTPServerDisconnected as exc:
                 self._smtp = None
                 if attempt == 2:

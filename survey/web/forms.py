@@ -20,7 +20,8 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from survey.teams import EMAIL_RE
+from survey.errors import UserError
+from survey.teams import check_email
 
 Pairs = list[tuple[str, str]]
 
@@ -92,8 +93,10 @@ class Email:
         self.message = message
 
     def __call__(self, form: FlaskForm, field: Any) -> None:
-        if not EMAIL_RE.match((field.data or "").strip()):
-            raise ValidationError(self.message)
+        try:
+            check_email(field.data or "")
+        except UserError as exc:
+            raise ValidationError(self.message) from exc
 
 
 class LoginForm(FlaskForm):

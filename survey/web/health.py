@@ -2,21 +2,41 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
-from sqlalchemy import text
+from typing import cast
 
-from survey.runtime import get_runtime
+from flask import Blueprint
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql, sqlite
+
+from survey.models import Heartbeat
+from survey.runtime import Runtime, get_runtime
 
 bp = Blueprint("health", __name__)
 
 
+def write_heartbeat(rt: Runtime) -> None:
+    """Upsert the one heartbeat row and commit: raises if the database cannot take a write."""
+    table = cast(Table, Heartbeat.__table__)
+    with rt.db.session() as session:
+        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        now = rt.now()
+        stmt = insert(table).values(id=1, beat_at=now)
+        session.execute(stmt.on_conflict_do_update(index_elements=[table.c.id], set_={"beat_at": now}))
+        session.commit()
+
+
 @bp.get("/healthz")
 def healthz() -> tuple[dict[str, str], int]:
-    """200 when the app can reach its database (the survey works without the broker)."""
+    """200 when the database accepts a write and the content is loaded (the survey works without the
+    broker); 503 with the reason otherwise."""
     rt = get_runtime()
     try:
-        with rt.db.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
+        rt.load_content()  # validated at start; a failure here means the app was built around it
+    except ValueError as exc:
+        return {"status": "error", "content": str(exc)}, 503
+    try:
+        write_heartbeat(rt)
     except Exception as exc:  # the load balancer needs an answer, not a traceback
-        return {"status": "error", "database": type(exc).__name__}, 503
-    return {"status": "ok"}, 200
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:200]
+        return {"status": "error", "database": f"{type(exc).__name__}: {reason}"}, 503
+    return {"status": "ok", "database": "writable", "content": "loaded"}, 200

@@ -1,7 +1,7 @@
 """web app: accounts, login throttling, team track, action status, facilitation requests
 
-Revision ID: 0005
-Revises: 0004 (chained after main's migrations when merging main)
+Revision ID: 0007
+Revises: 0006 (re-chained after main's migrations when merging main)
 """
 
 from collections.abc import Sequence
@@ -9,8 +9,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005"
-down_revision: str | Sequence[str] | None = "0004"
+revision: str = "0007"
+down_revision: str | Sequence[str] | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,314 @@
+"""Render a unit's overview (``survey.units.Overview``) to HTML and to a tagged PDF.
+
+One template, ``templates/unit/overview.html``, serves both: WeasyPrint prints it (A4 landscape, PDF/UA-1)
+and the web app returns the same HTML as the unit page (``overview_page``), so the route is a thin view.
+The figures arrive already filtered by ``pipeline.unit_disclosure``; this module only formats them.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+import jinja2
+from markupsafe import Markup
+from weasyprint import HTML
+
+from pipeline import report_text
+from pipeline.render import ASSETS_DIR, PDF_VARIANT, ReportAssetFetcher, _bounded
+from pipeline.scoring import band_of
+from pipeline.trend import within_chance
+from pipeline.unit_disclosure import MIN_TEAMS_FOR_RANK, ranks
+from survey import TEMPLATES_DIR
+
+if TYPE_CHECKING:
+    from survey.content.model import Content
+    from survey.units import Overview
+
+CSS = TEMPLATES_DIR / "unit" / "overview.css"
+STALE = timedelta(days=365)
+
+LABELS: dict[str, dict[str, str]] = {
+    "da": {
+        "title": "Overblik",
+        "lead": "Psykologisk tryghed i {unit} og enhederne under den: hvert teams seneste rapporterede måling.",
+        "unit_figures": "Enhedens samlede tal",
+        "pillar": "Søjle",
+        "mean": "Gennemsnit",
+        "band": "Farve",
+        "change": "Ændring siden sidste overblik",
+        "change_since": "Sidste overblik: {date}",
+        "noise": "(inden for det, antallet af svar kan forklare: læs som uændret)",
+        "no_previous": "Der er ikke lavet et overblik før, så ændringen vises fra næste gang.",
+        "no_unit_figure": "Der er endnu ingen tal for enheden samlet.",
+        "facts_teams": "Teams",
+        "facts_measured": "Med tal",
+        "facts_suppressed": "For få svar",
+        "facts_rate": "Svarprocent",
+        "facts_respondents": "Svar i enhedens tal",
+        "heatmap": "Teams side om side",
+        "heatmap_caption": "Hvert teams seneste rapporterede runde. Tallet i cellen er søjlens gennemsnit (1-5).",
+        "team": "Team",
+        "unit": "Enhed",
+        "step": "Trin",
+        "last": "Seneste måling",
+        "answered": "Svar",
+        "rank": "Placering",
+        "n_of": "{n} af {total}",
+        "n_answers": "{n} svar",
+        "rank_of": "{rank}. af {count}",
+        "never": "Ingen måling endnu",
+        "stale": "over et år siden",
+        "too_few": "for få svar",
+        "in_pool": "tæller i øvrige teams",
+        "other_instrument": "målt med {name}; se teamets egen rapport",
+        "not_counted": "indgår ikke",
+        "pool": "Øvrige teams under {unit} ({teams} teams)",
+        "whole": "{unit} samlet",
+        "legend": "Farverne: rød under {red}, gul fra {red} til under {green}, grøn fra {green}.",
+        "privacy_title": "Sådan beskytter overblikket den enkelte",
+        "privacy": (
+            "Et team med færre end {k} svar viser ingen tal, heller ikke indirekte: intet tal her kan "
+            "trækkes fra et andet for at finde et lille teams svar. Små teams lægges sammen i en celle "
+            "'Øvrige teams', når de tilsammen har mindst {k} svar; ellers tæller deres svar ikke med i "
+            "nogen figur ({excluded} svar denne gang). Placeringen vises kun, når mindst {rank_min} teams har tal."
+        ),
+        "generated": "Lavet {date}",
+        "steps_note": "Trin: 1 Fælles viden, 2 Tag temperaturen, 3 Det gør vi, 4 Vi holder fast.",
+        "page": "Side",
+    },
+    "en": {
+        "title": "Overview",
+        "lead": "Psychological safety in {unit} and the units below it: each team's latest reported round.",
+        "unit_figures": "The unit's own figures",
+        "pillar": "Pillar",
+        "mean": "Mean",
+        "band": "Colour",
+        "change": "Change since the last overview",
+        "change_since": "Last overview: {date}",
+        "noise": "(within what the numbers of answers can explain: read as unchanged)",
+        "no_previous": "No overview has been made before, so the change is shown from next time.",
+        "no_unit_figure": "There are no figures for the unit as a whole yet.",
+        "facts_teams": "Teams",
+        "facts_measured": "With figures",
+        "facts_suppressed": "Too few answers",
+        "facts_rate": "Response rate",
+        "facts_respondents": "Answers in the unit's figures",
+        "heatmap": "Teams side by side",
+        "heatmap_caption": "Each team's latest reported round. The figure in each cell is the pillar mean (1-5).",
+        "team": "Team",
+        "unit": "Unit",
+        "step": "Step",
+        "last": "Last round",
+        "answered": "Answers",
+        "rank": "Rank",
+        "n_of": "{n} of {total}",
+        "n_answers": "{n} answers",
+        "rank_of": "{rank} of {count}",
+        "never": "Not measured yet",
+        "stale": "over a year ago",
+        "too_few": "too few answers",
+        "in_pool": "counted in other teams",
+        "other_instrument": "measured with {name}; see the team's own report",
+        "not_counted": "not counted",
+        "pool": "Other teams in {unit} ({teams} teams)",
+        "whole": "{unit} as a whole",
+        "legend": "Colours: red below {red}, yellow from {red} to below {green}, green from {green}.",
+        "privacy_title": "How the overview protects each person",
+        "privacy": (
+            "A team with fewer than {k} answers shows no figure, not even indirectly: no figure here can be "
+            "subtracted from another to find a small team's answers. Small teams are pooled into an 'Other "
+            "teams' cell when together they have at least {k} answers; otherwise their answers count in no "
+            "figure ({excluded} answers this time). Ranks are shown only when at least {rank_min} teams have figures."
+        ),
+        "generated": "Made {date}",
+        "steps_note": "Steps: 1 Shared knowledge, 2 Take the temperature, 3 What we do, 4 We hold on.",
+        "page": "Page",
+    },
+}
+
+
+@lru_cache(maxsize=1)
+def _environment() -> jinja2.Environment:
+    # its own environment (not the leader report's), so the two documents can change independently
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,  # a typo in the template fails the tests, not the head's PDF
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def team_step(has_rounds: bool, kind: str | None) -> int:
+    """The toolkit step a team is in: 1 before any round, 2 while its first round runs, 3 after the
+    baseline report (working on hacks and the action plan), 4 once it measures again (holding on)."""
+    if kind == "followup":
+        return 4
+    if kind == "baseline":
+        return 3
+    return 2 if has_rounds else 1
+
+
+def overview_context(
+    ov: Overview, content: Content, lang: str, tz: ZoneInfo, now: datetime | None = None
+) -> dict[str, Any]:
+    """Everything the template needs, formatted in ``lang`` ("da" or "en")."""
+    lang = lang if lang in LABELS else "da"
+    ui = LABELS[lang]
+    now = now or datetime.now(UTC)
+    ins = ov.instrument
+    bands = ins.bands
+    keys = [p.key for p in ins.pillars]
+    steps = {s.number: s.title.get(lang) for s in content.steps}
+
+    def cell(mean: float | None) -> dict[str, str]:
+        if mean is None:
+            return {"text": "–", "band": "none", "band_label": ""}
+        band = band_of(mean, bands)
+        return {
+            "text": report_text.format_mean(mean, lang),
+            "band": band,
+            "band_label": report_text.band_label(band, lang),
+        }
+
+    shown = {t.id: t.pillars for t in ov.teams if t.pillars is not None and t.in_unit_figure}
+    scores = {tid: sum(v for v in p.values() if v is not None) / len(p) for tid, p in shown.items() if p}
+    rank_of = ranks(scores)
+    rows = []
+    for t in ov.teams:
+        step = team_step(t.has_rounds, t.kind)
+        last = t.last_round_at
+        other = t.instrument is not None and t.instrument.name != ins.name
+        if t.pillars is not None and not other:
+            cells = [cell(t.pillars.get(k)) for k in keys]
+            note = ""
+        elif other and t.instrument is not None:
+            # another scale or other pillars: its figures are in its own report, not in these columns
+            cells = [cell(None) for _ in keys]
+            note = ui["other_instrument"].format(name=t.instrument.title.get(lang))
+        else:
+            cells = [cell(None) for _ in keys]
+            note = "" if t.round_id is None else ui["too_few"]
+        status = ui["in_pool"] if t.pool_id and t.suppressed else ui["not_counted"] if t.suppressed else ""
+        rows.append(
+            {
+                "name": t.name,
+                "unit": ov.unit_names.get(t.unit_id, ""),
+                "step": f"{step} {steps.get(step, '')}".strip(),
+                "last": report_text.format_date(last.astimezone(tz), lang) if last else ui["never"],
+                "stale": bool(last and now - last > STALE),
+                "answered": ui["n_of"].format(n=t.responses, total=t.invited) if t.round_id else "–",
+                "rate": _rate(t.responses, t.invited) if t.round_id else "",
+                "cells": cells,
+                "note": note,
+                "status": status,
+                "rank": ui["rank_of"].format(rank=rank_of[t.id], count=len(rank_of)) if t.id in rank_of else "",
+            }
+        )
+    pools = [
+        {
+            "name": ui["pool"].format(unit=ov.unit_names.get(p.unit_id, ""), teams=p.teams),
+            "answered": ui["n_answers"].format(n=p.respondents),
+            "cells": [cell(p.pillars.get(k)) for k in keys],
+        }
+        for p in ov.pools
+    ]
+    change = _change(ov)
+    unit_pillars = [
+        {
+            "name": p.name.get(lang),
+            **cell(ov.pillars.get(p.key) if ov.pillars else None),
+            "change": _change_text(change.get(p.key), ov, lang),
+        }
+        for p in ins.pillars
+    ]
+    reported = [t for t in ov.teams if t.round_id is not None]
+    invited = sum(t.invited for t in reported)
+    return {
+        "lang": lang,
+        "ui": ui,
+        "title": f"{ui['title']} – {ov.name}",
+        "lead": ui["lead"].format(unit=ov.name),
+        "pillar_names": [p.name.get(lang) for p in ins.pillars],
+        "rows": rows,
+        "pools": pools,
+        "whole": {
+            "name": ui["whole"].format(unit=ov.name),
+            "answered": ui["n_answers"].format(n=ov.respondents),
+            "cells": [cell(ov.pillars.get(k) if ov.pillars else None) for k in keys],
+        },
+        "has_unit_figure": ov.pillars is not None,
+        "unit_pillars": unit_pillars,
+        "previous": report_text.format_date(ov.previous.created_at.astimezone(tz), lang) if ov.previous else "",
+        "facts": [
+            (ui["facts_teams"], str(len(ov.teams))),
+            (ui["facts_measured"], str(sum(1 for t in ov.teams if t.pillars is not None))),
+            (ui["facts_suppressed"], str(ov.teams_suppressed)),
+            (ui["facts_rate"], _rate(sum(t.responses for t in reported), invited) or "–"),
+            (ui["facts_respondents"], str(ov.respondents)),
+        ],
+        "legend": ui["legend"].format(
+            red=report_text.format_number(bands.red_below, lang),
+            green=report_text.format_number(bands.green_from, lang),
+        ),
+        "privacy": ui["privacy"].format(k=ov.k, excluded=ov.excluded_respondents, rank_min=MIN_TEAMS_FOR_RANK),
+        "generated": ui["generated"].format(date=report_text.format_date(now.astimezone(tz), lang)),
+    }
+
+
+def _change_text(delta: float | None, ov: Overview, lang: str) -> str:
+    """The change since the last overview, flagged when the numbers of answers can explain it."""
+    if ov.previous is None:
+        return ""
+    text = report_text.format_delta(delta, lang)
+    if delta is not None and within_chance(delta, ov.respondents, ov.previous.respondents):
+        text += " " + LABELS[lang]["noise"]
+    return text
+
+
+def _rate(n: int, total: int) -> str:
+    return f"{round(100 * n / total)} %" if total else ""
+
+
+def _change(ov: Overview) -> dict[str, float | None]:
+    from survey.units import change_since_previous
+
+    return change_since_previous(ov)
+
+
+def overview_html(
+    ov: Overview, content: Content, lang: str, tz: ZoneInfo, *, for_web: bool = False, now: datetime | None = None
+) -> str:
+    """The overview as one HTML document (print layout, or a standalone web page with ``for_web``)."""
+    context = overview_context(ov, content, lang, tz, now)
+    css = Markup(CSS.read_text(encoding="utf-8"))
+    return _environment().get_template("unit/overview.html").render(**context, for_web=for_web, css=css)
+
+
+def overview_page(ov: Overview, content: Content, lang: str, tz: ZoneInfo) -> str:
+    """The unit page of the web app: the same document as the PDF, laid out for the screen."""
+    return overview_html(ov, content, lang, tz, for_web=True)
+
+
+def overview_pdf(
+    ov: Overview, content: Content, lang: str, tz: ZoneInfo, *, timeout_s: float = 600.0
+) -> tuple[bytes, int]:
+    """The overview as tagged PDF bytes (PDF/UA-1) and its number of pages.
+
+    Raises ``RenderTimeout`` past ``timeout_s``. The limit is generous because the top unit of a
+    municipality (2,000 teams) is a 150-page table that WeasyPrint lays out in one to two minutes on a
+    busy 2-core machine (docs/benchmarks.md); a department's overview takes a second or two.
+    """
+    html = overview_html(ov, content, lang, tz)
+    pages: list[int] = []
+
+    def work() -> bytes:
+        document = HTML(string=html, base_url=ASSETS_DIR.as_uri() + "/", url_fetcher=ReportAssetFetcher()).render()
+        pages.append(len(document.pages))
+        return document.write_pdf(pdf_variant=PDF_VARIANT, pdf_tags=True)
+
+    pdf = _bounded(work, timeout_s)
+    return pdf, pages[0]

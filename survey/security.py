@@ -1,0 +1,100 @@
+"""Security headers and cookie flags for every response of the app, set in this one place.
+
+``init_app(app)`` (called by ``create_app``) adds an ``after_request`` hook, so every page a blueprint
+adds later gets the same headers without doing anything:
+
+- ``Content-Security-Policy``: no inline script at all (``script-src 'self'``), no framing
+  (``frame-ancestors 'none'``), forms post only to us. Our pages carry their CSS in ``<style>`` blocks
+  (the respondent pages; the report page inlines its stylesheet so it needs no static route); rather
+  than ``'unsafe-inline'`` the policy lists the SHA-256 of each block the response actually contains,
+  so an injected ``<style>`` or ``style=""`` would not apply either.
+- ``X-Content-Type-Options: nosniff`` and ``X-Frame-Options: DENY`` (older browsers).
+- ``Referrer-Policy``: ``no-referrer`` on the personal pages ``/s/`` and ``/r/`` (their URL is the
+  secret), ``same-origin`` elsewhere (Flask-WTF's CSRF check needs a same-origin Referer over HTTPS).
+- ``Cache-Control: no-store`` on everything but static files: personal pages, logged-in pages and error
+  pages must not be kept by a browser or a proxy.
+- The session cookie is ``HttpOnly`` and ``SameSite=Lax``, and ``Secure`` when ``TRYGHED_BASE_URL`` is
+  https (then ``Strict-Transport-Security`` is sent too).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from typing import Any
+
+from flask import Flask, Response, request
+
+PERSONAL_PREFIXES = ("/s/", "/r/")
+_STYLE_BLOCK = re.compile(rb"<style[^>]*>(.*?)</style\s*>", re.IGNORECASE | re.DOTALL)
+HSTS_SECONDS = 365 * 24 * 3600
+
+
+def cookie_settings(config: dict[str, Any]) -> dict[str, Any]:
+    """Flask (and Flask-Login) cookie flags for this configuration."""
+    secure = str(config.get("BASE_URL", "")).lower().startswith("https://")
+    return {
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",  # Lax, not Strict: a link from an email must still carry the session
+        "SESSION_COOKIE_SECURE": secure,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": secure,
+    }
+
+
+def style_hashes(body: bytes) -> list[str]:
+    """CSP source expressions (``'sha256-…'``) for the ``<style>`` blocks in an HTML body."""
+    digests = {hashlib.sha256(block).digest() for block in _STYLE_BLOCK.findall(body)}
+    return sorted(f"'sha256-{base64.b64encode(d).decode()}'" for d in digests)
+
+
+def content_security_policy(styles: list[str]) -> str:
+    """The policy for one response, allowing exactly the given inline style blocks."""
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src " + " ".join(["'self'", *styles]),
+            "img-src 'self' data:",
+            "font-src 'self' data:",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+def _is_static(endpoint: str | None) -> bool:
+    return endpoint is not None and (endpoint == "static" or endpoint.endswith(".static"))
+
+
+def secure_headers(response: Response, *, https: bool) -> Response:
+    """Add the headers to ``response`` (the request being the current one)."""
+    headers = response.headers
+    styles: list[str] = []
+    if response.mimetype == "text/html" and not response.is_streamed and not response.direct_passthrough:
+        styles = style_hashes(response.get_data())
+    headers["Content-Security-Policy"] = content_security_policy(styles)
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["X-Frame-Options"] = "DENY"
+    personal = request.path.startswith(PERSONAL_PREFIXES)
+    headers["Referrer-Policy"] = "no-referrer" if personal else "same-origin"
+    if not _is_static(request.endpoint):
+        headers["Cache-Control"] = "no-store"
+        headers.pop("Expires", None)
+    if https:
+        headers["Strict-Transport-Security"] = f"max-age={HSTS_SECONDS}"
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Set the cookie flags and add the headers to every response of ``app``."""
+    app.config.update(cookie_settings(app.config))
+    https = bool(app.config["SESSION_COOKIE_SECURE"])
+
+    @app.after_request
+    def _add_headers(response: Response) -> Response:
+        return secure_headers(response, https=https)

@@ -1,0 +1,288 @@
+"""The respondent form under hostile or broken input: exactly the scale's values, a clear page in the
+participant's language for every body it cannot read, a fresh form after a stale token, announced errors.
+Acceptance 1 of issue 8 is the property test at the end: zero 500s, nothing stored unless valid."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import delete, func, select, update
+
+from survey.models import Invitation, Response
+from tests.a11y import axe_violations, describe
+from tests.conftest import make_app
+from tests.helpers import LiveServer, csrf_of, read_outbox, setup_round, token_of
+
+
+def item_keys() -> list[str]:
+    from survey.content import load_content
+
+    return [i.key for i in load_content().instrument().items]
+
+
+def full(value: Any = 4) -> dict[str, Any]:
+    return dict.fromkeys(item_keys(), value)
+
+
+def stored(app: Flask) -> list[dict[str, int]]:
+    with app.extensions["tryghed"].db.session() as s:
+        return list(s.scalars(select(Response.answers).where(Response.filled)))  # empty slots hold no answer
+
+
+def first_token(app: Flask, tmp_path: Path, lang: str = "da") -> str:
+    setup_round(app, 5, lang=lang)
+    return token_of(read_outbox(tmp_path / "outbox")[0])
+
+
+def post_form(client: FlaskClient, token: str, answers: dict[str, Any]) -> Any:
+    page = client.get(f"/s/{token}")
+    return client.post(f"/s/{token}", data={"csrf_token": csrf_of(page.text), **answers})
+
+
+@pytest.mark.parametrize("bad", [" 3", "3 ", "+3", "٣", "３", "𝟑", "00003", "03", "3.0", "4.9", "true", "-1", "6", "0"])
+def test_only_the_scales_ascii_values_are_accepted(app: Flask, client: FlaskClient, tmp_path: Path, bad: str) -> None:
+    token = first_token(app, tmp_path)
+    response = post_form(client, token, {**full(), "ink1": bad})
+    html = response.text
+    assert response.status_code == 400, bad
+    assert "Vælg et af svarene på skalaen" in html and "Not a valid choice" not in html
+    assert stored(app) == []
+
+
+def test_one_answer_per_statement(app: Flask, client: FlaskClient, tmp_path: Path) -> None:
+    token = first_token(app, tmp_path)
+    page = client.get(f"/s/{token}")
+    body = "&".join([f"csrf_token={csrf_of(page.text)}", *(f"{k}=4" for k in item_keys()), "ink1=2"])
+    response = client.post(f"/s/{token}", data=body, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 400 and "Vælg kun ét svar" in response.text
+    assert stored(app) == []
+
+
+@pytest.mark.parametrize("body", ["[1,2,3]", "5", '"abc"', "true", "1e999", '{"csrf_token": 5}', "{}", "null"])
+def test_a_json_body_is_415_in_the_participants_language(
+    app: Flask, client: FlaskClient, tmp_path: Path, body: str
+) -> None:
+    token = first_token(app, tmp_path, lang="en")
+    response = client.post(f"/s/{token}", data=body, content_type="application/json")
+    assert response.status_code == 415 and "could not be read" in response.text
+    assert stored(app) == []
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("text/plain", b"ink1=4"),
+        (None, b"\xff\xfe\x00garbage"),
+        ("application/xml", b"<a/>"),
+        ("multipart/form-data; boundary=zzz", b"--zzz\r\nbroken"),
+        ("multipart/form-data", b"no boundary at all"),
+        ("application/x-www-form-urlencoded", b"\xff\xfe%%%=&&=\x00"),
+    ],
+)
+def test_an_unreadable_body_is_a_danish_400_or_415(
+    app: Flask, client: FlaskClient, tmp_path: Path, content_type: str | None, body: bytes
+) -> None:
+    token = first_token(app, tmp_path)
+    client.get(f"/s/{token}")
+    headers = {"Content-Type": content_type} if content_type else {}
+    response = client.post(f"/s/{token}", data=body, headers=headers)
+    assert response.status_code in (400, 415), response.status_code
+    assert 'lang="da"' in response.text
+    assert stored(app) == []
+
+
+def test_a_file_upload_is_refused(app: Flask, client: FlaskClient, tmp_path: Path) -> None:
+    import io
+
+    token = first_token(app, tmp_path)
+    page = client.get(f"/s/{token}")
+    data: dict[str, Any] = {**full(), "csrf_token": (io.BytesIO(csrf_of(page.text).encode()), "t.txt")}
+    response = client.post(f"/s/{token}", data=data, content_type="multipart/form-data")
+    assert response.status_code == 400 and stored(app) == []
+
+
+def test_a_stale_token_says_so_and_offers_a_fresh_form(app: Flask, tmp_path: Path) -> None:
+    token = first_token(app, tmp_path)
+    old = app.test_client()
+    old_token = csrf_of(old.get(f"/s/{token}").text)
+    fresh = app.test_client()  # another browser, or the session cookie gone after a restart
+    answers = full(3)
+    response = fresh.post(f"/s/{token}", data={"csrf_token": old_token, **answers})
+    html = response.text
+    assert response.status_code == 400
+    assert "Siden var åben for længe" in html and "Der mangler svar" not in html
+    assert html.count(" checked") == len(answers)  # the chosen answers are kept
+    new_token = csrf_of(html)
+    assert new_token != old_token
+    again = fresh.post(f"/s/{token}", data={"csrf_token": new_token, **answers})
+    assert again.status_code == 200 and stored(app) == [answers]
+
+
+def test_a_forged_token_is_the_same_stale_page(app: Flask, client: FlaskClient, tmp_path: Path) -> None:
+    token = first_token(app, tmp_path)
+    client.get(f"/s/{token}")
+    response = client.post(f"/s/{token}", data={"csrf_token": "forged.token.here", **full()})
+    assert response.status_code == 400 and "Siden var åben for længe" in response.text
+    assert stored(app) == []
+
+
+def test_errors_are_summarised_first_and_tied_to_their_inputs(app: Flask, client: FlaskClient, tmp_path: Path) -> None:
+    token = first_token(app, tmp_path)
+    answers = full()
+    del answers["udf4"]
+    answers["lae2"] = "9"
+    html = post_form(client, token, answers).text
+    summary = html.index('id="errors"')
+    assert html.index("<input") > summary and 'tabindex="-1" autofocus' in html  # first focusable, focused
+    assert 'href="#f-udf4"' in html and 'href="#f-lae2"' in html
+    assert 'id="e-udf4"' in html and 'id="e-lae2"' in html
+    assert html.count('aria-describedby="e-udf4"') == 5 and html.count('aria-invalid="true"') == 10
+    assert 'aria-describedby="e-ink1"' not in html
+
+
+@pytest.mark.browser
+def test_after_a_400_the_browser_focuses_the_summary_and_axe_finds_nothing(tmp_path: Path, browser: Any) -> None:
+    app = make_app(tmp_path)
+    with LiveServer(app) as live:
+        token = first_token(app, tmp_path)
+        context = browser.new_context(java_script_enabled=True, bypass_csp=True)
+        page = context.new_page()
+        page.goto(f"{live.url}/s/{token}")
+        page.get_by_role("button").click()  # nothing chosen; the form has novalidate
+        page.wait_for_load_state()
+        focused = page.evaluate("document.activeElement.id")
+        violations = axe_violations(page)
+        context.close()
+    assert focused == "errors"
+    assert not violations, describe(violations)
+
+
+# --- Acceptance 1: any method, content type and body; no 500, nothing stored unless valid -------------
+
+VALID = ["1", "2", "3", "4", "5"]
+TRICKY = [*VALID, "", " 3", "+3", "٣", "３", "𝟑", "00003", "0", "6", "4.9", "true", "-1", "\x00", "3\n", "a" * 300]
+METHODS = ["GET", "POST", "POST", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+CONTENT_TYPES = [
+    "application/x-www-form-urlencoded",
+    "application/x-www-form-urlencoded",
+    "multipart/form-data",
+    "application/json",
+    "text/plain",
+    "application/octet-stream",
+    None,
+]
+
+answer_values = st.one_of(st.sampled_from(TRICKY), st.text(max_size=8))
+form_answers = st.fixed_dictionaries(
+    {},
+    optional={key: st.one_of(answer_values, st.lists(answer_values, min_size=2, max_size=3)) for key in item_keys()},
+)
+almost_valid = st.builds(
+    lambda base, tweak: {**base, **tweak},
+    st.fixed_dictionaries({key: st.sampled_from(VALID) for key in item_keys()}),
+    st.dictionaries(st.sampled_from(item_keys()), answer_values, max_size=2),
+)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=10),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@st.composite
+def requests(draw: st.DrawFn) -> dict[str, Any]:
+    kind = draw(st.sampled_from(["form", "form", "almost", "json", "bytes", "text"]))
+    if kind in ("form", "almost"):
+        answers = draw(form_answers if kind == "form" else almost_valid)
+        csrf = draw(st.sampled_from(["good", "good", "good", "bad", "missing"]))
+        content_type = draw(st.sampled_from(CONTENT_TYPES))
+        return {"answers": answers, "csrf": csrf, "method": "POST", "content_type": content_type}
+    if kind == "json":
+        body: bytes = json.dumps(draw(json_values), allow_nan=True).encode()
+    elif kind == "bytes":
+        body = draw(st.binary(max_size=300))
+    else:
+        body = draw(st.text(max_size=200)).encode("utf-8", "surrogatepass")
+    method = draw(st.sampled_from(METHODS))
+    return {"body": body, "method": method, "content_type": draw(st.sampled_from(CONTENT_TYPES))}
+
+
+def _is_valid(req: dict[str, Any]) -> bool:
+    """The oracle: a POST of a form, with the good token, exactly one scale value per statement."""
+    if "answers" not in req or req["csrf"] != "good" or req["method"] != "POST":
+        return False
+    if req["content_type"] not in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        return False
+    answers = req["answers"]
+    return set(answers) == set(item_keys()) and all(isinstance(v, str) and v in VALID for v in answers.values())
+
+
+def _encode(req: dict[str, Any], csrf_token: str) -> tuple[bytes, str | None]:
+    import urllib.parse
+
+    pairs: list[tuple[str, str]] = []
+    if req["csrf"] == "good":
+        pairs.append(("csrf_token", csrf_token))
+    elif req["csrf"] == "bad":
+        pairs.append(("csrf_token", csrf_token[:-2] + "xx"))
+    for key, value in req["answers"].items():
+        pairs += [(key, v) for v in (value if isinstance(value, list) else [value])]
+    content_type = req["content_type"]
+    if content_type == "multipart/form-data":
+        boundary = "hypothesis-boundary-7f3a"
+        parts = [
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode(
+                "utf-8", "surrogatepass"
+            )
+            for k, v in pairs
+        ]
+        return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"{content_type}; boundary={boundary}"
+    body = urllib.parse.urlencode(pairs, encoding="utf-8", errors="surrogatepass").encode()
+    return body, content_type
+
+
+def test_property_no_500_and_nothing_stored_unless_valid(tmp_path: Path, db_url: str) -> None:
+    app = make_app(tmp_path, db_url)
+    app.testing = False  # a 500 must show up as a 500 here, not as an exception
+    token = first_token(app, tmp_path)
+    client = app.test_client()
+    csrf_token = csrf_of(client.get(f"/s/{token}").text)
+    rt = app.extensions["tryghed"]
+    statuses: dict[int, int] = {}
+
+    @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(req=requests())
+    def run(req: dict[str, Any]) -> None:
+        if "answers" in req:
+            body, content_type = _encode(req, csrf_token)
+        else:
+            body, content_type = req["body"], req["content_type"]
+        headers = {"Content-Type": content_type} if content_type else {}
+        response = client.open(f"/s/{token}", method=req["method"], data=body, headers=headers)
+        statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+        assert response.status_code < 500, (req, response.status_code)
+        rows = stored(app)
+        if _is_valid(req):
+            assert response.status_code == 200, (req, response.status_code, response.text[:500])
+            assert rows == [{k: int(v) for k, v in req["answers"].items()}]
+            # make the link fresh again for the next example (test bookkeeping, not product behaviour)
+            with rt.db.session() as s:
+                s.execute(delete(Response))
+                s.execute(update(Invitation).values(answered=False))
+                s.commit()
+        else:
+            assert rows == [], (req, response.status_code)
+            if req["method"] == "POST":
+                assert response.status_code in (400, 413, 415), (req, response.status_code)
+
+    run()
+    with rt.db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Response).where(Response.filled)) == 0
+    assert statuses.get(200, 0) > 0 and statuses.get(400, 0) > 0 and statuses.get(415, 0) > 0, statuses
