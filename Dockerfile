@@ -15,7 +15,8 @@ COPY pyproject.toml README.md celery_app.py gunicorn.conf.py ./
 COPY survey ./survey
 COPY pipeline ./pipeline
 COPY templates ./templates
-RUN pip install --no-cache-dir .
+COPY translations ./translations
+RUN pip install --no-cache-dir . && pybabel compile -d translations
 # Import the code from /app, next to the top-level templates/ folder it renders from (a plain
 # `pip install .` puts the packages in site-packages, where ../templates does not exist).
 ENV PYTHONPATH=/app

@@ -120,7 +120,7 @@ def build_report_data(session: Session, round_id: int, content: Content, tz: Any
     previous_actions: list[IgloAction] = []
     if rnd.previous_round_id:
         previous_actions = [
-            IgloAction(a.level, a.what, a.who, a.by_when, a.hack_key)
+            IgloAction(a.level, a.what, a.who, a.by_when, a.hack_key, a.status)
             for a in session.scalars(select(Action).where(Action.round_id == rnd.previous_round_id).order_by(Action.id))
         ]
     plan_keys = hacks_in_plan(session, [r.id for r, _ in earlier])

@@ -40,6 +40,7 @@ class IgloAction:
     who: str
     by_when: str  # free text or ISO date, as the team wrote it
     hack_key: str | None = None  # the hack the action puts into practice, if it names one
+    status: str = "planned"  # planned | done | ongoing | dropped, as marked in the web app or the CLI
 
 
 @dataclass(frozen=True)

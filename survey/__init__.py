@@ -45,6 +45,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # or closed link answers 404/410 rather than a CSRF error.
     csrf.exempt(respond.bp)
     app.register_blueprint(respond.bp)
-    app.register_blueprint(web.bp)
     app.register_blueprint(report_view.bp)
+    web.init_app(app, csrf)
     return app

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from pipeline.report_data import IGLO_LEVELS
 from survey.content.model import Content
-from survey.errors import UserError
+from survey.errors import NotFound, UserError
 from survey.models import Action
 from survey.rounds import get_round
 from survey.validation import clean_text
@@ -47,8 +47,30 @@ def add_action(
         known = [h.key for h in content.hacks] if content is not None else None
         if not hack_key or (known is not None and hack_key not in known):
             raise UserError(f"unknown hack {hack_key!r}; known hacks: {', '.join(known or [])}")
-    action = Action(round_id=round_id, level=level, what=what, who=who, by_when=by_when, hack_key=hack_key)
+    action = Action(
+        round_id=round_id, level=level, what=what, who=who, by_when=by_when, hack_key=hack_key, status="planned"
+    )
     session.add(action)
+    session.commit()
+    return action
+
+
+ACTION_STATUSES = ("planned", "done", "ongoing", "dropped")
+
+
+def get_action(session: Session, action_id: int) -> Action:
+    action = session.get(Action, action_id)
+    if action is None:
+        raise NotFound(f"action {action_id} does not exist")
+    return action
+
+
+def set_action_status(session: Session, action_id: int, status: str) -> Action:
+    """Mark an agreed action planned, done, ongoing or dropped (committed); the follow-up report shows it."""
+    if status not in ACTION_STATUSES:
+        raise UserError(f"status must be one of {', '.join(ACTION_STATUSES)}, got {status!r}")
+    action = get_action(session, action_id)
+    action.status = status
     session.commit()
     return action
 
@@ -59,7 +81,15 @@ def list_actions(session: Session, round_id: int) -> list[dict[str, Any]]:
     order = {level: i for i, level in enumerate(IGLO_LEVELS)}
     return sorted(
         (
-            {"id": a.id, "level": a.level, "what": a.what, "who": a.who, "by_when": a.by_when, "hack": a.hack_key}
+            {
+                "id": a.id,
+                "level": a.level,
+                "what": a.what,
+                "who": a.who,
+                "by_when": a.by_when,
+                "hack": a.hack_key,
+                "status": a.status,
+            }
             for a in rows
         ),
         key=lambda a: order[a["level"]],

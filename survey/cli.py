@@ -239,6 +239,38 @@ def team_list(rt: Any) -> dict[str, Any]:
         return {"teams": list_teams(s)}
 
 
+@team.command("set")
+@click.argument("team_id", type=int)
+@click.option("--lang", type=click.Choice(["da", "en"]))
+@click.option("--track", type=click.Choice(["selfguided", "facilitated"]))
+@click.option("--instrument", help="An instrument name; an empty string means the default instrument.")
+@click.option("--trio-email", "trio_emails", multiple=True, help="Replaces the TRIO addresses (repeat the option).")
+@command
+def team_set(
+    rt: Any, team_id: int, lang: str | None, track: str | None, instrument: str | None, trio_emails: tuple[str, ...]
+) -> dict[str, Any]:
+    """Change a team's language, track, instrument or TRIO addresses (the web app's team settings)."""
+    from survey.teams import update_team
+
+    with rt.db.session() as s:
+        t = update_team(
+            s,
+            team_id,
+            lang=lang,
+            track=track,
+            instrument=instrument,
+            trio_emails=list(trio_emails) if trio_emails else None,
+            known_instruments=tuple(rt.content.instruments),
+        )
+        return {
+            "id": t.id,
+            "lang": t.lang,
+            "track": t.track,
+            "instrument": t.instrument,
+            "trio_emails": t.trio_emails,
+        }
+
+
 @main.group()
 def participants() -> None:
     """Participants of a team."""
@@ -263,6 +295,33 @@ def participants_import(rt: Any, team_id: int, file: Path) -> dict[str, Any]:
         ) from exc
     with rt.db.session() as s:
         return import_participants(s, team_id, text)
+
+
+@participants.command("add")
+@click.argument("team_id", type=int)
+@click.argument("email")
+@click.option("--name")
+@click.option("--lang", type=click.Choice(["da", "en"]), help="Default: the team's language.")
+@command
+def participants_add(rt: Any, team_id: int, email: str, name: str | None, lang: str | None) -> dict[str, Any]:
+    """Add one participant (or take one back into future rounds)."""
+    from survey.teams import add_participant
+
+    with rt.db.session() as s:
+        p = add_participant(s, team_id, email, name, lang)
+        return {"id": p.id, "team_id": p.team_id, "email": p.email, "lang": p.lang, "active": p.active}
+
+
+@participants.command("deactivate")
+@click.argument("participant_id", type=int)
+@command
+def participants_deactivate(rt: Any, participant_id: int) -> dict[str, Any]:
+    """Leave a participant out of future rounds (invitations already sent stay valid)."""
+    from survey.teams import deactivate_participant
+
+    with rt.db.session() as s:
+        p = deactivate_participant(s, participant_id)
+        return {"id": p.id, "team_id": p.team_id, "email": p.email, "active": p.active}
 
 
 @main.group(name="round")
@@ -473,6 +532,44 @@ def actions_list(rt: Any, round_id: int) -> dict[str, Any]:
 
     with rt.db.session() as s:
         return {"round_id": round_id, "actions": list_actions(s, round_id)}
+
+
+@actions.command("status")
+@click.argument("action_id", type=int)
+@click.argument("status", type=click.Choice(["planned", "done", "ongoing", "dropped"]))
+@command
+def actions_status(rt: Any, action_id: int, status: str) -> dict[str, Any]:
+    """Mark an agreed action done, ongoing or dropped; the follow-up report shows it."""
+    from survey.actions import set_action_status
+
+    with rt.db.session() as s:
+        action = set_action_status(s, action_id, status)
+        return {"id": action.id, "round_id": action.round_id, "status": action.status}
+
+
+@main.group()
+def user() -> None:
+    """Web accounts (admin, facilitator, leader)."""
+
+
+@user.command("add")
+@click.argument("email")
+@click.option("--role", required=True, type=click.Choice(["admin", "facilitator", "leader"]))
+@click.option("--name")
+@click.option("--lang", default="da", show_default=True, type=click.Choice(["da", "en"]))
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input (required).")
+@command
+def user_add(rt: Any, email: str, role: str, name: str | None, lang: str, password_stdin: bool) -> dict[str, Any]:
+    """Create a web account. The password comes on standard input, never as an argument (which `ps`
+    and the shell history would show)."""
+    from survey.users import add_user
+
+    if not password_stdin:
+        raise UserError("give the password on standard input with --password-stdin")
+    password = sys.stdin.readline().rstrip("\r\n")
+    with rt.db.session() as s:
+        created = add_user(s, email, role, password, name, lang)
+        return {"id": created.id, "email": created.email, "role": created.role}
 
 
 @main.group()

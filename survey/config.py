@@ -74,6 +74,10 @@ def defaults(instance: Path) -> dict[str, Any]:
         "REMINDER_SKIP_HOLIDAYS": True,  # no reminders on Danish public holidays (pipeline.holidays)
         "LINK_GUESS_LIMIT": 20,  # unknown links per client per window before 429 (survey.ratelimit)
         "LINK_GUESS_WINDOW": 600,
+        # web login throttling (survey.users.Throttle): failures per account / per client in a window
+        "LOGIN_LIMIT": 5,
+        "LOGIN_CLIENT_LIMIT": 20,
+        "LOGIN_WINDOW": 900,
         # seconds to wait before mail retry n; after the last one the message is recorded as failed
         "MAIL_BACKOFF": [30, 120, 600, 1800, 3600],
         "CONTENT_DIR": None,
@@ -129,6 +133,9 @@ def _validate(config: dict[str, Any]) -> None:
         "REMINDER_INTERVAL_DAYS",
         "LINK_GUESS_LIMIT",
         "LINK_GUESS_WINDOW",
+        "LOGIN_LIMIT",
+        "LOGIN_CLIENT_LIMIT",
+        "LOGIN_WINDOW",
     ):
         value = config.get(name)
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:

@@ -150,5 +150,12 @@ def init_app(app: Flask) -> None:
     """Expose ``t`` to templates; the page language is chosen per request in ``g.lang``."""
     from flask_babel import Babel
 
-    Babel(app, locale_selector=lambda: getattr(g, "lang", "da"))
+    from survey.web.i18n import TRANSLATIONS_DIR
+
+    Babel(
+        app,
+        locale_selector=lambda: getattr(g, "lang", "da"),
+        default_translation_directories=str(TRANSLATIONS_DIR),
+        default_timezone=str(app.config["TIMEZONE"]),
+    )
     app.jinja_env.globals["t"] = lambda key, **values: t(key, getattr(g, "lang", "da"), **values)

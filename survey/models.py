@@ -108,6 +108,8 @@ class Team(Base):
     instrument: Mapped[str | None] = mapped_column(String(100))  # None: the default instrument
     # TRIO notice (optional): TR and AMR addresses that get aggregate pillar figures only
     trio_emails: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # the toolkit's two tracks: "selfguided" (the leader runs the steps) or "facilitated"
+    track: Mapped[str] = mapped_column(String(16), default="selfguided")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # the organisational unit the team belongs to (None: not placed in the tree)
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
@@ -267,6 +269,7 @@ class Action(Base):
     by_when: Mapped[str] = mapped_column(String(100))
     # the hack this action puts into practice, if any: the next report does not recommend it again
     hack_key: Mapped[str | None] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(16), default="planned")  # planned | done | ongoing | dropped
 
 
 class Message(Base):
@@ -304,6 +307,54 @@ class LinkGuess(Base):
     client: Mapped[str] = mapped_column(String(64), primary_key=True)
     window_start: Mapped[datetime] = mapped_column(UTCDateTime)
     count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class User(Base):
+    """A web account: admin, facilitator or leader. Holds an argon2 hash of the password, never the password."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))  # admin | facilitator | leader
+    password_hash: Mapped[str] = mapped_column(String(200))
+    lang: Mapped[str] = mapped_column(String(2), default="da")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # bumped on a password change, so sessions made with the old password stop working
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LoginFailure(Base):
+    """Failed logins per account or per client (both as keyed hashes) in a fixed window, for throttling.
+
+    In the database rather than in process memory, so the limit holds across gunicorn workers.
+    """
+
+    __tablename__ = "login_failures"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class FacilitationRequest(Base):
+    """A leader's request for a facilitator for one step of the toolkit, and the session once planned."""
+
+    __tablename__ = "facilitation_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    # premeeting | briefing | measurement | debriefing | sparring | followup
+    kind: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)  # open | taken | planned
+    facilitator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    session_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    place: Mapped[str | None] = mapped_column(String(200))
+    bring: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Heartbeat(Base):

@@ -16,6 +16,7 @@ from survey.models import Participant, Team
 from survey.validation import NAME_MAX, clean_email, clean_optional, clean_text
 
 LANGS = ("da", "en")
+TRACKS = ("selfguided", "facilitated")
 
 
 def check_email(value: str, what: str = "email") -> str:
@@ -45,6 +46,7 @@ def add_team(
     instrument: str | None = None,
     trio_emails: list[str] | None = None,
     known_instruments: Collection[str] | None = None,
+    track: str = "selfguided",
     unit_id: int | None = None,
 ) -> Team:
     """Create a team (committed). ``instrument`` names the instrument the team is measured with (None:
@@ -60,6 +62,7 @@ def add_team(
         if session.get(Unit, unit_id) is None:
             raise NotFound(f"unit {unit_id} does not exist")
     team = Team(
+        track=check_track(track),
         name=name,
         leader_email=check_email(leader_email, "leader email"),
         leader_name=clean_optional(leader_name, "leader name"),
@@ -71,6 +74,80 @@ def add_team(
     session.add(team)
     session.commit()
     return team
+
+
+def check_track(value: str) -> str:
+    if value not in TRACKS:
+        raise UserError(f"track must be one of {', '.join(TRACKS)}, got {value!r}")
+    return value
+
+
+def update_team(
+    session: Session,
+    team_id: int,
+    *,
+    lang: str | None = None,
+    instrument: str | None = None,
+    track: str | None = None,
+    trio_emails: list[str] | None = None,
+    known_instruments: tuple[str, ...] = (),
+) -> Team:
+    """Change a team's language, instrument, track or TRIO addresses (committed); None leaves a value as is.
+
+    ``instrument`` "" means the default instrument; other names must be in ``known_instruments``.
+    """
+    team = get_team(session, team_id)
+    if lang is not None:
+        team.lang = check_lang(lang)
+    if track is not None:
+        team.track = check_track(track)
+    if instrument is not None:
+        team.instrument = check_instrument(instrument or None, known_instruments)
+    if trio_emails is not None:
+        team.trio_emails = [check_email(e, "TRIO email") for e in trio_emails if e.strip()]
+    session.commit()
+    return team
+
+
+def add_participant(
+    session: Session, team_id: int, email: str, name: str | None = None, lang: str | None = None
+) -> Participant:
+    """Add one participant, or re-activate one with the same email (committed)."""
+    team = get_team(session, team_id)
+    email = check_email(email)
+    name = (name or "").strip() or None
+    if name and len(name) > 200:
+        raise UserError("name is longer than 200 characters")
+    lang = check_lang(lang or team.lang)
+    person = session.scalar(select(Participant).where(Participant.team_id == team_id, Participant.email == email))
+    if person is None:
+        person = Participant(team_id=team_id, email=email, name=name, lang=lang, active=True)
+        session.add(person)
+    else:
+        person.name, person.lang, person.active = name or person.name, lang, True
+    session.commit()
+    return person
+
+
+def deactivate_participant(session: Session, participant_id: int) -> Participant:
+    """Take a participant out of future rounds (committed); invitations already sent stay valid."""
+    person = session.get(Participant, participant_id)
+    if person is None:
+        raise NotFound(f"participant {participant_id} does not exist")
+    person.active = False
+    session.commit()
+    return person
+
+
+def list_participants(session: Session, team_id: int) -> list[Participant]:
+    """The team's participants, active first, then by email."""
+    return list(
+        session.scalars(
+            select(Participant)
+            .where(Participant.team_id == team_id)
+            .order_by(Participant.active.desc(), Participant.email)
+        )
+    )
 
 
 def get_team(session: Session, team_id: int) -> Team:

@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from survey.models import Heartbeat
 from survey.runtime import Runtime, get_runtime
 
-bp = Blueprint("web", __name__)
+bp = Blueprint("health", __name__)
 
 
 def write_heartbeat(rt: Runtime) -> None:

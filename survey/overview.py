@@ -1,0 +1,146 @@
+"""Where each team is: its step in the toolkit, its latest round, and what needs a facilitator's attention.
+
+Counts only: how many were invited and how many answered, never who. Read by the web app's start page and
+team page (and usable from the CLI); imports neither Flask nor Celery.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from survey.models import Action, FacilitationRequest, Message, Response, Round, Team
+
+STEPS = ("faelles_viden", "tag_temperaturen", "det_goer_vi", "vi_holder_fast")
+CLOSING_SOON = timedelta(days=2)
+
+
+@dataclass
+class TeamStatus:
+    """One team as the start page shows it."""
+
+    team: Team
+    step: str  # one of STEPS
+    latest: Round | None
+    invited: int
+    responses: int
+    attention: list[str] = field(default_factory=list)  # keys: closing_low, failed_mail, plan_no_followup, request
+
+    @property
+    def rate(self) -> float | None:
+        return self.responses / self.invited if self.invited else None
+
+
+def team_step(rounds: list[Round], has_actions: bool) -> str:
+    """The toolkit step a team is in, from its rounds (oldest first) and whether it has a plan.
+
+    No round opened yet: step 1 (shared knowledge). The baseline running: step 2. The baseline reported,
+    no follow-up yet: step 3 (the debrief and the plan). A follow-up exists: step 4 (holding on).
+    """
+    started = [r for r in rounds if r.status not in ("draft", "scheduled") or r.kind == "followup"]
+    if not started:
+        return "faelles_viden"
+    if any(r.kind == "followup" for r in rounds):
+        return "vi_holder_fast"
+    baseline = rounds[0]
+    if baseline.status == "reported" or has_actions:
+        return "det_goer_vi"
+    return "tag_temperaturen"
+
+
+def visible_teams(session: Session, role: str, email: str) -> list[Team]:
+    """The teams an account may see: a leader those whose leader email is theirs, others every team."""
+    query = select(Team).order_by(Team.name, Team.id)
+    if role == "leader":
+        query = query.where(Team.leader_email == email.lower())
+    return list(session.scalars(query))
+
+
+def may_see_team(team: Team, role: str, email: str) -> bool:
+    """The same rule as ``visible_teams`` for one team."""
+    return role in ("admin", "facilitator") or (team.leader_email or "").lower() == email.lower()
+
+
+def team_statuses(session: Session, teams: list[Team], now: datetime, min_rate: float = 0.5) -> list[TeamStatus]:
+    """Step, latest round, response count and attention points for each team."""
+    if not teams:
+        return []
+    ids = [t.id for t in teams]
+    rounds: dict[int, list[Round]] = {t.id: [] for t in teams}
+    for r in session.scalars(select(Round).where(Round.team_id.in_(ids)).order_by(Round.number)):
+        rounds[r.team_id].append(r)
+    round_ids = [r.id for rs in rounds.values() for r in rs]
+    answered = dict(
+        session.execute(
+            # filled answer sets only: an open round holds an empty slot per invitation (survey.answer_store)
+            select(Response.round_id, func.count())
+            .where(Response.round_id.in_(round_ids), Response.filled)
+            .group_by(Response.round_id)
+        ).all()
+    )
+    failed = dict(
+        session.execute(
+            select(Message.round_id, func.count())
+            .where(Message.round_id.in_(round_ids), Message.status == "failed", Message.kind != "reminder")
+            .group_by(Message.round_id)
+        ).all()
+    )
+    with_actions = set(session.scalars(select(Action.round_id).where(Action.round_id.in_(round_ids)).distinct()))
+    open_requests = set(
+        session.scalars(
+            select(FacilitationRequest.team_id).where(
+                FacilitationRequest.team_id.in_(ids), FacilitationRequest.status == "open"
+            )
+        )
+    )
+    out = []
+    for team in teams:
+        rs = rounds[team.id]
+        latest = rs[-1] if rs else None
+        status = TeamStatus(
+            team=team,
+            step=team_step(rs, any(r.id in with_actions for r in rs)),
+            latest=latest,
+            invited=latest.invited_count if latest else 0,
+            responses=answered.get(latest.id, 0) if latest else 0,
+        )
+        if latest is not None and latest.status == "open" and latest.closes_at is not None:
+            few = status.invited and status.responses < max(latest.min_responses, status.invited * min_rate)
+            if latest.closes_at - now <= CLOSING_SOON and few:
+                status.attention.append("closing_low")
+        if any(failed.get(r.id) for r in rs):
+            status.attention.append("failed_mail")
+        if latest is not None and latest.id in with_actions and latest.status == "reported":
+            status.attention.append("plan_no_followup")  # a plan agreed, but no follow-up round to check it
+        if team.id in open_requests:
+            status.attention.append("request")
+        out.append(status)
+    return out
+
+
+def delivery(session: Session, round_id: int) -> dict[str, Any]:
+    """Emails of a round by status, with the failed ones and their reasons.
+
+    Reminders are counted but never listed by recipient: only non-respondents get one, so the list would
+    tell who has not answered.
+    """
+    counts = dict(
+        session.execute(
+            select(Message.status, func.count()).where(Message.round_id == round_id).group_by(Message.status)
+        ).all()
+    )
+    failed = session.scalars(
+        select(Message)
+        .where(Message.round_id == round_id, Message.status == "failed", Message.kind != "reminder")
+        .order_by(Message.id)
+    ).all()
+    return {
+        "sent": counts.get("sent", 0),
+        "pending": counts.get("pending", 0),
+        "failed": counts.get("failed", 0),
+        "failures": [{"kind": m.kind, "recipient": m.recipient, "error": m.last_error or ""} for m in failed],
+    }

@@ -1,0 +1,117 @@
+"""The toolkit's two tracks: a team runs the steps itself or with a facilitator. A leader asks for a
+facilitator for one step; a facilitator takes the request and plans the session (when, where, what to
+bring). The team's timeline puts sessions, rounds and actions in the order of the four steps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from survey.errors import NotFound, UserError
+from survey.models import Action, FacilitationRequest, Round
+from survey.teams import get_team
+
+# What a facilitator can be asked for, and the toolkit step each belongs to.
+REQUEST_KINDS: dict[str, str] = {
+    "premeeting": "faelles_viden",
+    "briefing": "faelles_viden",
+    "measurement": "tag_temperaturen",
+    "debriefing": "det_goer_vi",
+    "sparring": "det_goer_vi",
+    "followup": "vi_holder_fast",
+}
+
+
+def request_facilitator(session: Session, team_id: int, kind: str, note: str = "") -> FacilitationRequest:
+    """A leader's request for a facilitator for one step (committed)."""
+    get_team(session, team_id)
+    if kind not in REQUEST_KINDS:
+        raise UserError(f"kind must be one of {', '.join(REQUEST_KINDS)}, got {kind!r}")
+    note = note.strip()
+    if len(note) > 2000:
+        raise UserError("the note is longer than 2000 characters")
+    req = FacilitationRequest(team_id=team_id, kind=kind, note=note, status="open")
+    session.add(req)
+    session.commit()
+    return req
+
+
+def get_request(session: Session, request_id: int) -> FacilitationRequest:
+    req = session.get(FacilitationRequest, request_id)
+    if req is None:
+        raise NotFound(f"request {request_id} does not exist")
+    return req
+
+
+def open_requests(session: Session) -> list[FacilitationRequest]:
+    """Requests nobody has taken yet, oldest first."""
+    return list(
+        session.scalars(
+            select(FacilitationRequest).where(FacilitationRequest.status == "open").order_by(FacilitationRequest.id)
+        )
+    )
+
+
+def requests_of(session: Session, team_id: int) -> list[FacilitationRequest]:
+    return list(
+        session.scalars(
+            select(FacilitationRequest).where(FacilitationRequest.team_id == team_id).order_by(FacilitationRequest.id)
+        )
+    )
+
+
+def take_request(session: Session, request_id: int, facilitator_id: int) -> FacilitationRequest:
+    """A facilitator takes an open request (committed); a request already taken is refused."""
+    req = get_request(session, request_id)
+    if req.status != "open":
+        raise UserError(f"request {request_id} has already been taken")
+    req.status, req.facilitator_id = "taken", facilitator_id
+    session.commit()
+    return req
+
+
+def plan_session(session: Session, request_id: int, when: datetime, place: str, bring: str = "") -> FacilitationRequest:
+    """Plan the session of a taken request: date and time, place, what to bring (committed)."""
+    req = get_request(session, request_id)
+    if req.status == "open":
+        raise UserError(f"request {request_id} must be taken before its session is planned")
+    place, bring = place.strip(), bring.strip()
+    if not place or len(place) > 200:
+        raise UserError("the place must be 1-200 characters")
+    if len(bring) > 2000:
+        raise UserError("'what to bring' is longer than 2000 characters")
+    req.session_at, req.place, req.bring, req.status = when, place, bring, "planned"
+    session.commit()
+    return req
+
+
+@dataclass(frozen=True)
+class Event:
+    """One entry of a team's timeline."""
+
+    step: str
+    kind: str  # session | round | action
+    when: datetime | None
+    obj: object
+
+
+def timeline(session: Session, team_id: int) -> dict[str, list[Event]]:
+    """The team's sessions, rounds and actions grouped by toolkit step, each step in time order."""
+    steps: dict[str, list[Event]] = {
+        s: [] for s in ("faelles_viden", "tag_temperaturen", "det_goer_vi", "vi_holder_fast")
+    }
+    for req in requests_of(session, team_id):
+        steps[REQUEST_KINDS[req.kind]].append(Event(REQUEST_KINDS[req.kind], "session", req.session_at, req))
+    rounds = list(session.scalars(select(Round).where(Round.team_id == team_id).order_by(Round.number)))
+    for rnd in rounds:
+        step = "tag_temperaturen" if rnd.kind == "baseline" else "vi_holder_fast"
+        steps[step].append(Event(step, "round", rnd.opens_at or rnd.opened_at or rnd.created_at, rnd))
+    round_ids = [r.id for r in rounds]
+    if round_ids:
+        for action in session.scalars(select(Action).where(Action.round_id.in_(round_ids)).order_by(Action.id)):
+            steps["det_goer_vi"].append(Event("det_goer_vi", "action", None, action))
+    return steps

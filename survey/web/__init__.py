@@ -1,0 +1,35 @@
+"""The web app: blueprints for the health check, login and accounts, and the facilitators' and leaders'
+pages. ``init_app`` wires them into the app made by ``survey.create_app``.
+
+Access is decided in one place, ``access.guard`` (a ``before_request`` hook): every endpoint needs a login
+unless it is on the short public list, so a new page cannot be left open by forgetting a decorator.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_wtf import FlaskForm
+from flask_wtf.csrf import CSRFProtect
+from markupsafe import Markup
+
+
+def init_app(app: Flask, csrf: CSRFProtect) -> None:
+    """Register the web blueprints, sessions (Flask-Login), the access guard and the gettext catalogs."""
+    from survey.web import access, admin, auth, health, i18n, manage, pages, tracks
+
+    i18n.init_app(app)
+    auth.init_login(app)
+    # First of all hooks, before Flask-WTF's CSRF check: a request without a login gets 401/403 (the
+    # contract), not a CSRF error that would tell a stranger about the form.
+    app.before_request_funcs.setdefault(None, []).insert(0, access.guard)
+    for module in (health, auth, admin, pages, manage, tracks):
+        app.register_blueprint(module.bp)
+    csrf.exempt(health.bp)
+    app.jinja_env.globals["hidden_csrf"] = hidden_csrf
+
+
+def hidden_csrf(form: FlaskForm) -> Markup:
+    """The form's CSRF token as a hidden field without an id (a page with many small forms would
+    otherwise repeat the id ``csrf_token``)."""
+    field = form.csrf_token
+    return Markup('<input type="hidden" name="{}" value="{}">').format(field.name, field.current_token)

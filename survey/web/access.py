@@ -1,0 +1,80 @@
+"""Who may reach which page: the deny-by-default rule of the web app, in one function.
+
+- Public: the respondent's form (``/s/``), the signed report link (``/r/``), ``/login``, ``/healthz`` and
+  static files. Everything else needs a login: a GET without one is sent to ``/login`` (303), any other
+  method gets 401.
+- Roles: the ``admin`` blueprint is for admins; the ``manage`` blueprint (changing teams, participants and
+  rounds) for facilitators and admins; the other pages for every role.
+- Teams: a page that names a team, round, participant, action or request in its URL is checked against
+  the account: a leader reaching another team's object gets 404 (not 403, which would confirm it exists).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, g, redirect, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from survey.models import Action, FacilitationRequest, Participant, Round, Team
+from survey.overview import may_see_team
+from survey.runtime import get_runtime
+
+PUBLIC_ENDPOINTS = frozenset({"static", "auth.login", "health.healthz"})
+PUBLIC_BLUEPRINTS = frozenset({"respond", "report_view"})
+ROLE_BLUEPRINTS = {"admin": ("admin",), "manage": ("admin", "facilitator"), "tracks": ("admin", "facilitator")}
+# URL parameter -> how to find the team it belongs to
+_OWNER = {
+    "team_id": lambda s, v: s.get(Team, v),
+    "round_id": lambda s, v: getattr(s.get(Round, v), "team", None),
+    "participant_id": lambda s, v: getattr(s.get(Participant, v), "team", None),
+    "action_id": lambda s, v: _action_team(s, v),
+    "request_id": lambda s, v: _request_team(s, v),
+}
+
+
+def _request_team(session: Any, request_id: int) -> Team | None:
+    req = session.get(FacilitationRequest, request_id)
+    return session.get(Team, req.team_id) if req else None
+
+
+def _action_team(session: Any, action_id: int) -> Team | None:
+    action = session.get(Action, action_id)
+    rnd = session.get(Round, action.round_id) if action else None
+    return rnd.team if rnd else None
+
+
+def is_public(endpoint: str | None, blueprint: str | None) -> bool:
+    return endpoint in PUBLIC_ENDPOINTS or blueprint in PUBLIC_BLUEPRINTS
+
+
+def guard() -> WerkzeugResponse | None:
+    """``before_request``: let public endpoints through; otherwise require a login, the role and the team."""
+    endpoint = request.endpoint
+    if endpoint is None:  # no route matched: Flask answers 404/405 itself
+        return None
+    if is_public(endpoint, request.blueprint):
+        return None
+    if not current_user.is_authenticated:
+        if request.method in ("GET", "HEAD"):
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")), 303)
+        abort(401)
+    g.lang = current_user.lang
+    allowed = ROLE_BLUEPRINTS.get(request.blueprint or "")
+    if allowed is not None and current_user.role not in allowed:
+        abort(403)
+    if request.blueprint == "admin":  # accounts, not teams: the role check above is the whole rule
+        return None
+    args = request.view_args or {}
+    unknown = set(args) - set(_OWNER)
+    if unknown:  # a URL parameter this guard does not know how to check: refuse rather than guess
+        abort(404)
+    if args:
+        rt = get_runtime()
+        with rt.db.session() as session:
+            for name, value in args.items():
+                team = _OWNER[name](session, value)
+                if team is None or not may_see_team(team, current_user.role, current_user.email):
+                    abort(404)
+    return None

@@ -1,0 +1,217 @@
+"""The web app's forms (Flask-WTF: every form carries a CSRF token). Labels are gettext texts, translated
+when the page is rendered."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    DateTimeLocalField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+
+from survey.errors import UserError
+from survey.teams import check_email
+
+Pairs = list[tuple[str, str]]
+
+
+def options(pairs: Pairs) -> list[SelectChoice]:
+    """WTForms 3.3+ wants ``SelectChoice`` objects; the pairs stay handy for lookups in templates."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def lang_choices() -> Pairs:
+    return [("da", "Dansk"), ("en", "English")]
+
+
+def status_choices() -> Pairs:
+    return [
+        ("planned", str(_l("Planned"))),
+        ("ongoing", str(_l("Ongoing"))),
+        ("done", str(_l("Done"))),
+        ("dropped", str(_l("Dropped"))),
+    ]
+
+
+def track_choices() -> Pairs:
+    return [("selfguided", str(_l("Self-guided"))), ("facilitated", str(_l("Facilitated")))]
+
+
+def role_choices() -> Pairs:
+    return [("facilitator", str(_l("Facilitator"))), ("leader", str(_l("Leader"))), ("admin", str(_l("Administrator")))]
+
+
+def level_choices() -> Pairs:
+    return [
+        ("individ", str(_l("Individual"))),
+        ("gruppe", str(_l("Group"))),
+        ("ledelse", str(_l("Leadership"))),
+        ("organisation", str(_l("Organisation"))),
+    ]
+
+
+def request_choices() -> Pairs:
+    return [
+        ("premeeting", str(_l("Pre-meeting with the leader"))),
+        ("briefing", str(_l("Briefing of the staff"))),
+        ("measurement", str(_l("The measurement"))),
+        ("debriefing", str(_l("The debriefing"))),
+        ("sparring", str(_l("Sparring on the work"))),
+        ("followup", str(_l("A follow-up process"))),
+    ]
+
+
+class Prefixed(FlaskForm):
+    """A form that shares its page with others: a prefix keeps field names and ids apart."""
+
+    PREFIX = ""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("prefix", self.PREFIX)
+        super().__init__(*args, **kwargs)
+
+
+REQUIRED = _l("Fill in this field")
+BAD_EMAIL = _l("Write a valid email address")
+
+
+class Email:
+    """The same email rule as the domain (``survey.teams.check_email``), without an extra dependency."""
+
+    def __init__(self, message: Any) -> None:
+        self.message = message
+
+    def __call__(self, form: FlaskForm, field: Any) -> None:
+        try:
+            check_email(field.data or "")
+        except UserError as exc:
+            raise ValidationError(self.message) from exc
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(REQUIRED), Email(BAD_EMAIL)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(REQUIRED)])
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField(_l("Current password"), validators=[DataRequired(REQUIRED)])
+    new = PasswordField(
+        _l("New password (at least 10 characters)"),
+        validators=[DataRequired(REQUIRED), Length(min=10, max=1024, message=_l("At least 10 characters"))],
+    )
+
+
+class LanguageForm(Prefixed):
+    PREFIX = "ui"
+    lang = SelectField(_l("Language"), choices=lambda: options(lang_choices()))
+
+
+class UserForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(REQUIRED), Email(BAD_EMAIL)])
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
+    role = SelectField(_l("Role"), choices=lambda: options(role_choices()))
+    password = PasswordField(
+        _l("Password (at least 10 characters)"),
+        validators=[DataRequired(REQUIRED), Length(min=10, max=1024, message=_l("At least 10 characters"))],
+    )
+
+
+class TeamForm(FlaskForm):
+    name = StringField(_l("Team name"), validators=[DataRequired(REQUIRED), Length(max=200)])
+    leader_email = EmailField(_l("Leader's email"), validators=[DataRequired(REQUIRED), Email(BAD_EMAIL)])
+    leader_name = StringField(_l("Leader's name"), validators=[Optional(), Length(max=200)])
+    lang = SelectField(_l("Language"), choices=lambda: options(lang_choices()))
+    track = SelectField(_l("Track"), choices=lambda: options(track_choices()))
+
+
+class SettingsForm(Prefixed):
+    PREFIX = "settings"
+    lang = SelectField(_l("Language"), choices=lambda: options(lang_choices()))
+    track = SelectField(_l("Track"), choices=lambda: options(track_choices()))
+    instrument = SelectField(_l("Instrument"), choices=[])
+    trio_emails = StringField(
+        _l("TRIO notice to (TR and AMR emails, separated by commas)"), validators=[Optional(), Length(max=2000)]
+    )
+
+
+class UploadForm(Prefixed):
+    PREFIX = "csv"
+    file = FileField(_l("CSV file (email,name[,lang])"), validators=[FileRequired(_l("Choose a file"))])
+
+
+class ParticipantForm(Prefixed):
+    PREFIX = "person"
+    email = EmailField(_l("Email"), validators=[DataRequired(REQUIRED), Email(BAD_EMAIL)])
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
+    lang = SelectField(_l("Language"), choices=lambda: options(lang_choices()))
+
+
+class EmptyForm(FlaskForm):
+    """A button that changes something: only the CSRF token."""
+
+
+class RoundForm(Prefixed):
+    PREFIX = "round"
+    opens = DateTimeLocalField(_l("Opens (Copenhagen time; empty: open by hand)"), validators=[Optional()])
+    closes = DateTimeLocalField(_l("Closes (Copenhagen time)"), validators=[Optional()])
+    min_responses = IntegerField(
+        _l("Minimum answers before figures are shown"),
+        validators=[Optional(), NumberRange(min=3, max=1000, message=_l("At least 3"))],
+    )
+
+
+class FollowupForm(Prefixed):
+    PREFIX = "followup"
+    after_days = IntegerField(
+        _l("Open the follow-up after (days)"),
+        validators=[InputRequired(REQUIRED), NumberRange(min=1, max=730, message=_l("Between 1 and 730 days"))],
+        default=90,
+    )
+    duration_days = IntegerField(
+        _l("Keep it open for (days)"),
+        validators=[InputRequired(REQUIRED), NumberRange(min=1, max=60, message=_l("Between 1 and 60 days"))],
+        default=14,
+    )
+
+
+class FocusForm(Prefixed):
+    PREFIX = "focus"
+    pillar = SelectField(_l("The focus the team chose"), choices=[])
+
+
+class ActionForm(Prefixed):
+    PREFIX = "action"
+    level = SelectField(_l("Level"), choices=lambda: options(level_choices()))
+    what = TextAreaField(_l("What will be done"), validators=[DataRequired(REQUIRED), Length(max=2000)])
+    who = StringField(_l("Who does it"), validators=[DataRequired(REQUIRED), Length(max=200)])
+    by_when = StringField(_l("By when"), validators=[Optional(), Length(max=100)])
+
+
+class ActionStatusForm(FlaskForm):
+    status = SelectField(
+        _l("Status"),
+        choices=lambda: options(status_choices()),
+    )
+
+
+class RequestForm(Prefixed):
+    PREFIX = "request"
+    kind = SelectField(_l("What do you need a facilitator for?"), choices=lambda: options(request_choices()))
+    note = TextAreaField(_l("Note (optional)"), validators=[Optional(), Length(max=2000)])
+
+
+class PlanForm(FlaskForm):
+    when = DateTimeLocalField(_l("Date and time (Copenhagen time)"), validators=[InputRequired(REQUIRED)])
+    place = StringField(_l("Place"), validators=[DataRequired(REQUIRED), Length(max=200)])
+    bring = TextAreaField(_l("What to bring"), validators=[Optional(), Length(max=2000)])

@@ -1,0 +1,232 @@
+"""What facilitators (and admins) change: teams, participants, rounds. Each view checks the form, calls
+the same domain function as the ``tryghed`` command, and sends the emails or the pipeline on their way
+the way the command does (``pipeline.tasks``: in-process without a broker, queued with one).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from survey import teams as team_actions
+from survey.errors import UserError
+from survey.followup import create_followup
+from survey.kickoff import queue_kickoff
+from survey.rounds import close_round, create_round, get_round, open_round, remind_round
+from survey.runtime import Runtime, get_runtime
+from survey.web import forms
+from survey.web.pages import team_context
+
+bp = Blueprint("manage", __name__)
+
+
+def _local(rt: Runtime, value: datetime | None) -> datetime | None:
+    """A time typed in the form (no zone) read in the configured zone (Copenhagen)."""
+    return value.replace(tzinfo=rt.tz) if value is not None else None
+
+
+def _to_team(team_id: int, anchor: str = "") -> WerkzeugResponse:
+    return redirect(url_for("pages.team", team_id=team_id) + (f"#{anchor}" if anchor else ""), 303)
+
+
+def _again(rt: Runtime, team_id: int, **overrides: Any) -> tuple[str, int]:
+    """The team page again with a form's errors (400): nothing was changed."""
+    with rt.db.session() as session:
+        return render_template("web/team.html", **team_context(rt, session, team_id, **overrides)), 400
+
+
+@bp.route("/teams/new", methods=["GET", "POST"])
+def new_team() -> tuple[str, int] | WerkzeugResponse:
+    form = forms.TeamForm()
+    if form.validate_on_submit():
+        with get_runtime().db.session() as session:
+            try:
+                team = team_actions.add_team(
+                    session,
+                    form.name.data,
+                    form.leader_email.data,
+                    form.leader_name.data,
+                    form.lang.data,
+                    track=form.track.data,
+                )
+            except UserError as exc:
+                form.name.errors = [exc.message]
+            else:
+                flash(_("The team has been created. Add its participants next."))
+                return _to_team(team.id)
+    status = 400 if form.is_submitted() else 200
+    return render_template("web/team_new.html", form=form), status
+
+
+@bp.post("/teams/<int:team_id>/settings")
+def settings(team_id: int) -> tuple[str, int] | WerkzeugResponse:
+    rt = get_runtime()
+    form = forms.SettingsForm()
+    form.instrument.choices = forms.options([("", "")] + [(n, n) for n in rt.content.instruments])
+    if form.validate_on_submit():
+        with rt.db.session() as session:
+            try:
+                team_actions.update_team(
+                    session,
+                    team_id,
+                    lang=form.lang.data,
+                    track=form.track.data,
+                    instrument=form.instrument.data,
+                    trio_emails=(form.trio_emails.data or "").split(","),
+                    known_instruments=tuple(rt.content.instruments),
+                )
+            except UserError as exc:
+                form.trio_emails.errors = [exc.message]
+            else:
+                flash(_("The settings have been saved."))
+                return _to_team(team_id, "settings")
+    return _again(rt, team_id, settings_form=form)
+
+
+@bp.post("/teams/<int:team_id>/participants/import")
+def import_participants(team_id: int) -> tuple[str, int] | WerkzeugResponse:
+    """CSV upload: every bad row is listed by line, and nothing is imported unless all rows are good."""
+    rt = get_runtime()
+    form = forms.UploadForm()
+    if not form.validate_on_submit():
+        return _again(rt, team_id, upload_form=form)
+    raw = form.file.data.read()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        form.file.errors = [_("The file is not UTF-8 text. Save the CSV as UTF-8 and try again.")]
+        return _again(rt, team_id, upload_form=form)
+    with rt.db.session() as session:
+        try:
+            result = team_actions.import_participants(session, team_id, text)
+        except UserError as exc:
+            form.file.errors = [_("Nothing was imported: fix the rows below and upload the file again.")]
+            return _again(rt, team_id, upload_form=form, csv_errors=exc.details.get("errors", []))
+    flash(_("%(added)s added, %(updated)s updated.", added=result["added"], updated=result["updated"]))
+    return _to_team(team_id, "participants")
+
+
+@bp.post("/teams/<int:team_id>/participants")
+def add_participant(team_id: int) -> tuple[str, int] | WerkzeugResponse:
+    rt = get_runtime()
+    form = forms.ParticipantForm()
+    if form.validate_on_submit():
+        with rt.db.session() as session:
+            try:
+                team_actions.add_participant(session, team_id, form.email.data, form.name.data, form.lang.data)
+            except UserError as exc:
+                form.email.errors = [exc.message]
+            else:
+                flash(_("The participant has been added."))
+                return _to_team(team_id, "participants")
+    return _again(rt, team_id, participant_form=form)
+
+
+@bp.post("/participants/<int:participant_id>/deactivate")
+def deactivate(participant_id: int) -> WerkzeugResponse:
+    if not forms.EmptyForm().validate_on_submit():
+        abort(400)
+    with get_runtime().db.session() as session:
+        person = team_actions.deactivate_participant(session, participant_id)
+        flash(_("%(email)s takes no part in future rounds.", email=person.email))
+        return _to_team(person.team_id, "participants")
+
+
+@bp.post("/teams/<int:team_id>/rounds")
+def new_round(team_id: int) -> tuple[str, int] | WerkzeugResponse:
+    rt = get_runtime()
+    form = forms.RoundForm()
+    if form.validate_on_submit():
+        with rt.db.session() as session:
+            try:
+                create_round(
+                    rt,
+                    session,
+                    team_id,
+                    _local(rt, form.opens.data),
+                    _local(rt, form.closes.data),
+                    form.min_responses.data,
+                )
+            except UserError as exc:
+                form.closes.errors = [exc.message]
+            else:
+                flash(_("The round has been created."))
+                return _to_team(team_id, "rounds")
+    return _again(rt, team_id, round_form=form)
+
+
+def _round_action(round_id: int, action: str) -> tuple[str, int] | WerkzeugResponse:
+    """Open, remind, close or send the kick-off: one domain call, then the tasks the CLI runs too."""
+    from pipeline.tasks import run_pipeline, send_pending
+
+    rt = get_runtime()
+    with rt.db.session() as session:
+        team_id = get_round(session, round_id).team_id
+        if not forms.EmptyForm().validate_on_submit():
+            return _again(rt, team_id)
+        try:
+            if action == "open":
+                open_round(rt, session, round_id)
+                message = _("The round is open and the invitations are on their way.")
+            elif action == "remind":
+                count = remind_round(rt, session, round_id)
+                message = _("%(n)s reminders are on their way.", n=count)
+            elif action == "close":
+                close_round(rt, session, round_id)
+                message = _("The round is closed; the report is being made.")
+            else:
+                recipient = queue_kickoff(session, round_id)
+                message = _("The kick-off email is on its way to %(email)s.", email=recipient)
+        except UserError as exc:
+            flash(exc.message, "error")
+            return _to_team(team_id, "rounds")
+    if action == "close":
+        run_pipeline.delay(round_id)
+    else:
+        send_pending.delay(round_id)
+    flash(message)
+    return _to_team(team_id, "rounds")
+
+
+@bp.post("/rounds/<int:round_id>/open")
+def open_now(round_id: int) -> tuple[str, int] | WerkzeugResponse:
+    return _round_action(round_id, "open")
+
+
+@bp.post("/rounds/<int:round_id>/remind")
+def remind(round_id: int) -> tuple[str, int] | WerkzeugResponse:
+    return _round_action(round_id, "remind")
+
+
+@bp.post("/rounds/<int:round_id>/close")
+def close_now(round_id: int) -> tuple[str, int] | WerkzeugResponse:
+    return _round_action(round_id, "close")
+
+
+@bp.post("/rounds/<int:round_id>/kickoff")
+def kickoff(round_id: int) -> tuple[str, int] | WerkzeugResponse:
+    return _round_action(round_id, "kickoff")
+
+
+@bp.post("/rounds/<int:round_id>/followup")
+def followup(round_id: int) -> tuple[str, int] | WerkzeugResponse:
+    """Schedule the next round of the team (the same ``create_followup`` as ``tryghed round followup``)."""
+    rt = get_runtime()
+    form = forms.FollowupForm()
+    with rt.db.session() as session:
+        team_id = get_round(session, round_id).team_id
+        if form.validate_on_submit():
+            try:
+                create_followup(
+                    rt, session, round_id, timedelta(days=form.after_days.data), timedelta(days=form.duration_days.data)
+                )
+            except UserError as exc:
+                form.after_days.errors = [exc.message]
+            else:
+                flash(_("The follow-up round has been scheduled."))
+                return _to_team(team_id, "rounds")
+    return _again(rt, team_id, followup_form=form)

@@ -1,0 +1,268 @@
+"""Pages for every logged-in role: the start page, the step-1 knowledge page, a team's page, its reports
+and trend, and the debrief (focus and IGLO plan). Leaders reach only their own teams (``access.guard``);
+what only facilitators may change lives in ``manage``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from pipeline.charts import Series, trend_chart
+from survey import actions as plan
+from survey import overview, tracks
+from survey.errors import UserError
+from survey.focus import record_focus
+from survey.models import Report, Round, RoundResultRow
+from survey.rounds import get_round, list_rounds
+from survey.runtime import Runtime, get_runtime
+from survey.teams import get_team, list_participants
+from survey.web import forms
+
+bp = Blueprint("pages", __name__)
+
+
+@bp.get("/")
+def start() -> tuple[str, int]:
+    """Every team the account may see, with its step, latest round, response count and attention points."""
+    rt = get_runtime()
+    with rt.db.session() as session:
+        teams = overview.visible_teams(session, current_user.role, current_user.email)
+        statuses = overview.team_statuses(session, teams, rt.now())
+        requests = tracks.open_requests(session) if current_user.manages else []
+        return render_template("web/start.html", statuses=statuses, requests=requests, steps=_steps(rt)), 200
+
+
+@bp.get("/knowledge")
+def knowledge() -> tuple[str, int]:
+    """Step 1, Fælles viden: the material to share before the first round (from the content files)."""
+    rt = get_runtime()
+    c = rt.content
+    return render_template(
+        "web/knowledge.html", steps=c.steps, roles=c.roles, traps=c.traps, links=c.links, instrument=c.instrument()
+    ), 200
+
+
+def _steps(rt: Runtime) -> dict[str, Any]:
+    return {s.key: s for s in rt.content.steps}
+
+
+def trend_svg(rt: Runtime, session: Session, team_id: int, lang: str) -> Markup | None:
+    """Pillar means of the team's reported rounds as an inline SVG; rounds below k are gaps, never figures."""
+    rows = session.execute(
+        select(Round, RoundResultRow)
+        .join(RoundResultRow, RoundResultRow.round_id == Round.id)
+        .where(Round.team_id == team_id, Round.status == "reported")
+        .order_by(Round.number)
+    ).all()
+    if not rows:
+        return None
+    instrument = rt.content.instrument(rows[-1][0].instrument)
+    series = []
+    for pillar in instrument.pillars:
+        values: list[float | None] = []
+        for _rnd, stored in rows:
+            found = (
+                None
+                if stored.suppressed
+                else next((p["mean"] for p in stored.result["pillars"] if p["key"] == pillar.key), None)
+            )
+            values.append(found)
+        series.append(Series(pillar.name.get(lang), values))
+    labels = [_("Round %(n)s", n=rnd.number) for rnd, _stored in rows]
+    svg = trend_chart(
+        labels,
+        series,
+        scale_min=instrument.scale_min,
+        scale_max=instrument.scale_max,
+        red_below=instrument.bands.red_below,
+        green_from=instrument.bands.green_from,
+        title=_("The pillars over the team's rounds"),
+    )
+    return Markup(svg)  # built from numbers and escaped labels by pipeline.charts
+
+
+def team_context(rt: Runtime, session: Session, team_id: int, **overrides: Any) -> dict[str, Any]:
+    """Everything the team page shows; ``overrides`` put a form with its errors back in place."""
+    team = get_team(session, team_id)
+    status = overview.team_statuses(session, [team], rt.now())[0]
+    rounds = list_rounds(rt, session, team_id)
+    reported = {r for (r,) in session.execute(select(Report.round_id).join(Round).where(Round.team_id == team_id))}
+    latest_id = rounds[0]["id"] if rounds else None
+    settings = forms.SettingsForm(
+        lang=team.lang, track=team.track, instrument=team.instrument or "", trio_emails=", ".join(team.trio_emails)
+    )
+    settings.instrument.choices = forms.options(
+        [("", _("Default instrument"))]
+        + [(name, ins.title.get(current_user.lang)) for name, ins in sorted(rt.content.instruments.items())]
+    )
+    context: dict[str, Any] = {
+        "team": team,
+        "status": status,
+        "steps": _steps(rt),
+        "participants": list_participants(session, team_id) if current_user.manages else [],
+        "rounds": rounds,
+        "round_objs": {r.id: r for r in team.rounds},
+        "reported": reported,
+        "delivery": overview.delivery(session, latest_id) if latest_id and current_user.manages else None,
+        "trend": trend_svg(rt, session, team_id, current_user.lang),
+        "timeline": tracks.timeline(session, team_id),
+        "requests": tracks.requests_of(session, team_id),
+        "upload_form": forms.UploadForm(),
+        "participant_form": forms.ParticipantForm(lang=team.lang),
+        "settings_form": settings,
+        "round_form": forms.RoundForm(),
+        "followup_form": forms.FollowupForm(),
+        "request_form": forms.RequestForm(),
+        "button": forms.EmptyForm(),
+        "csv_errors": None,
+    }
+    context.update(overrides)
+    return context
+
+
+@bp.get("/teams/<int:team_id>")
+def team(team_id: int) -> tuple[str, int]:
+    rt = get_runtime()
+    with rt.db.session() as session:
+        return render_template("web/team.html", **team_context(rt, session, team_id)), 200
+
+
+@bp.get("/rounds/<int:round_id>/report.pdf")
+def report_pdf(round_id: int) -> Response:
+    """The round's PDF report, as the leader got it by email (only once it exists)."""
+    with get_runtime().db.session() as session:
+        report = session.get(Report, round_id)
+        if report is None:
+            abort(404)
+        rnd = get_round(session, round_id)
+        name = f"tryghed-{rnd.team_id}-runde-{rnd.number}.pdf"
+        return Response(
+            report.pdf,
+            mimetype="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+
+
+@bp.get("/rounds/<int:round_id>/report")
+def report_page(round_id: int) -> tuple[str, int]:
+    """The web report (the same page as the leader's signed link), once the round is reported."""
+    from pipeline.render import report_html
+    from pipeline.report_builder import build_report_data
+
+    rt = get_runtime()
+    with rt.db.session() as session:
+        if get_round(session, round_id).status != "reported":
+            abort(404)
+        data = build_report_data(session, round_id, rt.content, rt.tz)
+    return report_html(data, for_web=True), 200
+
+
+def debrief_context(rt: Runtime, session: Session, round_id: int, **overrides: Any) -> dict[str, Any]:
+    rnd = get_round(session, round_id)
+    instrument = rt.content.instrument(rnd.instrument)
+    stored = session.get(RoundResultRow, round_id)
+    focus_form = forms.FocusForm()
+    focus_form.pillar.choices = forms.options([(p.key, p.name.get(current_user.lang)) for p in instrument.pillars])
+    chosen = rnd.chosen_focus
+    if chosen:
+        focus_form.pillar.data = chosen
+    elif stored and stored.focus_pillars:
+        focus_form.pillar.data = stored.focus_pillars[0]
+    context: dict[str, Any] = {
+        "round": rnd,
+        "team": rnd.team,
+        "suggested": [
+            instrument.pillar(k).name.get(current_user.lang) for k in (stored.focus_pillars if stored else [])
+        ],
+        "chosen": instrument.pillar(chosen).name.get(current_user.lang) if chosen else None,
+        "focus_form": focus_form,
+        # a round without figures (not aggregated, or below k) has no focus to choose (survey.focus)
+        "can_record_focus": stored is not None and not stored.suppressed,
+        "actions": plan.list_actions(session, round_id),
+        "action_form": forms.ActionForm(),
+        "status_form": forms.ActionStatusForm,
+        "levels": dict(forms.level_choices()),
+        "statuses": dict(forms.status_choices()),
+    }
+    context.update(overrides)
+    return context
+
+
+@bp.get("/rounds/<int:round_id>/debrief")
+def debrief(round_id: int) -> tuple[str, int]:
+    """The debrief: the focus the team chose and its IGLO plan, then each action's status over time."""
+    rt = get_runtime()
+    with rt.db.session() as session:
+        if get_round(session, round_id).status not in ("closing", "reported"):
+            abort(404)
+        return render_template("web/debrief.html", **debrief_context(rt, session, round_id)), 200
+
+
+@bp.post("/rounds/<int:round_id>/actions")
+def add_action(round_id: int) -> tuple[str, int] | WerkzeugResponse:
+    rt = get_runtime()
+    form = forms.ActionForm()
+    with rt.db.session() as session:
+        if form.validate_on_submit():
+            try:
+                plan.add_action(session, round_id, form.level.data, form.what.data, form.who.data, form.by_when.data)
+            except UserError as exc:
+                form.what.errors = [exc.message]
+            else:
+                flash(_("The action has been added to the plan."))
+                return redirect(url_for("pages.debrief", round_id=round_id), 303)
+        return render_template("web/debrief.html", **debrief_context(rt, session, round_id, action_form=form)), 400
+
+
+@bp.post("/actions/<int:action_id>/status")
+def action_status(action_id: int) -> WerkzeugResponse:
+    rt = get_runtime()
+    form = forms.ActionStatusForm(prefix=f"a{action_id}")
+    with rt.db.session() as session:
+        action = plan.get_action(session, action_id)
+        if not form.validate_on_submit():
+            abort(400)
+        plan.set_action_status(session, action_id, form.status.data)
+        flash(_("The status has been saved."))
+        return redirect(url_for("pages.debrief", round_id=action.round_id), 303)
+
+
+@bp.post("/rounds/<int:round_id>/focus")
+def focus(round_id: int) -> tuple[str, int] | WerkzeugResponse:
+    """The focus the team chose: the same ``record_focus`` as ``tryghed round focus``."""
+    rt = get_runtime()
+    form = forms.FocusForm()
+    with rt.db.session() as session:
+        ctx = debrief_context(rt, session, round_id)
+        form.pillar.choices = ctx["focus_form"].pillar.choices
+        if form.validate_on_submit():
+            try:
+                record_focus(session, rt.content, round_id, form.pillar.data)
+            except UserError as exc:
+                form.pillar.errors = [exc.message]
+            else:
+                flash(_("The team's focus has been recorded."))
+                return redirect(url_for("pages.debrief", round_id=round_id), 303)
+        ctx["focus_form"] = form
+        return render_template("web/debrief.html", **ctx), 400
+
+
+@bp.post("/teams/<int:team_id>/requests")
+def request_facilitator(team_id: int) -> tuple[str, int] | WerkzeugResponse:
+    """A leader (or facilitator) asks for a facilitator for one step."""
+    rt = get_runtime()
+    form = forms.RequestForm()
+    with rt.db.session() as session:
+        if form.validate_on_submit():
+            tracks.request_facilitator(session, team_id, form.kind.data, form.note.data or "")
+            flash(_("Your request has been sent to the facilitators."))
+            return redirect(url_for("pages.team", team_id=team_id), 303)
+        return render_template("web/team.html", **team_context(rt, session, team_id, request_form=form)), 400
