@@ -609,18 +609,15 @@ def unit_show(rt: Any, unit_id: int) -> dict[str, Any]:
 @command
 def unit_report(rt: Any, unit_id: int, out: Path | None, lang: str) -> dict[str, Any]:
     """The unit's overview as a PDF; its figures become the baseline of the next overview's change."""
-    from pipeline.unit_render import overview_pdf
     from survey.teams import check_lang
-    from survey.units import build_overview, record_overview
+    from survey.units import unit_report as render_unit_report
 
     check_lang(lang)
     with rt.db.session() as s:
-        ov = build_overview(rt.content, s, unit_id, rt.config["MIN_RESPONSES"])
-        pdf, pages = overview_pdf(ov, rt.content, lang, rt.tz)
+        pdf, pages = render_unit_report(rt, s, unit_id, lang)
         path = (out or Path(f"unit-{unit_id}.pdf")).resolve()
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(pdf)
-        record_overview(s, ov)
     return {"path": str(path), "pages": pages, "unit_id": unit_id}
 
 

@@ -383,6 +383,33 @@ def unit_page(rt: Runtime, session: Session, unit_id: int, lang: str = "da") -> 
     return overview_page(overview, rt.content, lang, rt.tz)
 
 
+def unit_report(rt: Runtime, session: Session, unit_id: int, lang: str = "da") -> tuple[bytes, int]:
+    """The unit's overview as PDF bytes and its page count; its figures are recorded as the baseline of
+    the next overview's "change since last time" (``tryghed unit report`` and the web app's download)."""
+    from pipeline.unit_render import overview_pdf
+
+    ov = build_overview(rt.content, session, unit_id, rt.config["MIN_RESPONSES"])
+    pdf, pages = overview_pdf(ov, rt.content, lang, rt.tz)
+    record_overview(session, ov)
+    return pdf, pages
+
+
+def units_for(session: Session, email: str, *, sees_all: bool) -> list[Unit]:
+    """The units an account may open: all of them for facilitators and admins, otherwise the units the
+    account heads and everything below them (``visible_units``), in tree order by name."""
+    query = select(Unit).order_by(Unit.name, Unit.id)
+    if not sees_all:
+        query = query.where(Unit.id.in_(visible_units(session, email)))
+    return list(session.scalars(query))
+
+
+def may_see_unit(session: Session, unit_id: int, email: str, *, sees_all: bool) -> bool:
+    """Whether an account may open a unit's overview (it must exist, and be headed by it or below)."""
+    if session.get(Unit, unit_id) is None:
+        return False
+    return sees_all or unit_id in visible_units(session, email)
+
+
 def show_unit(content: Content, session: Session, unit_id: int, k: int) -> dict[str, Any]:
     """The contract's ``unit show`` object (plus pools and counts that help read it)."""
     ov = build_overview(content, session, unit_id, k)

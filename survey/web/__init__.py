@@ -15,14 +15,14 @@ from markupsafe import Markup
 
 def init_app(app: Flask, csrf: CSRFProtect) -> None:
     """Register the web blueprints, sessions (Flask-Login), the access guard and the gettext catalogs."""
-    from survey.web import access, admin, auth, health, i18n, manage, pages, tracks
+    from survey.web import access, admin, auth, health, i18n, manage, pages, tracks, units
 
     i18n.init_app(app)
     auth.init_login(app)
     # First of all hooks, before Flask-WTF's CSRF check: a request without a login gets 401/403 (the
     # contract), not a CSRF error that would tell a stranger about the form.
     app.before_request_funcs.setdefault(None, []).insert(0, access.guard)
-    for module in (health, auth, admin, pages, manage, tracks):
+    for module in (health, auth, admin, pages, manage, tracks, units):
         app.register_blueprint(module.bp)
     csrf.exempt(health.bp)
     app.jinja_env.globals["hidden_csrf"] = hidden_csrf

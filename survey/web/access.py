@@ -7,6 +7,8 @@
   rounds) for facilitators and admins; the other pages for every role.
 - Teams: a page that names a team, round, participant, action or request in its URL is checked against
   the account: a leader reaching another team's object gets 404 (not 403, which would confirm it exists).
+- Units: a unit's overview is open to facilitators and admins, and to the account that heads the unit or
+  a unit above it; anyone else gets 404.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from survey.models import Action, FacilitationRequest, Participant, Round, Team
 from survey.overview import may_see_team
 from survey.runtime import get_runtime
+from survey.units import may_see_unit
 
 PUBLIC_ENDPOINTS = frozenset({"static", "auth.login", "health.healthz"})
 PUBLIC_BLUEPRINTS = frozenset({"respond", "report_view"})
@@ -66,10 +69,15 @@ def guard() -> WerkzeugResponse | None:
         abort(403)
     if request.blueprint == "admin":  # accounts, not teams: the role check above is the whole rule
         return None
-    args = request.view_args or {}
+    args = dict(request.view_args or {})
+    unit_id = args.pop("unit_id", None)
     unknown = set(args) - set(_OWNER)
     if unknown:  # a URL parameter this guard does not know how to check: refuse rather than guess
         abort(404)
+    if unit_id is not None:
+        with get_runtime().db.session() as session:
+            if not may_see_unit(session, unit_id, current_user.email, sees_all=current_user.manages):
+                abort(404)
     if args:
         rt = get_runtime()
         with rt.db.session() as session:

@@ -160,4 +160,16 @@ def _forms() -> dict[str, object]:
     # emails and reports are rendered outside requests too (workers, the CLI): no account there
     if not has_request_context() or not current_user.is_authenticated:
         return {}
-    return {"language_form": LanguageForm(lang=current_user.lang), "logout_form": EmptyForm()}
+    return {
+        "language_form": LanguageForm(lang=current_user.lang),
+        "logout_form": EmptyForm(),
+        # the menu shows "Units" to an account that heads one (facilitators and admins always see it)
+        "heads_units": (not current_user.manages) and _heads_a_unit(current_user.email),
+    }
+
+
+def _heads_a_unit(email: str) -> bool:
+    from survey.units import units_headed_by
+
+    with get_runtime().db.session() as session:
+        return bool(units_headed_by(session, email))
