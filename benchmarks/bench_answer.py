@@ -39,8 +39,8 @@ from typing import Any
 from bench_survey import ROOT, answers, database, get, machine_note, make_app, run_threads, settings
 
 from survey import answer_store  # noqa: E402
-from survey.models import Invitation  # noqa: E402
-from survey.tokens import make_token  # noqa: E402
+from survey.data.models import Invitation  # noqa: E402
+from survey.domain.tokens import make_token  # noqa: E402
 from tests.helpers import Browser, csrf_of, free_port  # noqa: E402
 
 HOST = "127.0.0.1"
@@ -51,8 +51,8 @@ def open_round(app: Any, name: str, people: int, answered: int) -> list[str]:
     form would); the links of the others."""
     from sqlalchemy import select, update
 
-    from survey.rounds import create_round, open_round
-    from survey.teams import add_team, import_participants
+    from survey.domain.rounds import create_round, open_round
+    from survey.domain.teams import add_team, import_participants
 
     rt = app.extensions["tryghed"]
     with app.app_context(), rt.db.session() as s:

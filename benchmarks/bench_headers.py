@@ -1,4 +1,4 @@
-"""What the security headers cost per response (survey/security.py hashes every <style> block for the CSP).
+"""What the security headers cost per response (survey/web/security.py hashes every <style> block for the CSP).
 
     .venv/bin/python benchmarks/bench_headers.py [--runs 300]
 
@@ -22,7 +22,7 @@ from flask import Flask, make_response  # noqa: E402
 
 from pipeline.render import report_html  # noqa: E402
 from pipeline.sample_report import sample_report  # noqa: E402
-from survey.security import secure_headers  # noqa: E402
+from survey.web.security import secure_headers  # noqa: E402
 
 
 def _median_us(fn: object, runs: int) -> float:

@@ -49,8 +49,8 @@ from flask import Flask  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
 
 from survey import create_app  # noqa: E402
-from survey.db import upgrade  # noqa: E402
-from survey.models import Message  # noqa: E402
+from survey.data.db import upgrade  # noqa: E402
+from survey.data.models import Message  # noqa: E402
 from tests.helpers import free_port, throwaway_database  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get("TRYGHED_BENCH_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -143,9 +143,9 @@ def make_app(config: dict[str, Any]) -> Flask:
 
 def open_round(app: Flask, people: int, name: str) -> int:
     """A team of ``people`` and an opened round: ``people`` invitations pending in the outbox."""
-    from survey.rounds import create_round
-    from survey.rounds import open_round as open_
-    from survey.teams import add_team, import_participants
+    from survey.domain.rounds import create_round
+    from survey.domain.rounds import open_round as open_
+    from survey.domain.teams import add_team, import_participants
 
     rt = app.extensions["tryghed"]
     with app.app_context(), rt.db.session() as s:
@@ -164,8 +164,8 @@ def sent_count(app: Flask, round_id: int) -> int:
 
 def sample_bytes(app: Flask, round_id: int) -> bytes:
     """One real invitation of the round, composed by the product (the floor sends bytes of this size)."""
-    from survey.composer import Composer
-    from survey.outbox import Claimed
+    from survey.mail.composer import Composer
+    from survey.mail.outbox import Claimed
 
     rt = app.extensions["tryghed"]
     with app.app_context(), rt.db.session() as s:

@@ -4,7 +4,7 @@
                                                 [--clients 8] [--department 100] [--backends sqlite,postgres]
 
 Every accepted answer rewrites all of the round's answer sets in a random order
-(``survey.respond._rewrite_shuffled``), so a submission costs O(n) in the answers already stored. This
+(``survey.web.respond._rewrite_shuffled``), so a submission costs O(n) in the answers already stored. This
 measures what that means, on SQLite (a file) and on PostgreSQL (127.0.0.1:5432, a throwaway database
 ``tryghed_bench_<hex>`` that is dropped afterwards), always as a ratio to a baseline in the same run:
 
@@ -55,12 +55,13 @@ sys.path.insert(0, str(ROOT))  # run from a checkout without install
 from flask import Flask  # noqa: E402
 from sqlalchemy import func, select, text, update  # noqa: E402
 
-from survey import answer_store, create_app  # noqa: E402
+from survey import create_app  # noqa: E402
 from survey.content import load_content  # noqa: E402
-from survey.db import upgrade  # noqa: E402
-from survey.models import Invitation  # noqa: E402
-from survey.models import Response as AnswerSet  # noqa: E402
-from survey.tokens import make_token  # noqa: E402
+from survey.data.db import upgrade  # noqa: E402
+from survey.data.models import Invitation  # noqa: E402
+from survey.data.models import Response as AnswerSet  # noqa: E402
+from survey.domain import answer_store  # noqa: E402
+from survey.domain.tokens import make_token  # noqa: E402
 from tests.helpers import Browser, csrf_of, free_port, throwaway_database  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get("TRYGHED_BENCH_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -119,8 +120,8 @@ def prepare_round(app: Flask, name: str, people: int, answered: int) -> tuple[in
 
     Returns the round id and the links (tokens) of the invitations still unanswered.
     """
-    from survey.rounds import create_round, open_round
-    from survey.teams import add_team, import_participants
+    from survey.domain.rounds import create_round, open_round
+    from survey.domain.teams import add_team, import_participants
 
     rt = app.extensions["tryghed"]
     with app.app_context(), rt.db.session() as s:

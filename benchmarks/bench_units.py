@@ -9,7 +9,7 @@ backend (SQLite in a temporary file; PostgreSQL in a throwaway database ``tryghe
 127.0.0.1:5432, dropped afterwards) it measures, alternately and warm (pools already frozen), the median
 over ``--runs`` of:
 
-- ``unit show`` for the top unit: ``survey.units.show_unit`` (the CLI's work minus process start);
+- ``unit show`` for the top unit: ``survey.domain.units.show_unit`` (the CLI's work minus process start);
 - the overview page for the top unit: ``build_overview`` + ``pipeline.unit_render.overview_page``;
 - the floor: plain SQL on the raw DBAPI connection that reads the same rows as the overview (every team
   of the tree with its latest reported round and its stored aggregate; the answer sets of the rounds
@@ -39,8 +39,8 @@ from sqlalchemy import event  # noqa: E402
 
 from pipeline.unit_render import overview_page  # noqa: E402
 from survey import create_app  # noqa: E402
-from survey.db import upgrade  # noqa: E402
-from survey.units import build_overview, show_unit  # noqa: E402
+from survey.data.db import upgrade  # noqa: E402
+from survey.domain.units import build_overview, show_unit  # noqa: E402
 from tests.helpers import throwaway_database  # noqa: E402
 from tests.unit_fixtures import Seeded, add_reported_rounds, add_units  # noqa: E402
 

@@ -30,7 +30,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 from pipeline import report_text
 from pipeline.report_context import report_context
 from pipeline.report_data import ReportData
-from survey import TEMPLATES_DIR
+from survey.paths import TEMPLATES_DIR
 
 ASSETS_DIR = TEMPLATES_DIR / "report"
 PDF_VARIANT = "pdf/ua-1"  # tagged PDF for screen readers; WeasyPrint >= 63 supports it

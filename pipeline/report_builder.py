@@ -13,7 +13,7 @@ from pipeline.report_text import format_month
 from pipeline.scoring import ItemResult, PillarResult, RoundResult
 from pipeline.trend import RoundChange, changes_since
 from survey.content import Content
-from survey.models import Action, Round, RoundResultRow
+from survey.data.models import Action, Round, RoundResultRow
 
 
 def result_from_json(data: dict[str, Any]) -> RoundResult:

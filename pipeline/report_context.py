@@ -16,9 +16,10 @@ from markupsafe import Markup
 from pipeline import charts, report_text
 from pipeline.debrief import debrief_agenda
 from pipeline.recommend import focus_reason
-from pipeline.report_data import IGLO_LEVELS, ReportData
+from pipeline.report_data import ReportData
 from pipeline.trend import PillarChange, RoundChange
 from survey.content import PILLAR_ORDER
+from survey.domain.actions import IGLO_LEVELS
 
 
 def report_context(data: ReportData) -> dict[str, object]:

@@ -15,8 +15,6 @@ from pipeline.scoring import RoundResult
 from pipeline.trend import RoundChange
 from survey.content.model import Advice, Content, Dilemma, Hack, Instrument, Role, Step, Trap
 
-IGLO_LEVELS = ("individ", "gruppe", "ledelse", "organisation")
-
 
 @dataclass(frozen=True)
 class HistoryPoint:
@@ -35,7 +33,7 @@ class HistoryPoint:
 class IgloAction:
     """One agreed action of the team's IGLO plan."""
 
-    level: str  # one of IGLO_LEVELS
+    level: str  # one of survey.domain.actions.IGLO_LEVELS
     what: str
     who: str
     by_when: str  # free text or ISO date, as the team wrote it

@@ -18,10 +18,11 @@ from sqlalchemy.orm import Session
 from pipeline.recommend import focus_pillars, recommended_hacks
 from pipeline.report_builder import build_report_data, hacks_in_plan
 from pipeline.scoring import aggregate
-from survey import answer_store, outbox
-from survey.db import affected
-from survey.followup import followup_on_report
-from survey.models import Message, Report, Round, RoundResultRow
+from survey.data.db import affected
+from survey.data.models import Message, Report, Round, RoundResultRow
+from survey.domain import answer_store
+from survey.domain.followup import followup_on_report
+from survey.mail import outbox
 from survey.runtime import Runtime
 
 log = logging.getLogger(__name__)

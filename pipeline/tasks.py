@@ -2,8 +2,8 @@
 
 The same tasks run in-process (no broker: ``task_always_eager``) or on workers. Beat runs ``tick`` every
 minute; the tick only finds due work and enqueues a task per round. Every task is safe to run twice:
-the work it does is claimed with conditional UPDATEs (``survey.rounds``, ``pipeline.steps``,
-``survey.outbox``).
+the work it does is claimed with conditional UPDATEs (``survey.domain.rounds``, ``pipeline.steps``,
+``survey.mail.outbox``).
 """
 
 from __future__ import annotations
@@ -17,14 +17,15 @@ from sqlalchemy import select, update
 
 from pipeline import steps
 from pipeline.schedule import parse_days, parse_hours, reminder_due
-from survey import outbox, rounds
-from survey.composer import Composer
-from survey.db import affected
+from survey.data.db import affected
+from survey.data.models import Message, Round
+from survey.domain import rounds
 from survey.errors import UserError
-from survey.models import Message, Round
-from survey.pacing import pacer_for
+from survey.mail import outbox
+from survey.mail.composer import Composer
+from survey.mail.pacing import pacer_for
+from survey.mail.transport import make_transport
 from survey.runtime import Runtime, get_runtime
-from survey.transport import make_transport
 
 log = logging.getLogger(__name__)
 
@@ -237,7 +238,7 @@ def tick() -> dict[str, Any]:
         run_pipeline.delay(rid)
     for rid in mail_rounds:
         send_pending.delay(rid)
-    from survey.purge import purge  # retention: personal data of long-finished rounds goes
+    from survey.domain.purge import purge  # retention: personal data of long-finished rounds goes
 
     with rt.db.session() as session:
         purged = purge(rt, session)["purged_rounds"]

@@ -1,4 +1,4 @@
-"""Render a unit's overview (``survey.units.Overview``) to HTML and to a tagged PDF.
+"""Render a unit's overview (``survey.domain.units.Overview``) to HTML and to a tagged PDF.
 
 One template, ``templates/unit/overview.html``, serves both: WeasyPrint prints it (A4 landscape, PDF/UA-1)
 and the web app returns the same HTML as the unit page (``overview_page``), so the route is a thin view.
@@ -21,11 +21,11 @@ from pipeline.render import ASSETS_DIR, PDF_VARIANT, ReportAssetFetcher, _bounde
 from pipeline.scoring import band_of
 from pipeline.trend import within_chance
 from pipeline.unit_disclosure import MIN_TEAMS_FOR_RANK, ranks
-from survey import TEMPLATES_DIR
+from survey.paths import TEMPLATES_DIR
 
 if TYPE_CHECKING:
     from survey.content.model import Content
-    from survey.units import Overview
+    from survey.domain.units import Overview
 
 CSS = TEMPLATES_DIR / "unit" / "overview.css"
 STALE = timedelta(days=365)
@@ -274,7 +274,7 @@ def _rate(n: int, total: int) -> str:
 
 
 def _change(ov: Overview) -> dict[str, float | None]:
-    from survey.units import change_since_previous
+    from survey.domain.units import change_since_previous
 
     return change_since_previous(ov)
 

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
-# The top-level templates/ folder of the source tree (emails, respondent pages, the report)
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+from survey.paths import TEMPLATES_DIR
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -36,7 +34,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf = CSRFProtect(app)
     celery_init_app(app)
 
-    from survey import i18n, logredact, report_view, respond, security, web
+    from survey import i18n, web
+    from survey.web import logredact, report_view, respond, security
 
     logredact.install(app)  # before anything can log a request path
     i18n.init_app(app)

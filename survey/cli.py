@@ -113,7 +113,7 @@ def enqueue(task: Any, round_id: int, done: str, waiting: str) -> None:
 
 
 def _require_schema(rt: Any) -> None:
-    from survey.db import schema_state
+    from survey.data.db import schema_state
 
     state = schema_state(rt.db)
     if state != "current":
@@ -151,7 +151,7 @@ def main() -> None:
 @command
 def init(rt: Any) -> dict[str, Any]:
     """Create or upgrade the database."""
-    from survey.db import upgrade
+    from survey.data.db import upgrade
 
     upgrade(rt.db)
     return {"database": rt.db.engine.url.render_as_string(hide_password=True), "status": "ready"}
@@ -203,7 +203,7 @@ def team_add(
     unit_id: int | None,
 ) -> dict[str, Any]:
     """Create a team."""
-    from survey.teams import add_team
+    from survey.domain.teams import add_team
 
     with rt.db.session() as s:
         t = add_team(
@@ -233,7 +233,7 @@ def team_add(
 @command
 def team_list(rt: Any) -> dict[str, Any]:
     """All teams, with how many participants and rounds each has."""
-    from survey.teams import list_teams
+    from survey.domain.teams import list_teams
 
     with rt.db.session() as s:
         return {"teams": list_teams(s)}
@@ -250,7 +250,7 @@ def team_set(
     rt: Any, team_id: int, lang: str | None, track: str | None, instrument: str | None, trio_emails: tuple[str, ...]
 ) -> dict[str, Any]:
     """Change a team's language, track, instrument or TRIO addresses (the web app's team settings)."""
-    from survey.teams import update_team
+    from survey.domain.teams import update_team
 
     with rt.db.session() as s:
         t = update_team(
@@ -282,7 +282,7 @@ def participants() -> None:
 @command
 def participants_import(rt: Any, team_id: int, file: Path) -> dict[str, Any]:
     """Import participants from a CSV file with the header email,name[,lang]."""
-    from survey.teams import import_participants
+    from survey.domain.teams import import_participants
 
     try:
         text = file.read_bytes().decode("utf-8")
@@ -305,7 +305,7 @@ def participants_import(rt: Any, team_id: int, file: Path) -> dict[str, Any]:
 @command
 def participants_add(rt: Any, team_id: int, email: str, name: str | None, lang: str | None) -> dict[str, Any]:
     """Add one participant (or take one back into future rounds)."""
-    from survey.teams import add_participant
+    from survey.domain.teams import add_participant
 
     with rt.db.session() as s:
         p = add_participant(s, team_id, email, name, lang)
@@ -317,7 +317,7 @@ def participants_add(rt: Any, team_id: int, email: str, name: str | None, lang: 
 @command
 def participants_deactivate(rt: Any, participant_id: int) -> dict[str, Any]:
     """Leave a participant out of future rounds (invitations already sent stay valid)."""
-    from survey.teams import deactivate_participant
+    from survey.domain.teams import deactivate_participant
 
     with rt.db.session() as s:
         p = deactivate_participant(s, participant_id)
@@ -330,7 +330,7 @@ def round_() -> None:
 
 
 def _show(rt: Any, round_id: int) -> dict[str, Any]:
-    from survey.rounds import show_round
+    from survey.domain.rounds import show_round
 
     with rt.db.session() as s:
         return show_round(rt, s, round_id)
@@ -341,7 +341,7 @@ def _show(rt: Any, round_id: int) -> dict[str, Any]:
 @command
 def round_list(rt: Any, team_id: int | None) -> dict[str, Any]:
     """Rounds (of one team, or all) with status and response rate, newest first."""
-    from survey.rounds import list_rounds
+    from survey.domain.rounds import list_rounds
 
     with rt.db.session() as s:
         return {"rounds": list_rounds(rt, s, team_id)}
@@ -357,7 +357,7 @@ def round_create(
     rt: Any, team_id: int, opens: str | None, closes: str | None, min_responses: int | None
 ) -> dict[str, Any]:
     """Create a round for a team."""
-    from survey.rounds import create_round
+    from survey.domain.rounds import create_round
 
     with rt.db.session() as s:
         rnd = create_round(
@@ -378,7 +378,7 @@ def round_create(
 def round_open(rt: Any, round_id: int) -> dict[str, Any]:
     """Open a round: one invitation email per participant."""
     from pipeline.tasks import send_pending
-    from survey.rounds import open_round
+    from survey.domain.rounds import open_round
 
     with rt.db.session() as s:
         open_round(rt, s, round_id)
@@ -397,7 +397,7 @@ def round_open(rt: Any, round_id: int) -> dict[str, Any]:
 def round_remind(rt: Any, round_id: int) -> dict[str, Any]:
     """Remind those who have not answered (same link as the invitation)."""
     from pipeline.tasks import send_pending
-    from survey.rounds import remind_round
+    from survey.domain.rounds import remind_round
 
     with rt.db.session() as s:
         count = remind_round(rt, s, round_id)
@@ -420,8 +420,8 @@ def round_remind(rt: Any, round_id: int) -> dict[str, Any]:
 def round_close(rt: Any, round_id: int, wait: bool, timeout: float, followup_after: str | None) -> dict[str, Any]:
     """Close a round: aggregate, render the PDF report and email it to the leader."""
     from pipeline.tasks import run_pipeline
-    from survey.followup import parse_days
-    from survey.rounds import close_round
+    from survey.domain.followup import parse_days
+    from survey.domain.rounds import close_round
 
     days = parse_days(followup_after, "--followup-after") if followup_after is not None else None
     with rt.db.session() as s:
@@ -451,7 +451,7 @@ def round_close(rt: Any, round_id: int, wait: bool, timeout: float, followup_aft
 @command
 def round_followup(rt: Any, round_id: int, after: str, duration: str) -> dict[str, Any]:
     """Schedule the next round of the same team; the tick opens and closes it."""
-    from survey.followup import create_followup, parse_span
+    from survey.domain.followup import create_followup, parse_span
 
     with rt.db.session() as s:
         rnd = create_followup(rt, s, round_id, parse_span(after, "--after"), parse_span(duration, "--duration"))
@@ -465,7 +465,7 @@ def round_followup(rt: Any, round_id: int, after: str, duration: str) -> dict[st
 def round_kickoff(rt: Any, round_id: int) -> dict[str, Any]:
     """Send the leader the step-1 material (Fælles viden) before the round opens; once per round."""
     from pipeline.tasks import send_pending
-    from survey.kickoff import queue_kickoff
+    from survey.domain.kickoff import queue_kickoff
 
     with rt.db.session() as s:
         recipient = queue_kickoff(s, round_id)
@@ -492,7 +492,7 @@ def round_show(rt: Any, round_id: int) -> dict[str, Any]:
 @command
 def round_focus(rt: Any, round_id: int, pillar_key: str) -> dict[str, Any]:
     """Record the focus pillar the team chose at the debrief; the next report follows it."""
-    from survey.focus import record_focus
+    from survey.domain.focus import record_focus
 
     with rt.db.session() as s:
         record_focus(s, rt.content, round_id, pillar_key)
@@ -516,7 +516,7 @@ def actions_add(
     rt: Any, round_id: int, level: str, what: str, who: str, by_when: str, hack_key: str | None
 ) -> dict[str, Any]:
     """Record an agreed action; the next round's report reviews it."""
-    from survey.actions import add_action, list_actions
+    from survey.domain.actions import add_action, list_actions
 
     with rt.db.session() as s:
         action = add_action(s, round_id, level, what, who, by_when, hack_key=hack_key, content=rt.content)
@@ -528,7 +528,7 @@ def actions_add(
 @command
 def actions_list(rt: Any, round_id: int) -> dict[str, Any]:
     """The actions agreed after a round."""
-    from survey.actions import list_actions
+    from survey.domain.actions import list_actions
 
     with rt.db.session() as s:
         return {"round_id": round_id, "actions": list_actions(s, round_id)}
@@ -540,7 +540,7 @@ def actions_list(rt: Any, round_id: int) -> dict[str, Any]:
 @command
 def actions_status(rt: Any, action_id: int, status: str) -> dict[str, Any]:
     """Mark an agreed action done, ongoing or dropped; the follow-up report shows it."""
-    from survey.actions import set_action_status
+    from survey.domain.actions import set_action_status
 
     with rt.db.session() as s:
         action = set_action_status(s, action_id, status)
@@ -562,7 +562,7 @@ def user() -> None:
 def user_add(rt: Any, email: str, role: str, name: str | None, lang: str, password_stdin: bool) -> dict[str, Any]:
     """Create a web account. The password comes on standard input, never as an argument (which `ps`
     and the shell history would show)."""
-    from survey.users import add_user
+    from survey.domain.users import add_user
 
     if not password_stdin:
         raise UserError("give the password on standard input with --password-stdin")
@@ -584,7 +584,7 @@ def unit() -> None:
 @command
 def unit_add(rt: Any, name: str, parent_id: int | None, head_email: str | None) -> dict[str, Any]:
     """Create an organisational unit."""
-    from survey.units import add_unit
+    from survey.domain.units import add_unit
 
     with rt.db.session() as s:
         u = add_unit(s, name, parent_id, head_email)
@@ -596,7 +596,7 @@ def unit_add(rt: Any, name: str, parent_id: int | None, head_email: str | None) 
 @command
 def unit_show(rt: Any, unit_id: int) -> dict[str, Any]:
     """Every team of the unit and its sub-units side by side, within the anonymity rules."""
-    from survey.units import show_unit
+    from survey.domain.units import show_unit
 
     with rt.db.session() as s:
         return show_unit(rt.content, s, unit_id, rt.config["MIN_RESPONSES"])
@@ -609,8 +609,8 @@ def unit_show(rt: Any, unit_id: int) -> dict[str, Any]:
 @command
 def unit_report(rt: Any, unit_id: int, out: Path | None, lang: str) -> dict[str, Any]:
     """The unit's overview as a PDF; its figures become the baseline of the next overview's change."""
-    from survey.teams import check_lang
-    from survey.units import unit_report as render_unit_report
+    from survey.domain.teams import check_lang
+    from survey.domain.units import unit_report as render_unit_report
 
     check_lang(lang)
     with rt.db.session() as s:
@@ -634,7 +634,7 @@ def tick(rt: Any) -> dict[str, Any]:
 @command
 def purge(rt: Any) -> dict[str, Any]:
     """Delete personal data of rounds finished more than TRYGHED_RETENTION_DAYS ago (the tick does it too)."""
-    from survey.purge import purge as purge_rounds
+    from survey.domain.purge import purge as purge_rounds
 
     with rt.db.session() as s:
         return purge_rounds(rt, s)

@@ -56,7 +56,7 @@ def defaults(instance: Path) -> dict[str, Any]:
         "CONTACT_NAME": None,
         "CONTACT_EMAIL": None,
         "MAIL_RATE_PER_MINUTE": 120,  # bulk mail (invitations, reminders), shared by all workers
-        "MAIL_BATCH_SIZE": 250,  # outbox rows claimed and marked per statement (survey.outbox)
+        "MAIL_BATCH_SIZE": 250,  # outbox rows claimed and marked per statement (survey.mail.outbox)
         # worker children are replaced after this many tasks or this much resident memory (celery_init)
         "WORKER_MAX_TASKS_PER_CHILD": 100,
         "WORKER_MAX_MEMORY_MB": 350,
@@ -65,16 +65,16 @@ def defaults(instance: Path) -> dict[str, Any]:
         "TIMEZONE": "Europe/Copenhagen",
         "STALL_SECONDS": 600,
         "RETENTION_DAYS": 90,
-        "REPORT_LINK_DAYS": 180,  # lifetime of the signed /r/ link in the report email (survey.report_view)
+        "REPORT_LINK_DAYS": 180,  # lifetime of the signed /r/ link in the report email (survey.domain.report_links)
         "REMINDER_MAX": 2,
         "REMINDER_INTERVAL_DAYS": 3,
         "REMINDER_HOURS": "8-16",
         # ISO weekdays (1 = Monday) on which reminders go out; "1-7" for teams that work weekends
         "REMINDER_DAYS": "1-5",
         "REMINDER_SKIP_HOLIDAYS": True,  # no reminders on Danish public holidays (pipeline.holidays)
-        "LINK_GUESS_LIMIT": 20,  # unknown links per client per window before 429 (survey.ratelimit)
+        "LINK_GUESS_LIMIT": 20,  # unknown links per client per window before 429 (survey.domain.ratelimit)
         "LINK_GUESS_WINDOW": 600,
-        # web login throttling (survey.users.Throttle): failures per account / per client in a window
+        # web login throttling (survey.domain.users.Throttle): failures per account / per client in a window
         "LOGIN_LIMIT": 5,
         "LOGIN_CLIENT_LIMIT": 20,
         "LOGIN_WINDOW": 900,

@@ -42,7 +42,7 @@ CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 def _links_from_outbox(outbox: Path, message_ids: list[str]) -> list[str]:
     """The personal tokens, read out of the invitation emails as a participant would see them."""
-    from survey.transport import eml_name
+    from survey.mail.transport import eml_name
 
     tokens = []
     for mid in message_ids:
@@ -86,11 +86,11 @@ def run_demo(out_dir: Path, instrument_name: str | None = None) -> dict[str, Any
 
     from pipeline.tasks import run_pipeline, send_pending
     from survey import create_app
-    from survey.db import upgrade
-    from survey.models import Message, Report, Round
-    from survey.rounds import close_round, create_round, open_round, show_round
-    from survey.teams import add_team, check_instrument, import_participants
-    from survey.transport import eml_name
+    from survey.data.db import upgrade
+    from survey.data.models import Message, Report, Round
+    from survey.domain.rounds import close_round, create_round, open_round, show_round
+    from survey.domain.teams import add_team, check_instrument, import_participants
+    from survey.mail.transport import eml_name
 
     started = time.perf_counter()
     # The embedded default whatever the environment says: in-process tasks, mail to the outbox folder

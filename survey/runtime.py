@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from survey.content import Content, load_content
-from survey.db import Database
+from survey.data.db import Database
 
 
 @dataclass

@@ -63,7 +63,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 def make_app(tmp_path: Path, database_url: str | None = None, **overrides: Any) -> Flask:
     """An app on its own database and outbox folder, schema created."""
     from survey import create_app
-    from survey.db import upgrade
+    from survey.data.db import upgrade
 
     config = {
         "TESTING": True,

@@ -152,8 +152,8 @@ def setup_round(
 ) -> tuple[int, int]:
     """A team with ``people`` participants and an open round (invitations sent); (team_id, round_id)."""
     from pipeline.tasks import send_pending
-    from survey.rounds import create_round, open_round
-    from survey.teams import add_team, import_participants
+    from survey.domain.rounds import create_round, open_round
+    from survey.domain.teams import add_team, import_participants
 
     rt = app.extensions["tryghed"]
     with app.app_context():
@@ -170,7 +170,7 @@ def setup_round(
 
 def close(app: Flask, round_id: int) -> dict[str, Any]:
     from pipeline.tasks import run_pipeline
-    from survey.rounds import close_round, show_round
+    from survey.domain.rounds import close_round, show_round
 
     rt = app.extensions["tryghed"]
     with app.app_context():

@@ -8,9 +8,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from survey.actions import add_action, list_actions
+from survey.data.models import Report
+from survey.domain.actions import add_action, list_actions
 from survey.errors import UserError
-from survey.models import Report
 from tests.helpers import close, pdf_text, read_outbox, setup_round, submit, text_part, token_of
 
 
@@ -29,7 +29,7 @@ def answer_new_invitations(client: FlaskClient, outbox: Path, seen: set[str], va
 
 
 def test_actions_are_reviewed_in_the_followup_report(app: Flask, client: FlaskClient, tmp_path: Path) -> None:
-    from survey.rounds import create_round, open_round
+    from survey.domain.rounds import create_round, open_round
 
     rt = app.extensions["tryghed"]
     team_id, first = setup_round(app, 5)

@@ -28,7 +28,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import create_engine, delete, text
 
-from survey.models import Response
+from survey.data.models import Response
 from tests.conftest import make_app
 from tests.helpers import Browser, LiveServer, close, read_outbox, setup_round, submit, token_of
 

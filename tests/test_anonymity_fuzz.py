@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from survey.models import Invitation, Response
+from survey.data.models import Invitation, Response
 from tests.conftest import make_app
 from tests.helpers import csrf_of, read_outbox, setup_round, token_of
 

@@ -16,8 +16,8 @@ from click.testing import CliRunner
 from sqlalchemy import func, select, update
 
 from survey.cli import main
-from survey.models import Invitation, LinkGuess, Message, Participant, Response, RetiredLink, Round, RoundResultRow
-from survey.ratelimit import DEFAULT_LIMIT, client_key, note_unknown
+from survey.data.models import Invitation, LinkGuess, Message, Participant, Response, RetiredLink, Round, RoundResultRow
+from survey.domain.ratelimit import DEFAULT_LIMIT, client_key, note_unknown
 from tests.conftest import make_app
 from tests.helpers import SMTPSink, close, read_outbox, setup_round, submit, text_part, token_of
 

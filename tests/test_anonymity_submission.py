@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, func, select, text
 
-from survey.models import Invitation, Response
+from survey.data.models import Invitation, Response
 from tests.conftest import make_app
 from tests.helpers import Browser, LiveServer, csrf_of, read_outbox, setup_round, submit, token_of
 

@@ -15,8 +15,8 @@ from flask import Flask
 from pipeline.disclosure import cell_allowed
 from pipeline.report_builder import build_report_data
 from survey.cli import main
-from survey.models import Team
-from survey.rounds import create_round, open_round
+from survey.data.models import Team
+from survey.domain.rounds import create_round, open_round
 from tests.conftest import make_app
 from tests.helpers import (
     close,

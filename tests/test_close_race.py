@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from survey.models import RoundResultRow
+from survey.data.models import RoundResultRow
 from tests.conftest import make_app
 from tests.helpers import Browser, LiveServer, csrf_of, read_outbox, setup_round, token_of
 
@@ -20,7 +20,7 @@ def test_close_during_answers_loses_and_admits_nothing(db_url: str, tmp_path: Pa
     """30 people post at once through a real server; the round is closed and aggregated after the 8th is
     accepted. The answers accepted (200) are exactly the answer sets aggregated; the others got 410."""
     from pipeline.tasks import run_pipeline
-    from survey.rounds import close_round
+    from survey.domain.rounds import close_round
 
     app = make_app(tmp_path, db_url)
     rt = app.extensions["tryghed"]

@@ -7,7 +7,7 @@ from pathlib import Path
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-from survey.db import MIGRATIONS, SCHEMA_HEAD, Database, schema_state, upgrade
+from survey.data.db import MIGRATIONS, SCHEMA_HEAD, Database, schema_state, upgrade
 
 
 def test_schema_head_constant_is_alembics_head() -> None:

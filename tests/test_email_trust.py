@@ -24,9 +24,9 @@ from flask import Flask
 
 from pipeline.tasks import run_pipeline, send_pending
 from survey.config import ConfigError, load_config
-from survey.kickoff import queue_kickoff
-from survey.rounds import close_round, create_round, open_round, remind_round
-from survey.teams import add_team, import_participants
+from survey.domain.kickoff import queue_kickoff
+from survey.domain.rounds import close_round, create_round, open_round, remind_round
+from survey.domain.teams import add_team, import_participants
 from tests.conftest import make_app
 from tests.helpers import submit, token_of
 

@@ -13,8 +13,8 @@ import pytest
 from flask import Flask
 
 from pipeline.tasks import send_pending
-from survey.rounds import create_round, open_round
-from survey.teams import add_team, import_participants
+from survey.domain.rounds import create_round, open_round
+from survey.domain.teams import add_team, import_participants
 from tests.conftest import make_app
 from tests.helpers import LiveServer, read_outbox, token_of
 

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, func, select, update
 
-from survey.models import Invitation, Response
+from survey.data.models import Invitation, Response
 from tests.a11y import axe_violations, describe
 from tests.conftest import make_app
 from tests.helpers import LiveServer, csrf_of, read_outbox, setup_round, token_of

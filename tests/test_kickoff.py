@@ -8,10 +8,10 @@ import pytest
 from flask import Flask
 
 from pipeline.tasks import send_pending
+from survey.domain.kickoff import queue_kickoff
+from survey.domain.rounds import create_round
+from survey.domain.teams import add_team
 from survey.errors import UserError
-from survey.kickoff import queue_kickoff
-from survey.rounds import create_round
-from survey.teams import add_team
 from tests.helpers import html_part, read_outbox, text_part
 
 

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from survey.logredact import redact
-from survey.report_view import report_link
+from survey.domain.report_links import report_link
+from survey.web.logredact import redact
 from tests.conftest import make_app
 from tests.helpers import free_port, read_outbox, setup_round, token_of
 

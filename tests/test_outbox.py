@@ -1,4 +1,4 @@
-"""The outbox sender (``survey.outbox``, ``survey.composer``, ``pipeline.tasks.send_pending``) against a
+"""The outbox sender (``survey.mail.outbox``, ``survey.mail.composer``, ``pipeline.tasks.send_pending``) against a
 real local SMTP server: batches claimed and marked in single statements, exactly once per row, the same
 Message-ID on a resend after the lease, emails that cannot be composed failed at once, pacing that
 waits before a message and never in the report's path."""
@@ -16,10 +16,10 @@ from flask import Flask
 from sqlalchemy import event, select, update
 
 from pipeline.tasks import send_pending
-from survey import outbox
-from survey.models import Message, Round, Team
-from survey.rounds import close_round, create_round, open_round, show_round
-from survey.teams import add_team, import_participants
+from survey.data.models import Message, Round, Team
+from survey.domain.rounds import close_round, create_round, open_round, show_round
+from survey.domain.teams import add_team, import_participants
+from survey.mail import outbox
 from tests.conftest import make_app
 from tests.helpers import SMTPSink, html_part, text_part
 
@@ -81,11 +81,11 @@ def test_batches_claimed_and_marked_in_single_statements(app: Flask, smtp: SMTPS
 
 
 def test_fast_composition_matches_the_email_package(app: Flask, smtp: SMTPSink) -> None:
-    """The batch composer writes the same email as ``survey.emails.compose`` (headers and both bodies)."""
+    """The batch composer writes the same email as ``survey.mail.emails.compose`` (headers and both bodies)."""
     from email import message_from_bytes, policy
 
-    from survey.composer import to_outgoing
-    from survey.emails import compose
+    from survey.mail.composer import to_outgoing
+    from survey.mail.emails import compose
 
     round_id = opened(app, 2, team_name="Team Æblegården og Søndermarkens meget lange holdnavn")
     send(app, round_id)

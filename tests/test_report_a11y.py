@@ -112,7 +112,7 @@ def _answer(app: Flask, outbox: Path, count: int, rng: random.Random) -> None:
 
 def _close(app: Flask, round_id: int) -> None:
     from pipeline.tasks import run_pipeline
-    from survey.rounds import close_round
+    from survey.domain.rounds import close_round
 
     rt = app.extensions["tryghed"]
     with app.app_context():
@@ -131,9 +131,9 @@ def _report_path(outbox: Path) -> str:
 def _reports(app: Flask, tmp_path: Path, lang: str) -> dict[str, str]:
     """Real rounds of one language: a baseline, its follow-up (focus chosen, an action agreed), a suppressed one."""
     from pipeline.tasks import send_pending
-    from survey.actions import add_action
-    from survey.focus import record_focus
-    from survey.rounds import create_round, open_round
+    from survey.domain.actions import add_action
+    from survey.domain.focus import record_focus
+    from survey.domain.rounds import create_round, open_round
 
     rt = app.extensions["tryghed"]
     outbox = tmp_path / "outbox"

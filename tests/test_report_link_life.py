@@ -12,8 +12,8 @@ from flask import Flask
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from survey.config import ConfigError, load_config
-from survey.purge import purge_expired
-from survey.report_view import SALT, report_link
+from survey.domain.purge import purge_expired
+from survey.domain.report_links import SALT, report_link
 from tests.conftest import make_app
 from tests.helpers import close, read_outbox, setup_round, submit, token_of
 

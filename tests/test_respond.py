@@ -8,7 +8,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from survey.models import Response
+from survey.data.models import Response
 from tests.helpers import close, csrf_of, read_outbox, setup_round, submit, token_of
 
 

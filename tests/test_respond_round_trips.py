@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.pool import Pool
 
-from survey.models import Response
+from survey.data.models import Response
 from tests.conftest import make_app
 from tests.helpers import read_outbox, setup_round, submit, token_of
 

@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from survey.report_view import report_link
+from survey.domain.report_links import report_link
 from tests.conftest import make_app
 from tests.helpers import LiveServer, close, csrf_of, read_outbox, setup_round, submit, token_of
 
@@ -132,7 +132,7 @@ def test_every_route_of_the_app_with_every_method(tmp_path: Path, https: bool) -
 
 def test_inline_styles_are_allowed_by_hash_only(client: FlaskClient, app: Flask, tmp_path: Path) -> None:
     """The policy names the exact <style> blocks of the page, so an injected one would not apply."""
-    from survey.security import style_hashes
+    from survey.web.security import style_hashes
 
     setup_round(app, 5)
     page = client.get(f"/s/{tokens(tmp_path)[0]}")

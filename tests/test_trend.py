@@ -139,7 +139,7 @@ def _answer(app: Flask, outbox: Path, levels: list[dict[str, int]]) -> list[dict
 
 def _close(app: Flask, round_id: int) -> None:
     from pipeline.tasks import run_pipeline
-    from survey.rounds import close_round
+    from survey.domain.rounds import close_round
 
     rt = app.extensions["tryghed"]
     with app.app_context():
@@ -177,7 +177,7 @@ def test_followup_with_7_then_9_answers_shows_every_change_and_follows_the_chose
     for p in outbox.glob("*.eml"):
         p.unlink()
     from pipeline.tasks import send_pending
-    from survey.rounds import create_round, open_round
+    from survey.domain.rounds import create_round, open_round
 
     with app.app_context(), rt.db.session() as s:
         second = create_round(rt, s, team_id).id

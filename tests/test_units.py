@@ -18,7 +18,7 @@ from sqlalchemy import event
 
 from pipeline.scoring import band_of
 from pipeline.unit_render import overview_page
-from survey.units import build_overview, show_unit, unit_page, units_headed_by, visible_units
+from survey.domain.units import build_overview, show_unit, unit_page, units_headed_by, visible_units
 from tests.a11y import axe_violations, describe
 from tests.conftest import make_app
 from tests.leak_check import compositions, leaks, vector
@@ -304,7 +304,7 @@ def test_unit_commands_and_errors(tmp_path: Path) -> None:
 
 
 def test_unit_head_sees_the_units_they_head_and_below(tree: tuple[Flask, Seeded]) -> None:
-    from survey.units import add_unit
+    from survey.domain.units import add_unit
 
     app, seeded = tree
     rt = app.extensions["tryghed"]

@@ -1,12 +1,12 @@
-"""The checks at the door (survey.validation), and that teams and CSV imports use them."""
+"""The checks at the door (survey.domain.validation), and that teams and CSV imports use them."""
 
 from __future__ import annotations
 
 import pytest
 
+from survey.domain.teams import parse_participants_csv
+from survey.domain.validation import InvalidText, clean_email, clean_optional, clean_text
 from survey.errors import UserError
-from survey.teams import parse_participants_csv
-from survey.validation import InvalidText, clean_email, clean_optional, clean_text
 
 
 @pytest.mark.parametrize(

@@ -22,11 +22,11 @@ WIDTHS = (390, 1280)
 def _state(app: Flask) -> dict[str, int]:
     """A team with a reported round and a plan, a running follow-up, an open request; the ids."""
     from pipeline.tasks import run_pipeline, send_pending
-    from survey.actions import add_action
-    from survey.rounds import close_round, create_round, open_round
-    from survey.teams import add_team, import_participants
-    from survey.tracks import request_facilitator, take_request
-    from survey.users import add_user
+    from survey.domain.actions import add_action
+    from survey.domain.rounds import close_round, create_round, open_round
+    from survey.domain.teams import add_team, import_participants
+    from survey.domain.tracks import request_facilitator, take_request
+    from survey.domain.users import add_user
 
     rt = app.extensions["tryghed"]
     with rt.db.session() as s:

@@ -82,7 +82,7 @@ def test_csrf_is_rejected(app: Flask, client: FlaskClient) -> None:
     assert no_token.status_code == 400
     wrong = client.post("/teams/new", data={"csrf_token": "forged", "name": "T", "leader_email": "l@example.org"})
     assert wrong.status_code == 400
-    from survey.models import Team
+    from survey.data.models import Team
 
     with app.extensions["tryghed"].db.session() as s:
         assert s.query(Team).count() == 0
@@ -168,7 +168,7 @@ def test_passwords_never_stored_or_logged_in_clear(tmp_path: Path, caplog: pytes
 def test_roles_and_teams(app: Flask) -> None:
     """A leader sees exactly the teams whose leader email is theirs; another team's URLs answer 404;
     facilitator-only and admin-only pages answer 403 to a leader."""
-    from survey.teams import add_team
+    from survey.domain.teams import add_team
 
     rt = app.extensions["tryghed"]
     with rt.db.session() as s:

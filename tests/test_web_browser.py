@@ -52,7 +52,7 @@ def test_facilitator_and_leader_run_the_toolkit(tmp_path: Path, browser: Any) ->
             assert submit(answers_client, token, {i.key: value for i in items}).status_code == 200
             used.add(token)
 
-    from survey.teams import add_team
+    from survey.domain.teams import add_team
 
     with app.extensions["tryghed"].db.session() as s:
         other_team = add_team(s, "Naboteamet", "anden@example.org").id

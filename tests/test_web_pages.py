@@ -12,7 +12,7 @@ from pathlib import Path
 from flask import Flask
 from flask.testing import FlaskClient
 
-from survey.models import Participant, Team
+from survey.data.models import Participant, Team
 from tests.conftest import TOKEN_IN_URL
 from tests.helpers import read_outbox, submit, text_part, token_of
 from tests.web_helpers import add_account, csrf_of, login, post_form
@@ -26,7 +26,7 @@ def _facilitator(app: Flask) -> FlaskClient:
 
 
 def _team(app: Flask, people: int = 0, leader: str = "lis@example.org") -> int:
-    from survey.teams import add_team, import_participants
+    from survey.domain.teams import add_team, import_participants
 
     with app.extensions["tryghed"].db.session() as s:
         team = add_team(s, "Team Æblegården", leader, "Lis")
@@ -81,7 +81,7 @@ def test_participants_settings_and_rounds_from_the_team_page(app: Flask, tmp_pat
         client, page, f"{page}/rounds", {"round-opens": "2030-01-01T10:00", "round-closes": "2030-01-10T16:00"}
     )
     assert made.status_code == 303  # type: ignore[attr-defined]
-    from survey.rounds import list_rounds
+    from survey.domain.rounds import list_rounds
 
     rt = app.extensions["tryghed"]
     with rt.db.session() as s:
@@ -94,7 +94,7 @@ def test_participants_settings_and_rounds_from_the_team_page(app: Flask, tmp_pat
 
 def test_start_page_counts_and_attention(app: Flask, tmp_path: Path) -> None:
     from pipeline.tasks import send_pending
-    from survey.rounds import create_round, open_round
+    from survey.domain.rounds import create_round, open_round
 
     rt = app.extensions["tryghed"]
     team_id = _team(app, 6)
@@ -130,7 +130,7 @@ def test_tracks_request_take_plan_and_timeline(app: Flask) -> None:
     fac = _facilitator(app)
     assert "Beder om en facilitator" in fac.get("/").get_data(as_text=True)
     assert "En formiddag" in fac.get("/requests").get_data(as_text=True)
-    from survey.models import FacilitationRequest
+    from survey.data.models import FacilitationRequest
 
     with app.extensions["tryghed"].db.session() as s:
         req_id = s.query(FacilitationRequest).one().id
@@ -210,7 +210,7 @@ def test_cli_action_status_and_user_errors(tmp_path: Path) -> None:
 def test_trend_chart_leaves_a_round_below_k_as_a_gap(app: Flask, tmp_path: Path) -> None:
     """Round 1 (5 answers) is drawn; round 2 (3 answers, k = 5) is a gap, never a point."""
     from pipeline.tasks import run_pipeline, send_pending
-    from survey.rounds import close_round, create_round, open_round
+    from survey.domain.rounds import close_round, create_round, open_round
 
     rt = app.extensions["tryghed"]
     team_id = _team(app, 6)

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from survey.units import unit_page
+from survey.domain.units import unit_page
 from tests.a11y import axe_violations, describe
 from tests.conftest import make_app
 from tests.helpers import LiveServer
@@ -29,7 +29,7 @@ def tree(tmp_path: Path) -> Iterator[tuple[Flask, Seeded]]:
     with rt.db.session() as s:
         add_units(s, UNITS, seeded)
         add_reported_rounds(s, rt.content.instrument(), TEAMS, seeded, k=5, seed=7)
-        from survey.models import Unit
+        from survey.data.models import Unit
 
         unit = s.get(Unit, seeded.units["Afd B"])
         assert unit is not None

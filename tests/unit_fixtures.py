@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from pipeline.scoring import aggregate, scored
 from survey.content.model import Instrument
-from survey.models import Response, Round, RoundResultRow, Team, Unit, random_id
+from survey.data.models import Response, Round, RoundResultRow, Team, Unit, random_id
 
 
 @dataclass

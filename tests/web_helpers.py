@@ -21,7 +21,7 @@ def csrf_of(html: str) -> str:
 
 
 def add_account(app: Flask, email: str, role: str, password: str = PASSWORD, lang: str = "da") -> int:
-    from survey.users import add_user
+    from survey.domain.users import add_user
 
     rt = app.extensions["tryghed"]
     with app.app_context(), rt.db.session() as s:

@@ -19,10 +19,10 @@ from flask import abort, g, redirect, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from survey.models import Action, FacilitationRequest, Participant, Round, Team
-from survey.overview import may_see_team
+from survey.data.models import Action, FacilitationRequest, Participant, Round, Team
+from survey.domain.overview import may_see_team
+from survey.domain.units import may_see_unit
 from survey.runtime import get_runtime
-from survey.units import may_see_unit
 
 PUBLIC_ENDPOINTS = frozenset({"static", "auth.login", "health.healthz"})
 PUBLIC_BLUEPRINTS = frozenset({"respond", "report_view"})

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from survey import users
+from survey.domain import users
 from survey.errors import UserError
 from survey.runtime import get_runtime
 from survey.web.forms import EmptyForm, UserForm

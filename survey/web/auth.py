@@ -25,11 +25,11 @@ from flask_babel import gettext as _
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from survey import users
+from survey.data.models import User
+from survey.domain import users
+from survey.domain.teams import LANGS
 from survey.errors import UserError
-from survey.models import User
 from survey.runtime import get_runtime
-from survey.teams import LANGS
 from survey.web.forms import EmptyForm, LanguageForm, LoginForm, PasswordForm
 
 bp = Blueprint("auth", __name__)
@@ -169,7 +169,7 @@ def _forms() -> dict[str, object]:
 
 
 def _heads_a_unit(email: str) -> bool:
-    from survey.units import units_headed_by
+    from survey.domain.units import units_headed_by
 
     with get_runtime().db.session() as session:
         return bool(units_headed_by(session, email))

@@ -20,8 +20,8 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from survey.domain.teams import check_email
 from survey.errors import UserError
-from survey.teams import check_email
 
 Pairs = list[tuple[str, str]]
 
@@ -87,7 +87,7 @@ BAD_EMAIL = _l("Write a valid email address")
 
 
 class Email:
-    """The same email rule as the domain (``survey.teams.check_email``), without an extra dependency."""
+    """The same email rule as the domain (``survey.domain.teams.check_email``), without an extra dependency."""
 
     def __init__(self, message: Any) -> None:
         self.message = message

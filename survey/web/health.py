@@ -8,7 +8,7 @@ from flask import Blueprint
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 
-from survey.models import Heartbeat
+from survey.data.models import Heartbeat
 from survey.runtime import Runtime, get_runtime
 
 bp = Blueprint("health", __name__)

@@ -12,11 +12,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from survey import teams as team_actions
+from survey.domain import teams as team_actions
+from survey.domain.followup import create_followup
+from survey.domain.kickoff import queue_kickoff
+from survey.domain.rounds import close_round, create_round, get_round, open_round, remind_round
 from survey.errors import UserError
-from survey.followup import create_followup
-from survey.kickoff import queue_kickoff
-from survey.rounds import close_round, create_round, get_round, open_round, remind_round
 from survey.runtime import Runtime, get_runtime
 from survey.web import forms
 from survey.web.pages import team_context

@@ -16,14 +16,14 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from pipeline.charts import Series, trend_chart
-from survey import actions as plan
-from survey import overview, tracks
+from survey.data.models import Report, Round, RoundResultRow
+from survey.domain import actions as plan
+from survey.domain import overview, tracks
+from survey.domain.focus import record_focus
+from survey.domain.rounds import get_round, list_rounds
+from survey.domain.teams import get_team, list_participants
 from survey.errors import UserError
-from survey.focus import record_focus
-from survey.models import Report, Round, RoundResultRow
-from survey.rounds import get_round, list_rounds
 from survey.runtime import Runtime, get_runtime
-from survey.teams import get_team, list_participants
 from survey.web import forms
 
 bp = Blueprint("pages", __name__)
@@ -184,7 +184,7 @@ def debrief_context(rt: Runtime, session: Session, round_id: int, **overrides: A
         ],
         "chosen": instrument.pillar(chosen).name.get(current_user.lang) if chosen else None,
         "focus_form": focus_form,
-        # a round without figures (not aggregated, or below k) has no focus to choose (survey.focus)
+        # a round without figures (not aggregated, or below k) has no focus to choose (survey.domain.focus)
         "can_record_focus": stored is not None and not stored.suppressed,
         "actions": plan.list_actions(session, round_id),
         "action_form": forms.ActionForm(),

@@ -58,12 +58,12 @@ def _answer_all(app: Flask, outbox: Path, used: set[str], count: int, rng: rando
 def build_sample(app: Flask, password: str) -> None:
     """Teams in each step of the toolkit, and the facilitator's account."""
     from pipeline.tasks import run_pipeline, send_pending
-    from survey.actions import add_action
-    from survey.followup import create_followup
-    from survey.rounds import close_round, create_round, open_round
-    from survey.teams import add_team, import_participants
-    from survey.tracks import request_facilitator
-    from survey.users import add_user
+    from survey.domain.actions import add_action
+    from survey.domain.followup import create_followup
+    from survey.domain.rounds import close_round, create_round, open_round
+    from survey.domain.teams import add_team, import_participants
+    from survey.domain.tracks import request_facilitator
+    from survey.domain.users import add_user
 
     rt = app.extensions["tryghed"]
     outbox = Path(rt.config["OUTBOX_DIR"])
@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     from werkzeug.serving import make_server
 
     from survey import create_app
-    from survey.db import upgrade
+    from survey.data.db import upgrade
 
     args = sys.argv[1:] if argv is None else argv
     out_dir = Path(args[0] if args else "docs/img").resolve()

@@ -8,9 +8,9 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from survey import tracks
+from survey.data.models import FacilitationRequest, Team
+from survey.domain import tracks
 from survey.errors import UserError
-from survey.models import FacilitationRequest, Team
 from survey.runtime import get_runtime
 from survey.web import forms
 

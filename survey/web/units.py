@@ -1,7 +1,7 @@
 """The unit overview in the web app: every team of a unit side by side (``tryghed unit show`` as a page).
 
 Who sees a unit: facilitators and admins see every unit; any other account sees the units whose head email
-is its own, and every unit below them (``survey.units.visible_units``), checked by ``access.guard``. A head
+is its own, and every unit below them (``survey.domain.units.visible_units``), checked by ``access.guard``. A head
 sees the overview's figures, which have passed the cross-team disclosure rule, never a team's own report.
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, g, render_template
 from flask_login import current_user
 
+from survey.domain.units import unit_page, unit_report, units_for
 from survey.runtime import get_runtime
-from survey.units import unit_page, unit_report, units_for
 
 bp = Blueprint("units", __name__)
 

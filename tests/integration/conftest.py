@@ -224,7 +224,7 @@ class Stack:
         return self.rt.db.session()
 
     def round(self, round_id: int) -> Any:
-        from survey.models import Round
+        from survey.data.models import Round
 
         with self.session() as s:
             return s.get(Round, round_id)
@@ -232,7 +232,7 @@ class Stack:
     def messages(self, round_id: int | None = None) -> list[Any]:
         from sqlalchemy import select
 
-        from survey.models import Message
+        from survey.data.models import Message
 
         with self.session() as s:
             q = select(Message).order_by(Message.id)
@@ -287,8 +287,8 @@ def new_round(
 ) -> tuple[int, int]:
     """A team with ``people`` participants and a round, opened (invitations queued and enqueued)."""
     from pipeline.tasks import send_pending
-    from survey.rounds import create_round, open_round
-    from survey.teams import add_team, import_participants
+    from survey.domain.rounds import create_round, open_round
+    from survey.domain.teams import add_team, import_participants
 
     rt = stack.rt
     with stack.app.app_context(), rt.db.session() as s:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
-from survey.models import Round
+from survey.data.models import Round
 from tests.integration.conftest import VENV_BIN, Stack, answer, by_kind, new_round, wait_for
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.slow]

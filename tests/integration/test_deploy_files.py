@@ -14,7 +14,7 @@ import yaml
 
 from survey.celery_init import VISIBILITY_TIMEOUT, celery_config
 from survey.config import defaults
-from survey.outbox import BACKOFF
+from survey.mail.outbox import BACKOFF
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -13,8 +13,8 @@ from click.testing import CliRunner
 
 from pipeline.tasks import run_pipeline, tick
 from survey.cli import main
+from survey.domain.teams import import_participants
 from survey.runtime import Runtime
-from survey.teams import import_participants
 from tests.conftest import make_app
 from tests.helpers import read_outbox, setup_round, submit, token_of
 

@@ -1,4 +1,4 @@
-"""The mail rate is shared by every sender through Redis (``survey.pacing.RedisBucket``): two senders,
+"""The mail rate is shared by every sender through Redis (``survey.mail.pacing.RedisBucket``): two senders,
 each with its own connection as two workers would have, together get the rate, not twice it."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from survey.pacing import LocalBucket, RedisBucket
+from survey.mail.pacing import LocalBucket, RedisBucket
 
 pytestmark = [pytest.mark.redis]
 

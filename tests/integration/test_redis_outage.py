@@ -11,7 +11,7 @@ import pytest
 from kombu.exceptions import OperationalError
 from sqlalchemy import update
 
-from survey.models import Round
+from survey.data.models import Round
 from tests.helpers import SMTPSink
 from tests.integration.conftest import OwnRedis, Stack, answer, new_round, wait_for
 

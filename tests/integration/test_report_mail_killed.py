@@ -17,7 +17,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from pipeline.tasks import run_pipeline
-from survey.rounds import close_round
+from survey.domain.rounds import close_round
 from tests.helpers import SMTPSink, _Handler
 from tests.integration.conftest import Stack, new_round, wait_for
 

@@ -13,10 +13,10 @@ from flask import Flask
 from sqlalchemy import select
 
 from pipeline.tasks import tick
-from survey.models import Message
-from survey.rounds import create_round
+from survey.data.models import Message
+from survey.domain.rounds import create_round
+from survey.domain.teams import add_team, import_participants
 from survey.runtime import Runtime
-from survey.teams import add_team, import_participants
 from tests.conftest import make_app
 from tests.helpers import read_outbox, submit, token_of
 
@@ -87,7 +87,7 @@ def test_tick_reminds_non_respondents_in_working_hours(tmp_path: Path, clock: Cl
 
     # opened on time (the first tick at or after 15:00 local), closed and reported on time
     with rt.db.session() as s:
-        from survey.models import Round
+        from survey.data.models import Round
 
         rnd = s.get(Round, round_id)
         assert rnd.opened_at.astimezone(CPH) == start + timedelta(hours=1)

@@ -11,7 +11,7 @@ import pytest
 from pypdf import PdfReader
 
 from pipeline.tasks import run_pipeline
-from survey.rounds import close_round
+from survey.domain.rounds import close_round
 from tests.helpers import pdf_attachment, pdf_text
 from tests.integration.conftest import Stack, answer, by_kind, new_round, wait_for
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from pipeline.tasks import run_pipeline
-from survey.rounds import close_round
+from survey.domain.rounds import close_round
 from tests.integration.conftest import Stack, new_round, wait_for
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.slow]

@@ -1,11 +1,11 @@
-"""Alembic environment: runs on the connection ``survey.db.upgrade`` hands in, or on a URL."""
+"""Alembic environment: runs on the connection ``survey.data.db.upgrade`` hands in, or on a URL."""
 
 from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import create_engine
 
-from survey.models import Base
+from survey.data.models import Base
 
 config = context.config
 target_metadata = Base.metadata
@@ -20,7 +20,7 @@ def run() -> None:
         return
     url = config.get_main_option("sqlalchemy.url")
     if url is None:
-        raise RuntimeError("alembic needs a connection from survey.db.upgrade or a sqlalchemy.url option")
+        raise RuntimeError("alembic needs a connection from survey.data.db.upgrade or a sqlalchemy.url option")
     engine = create_engine(url)
     with engine.begin() as conn:
         context.configure(connection=conn, target_metadata=target_metadata, render_as_batch=True)

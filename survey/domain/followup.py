@@ -18,9 +18,9 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from survey.data.models import Round
+from survey.domain.rounds import create_round, get_round
 from survey.errors import UserError
-from survey.models import Round
-from survey.rounds import create_round, get_round
 from survey.runtime import Runtime
 
 DEFAULT_DURATION = timedelta(days=14)

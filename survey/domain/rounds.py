@@ -15,13 +15,14 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from pipeline.scoring import check_min_responses
-from survey import answer_store, outbox
-from survey.db import affected
+from survey.data.db import affected
+from survey.data.models import Invitation, Message, Participant, Response, Round, RoundResultRow
+from survey.domain import answer_store
+from survey.domain.teams import get_team
+from survey.domain.tokens import hash_token, make_token
 from survey.errors import NotFound, UserError
-from survey.models import Invitation, Message, Participant, Response, Round, RoundResultRow
+from survey.mail import outbox
 from survey.runtime import Runtime
-from survey.teams import get_team
-from survey.tokens import hash_token, make_token
 
 OPENABLE = ("draft", "scheduled")
 CLOSED = ("closing", "reported", "failed")
@@ -132,7 +133,7 @@ def open_round(rt: Runtime, session: Session, round_id: int) -> Round:
             lang=p.lang,
             invitation_id=inv.id,
         )
-    # one empty answer slot per invitation, so that answering overwrites a slot (survey.answer_store)
+    # one empty answer slot per invitation, so that answering overwrites a slot (survey.domain.answer_store)
     item_keys = [item.key for item in rt.content.instrument(rnd.instrument).items]
     answer_store.add_slots(session, round_id, item_keys, len(participants))
     session.commit()

@@ -8,16 +8,16 @@ from typing import Any, Protocol
 from flask import render_template
 
 from pipeline.report_text import format_number
-from survey import mailtext
+from survey.data.models import Invitation, Report, Round, RoundResultRow
+from survey.domain.report_links import report_link
+from survey.domain.tokens import make_token
 from survey.i18n import format_when, t
-from survey.models import Invitation, Report, Round, RoundResultRow
-from survey.report_view import report_link
+from survey.mail import mailtext
 from survey.runtime import Runtime
-from survey.tokens import make_token
 
 
 class Addressed(Protocol):
-    """What composing needs of an outbox row (a ``Message`` or a row claimed by ``survey.outbox``)."""
+    """What composing needs of an outbox row (a ``Message`` or a row claimed by ``survey.mail.outbox``)."""
 
     @property
     def round_id(self) -> int: ...

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from survey.models import Action, FacilitationRequest, Message, Response, Round, Team
+from survey.data.models import Action, FacilitationRequest, Message, Response, Round, Team
 
 STEPS = ("faelles_viden", "tag_temperaturen", "det_goer_vi", "vi_holder_fast")
 CLOSING_SOON = timedelta(days=2)
@@ -76,7 +76,7 @@ def team_statuses(session: Session, teams: list[Team], now: datetime, min_rate: 
     round_ids = [r.id for rs in rounds.values() for r in rs]
     answered = dict(
         session.execute(
-            # filled answer sets only: an open round holds an empty slot per invitation (survey.answer_store)
+            # filled answer sets only: an open round holds an empty slot per invitation (survey.domain.answer_store)
             select(Response.round_id, func.count())
             .where(Response.round_id.in_(round_ids), Response.filled)
             .group_by(Response.round_id)

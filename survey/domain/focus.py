@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session
 
 from survey.content.model import Content
+from survey.data.models import Round, RoundResultRow
+from survey.domain.rounds import get_round
 from survey.errors import UserError
-from survey.models import Round, RoundResultRow
-from survey.rounds import get_round
 
 
 def record_focus(session: Session, content: Content, round_id: int, pillar_key: str) -> Round:

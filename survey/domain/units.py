@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session
 from pipeline import unit_disclosure as rule
 from pipeline.scoring import band_of, scored
 from survey.content.model import Content, Instrument
+from survey.data.models import Response, Round, RoundResultRow, Team, Unit, UnitOverview, UnitPool, UnitPoolRound
+from survey.domain.teams import check_email
+from survey.domain.validation import NAME_MAX, clean_text
 from survey.errors import NotFound, UserError
-from survey.models import Response, Round, RoundResultRow, Team, Unit, UnitOverview, UnitPool, UnitPoolRound
-from survey.teams import check_email
-from survey.validation import NAME_MAX, clean_text
 
 if TYPE_CHECKING:
     from survey.runtime import Runtime
@@ -32,7 +32,7 @@ STALE_DAYS = 365  # a team whose last round is older than this is flagged "not m
 
 def add_unit(session: Session, name: str, parent_id: int | None = None, head_email: str | None = None) -> Unit:
     """Create a unit under ``parent_id`` (None: a top unit) and commit it."""
-    # shown on pages and in PDFs: one line, no control or direction characters (survey.validation)
+    # shown on pages and in PDFs: one line, no control or direction characters (survey.domain.validation)
     name = clean_text(name, "unit name", max_len=NAME_MAX)
     if parent_id is not None and session.get(Unit, parent_id) is None:
         raise NotFound(f"unit {parent_id} does not exist")
@@ -284,7 +284,7 @@ def _stored_pools(session: Session, units: list[int], round_ids: list[int]) -> l
 
 def _freeze(session: Session, pools: tuple[rule.Pool, ...]) -> list[rule.Pool]:
     """Store new pools before any figure of them is shown (two statements, whatever the number)."""
-    from survey.models import random_id, utcnow
+    from survey.data.models import random_id, utcnow
 
     frozen = [rule.Pool(p.unit_id, p.round_ids, random_id()) for p in pools]
     session.execute(insert(UnitPool), [{"id": p.id, "unit_id": p.unit_id, "created_at": utcnow()} for p in frozen])

@@ -10,26 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import Blueprint, g, render_template
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from pipeline.render import debrief_html, report_html
 from pipeline.report_builder import build_report_data
 from pipeline.report_data import ReportData
-from survey.models import Round
-from survey.runtime import Runtime, get_runtime
+from survey.data.models import Round
+from survey.domain.report_links import LinkExpired, round_of_link
+from survey.runtime import get_runtime
 
 bp = Blueprint("report_view", __name__)
-SALT = "tryghed-report-view"
-
-
-def _serializer(rt: Runtime) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(rt.config["SECRET_KEY"], salt=SALT)
-
-
-def report_link(rt: Runtime, round_id: int) -> str:
-    """The signed web link to a round's report."""
-    token = _serializer(rt).dumps({"round": round_id})
-    return f"{str(rt.config['BASE_URL']).rstrip('/')}/r/{token}"
 
 
 @bp.get("/r/<token>")
@@ -46,14 +35,12 @@ def debrief_page(token: str) -> tuple[str, int]:
 
 def _report(token: str, render: Callable[[ReportData], str]) -> tuple[str, int]:
     rt = get_runtime()
-    max_age = int(rt.config["REPORT_LINK_DAYS"]) * 86400
     try:
-        payload = _serializer(rt).loads(token, max_age=max_age)
-        round_id = int(payload["round"])
-    except SignatureExpired:
+        round_id = round_of_link(rt, token)
+    except LinkExpired:
         g.lang = "da"
         return render_template("survey/message.html", kind="closed"), 410
-    except (BadSignature, KeyError, TypeError, ValueError):
+    if round_id is None:
         g.lang = "da"
         return render_template("survey/message.html", kind="unknown"), 404
     with rt.db.session() as session:

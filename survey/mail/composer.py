@@ -5,7 +5,7 @@ CPU: parsing and re-folding every header (``headerregistry`` builds a class per 
 transfer encoding and flattening the MIME tree again in ``as_bytes``, plus one ``SELECT`` per invitation.
 Rendering the Jinja templates was a small part. All of that is the same for every invitation of a round
 but the personal link, so a :class:`Composer` builds each (round, kind, language) once with the product's
-own ``survey.emails`` code, then makes each email by putting the link into the rendered bodies, encoding
+own ``survey.mail.emails`` code, then makes each email by putting the link into the rendered bodies, encoding
 them as quoted-printable (C code in ``binascii``) and joining bytes; the invitations of a batch are read
 in one query. The shape it writes is checked once per group against the full composition, and anything
 it does not recognise (another MIME shape, a template that transforms the link, a recipient that is not
@@ -29,12 +29,12 @@ from markupsafe import escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from survey import mailtext
-from survey.emails import Addressed, _message, compose, personal_parts
-from survey.models import Invitation, Round
+from survey.data.models import Invitation, Round
+from survey.domain.tokens import make_token
+from survey.mail import mailtext
+from survey.mail.emails import Addressed, _message, compose, personal_parts
+from survey.mail.transport import Outgoing
 from survey.runtime import Runtime
-from survey.tokens import make_token
-from survey.transport import Outgoing
 
 PERSONAL_KINDS = ("invitation", "reminder")
 _PER_MESSAGE = ("to", "message-id", "date")  # headers written for each email; the rest once per group
@@ -73,7 +73,7 @@ _dates: dict[int, str] = {}
 
 def _date(tz: ZoneInfo) -> str:
     """The Date header value in local time with its offset, formatted once per second (the same call as
-    ``survey.emails``: ``mailtext.mail_date``)."""
+    ``survey.mail.emails``: ``mailtext.mail_date``)."""
     second = int(time.time())
     value = _dates.get(second)
     if value is None:

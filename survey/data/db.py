@@ -99,7 +99,7 @@ class Database:
         transaction: no BEGIN and COMMIT round trips; the path writes in single statements) and without
         the ping before each use that ``engine`` makes (one more round trip per request). Connections are
         recycled after ``RECYCLE_S``; one the server dropped in between fails its first statement, which the
-        caller retries once (``survey.respond.answer``). SQLite: ``engine`` itself (no round trips to save).
+        caller retries once (``survey.web.respond.answer``). SQLite: ``engine`` itself (no round trips to save).
         """
         if self.engine.dialect.name != "postgresql":
             return self.engine
@@ -123,7 +123,7 @@ def upgrade(db: Database) -> None:
         command.upgrade(cfg, "head")
 
 
-# The newest migration in survey/migrations/versions; tests/test_db.py fails if it falls behind Alembic's
+# The newest migration in survey/data/migrations/versions; tests/test_db.py fails if it falls behind Alembic's
 # own head, so the check below can read one row instead of loading Alembic on every command.
 SCHEMA_HEAD = "0007"
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from survey import outbox
+from survey.data.models import Message
+from survey.domain.rounds import get_round
 from survey.errors import UserError
-from survey.models import Message
-from survey.rounds import get_round
+from survey.mail import outbox
 
 
 def queue_kickoff(session: Session, round_id: int) -> str:

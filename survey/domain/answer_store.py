@@ -15,7 +15,7 @@ The rule to keep: nothing at rest may tell who gave which answer set, or in whic
   (their recipients are those who had not answered by then). ``compact_after_seal`` then rewrites the
   touched PostgreSQL tables (``CLUSTER``): a plain ``VACUUM`` leaves the bytes of dead row versions, their
   transaction ids included, in the pages' free space. SQLite needs no such step: ``secure_delete`` zeroes
-  what is deleted, and there is no write-ahead log (``survey.db``).
+  what is deleted, and there is no write-ahead log (``survey.data.db``).
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from sqlalchemy import bindparam, delete, func, insert, select, text, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
-from survey.db import affected
-from survey.models import EMPTY_SLOT, FixedWidthAnswers, Invitation, Message, Response, Round, random_id
+from survey.data.db import affected
+from survey.data.models import EMPTY_SLOT, FixedWidthAnswers, Invitation, Message, Response, Round, random_id
 
 log = logging.getLogger(__name__)
 _RANDOM = random.SystemRandom()  # slot choice and sealed order must not be predictable from a seed

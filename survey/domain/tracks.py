@@ -11,9 +11,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from survey.data.models import Action, FacilitationRequest, Round
+from survey.domain.teams import get_team
 from survey.errors import NotFound, UserError
-from survey.models import Action, FacilitationRequest, Round
-from survey.teams import get_team
 
 # What a facilitator can be asked for, and the toolkit step each belongs to.
 REQUEST_KINDS: dict[str, str] = {

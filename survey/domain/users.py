@@ -18,9 +18,9 @@ from sqlalchemy import Table, case, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from survey.data.models import LoginFailure, User
+from survey.domain.teams import check_email, check_lang
 from survey.errors import NotFound, UserError
-from survey.models import LoginFailure, User
-from survey.teams import check_email, check_lang
 
 ROLES = ("admin", "facilitator", "leader")
 MIN_PASSWORD = 10

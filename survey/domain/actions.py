@@ -8,12 +8,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pipeline.report_data import IGLO_LEVELS
 from survey.content.model import Content
+from survey.data.models import Action
+from survey.domain.rounds import get_round
+from survey.domain.validation import clean_text
 from survey.errors import NotFound, UserError
-from survey.models import Action
-from survey.rounds import get_round
-from survey.validation import clean_text
+
+# The IGLO sheet's four levels of who can act, in its order: Individ, Gruppe, Ledelse, Organisation.
+IGLO_LEVELS = ("individ", "gruppe", "ledelse", "organisation")
 
 
 def add_action(
@@ -38,7 +40,7 @@ def add_action(
     level = level.strip().lower()
     if level not in IGLO_LEVELS:
         raise UserError(f"level must be one of {', '.join(IGLO_LEVELS)}, got {level!r}")
-    # free text shown in the next report (PDF and web): checked where it enters (survey.validation)
+    # free text shown in the next report (PDF and web): checked where it enters (survey.domain.validation)
     what = clean_text(what, "--what", max_len=2000, multiline=True)
     who = clean_text(who, "--who", max_len=200)
     by_when = clean_text(by_when, "--by", max_len=100, required=False)

@@ -4,7 +4,7 @@
   token, and no timestamp: only a random id, the round and the answers.
 - ``Invitation`` keeps a hash of the token (never the token) and an ``answered`` flag.
 - Answer sets live in slots made when the round opens (one per invitation, random id, fixed size), so
-  that answering overwrites an empty slot in place instead of appending a row (see ``survey.answer_store``).
+  that answering overwrites an empty slot in place instead of appending a row (see ``survey.domain.answer_store``).
 """
 
 from __future__ import annotations
@@ -161,7 +161,7 @@ class Round(Base):
     followup_after_days: Mapped[int | None] = mapped_column(Integer)  # schedule a follow-up at close
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # the pillar the team chose at the debrief of this round (survey.focus.record_focus); None until then
+    # the pillar the team chose at the debrief of this round (survey.domain.focus.record_focus); None until then
     chosen_focus: Mapped[str | None] = mapped_column(String(100))
     chosen_focus_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

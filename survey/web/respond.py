@@ -21,13 +21,13 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 from wtforms.validators import ValidationError
 
-from survey import answer_store, ratelimit
 from survey.content import Instrument
-from survey.forms import answers_of, barometer_form_class, scale_choices, valid_answers
+from survey.data.models import Invitation, RetiredLink, Round
+from survey.domain import answer_store, ratelimit
+from survey.domain.tokens import hash_token, looks_like_token
 from survey.i18n import format_when
-from survey.models import Invitation, RetiredLink, Round
 from survey.runtime import get_runtime
-from survey.tokens import hash_token, looks_like_token
+from survey.web.barometer_form import answers_of, barometer_form_class, scale_choices, valid_answers
 
 bp = Blueprint("respond", __name__)
 

@@ -22,8 +22,8 @@ from sqlalchemy import Table, case, delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from survey.db import affected
-from survey.models import LinkGuess
+from survey.data.db import affected
+from survey.data.models import LinkGuess
 
 DEFAULT_LIMIT = 20  # unknown links per client and window; a person mistyping a link needs a handful
 DEFAULT_WINDOW_SECONDS = 600

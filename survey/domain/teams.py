@@ -11,16 +11,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from survey.data.models import Participant, Team
+from survey.domain.validation import NAME_MAX, clean_email, clean_optional, clean_text
 from survey.errors import NotFound, UserError
-from survey.models import Participant, Team
-from survey.validation import NAME_MAX, clean_email, clean_optional, clean_text
 
 LANGS = ("da", "en")
 TRACKS = ("selfguided", "facilitated")
 
 
 def check_email(value: str, what: str = "email") -> str:
-    """One plain email address, lower-cased (see ``survey.validation.clean_email``)."""
+    """One plain email address, lower-cased (see ``survey.domain.validation.clean_email``)."""
     return clean_email(value, what)
 
 
@@ -57,7 +57,7 @@ def add_team(
     # the team name is in every email's subject line: one line, no control or direction characters
     name = clean_text(name, "team name", max_len=NAME_MAX)
     if unit_id is not None:
-        from survey.models import Unit
+        from survey.data.models import Unit
 
         if session.get(Unit, unit_id) is None:
             raise NotFound(f"unit {unit_id} does not exist")
@@ -259,7 +259,7 @@ def list_teams(session: Session) -> list[dict[str, object]]:
     """Every team with its number of active participants and rounds (for facilitators)."""
     from sqlalchemy import func
 
-    from survey.models import Round
+    from survey.data.models import Round
 
     people = (
         select(Participant.team_id, func.count().label("n"))

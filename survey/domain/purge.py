@@ -18,8 +18,8 @@ from typing import Any
 from sqlalchemy import delete, exists, insert, select, update
 from sqlalchemy.orm import Session
 
-from survey.db import affected
-from survey.models import Invitation, Message, Participant, RetiredLink, Round
+from survey.data.db import affected
+from survey.data.models import Invitation, Message, Participant, RetiredLink, Round
 from survey.runtime import Runtime
 
 FINISHED = ("reported", "failed")  # a round still "closing" may yet need its outbox rows
@@ -27,7 +27,7 @@ FINISHED = ("reported", "failed")  # a round still "closing" may yet need its ou
 
 def purge_expired(session: Session, now: datetime, retention_days: int, guess_window: timedelta) -> dict[str, Any]:
     """Purge every finished round closed more than ``retention_days`` ago (committed); returns counts."""
-    from survey.ratelimit import forget_expired
+    from survey.domain.ratelimit import forget_expired
 
     cutoff = now - timedelta(days=retention_days)
     due = list(

@@ -23,8 +23,8 @@ from sqlalchemy import Select, any_, func, or_, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from survey.models import Message
-from survey.transport import Outgoing, PermanentFailure, TransientFailure, Transport, Unreachable
+from survey.data.models import Message
+from survey.mail.transport import Outgoing, PermanentFailure, TransientFailure, Transport, Unreachable
 
 log = logging.getLogger(__name__)
 
@@ -183,7 +183,7 @@ def next_retry_at(session: Session, round_id: int | None = None) -> datetime | N
 
 
 class Composes(Protocol):
-    """What :func:`deliver` needs to build emails (``survey.composer.Composer``)."""
+    """What :func:`deliver` needs to build emails (``survey.mail.composer.Composer``)."""
 
     def load(self, rows: Iterable[Claimed]) -> None: ...
 

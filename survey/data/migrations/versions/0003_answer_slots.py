@@ -19,7 +19,7 @@ EMPTY_SLOT = "filled = false"
 
 def upgrade() -> None:
     # Existing rows are answer sets, so they are filled. Rounds open during the upgrade have no empty
-    # slots: their answers are stored as new rows (survey.answer_store.fill_slot) and sealed at close.
+    # slots: their answers are stored as new rows (survey.domain.answer_store.fill_slot) and sealed at close.
     # SQLite keeps the JSON column as it is (the declared type gives it no conversion; text goes in and
     # out unchanged); PostgreSQL gets text, so the fixed-width encoding is stored byte for byte.
     with op.batch_alter_table("responses", schema=None, table_kwargs={"sqlite_with_rowid": False}) as batch_op:

@@ -1,0 +1,1 @@
+"""The data model: SQLAlchemy models, the database engine and sessions, Alembic migrations."""

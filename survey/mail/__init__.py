@@ -1,0 +1,1 @@
+"""Email: the outbox (what is sent, once), composing messages, and the transports."""
