@@ -38,8 +38,8 @@ from typing import Any
 
 from bench_survey import ROOT, answers, database, get, machine_note, make_app, run_threads, settings
 
-from survey import answer_store  # noqa: E402
 from survey.data.models import Invitation  # noqa: E402
+from survey.domain import answer_store  # noqa: E402
 from survey.domain.tokens import make_token  # noqa: E402
 from tests.helpers import Browser, csrf_of, free_port  # noqa: E402
 
