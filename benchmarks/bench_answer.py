@@ -190,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--posts", type=int, default=40)
     parser.add_argument("--big", type=int, default=5000)
-    parser.add_argument("--links", type=int, default=6000, help="unanswered links for the load part")
+    parser.add_argument("--links", type=int, default=15000, help="unanswered links for the load part")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="tryghed-bench-") as tmp_name, database("postgres", Path(tmp_name)) as url:
         tmp = Path(tmp_name)
@@ -220,6 +220,9 @@ def main(argv: list[str] | None = None) -> int:
                 for _ in range(2):
                     submissions(floor_port, floor_links, args.clients, args.seconds / 2, loads["floor"])
                     submissions(project_port, tokens, args.clients, args.seconds / 2, loads["tryghed"])
+            if not floor_links or not tokens:
+                # a client without a link stops early, and its server's rate would be undercounted
+                raise SystemExit(f"ran out of links during the load (--links {args.links}): raise --links")
             print("[bench] POST latency vs round size ...", file=sys.stderr, flush=True)
             latency = post_latency(app, args.posts, args.big)
             print("[bench] CLUSTER of the sealed tables ...", file=sys.stderr, flush=True)
