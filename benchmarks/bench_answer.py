@@ -21,27 +21,22 @@ All traffic goes to 127.0.0.1; the database ``tryghed_bench_<hex>`` is dropped a
 from __future__ import annotations
 
 import argparse
-import os
 import secrets
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench_survey import ROOT, answers, database, get, machine_note, make_app, run_threads, settings
+from bench_survey import answers, database, machine_note, make_app, run_threads, server, settings
 
 from survey.data.models import Invitation  # noqa: E402
 from survey.domain import answer_store  # noqa: E402
 from survey.domain.tokens import make_token  # noqa: E402
-from tests.helpers import Browser, csrf_of, free_port  # noqa: E402
+from tests.helpers import Browser, csrf_of  # noqa: E402
 
 HOST = "127.0.0.1"
 
@@ -70,54 +65,6 @@ def open_round(app: Any, name: str, people: int, answered: int) -> list[str]:
         s.commit()
     secret = str(app.config["SECRET_KEY"])
     return [make_token(secret, inv.nonce) for inv in invitations[answered:]]
-
-
-@contextmanager
-def server(module: str, env_extra: dict[str, str], workers: int, log: Path) -> Iterator[int]:
-    """gunicorn with ``workers`` sync workers on a free port; stopped (SIGTERM, then SIGKILL) after."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRYGHED_")}
-    env.update(env_extra)
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "gunicorn"),
-                "--workers",
-                str(workers),
-                "--worker-class",
-                "sync",
-                "--bind",
-                f"{HOST}:{port}",
-                "--pythonpath",
-                str(ROOT / "benchmarks"),
-                module,
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                if proc.poll() is not None:
-                    raise RuntimeError(f"gunicorn exited with {proc.returncode}; see {log}")
-                try:
-                    if get(port, "/healthz")[0] == 200:
-                        break
-                except OSError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"gunicorn did not answer within 30 s; see {log}")
-                time.sleep(0.2)
-            yield port
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=5)
 
 
 @dataclass

@@ -3,9 +3,9 @@
     .venv/bin/python benchmarks/bench_survey.py [--sizes 0,25,100,300] [--submits 15] [--seconds 8]
                                                 [--clients 8] [--department 100] [--backends sqlite,postgres]
 
-Every accepted answer rewrites all of the round's answer sets in a random order
-(``survey.web.respond._rewrite_shuffled``), so a submission costs O(n) in the answers already stored. This
-measures what that means, on SQLite (a file) and on PostgreSQL (127.0.0.1:5432, a throwaway database
+An accepted answer fills one empty answer slot of its round (``survey.domain.answer_store``); before
+answer slots it rewrote every answer set of the round, at O(n) per submission. This measures whether a
+submission's cost grows with the answers already stored, on SQLite (a file) and on PostgreSQL (127.0.0.1:5432, a throwaway database
 ``tryghed_bench_<hex>`` that is dropped afterwards), always as a ratio to a baseline in the same run:
 
 1. Submission cost vs round size (Flask test client, in-process): for rounds that already hold 0, 25,
@@ -22,8 +22,7 @@ measures what that means, on SQLite (a file) and on PostgreSQL (127.0.0.1:5432, 
    concurrently from 8 threads (GET + POST each, own cookies): the time until all have answered.
 
 Round setup uses the product code (team, CSV import, create + open round); the answer sets that a round
-"already holds" are written directly (invitation marked answered + one answer set each), which is the
-state the rewrite leaves behind. Invitations are not sent; links are derived from the invitation nonces
+"already holds" are written directly (invitation marked answered + one filled answer set each). Invitations are not sent; links are derived from the invitation nonces
 with the same secret key the app uses. All traffic goes to 127.0.0.1. Prints markdown tables.
 """
 
@@ -210,52 +209,63 @@ def submission_costs(app: Flask, backend: str, sizes: list[int], submits: int) -
 
 
 @contextmanager
-def gunicorn(config: dict[str, Any], workers: int = 2) -> Iterator[int]:
-    """``gunicorn 'survey:create_app()'`` on a free 127.0.0.1 port; stopped (SIGTERM, then SIGKILL) after."""
+def server(module: str, env_extra: dict[str, str], workers: int, log: Path) -> Iterator[int]:
+    """gunicorn serving ``module`` (an app factory, e.g. ``survey:create_app()``) with ``workers`` sync
+    workers on a free 127.0.0.1 port, ``benchmarks/`` on its path (for the floor app); stopped (SIGTERM,
+    then SIGKILL) after. Shared by this benchmark and bench_answer.py."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRYGHED_")}
-    env.update({f"TRYGHED_{key}": str(value) for key, value in config.items()})
-    log = open(Path(config["INSTANCE_PATH"]).parent / "gunicorn.log", "wb")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "gunicorn"),
-            "--workers",
-            str(workers),
-            "--worker-class",
-            "sync",
-            "--bind",
-            f"{HOST}:{port}",
-            "--timeout",
-            "60",
-            "survey:create_app()",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"gunicorn exited with {proc.returncode}; see {log.name}")
-            try:
-                if get(port, "/healthz")[0] == 200:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"gunicorn did not answer within 30 s; see {log.name}")
-            time.sleep(0.2)
-        yield port
-    finally:
-        proc.send_signal(signal.SIGTERM)
+    env.update(env_extra)
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "gunicorn"),
+                "--workers",
+                str(workers),
+                "--worker-class",
+                "sync",
+                "--bind",
+                f"{HOST}:{port}",
+                "--timeout",
+                "60",
+                "--pythonpath",
+                str(ROOT / "benchmarks"),
+                module,
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
         try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
-        log.close()
+            deadline = time.monotonic() + 30
+            while True:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"gunicorn exited with {proc.returncode}; see {log}")
+                try:
+                    if get(port, "/healthz")[0] == 200:
+                        break
+                except OSError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"gunicorn did not answer within 30 s; see {log}")
+                time.sleep(0.2)
+            yield port
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=5)
+
+
+@contextmanager
+def gunicorn(config: dict[str, Any], workers: int = 2) -> Iterator[int]:
+    """``gunicorn 'survey:create_app()'`` with ``config`` as TRYGHED_* settings; log beside the instance."""
+    env = {f"TRYGHED_{key}": str(value) for key, value in config.items()}
+    with server("survey:create_app()", env, workers, Path(config["INSTANCE_PATH"]).parent / "gunicorn.log") as port:
+        yield port
 
 
 def get(port: int, path: str) -> tuple[int, float]:
