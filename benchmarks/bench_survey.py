@@ -5,8 +5,9 @@
 
 An accepted answer fills one empty answer slot of its round (``survey.domain.answer_store``); before
 answer slots it rewrote every answer set of the round, at O(n) per submission. This measures whether a
-submission's cost grows with the answers already stored, on SQLite (a file) and on PostgreSQL (127.0.0.1:5432, a throwaway database
-``tryghed_bench_<hex>`` that is dropped afterwards), always as a ratio to a baseline in the same run:
+submission's cost grows with the answers already stored, on SQLite (a file) and on PostgreSQL
+(127.0.0.1:5432, a throwaway database ``tryghed_bench_<hex>`` that is dropped afterwards), always as a
+ratio to a baseline in the same run:
 
 1. Submission cost vs round size (Flask test client, in-process): for rounds that already hold 0, 25,
    100 and 300 answer sets, the median time of one accepted submission (GET the form + POST the answers,
@@ -22,8 +23,9 @@ submission's cost grows with the answers already stored, on SQLite (a file) and 
    concurrently from 8 threads (GET + POST each, own cookies): the time until all have answered.
 
 Round setup uses the product code (team, CSV import, create + open round); the answer sets that a round
-"already holds" are written directly (invitation marked answered + one filled answer set each). Invitations are not sent; links are derived from the invitation nonces
-with the same secret key the app uses. All traffic goes to 127.0.0.1. Prints markdown tables.
+"already holds" are written directly (invitation marked answered + one filled answer set each).
+Invitations are not sent; links are derived from the invitation nonces with the same secret key the app
+uses. All traffic goes to 127.0.0.1. Prints markdown tables.
 """
 
 from __future__ import annotations
