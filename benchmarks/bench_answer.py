@@ -31,40 +31,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench_survey import answers, database, machine_note, make_app, run_threads, server, settings
+from bench_survey import answers, database, machine_note, make_app, prepare_round, run_threads, server, settings
 
-from survey.data.models import Invitation  # noqa: E402
 from survey.domain import answer_store  # noqa: E402
-from survey.domain.tokens import make_token  # noqa: E402
 from tests.helpers import Browser, csrf_of  # noqa: E402
 
 HOST = "127.0.0.1"
-
-
-def open_round(app: Any, name: str, people: int, answered: int) -> list[str]:
-    """An open round of ``people`` (product code), ``answered`` of them answered (slots filled as the
-    form would); the links of the others."""
-    from sqlalchemy import select, update
-
-    from survey.domain.rounds import create_round, open_round
-    from survey.domain.teams import add_team, import_participants
-
-    rt = app.extensions["tryghed"]
-    with app.app_context(), rt.db.session() as s:
-        team = add_team(s, name, "leder@example.org", "Lis Leder", "da")
-        rows = "\n".join(f"p{i}@example.org,Person {i}" for i in range(people))
-        import_participants(s, team.id, f"email,name\n{rows}\n")
-        round_id = create_round(rt, s, team.id, min_responses=5).id
-        open_round(rt, s, round_id)
-        invitations = list(s.execute(select(Invitation.id, Invitation.nonce).where(Invitation.round_id == round_id)))
-        done = [inv.id for inv in invitations[:answered]]
-        if done:
-            s.execute(update(Invitation).where(Invitation.id.in_(done)).values(answered=True))
-            for _ in done:
-                answer_store.fill_slot(s, round_id, answers())
-        s.commit()
-    secret = str(app.config["SECRET_KEY"])
-    return [make_token(secret, inv.nonce) for inv in invitations[answered:]]
 
 
 @dataclass
@@ -113,7 +85,7 @@ def quantile(values: list[float], q: int) -> float:
 def post_latency(app: Any, posts: int, big: int) -> dict[int, float]:
     """Median POST time in rounds already holding 10 and ``big`` answer sets (alternating)."""
     sizes = [10, big]
-    links = {size: open_round(app, f"Størrelse {size}", size + posts + 2, size) for size in sizes}
+    links = {size: prepare_round(app, f"Størrelse {size}", size + posts + 2, size)[1] for size in sizes}
     samples: dict[int, list[float]] = {size: [] for size in sizes}
     for i in range(posts + 2):
         for size in sizes:
@@ -149,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
                 conn.exec_driver_sql("CREATE TABLE floor_answers (id varchar(32) PRIMARY KEY, answers text)")
                 pg_version = "PostgreSQL " + str(conn.exec_driver_sql("SHOW server_version").scalar())
             print("[bench] preparing rounds ...", file=sys.stderr, flush=True)
-            tokens = open_round(app, "Belastning", args.links, 0)
+            tokens = prepare_round(app, "Belastning", args.links, 0)[1]
             page = app.test_client().get(f"/s/{tokens[-1]}").get_data(as_text=True)
             (tmp / "page.html").write_text(page)
             project_env = {f"TRYGHED_{k}": str(v) for k, v in config.items()}

@@ -113,7 +113,7 @@ def compose(rt: Runtime, session: object, msg: Addressed) -> EmailMessage:
         result = session.get(RoundResultRow, rnd.id)
         if report is None or result is None:
             raise LookupError(f"round {rnd.id} has no report yet")
-        focus = [rt.content.instrument(rnd.instrument).pillar(k).name.get(lang) for k in result.focus_pillars]
+        focus = [instrument.pillar(k).name.get(lang) for k in result.focus_pillars]
         hacks = [h for h in rt.content.hacks if h.key in result.hack_keys]
         subject = t("subject_report", lang, team=team.name)
         text, html = _render_pair(
