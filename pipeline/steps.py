@@ -20,7 +20,7 @@ from pipeline.report_builder import build_report_data, hacks_in_plan
 from pipeline.scoring import aggregate
 from survey.data.db import affected
 from survey.data.models import Message, Report, Round, RoundResultRow
-from survey.domain import answer_store
+from survey.domain import answer_store, round_storage
 from survey.domain.followup import followup_on_report
 from survey.mail import outbox
 from survey.runtime import Runtime
@@ -78,9 +78,9 @@ def aggregate_step(rt: Runtime, session: Session, round_id: int) -> bool:
         )
     )
     session.commit()
-    # After the commit: CLUSTER cannot run in a transaction. Every seal compacts the whole tables, so one
-    # that is missed (a crash right here) is made up by the next round's close.
-    answer_store.compact_after_seal(session.get_bind().engine)
+    # After the commit, and never in the way of the report: drop the round's own storage. If a reader holds
+    # a lock on it, this gives up after a short lock timeout and the tick retries (round show says so).
+    round_storage.remove_trail(session.get_bind().engine, round_id)
     return True
 
 

@@ -19,7 +19,7 @@ from pipeline import steps
 from pipeline.schedule import parse_days, parse_hours, reminder_due
 from survey.data.db import affected
 from survey.data.models import Message, Round
-from survey.domain import rounds
+from survey.domain import round_storage, rounds
 from survey.errors import UserError
 from survey.mail import outbox
 from survey.mail.composer import Composer
@@ -175,6 +175,13 @@ def run_pipeline(self: Any, round_id: int) -> str:
             raise self.retry(exc=exc, countdown=min(600, 30 * 2**self.request.retries), max_retries=3) from exc
 
 
+@shared_task(name="pipeline.tasks.remove_trail", ignore_result=True)
+def remove_trail(round_id: int) -> bool:
+    """Drop a sealed round's own storage (retried by every tick until no reader holds it)."""
+    rt = get_runtime()
+    return round_storage.remove_trail(rt.db.engine, round_id)
+
+
 def _note(session: Any, round_id: int, reason: str) -> None:
     session.execute(update(Round).where(Round.id == round_id, Round.status == "scheduled").values(status_reason=reason))
     session.commit()
@@ -226,6 +233,7 @@ def tick() -> dict[str, Any]:
             )
             if rid not in redrive
         ]
+        trails = round_storage.pending_trails(session)  # sealed rounds whose own tables wait to be dropped
         due_mail = outbox.due_ids(session, now, outbox.lease_of(rt.config))
         mail_rounds = sorted(set(session.scalars(select(Message.round_id).where(Message.id.in_(due_mail)))))
     for rid in due["open"]:
@@ -238,6 +246,8 @@ def tick() -> dict[str, Any]:
         run_pipeline.delay(rid)
     for rid in mail_rounds:
         send_pending.delay(rid)
+    for rid in trails:
+        remove_trail.delay(rid)
     from survey.domain.purge import purge  # retention: personal data of long-finished rounds goes
 
     with rt.db.session() as session:
@@ -249,4 +259,5 @@ def tick() -> dict[str, Any]:
         "redriven": redrive,
         "mail_rounds": mail_rounds,
         "purged": purged,
+        "trails": trails,
     }

@@ -250,3 +250,24 @@ def pdf_text(pdf: bytes, tmp: Path) -> str:
     return subprocess.run(
         ["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True, timeout=60
     ).stdout
+
+
+def stored_answers(app: Flask, round_id: int | None = None) -> tuple[int, int]:
+    """(answer sets stored, invitations marked answered) over every round, or one round, wherever they are
+    kept: in an open round's own tables (survey.domain.round_storage) or, once sealed, in ``responses``."""
+    from sqlalchemy import func, select, text
+
+    from survey.data.models import Response, Round
+    from survey.domain.round_storage import OWN, answers_table, claims_table
+
+    with app.extensions["tryghed"].db.session() as s:
+        query = select(Round.id, Round.answer_storage)
+        rounds = s.execute(query if round_id is None else query.where(Round.id == round_id)).all()
+        sets = flags = 0
+        for rid, state in rounds:
+            if state == OWN:
+                sets += s.scalar(text(f"SELECT count(*) FROM {answers_table(rid)} WHERE filled")) or 0
+                flags += s.scalar(text(f"SELECT count(*) FROM {claims_table(rid)} WHERE answered")) or 0
+            else:
+                sets += s.scalar(select(func.count()).select_from(Response).where(Response.round_id == rid)) or 0
+        return sets, flags

@@ -12,11 +12,8 @@ from urllib.parse import quote
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select
-
-from survey.data.models import Invitation, Response
 from tests.conftest import make_app
-from tests.helpers import csrf_of, read_outbox, setup_round, token_of
+from tests.helpers import csrf_of, read_outbox, setup_round, stored_answers, token_of
 
 TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=60)
 
@@ -32,11 +29,7 @@ def test_respondent_endpoint_survives_malformed_input(tmp_path: Path) -> None:
     db = app.extensions["tryghed"].db
 
     def stored() -> tuple[int, int]:
-        with db.session() as s:
-            return (
-                s.scalar(select(func.count()).select_from(Response).where(Response.filled)) or 0,
-                s.scalar(select(func.count()).select_from(Invitation).where(Invitation.answered)) or 0,
-            )
+        return stored_answers(app)
 
     token_st = st.one_of(
         st.sampled_from(tokens),

@@ -6,15 +6,11 @@ from pathlib import Path
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
-
-from survey.data.models import Response
-from tests.helpers import close, csrf_of, read_outbox, setup_round, submit, token_of
+from tests.helpers import close, csrf_of, read_outbox, setup_round, stored_answers, submit, token_of
 
 
 def stored(app: Flask) -> int:
-    with app.extensions["tryghed"].db.session() as s:
-        return s.scalar(select(func.count()).select_from(Response).where(Response.filled)) or 0
+    return stored_answers(app)[0]
 
 
 def full(value: int = 4) -> dict[str, int]:

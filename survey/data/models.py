@@ -2,9 +2,11 @@
 
 - ``Response`` has no foreign key, column or ordering that ties it to an invitation, participant or
   token, and no timestamp: only a random id, the round and the answers.
-- ``Invitation`` keeps a hash of the token (never the token) and an ``answered`` flag.
-- Answer sets live in slots made when the round opens (one per invitation, random id, fixed size), so
-  that answering overwrites an empty slot in place instead of appending a row (see ``survey.domain.answer_store``).
+- ``Invitation`` keeps a hash of the token (never the token); whether it was answered is in the open round's
+  own storage, gone after the seal.
+- While a round is open, its answer sets and answered flags live in tables of its own, made when it opens
+  and dropped after the seal at close; ``responses`` holds sealed answer sets only
+  (see ``survey.domain.round_storage`` and ``survey.domain.answer_store``).
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     ForeignKey,
-    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -29,7 +30,6 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
     inspect,
-    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -164,6 +164,11 @@ class Round(Base):
     # the pillar the team chose at the debrief of this round (survey.domain.focus.record_focus); None until then
     chosen_focus: Mapped[str | None] = mapped_column(String(100))
     chosen_focus_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # where the round's answers are (survey.domain.round_storage): "own" = in the round's own tables (open,
+    # or closed and not yet sealed); "dropping" = sealed into ``responses``, the own tables still to be
+    # dropped (``trail_reason`` says what holds them); None = in ``responses`` only (or none yet)
+    answer_storage: Mapped[str | None] = mapped_column(String(16))
+    trail_reason: Mapped[str | None] = mapped_column(Text)
 
     team: Mapped[Team] = relationship(back_populates="rounds")
 
@@ -189,7 +194,6 @@ class Invitation(Base):
     # random per invitation; the token is HMAC(secret key, nonce): a dump without the key rebuilds no link
     nonce: Mapped[str] = mapped_column(String(32))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    answered: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class RetiredLink(Base):
@@ -203,28 +207,14 @@ class RetiredLink(Base):
     lang: Mapped[str] = mapped_column(String(2), default="da")
 
 
-# The predicate of the partial index of empty slots, written the same way in the query that uses it
-# (SQLite uses a partial index only when the query repeats its condition).
-EMPTY_SLOT = "filled = false"
-
-
 class Response(Base):
-    """One anonymous answer set, or an empty slot for one while the round is open. Deliberately nothing
-    but a random id, the round, the answers and whether the slot is filled."""
+    """One anonymous answer set of a sealed round. Deliberately nothing but a random id, the round, the
+    answers and ``filled`` (always true since the open round's slots moved to its own tables; kept so that
+    readers of older dumps and queries keep working)."""
 
     __tablename__ = "responses"
     # SQLite: no hidden rowid, so rows are kept in (random) id order rather than insertion order.
-    # The partial index finds an empty slot in O(log n); filling one only removes an entry from it.
-    __table_args__ = (
-        Index(
-            "ix_responses_empty_slots",
-            "round_id",
-            "id",
-            sqlite_where=text(EMPTY_SLOT),
-            postgresql_where=text(EMPTY_SLOT),
-        ),
-        {"sqlite_with_rowid": False},
-    )
+    __table_args__ = {"sqlite_with_rowid": False}
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=random_id)
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)

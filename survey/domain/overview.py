@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from survey.data.models import Action, FacilitationRequest, Message, Response, Round, Team
+from survey.data.models import Action, FacilitationRequest, Message, Round, Team
+from survey.domain import answer_store
 
 STEPS = ("faelles_viden", "tag_temperaturen", "det_goer_vi", "vi_holder_fast")
 CLOSING_SOON = timedelta(days=2)
@@ -74,14 +75,8 @@ def team_statuses(session: Session, teams: list[Team], now: datetime, min_rate: 
     for r in session.scalars(select(Round).where(Round.team_id.in_(ids)).order_by(Round.number)):
         rounds[r.team_id].append(r)
     round_ids = [r.id for rs in rounds.values() for r in rs]
-    answered = dict(
-        session.execute(
-            # filled answer sets only: an open round holds an empty slot per invitation (survey.domain.answer_store)
-            select(Response.round_id, func.count())
-            .where(Response.round_id.in_(round_ids), Response.filled)
-            .group_by(Response.round_id)
-        ).all()
-    )
+    # in the round's own storage while it is open, in ``responses`` once sealed (survey.domain.answer_store)
+    answered = answer_store.answer_counts(session, round_ids)
     failed = dict(
         session.execute(
             select(Message.round_id, func.count())

@@ -11,13 +11,13 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from pipeline.scoring import check_min_responses
 from survey.data.db import affected
-from survey.data.models import Invitation, Message, Participant, Response, Round, RoundResultRow
-from survey.domain import answer_store
+from survey.data.models import Invitation, Message, Participant, Round, RoundResultRow
+from survey.domain import answer_store, round_storage
 from survey.domain.teams import get_team
 from survey.domain.tokens import hash_token, make_token
 from survey.errors import NotFound, UserError
@@ -113,18 +113,19 @@ def open_round(rt: Runtime, session: Session, round_id: int) -> Round:
         session.rollback()
         raise UserError(f"round {round_id} was opened by someone else meanwhile")
     secret = rt.config["SECRET_KEY"]
+    invitation_ids = []
     for p in participants:
         inv = Invitation(
             round_id=round_id,
             participant_id=p.id,
             email=p.email,
             lang=p.lang,
-            answered=False,
             nonce=secrets.token_hex(16),
         )
         inv.token_hash = hash_token(make_token(secret, inv.nonce))
         session.add(inv)
         session.flush()
+        invitation_ids.append(inv.id)
         outbox.queue(
             session,
             round_id=round_id,
@@ -133,9 +134,9 @@ def open_round(rt: Runtime, session: Session, round_id: int) -> Round:
             lang=p.lang,
             invitation_id=inv.id,
         )
-    # one empty answer slot per invitation, so that answering overwrites a slot (survey.domain.answer_store)
+    # the round's own storage for its answers and answered flags, until the seal (survey.domain.round_storage)
     item_keys = [item.key for item in rt.content.instrument(rnd.instrument).items]
-    answer_store.add_slots(session, round_id, item_keys, len(participants))
+    round_storage.create_storage(session, round_id, invitation_ids, item_keys)
     session.commit()
     session.refresh(rnd)
     return rnd
@@ -176,7 +177,7 @@ def remind_round(
         return 0
     pending = session.scalars(
         select(Invitation)
-        .where(Invitation.round_id == round_id, Invitation.answered.is_(False))
+        .where(Invitation.round_id == round_id, text(round_storage.not_answered_clause(round_id)))
         .order_by(Invitation.id)
     )
     count = 0
@@ -292,6 +293,8 @@ def show_round(rt: Runtime, session: Session, round_id: int) -> dict[str, Any]:
         # failed deliveries with address and reason, so a facilitator can fix a bad address; reminders are
         # left out (the query above), because only non-respondents get one
         "failed_messages": [{"kind": m.kind, "recipient": m.recipient, "error": m.last_error} for m in failed],
+        # after the seal: whether dropping the open round's own storage is still waiting, and why
+        **answer_store.trail_state(rnd),
     }
 
 
@@ -313,17 +316,12 @@ def due_rounds(session: Session, now: datetime, stall: timedelta) -> dict[str, l
 
 def list_rounds(rt: Runtime, session: Session, team_id: int | None = None) -> list[dict[str, Any]]:
     """Rounds with status and response rate ("n of N"), newest first; figures are in ``show_round``."""
-    answered = (
-        select(Response.round_id, func.count().label("n")).where(Response.filled).group_by(Response.round_id).subquery()
-    )
-    query = (
-        select(Round, func.coalesce(answered.c.n, 0))
-        .outerjoin(answered, answered.c.round_id == Round.id)
-        .order_by(Round.id.desc())
-    )
+    query = select(Round).order_by(Round.id.desc())
     if team_id is not None:
         get_team(session, team_id)
         query = query.where(Round.team_id == team_id)
+    found = session.scalars(query).all()
+    counts = answer_store.answer_counts(session, [r.id for r in found])
     return [
         {
             "id": r.id,
@@ -334,7 +332,7 @@ def list_rounds(rt: Runtime, session: Session, team_id: int | None = None) -> li
             "opens_at": _iso(rt, r.opens_at),
             "closes_at": _iso(rt, r.closes_at),
             "invited": r.invited_count,
-            "responses": n,
+            "responses": counts.get(r.id, 0),
         }
-        for r, n in session.execute(query).all()
+        for r in found
     ]

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from flask import Blueprint, Response, current_app, g, render_template, request
 from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 from markupsafe import Markup
-from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -22,7 +20,7 @@ from werkzeug.exceptions import HTTPException
 from wtforms.validators import ValidationError
 
 from survey.content import Instrument
-from survey.data.models import Invitation, RetiredLink, Round
+from survey.data.models import RetiredLink
 from survey.domain import answer_store, ratelimit
 from survey.domain.tokens import hash_token, looks_like_token
 from survey.i18n import format_when
@@ -53,41 +51,10 @@ def _page(kind: str, status: int, lang: str = "da") -> tuple[str, int]:
     return _cached(("message", kind, lang), lambda: render_template("survey/message.html", kind=kind)), status
 
 
-@dataclass(frozen=True)
-class Link:
-    """What the respondent's page needs to know about a link: its invitation and round, one row."""
-
-    invitation_id: int
-    lang: str
-    answered: bool
-    round_id: int
-    status: str
-    instrument: str
-    min_responses: int
-    closes_at: datetime | None
-
-
-_LINK = (
-    select(
-        Invitation.id,
-        Invitation.lang,
-        Invitation.answered,
-        Round.id,
-        Round.status,
-        Round.instrument,
-        Round.min_responses,
-        Round.closes_at,
-    )
-    .join(Round, Round.id == Invitation.round_id)
-    .where(Invitation.token_hash == bindparam("token_hash"))
-)
-
-
-def _lookup(conn: Connection, token: str) -> Link | None:
+def _lookup(conn: Connection, token: str) -> answer_store.Link | None:
     if not looks_like_token(token):
         return None
-    row = conn.execute(_LINK, {"token_hash": hash_token(token)}).first()
-    return Link(*row) if row is not None else None
+    return answer_store.find_link(conn, hash_token(token))
 
 
 def _retired(session: Session, token: str) -> RetiredLink | None:

@@ -1,0 +1,220 @@
+"""Storage of its own for every open round: its answer sets and answered flags, until the seal drops it.
+
+Why tables of its own: after the seal, nothing in the database's pages may link a round's answers or tell
+their order, whatever other sessions on the server do. Rows deleted or updated in a shared table leave dead
+versions (with the transaction ids that tell who answered when) for as long as any snapshot on the server
+may need them, and only a rewrite of the whole shared table (``CLUSTER``: exclusive locks on every round of
+every team) removes them, and only if no older snapshot holds them back. A dropped table's file is removed
+at the commit of ``DROP TABLE``, whatever snapshots exist, and the lock it needs is on that round's tables
+only. So a round's answers and flags never enter a shared table until the seal writes them there, shuffled
+and in one transaction (``survey.domain.answer_store.seal_round``).
+
+Per round ``R`` (names made from the integer id only):
+
+- ``round_R_answers``: answer sets (``answers`` fixed-width JSON, ``filled``).
+  SQLite: WITHOUT ROWID, one empty slot per invitation made at open (random id), filled in place (an
+  overwrite of the same size keeps the cell where it is, so the file tells no order; there is no index on
+  the empty slots either, whose deleted entries left an order in stale page headers). PostgreSQL: a plain
+  heap, appended to: one small, local write per answer (the order it keeps is dropped with the table).
+- ``round_R_claims``: answered flags (``invitation_id``, ``answered``). SQLite: one row per invitation made
+  at open, flag 0 -> 1 in place. PostgreSQL: a row inserted when its invitation is claimed (the primary key
+  makes the claim single-use).
+
+``rounds.answer_storage`` says where a round's answers are: ``OWN``, ``DROPPING`` (sealed into
+``responses``; the own tables wait to be dropped, ``rounds.trail_reason`` says why) or None.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import insert, select, text, update
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from survey.data.models import Response, Round, encode_answers, random_id
+
+log = logging.getLogger(__name__)
+
+OWN = "own"
+DROPPING = "dropping"
+# How long removing a round's tables waits for a reader's lock before it gives up until the next tick.
+LOCK_TIMEOUT_MS = 200
+_CHUNK = 200  # own tables per counting statement
+
+
+def answers_table(round_id: int) -> str:
+    """The name of the round's own answer table (from the integer id only: no quoting needed)."""
+    return f"round_{int(round_id)}_answers"
+
+
+def claims_table(round_id: int) -> str:
+    """The name of the round's own table of answered flags."""
+    return f"round_{int(round_id)}_claims"
+
+
+def _postgres(bind: Session | Connection) -> bool:
+    dialect = bind.dialect if isinstance(bind, Connection) else bind.get_bind().dialect
+    return dialect.name == "postgresql"
+
+
+def create_storage(session: Session, round_id: int, invitation_ids: Sequence[int], item_keys: Sequence[str]) -> None:
+    """Make the round's own tables (in the caller's transaction, the one that opens the round)."""
+    answers, claims = answers_table(round_id), claims_table(round_id)
+    if _postgres(session):
+        # no index on the answers: they are only ever read all at once, by the seal
+        session.execute(text(f"CREATE TABLE {answers} (answers text NOT NULL, filled boolean NOT NULL)"))
+        session.execute(text(f"CREATE TABLE {claims} (invitation_id integer PRIMARY KEY, answered boolean NOT NULL)"))
+    else:
+        session.execute(
+            text(
+                f"CREATE TABLE {answers} (id VARCHAR(32) NOT NULL PRIMARY KEY, answers TEXT NOT NULL,"
+                " filled BOOLEAN NOT NULL) WITHOUT ROWID"
+            )
+        )
+        session.execute(
+            text(f"CREATE TABLE {claims} (invitation_id INTEGER NOT NULL PRIMARY KEY, answered BOOLEAN NOT NULL)")
+        )
+        empty = encode_answers(dict.fromkeys(item_keys, 0))
+        if invitation_ids:
+            session.execute(
+                text(f"INSERT INTO {answers} (id, answers, filled) VALUES (:id, :a, 0)"),  # noqa: S608
+                [{"id": random_id(), "a": empty} for _ in invitation_ids],
+            )
+            session.execute(
+                text(f"INSERT INTO {claims} (invitation_id, answered) VALUES (:i, 0)"),  # noqa: S608
+                [{"i": i} for i in invitation_ids],
+            )
+    session.execute(update(Round).where(Round.id == round_id).values(answer_storage=OWN, trail_reason=None))
+
+
+def own_answers(session: Session, round_id: int) -> list[str]:
+    """The round's stored answer sets as stored (fixed-width JSON), from its own table."""
+    query = text(f"SELECT answers FROM {answers_table(round_id)} WHERE filled")  # noqa: S608
+    return list(session.scalars(query))
+
+
+def answer_counts(session: Session, round_ids: Iterable[int]) -> dict[int, int]:
+    """Answer sets per round, for the rounds among ``round_ids`` whose answers are in their own tables.
+
+    One statement per ``_CHUNK`` rounds (a UNION ALL over their claim tables). A round sealed and dropped
+    between reading its state and counting (a table gone) is counted again from ``responses``.
+    """
+    ids = [int(r) for r in round_ids]
+    own: list[int] = []
+    for start in range(0, len(ids), _CHUNK):
+        part = ids[start : start + _CHUNK]
+        own += session.scalars(select(Round.id).where(Round.id.in_(part), Round.answer_storage == OWN)).all()
+    counts: dict[int, int] = {}
+    for start in range(0, len(own), _CHUNK):
+        part = own[start : start + _CHUNK]
+        union = " UNION ALL ".join(
+            f"SELECT {rid} AS r, count(*) AS n FROM {claims_table(rid)} WHERE answered"  # noqa: S608
+            for rid in part
+        )
+        try:
+            with session.begin_nested():
+                counts.update({int(r): int(n) for r, n in session.execute(text(union))})
+        except DBAPIError:
+            counts.update({rid: _sealed_count(session, rid) for rid in part})
+    return counts
+
+
+def _sealed_count(session: Session, round_id: int) -> int:
+    from sqlalchemy import func
+
+    query = select(func.count()).select_from(Response).where(Response.round_id == round_id)
+    return session.scalar(query) or 0
+
+
+def not_answered_clause(round_id: int) -> str:
+    """SQL condition on ``invitations``: the invitation has not been answered (reminders)."""
+    return (
+        f"NOT EXISTS (SELECT 1 FROM {claims_table(round_id)} c"  # noqa: S608 - integer id only
+        " WHERE c.invitation_id = invitations.id AND c.answered)"
+    )
+
+
+def pending_trails(session: Session) -> list[int]:
+    """Rounds sealed whose own tables are still to be dropped (for the tick to retry)."""
+    return list(session.scalars(select(Round.id).where(Round.answer_storage == DROPPING).order_by(Round.id)))
+
+
+def remove_trail(engine: Engine, round_id: int, lock_timeout_ms: int = LOCK_TIMEOUT_MS) -> bool:
+    """Drop a sealed round's own tables; True when they are gone (or were never there).
+
+    Waits at most ``lock_timeout_ms`` for a session that holds a lock on them (a reader, a report tool, a
+    backup), then gives up: the reason goes to ``rounds.trail_reason``, and the next tick tries again
+    (``pipeline.tasks.tick``). Nothing else waits for this: the answers are sealed in ``responses`` already.
+    """
+    postgres = engine.dialect.name == "postgresql"
+    with engine.connect() as conn:
+        try:
+            if postgres:
+                conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{int(lock_timeout_ms)}ms'")
+            else:
+                conn.exec_driver_sql(f"PRAGMA busy_timeout = {int(lock_timeout_ms)}")
+            state = conn.scalar(select(Round.answer_storage).where(Round.id == round_id))
+            if state != DROPPING:
+                conn.rollback()
+                return state is None
+            for table in (answers_table(round_id), claims_table(round_id)):
+                conn.exec_driver_sql(f"DROP TABLE IF EXISTS {table}")
+            conn.execute(
+                update(Round)
+                .where(Round.id == round_id, Round.answer_storage == DROPPING)
+                .values(answer_storage=None, trail_reason=None)
+            )
+            conn.commit()
+            log.info("round %s: the open round's storage is dropped", round_id)
+            return True
+        except DBAPIError as exc:
+            conn.rollback()
+            if exc.connection_invalidated:
+                raise
+            reason = _blocked_reason(conn, round_id, postgres, exc)
+            conn.execute(
+                update(Round).where(Round.id == round_id, Round.answer_storage == DROPPING).values(trail_reason=reason)
+            )
+            conn.commit()
+            log.warning("round %s: the open round's storage is not dropped yet: %s", round_id, reason)
+            return False
+        finally:
+            if not postgres:
+                conn.exec_driver_sql("PRAGMA busy_timeout = 30000")
+
+
+def _blocked_reason(conn: Connection, round_id: int, postgres: bool, exc: DBAPIError) -> str:
+    """Why the drop gave up, naming the sessions that hold a lock on the round's tables where visible."""
+    if not postgres:
+        return "another connection holds the SQLite database; retried at the next tick"
+    holders = conn.execute(
+        text(
+            "SELECT DISTINCT l.pid, coalesce(a.usename, '?'), coalesce(a.application_name, '') FROM pg_locks l"
+            " LEFT JOIN pg_stat_activity a ON a.pid = l.pid"
+            " WHERE l.granted AND l.pid <> pg_backend_pid() AND l.relation IN"
+            " (to_regclass(:a), to_regclass(:c)) ORDER BY 1 LIMIT 5"
+        ),
+        {"a": answers_table(round_id), "c": claims_table(round_id)},
+    ).all()
+    conn.rollback()
+    who = ", ".join(f"pid {pid} ({user}{' ' + app if app else ''})" for pid, user, app in holders)
+    first = (str(exc.orig).splitlines() or ["locked"])[0]
+    return f"{first}; held by: {who or 'a session no longer visible'}; retried at the next tick"
+
+
+def drop_storage(session: Session, round_id: int) -> None:
+    """Drop the round's own tables in the caller's transaction (a round deleted, a migration moving back)."""
+    for table in (answers_table(round_id), claims_table(round_id)):
+        session.execute(text(f"DROP TABLE IF EXISTS {table}"))
+
+
+def seal_rows(session: Session, round_id: int, answer_sets: list[dict[str, int]]) -> None:
+    """Write sealed answer sets to ``responses`` (new random ids, in the order given; one transaction)."""
+    if answer_sets:
+        session.execute(
+            insert(Response),
+            [{"id": random_id(), "round_id": round_id, "answers": a, "filled": True} for a in answer_sets],
+        )
