@@ -12,8 +12,7 @@
    Reported: submissions/s, p50 and p99 of a whole submission (GET + POST), and the ratios.
 2. POST latency against the size of the round (Flask test client, in-process, PostgreSQL): rounds that
    already hold 10 and ``--big`` answer sets, ``--posts`` submissions each, alternating; median POST.
-3. The seal's rewrite (``CLUSTER`` of the sealed tables) on the database as left by 1 and 2: how long
-   answers to other rounds wait behind its exclusive locks.
+(The seal's cost is measured by ``benchmarks/bench_seal.py``.)
 
 All traffic goes to 127.0.0.1; the database ``tryghed_bench_<hex>`` is dropped afterwards.
 """
@@ -33,7 +32,6 @@ from typing import Any
 
 from bench_survey import answers, database, machine_note, make_app, prepare_round, run_threads, server, settings
 
-from survey.domain import answer_store  # noqa: E402
 from tests.helpers import Browser, csrf_of  # noqa: E402
 
 HOST = "127.0.0.1"
@@ -144,13 +142,6 @@ def main(argv: list[str] | None = None) -> int:
                 raise SystemExit(f"ran out of links during the load (--links {args.links}): raise --links")
             print("[bench] POST latency vs round size ...", file=sys.stderr, flush=True)
             latency = post_latency(app, args.posts, args.big)
-            print("[bench] CLUSTER of the sealed tables ...", file=sys.stderr, flush=True)
-            cluster_s = answer_store.compact_after_seal(engine)
-            with engine.connect() as conn:
-                rows = {
-                    t: conn.exec_driver_sql(f"SELECT count(*) FROM {t}").scalar()  # noqa: S608 - fixed names
-                    for t, _index in answer_store.SEALED_TABLES
-                }
         finally:
             app.extensions["tryghed"].db.dispose()
 
@@ -177,10 +168,6 @@ def main(argv: list[str] | None = None) -> int:
     for size, value in latency.items():
         print(f"| {size} | {value * 1000:.2f} |")
     print(f"\nRatio {args.big} / 10: **{latency[args.big] / latency[10]:.2f}x**.")
-    print(
-        f"\n### The seal's table rewrite\n\n`CLUSTER` of {', '.join(f'{t} ({n} rows)' for t, n in rows.items())}: "
-        f"**{cluster_s * 1000:.0f} ms** (exclusive lock on each table while it is copied)."
-    )
     return 0
 
 

@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/bench_survey.py [--sizes 0,25,100,300] [--submits 15] [--seconds 8]
                                                 [--clients 8] [--department 100] [--backends sqlite,postgres]
 
-An accepted answer fills one empty answer slot of its round (``survey.domain.answer_store``); before
+An accepted answer is stored in its open round's own tables (``survey.domain.answer_store``); before
 answer slots it rewrote every answer set of the round, at O(n) per submission. This measures whether a
 submission's cost grows with the answers already stored, on SQLite (a file) and on PostgreSQL
 (127.0.0.1:5432, a throwaway database ``tryghed_bench_<hex>`` that is dropped afterwards), always as a
@@ -23,7 +23,7 @@ ratio to a baseline in the same run:
    concurrently from 8 threads (GET + POST each, own cookies): the time until all have answered.
 
 Round setup uses the product code (team, CSV import, create + open round); the answer sets that a round
-"already holds" are written directly (invitation marked answered + one filled answer set each).
+"already holds" are stored with the product's own store (``answer_store.store_answer``), one by one.
 Invitations are not sent; links are derived from the invitation nonces with the same secret key the app
 uses. All traffic goes to 127.0.0.1. Prints markdown tables.
 """
@@ -54,13 +54,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run from a checkout without install
 
 from flask import Flask  # noqa: E402
-from sqlalchemy import func, select, text, update  # noqa: E402
+from sqlalchemy import select, text  # noqa: E402
 
 from survey import create_app  # noqa: E402
 from survey.content import load_content  # noqa: E402
 from survey.data.db import upgrade  # noqa: E402
 from survey.data.models import Invitation  # noqa: E402
-from survey.data.models import Response as AnswerSet  # noqa: E402
 from survey.domain import answer_store  # noqa: E402
 from survey.domain.tokens import make_token  # noqa: E402
 from tests.helpers import Browser, csrf_of, free_port, throwaway_database  # noqa: E402
@@ -132,12 +131,10 @@ def prepare_round(app: Flask, name: str, people: int, answered: int) -> tuple[in
         round_id = create_round(rt, s, team.id, min_responses=5).id
         open_round(rt, s, round_id)
         invitations = list(s.execute(select(Invitation.id, Invitation.nonce).where(Invitation.round_id == round_id)))
-        done = [inv.id for inv in invitations[:answered]]
-        if done:
-            s.execute(update(Invitation).where(Invitation.id.in_(done)).values(answered=True))
-            for _ in done:  # as the form stores them: into the round's empty slots
-                answer_store.fill_slot(s, round_id, answers())
         s.commit()
+    with rt.db.answer_engine.connect() as conn:  # as the form stores them: claim and store, one by one
+        for inv in invitations[:answered]:
+            answer_store.store_answer(conn, inv.id, round_id, answers())
     secret = str(app.config["SECRET_KEY"])
     return round_id, [make_token(secret, inv.nonce) for inv in invitations[answered:]]
 
@@ -145,8 +142,7 @@ def prepare_round(app: Flask, name: str, people: int, answered: int) -> tuple[in
 def stored(app: Flask, round_id: int) -> int:
     """How many answer sets the round holds."""
     with app.extensions["tryghed"].db.session() as s:
-        query = select(func.count()).select_from(AnswerSet).where(AnswerSet.round_id == round_id, AnswerSet.filled)
-        return s.scalar(query) or 0
+        return answer_store.answer_count(s, round_id)
 
 
 # --- 1. submission cost vs round size (test client) --------------------------------------------------

@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from tests.conftest import make_app
 from tests.helpers import csrf_of, read_outbox, setup_round, stored_answers, token_of
 

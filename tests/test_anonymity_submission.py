@@ -67,7 +67,9 @@ def test_answer_is_committed_before_the_thank_you_page(tmp_path: Path) -> None:
     def count_committed(response: Any) -> Any:
         if response.status_code == 200 and "Tak for dine svar" in response.get_data(as_text=True):
             with other.connect() as conn:  # a separate connection sees committed rows only
-                seen.append(conn.execute(text(f"SELECT count(*) FROM round_{round_id}_answers WHERE filled")).scalar_one())
+                seen.append(
+                    conn.execute(text(f"SELECT count(*) FROM round_{round_id}_answers WHERE filled")).scalar_one()
+                )
         return response
 
     token = token_of(read_outbox(tmp_path / "outbox")[0])
@@ -75,4 +77,3 @@ def test_answer_is_committed_before_the_thank_you_page(tmp_path: Path) -> None:
     other.dispose()
     app.extensions["tryghed"].db.dispose()
     assert seen == [1]
-    del round_id

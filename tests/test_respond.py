@@ -6,6 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 from flask.testing import FlaskClient
+
 from tests.helpers import close, csrf_of, read_outbox, setup_round, stored_answers, submit, token_of
 
 

@@ -151,9 +151,7 @@ def store_answer(conn: Connection, invitation_id: int, round_id: int, answers: d
     """
     try:
         if conn.dialect.name == "postgresql":
-            statement = text(_claim_and_store_pg(round_id)).bindparams(
-                bindparam("answers", type_=FixedWidthAnswers())
-            )
+            statement = text(_claim_and_store_pg(round_id)).bindparams(bindparam("answers", type_=FixedWidthAnswers()))
             claimed, stored = conn.execute(statement, {"i": invitation_id, "r": round_id, "answers": answers}).one()
             if claimed == 1:
                 if stored != 1:  # cannot happen: ``stored`` inserts whenever ``claimed`` returned a row
