@@ -28,7 +28,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import create_engine, delete, text
 
-from survey.data.models import Response
+from survey.data.models import Response, encode_answers, random_id
 from tests.conftest import make_app
 from tests.helpers import Browser, LiveServer, close, read_outbox, setup_round, submit, token_of
 
@@ -221,17 +221,197 @@ def test_sqlite_files_at_rest_link_nothing_and_keep_no_order(tmp_path: Path) -> 
 # -- PostgreSQL -----------------------------------------------------------------------------------------
 
 
+def heap_tuples(conn: Any, table: str) -> list[tuple[int, bytes]]:
+    """Every tuple with data in the raw pages of ``table`` (dead versions included): (xmin, data)."""
+    pages = conn.execute(text(f"SELECT pg_relation_size('{table}') / current_setting('block_size')::int")).scalar()
+    found = []
+    for block in range(int(pages)):
+        found += conn.execute(
+            text(
+                f"SELECT t_xmin::text::bigint, t_data FROM heap_page_items(get_raw_page('{table}', {block}))"
+                " WHERE t_data IS NOT NULL"
+            )
+        ).all()
+    return [(int(x), bytes(d)) for x, d in found]
+
+
+def answer_sets_in(data: bytes, items: Any) -> list[int]:
+    """The persons whose answer sets (fixed-width JSON) are in a tuple's bytes."""
+    return [
+        person_of(json.loads(m.group()), items)
+        for m in re.finditer(rb'\{"[^{}]*\}', data)
+        if ANSWER_VALUE.match(m.group())
+    ]
+
+
+def user_tables(conn: Any) -> list[str]:
+    return list(
+        conn.execute(
+            text("SELECT relname FROM pg_class WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace")
+        ).scalars()
+    )
+
+
+@contextmanager
+def held_transactions(pg_url: str) -> Iterator[None]:
+    """What other applications on the server do across the close: another role holds a REPEATABLE READ
+    snapshot in this database, and a session in another database holds a transaction with an id."""
+    from tests.conftest import PG_ADMIN_URL
+    from tests.helpers import throwaway_database
+
+    role = f"report_tool_{random.randrange(16**8):08x}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE ROLE {role} LOGIN"))
+    other_role = create_engine(pg_url.replace("postgres@", f"{role}@"))
+    try:
+        with throwaway_database(PG_ADMIN_URL, "tryghed_other") as other_url:
+            other_db = create_engine(other_url)
+            with other_role.connect() as reader, other_db.connect() as elsewhere:
+                reader.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                reader.exec_driver_sql("SELECT 1").scalar()  # the snapshot is taken here
+                elsewhere.exec_driver_sql("SELECT txid_current()").scalar()
+                yield
+                reader.rollback()
+                elsewhere.rollback()
+            other_db.dispose()
+    finally:
+        other_role.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP ROLE IF EXISTS {role}"))
+        admin.dispose()
+
+
+def old_design_round(engine: Any, round_id: int, invitation_ids: list[int], order: list[int], items: Any) -> None:
+    """The design before the own storage, replayed on copies of its shared tables (``legacy_responses`` as
+    ``responses`` was, ``legacy_flags`` as the flags on ``invitations``): slots filled one transaction per
+    answer; at close the seal rewrites both, then ``CLUSTER`` rewrites the tables (without the wait, which a
+    role that cannot see other roles' sessions could not do anyway)."""
+    empty = encode_answers({item.key: 0 for item in items})
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE legacy_flags (invitation_id integer PRIMARY KEY, answered boolean NOT NULL)"))
+        conn.execute(
+            text(
+                "CREATE TABLE legacy_responses (id varchar(32) PRIMARY KEY, round_id integer NOT NULL,"
+                " answers text NOT NULL, filled boolean NOT NULL)"
+            )
+        )
+        conn.execute(text("INSERT INTO legacy_flags VALUES (:i, false)"), [{"i": i} for i in invitation_ids])
+        conn.execute(
+            text("INSERT INTO legacy_responses (id, round_id, answers, filled) VALUES (:id, :r, :a, false)"),
+            [{"id": random_id(), "r": round_id, "a": empty} for _ in invitation_ids],
+        )
+    for person in order:
+        with engine.begin() as conn:
+            conn.execute(
+                text("UPDATE legacy_flags SET answered = true WHERE invitation_id = :i"), {"i": invitation_ids[person]}
+            )
+            conn.execute(
+                text(
+                    "UPDATE legacy_responses SET answers = :a, filled = true WHERE id = (SELECT id"
+                    " FROM legacy_responses WHERE round_id = :r AND NOT filled ORDER BY random() LIMIT 1)"
+                ),
+                {"a": encode_answers(answers_for(person, items)), "r": round_id},
+            )
+    with engine.begin() as conn:
+        sets = list(
+            conn.execute(text("SELECT answers FROM legacy_responses WHERE round_id = :r AND filled"), {"r": round_id})
+        )
+        random.shuffle(sets)
+        conn.execute(text("DELETE FROM legacy_responses WHERE round_id = :r"), {"r": round_id})
+        conn.execute(
+            text("INSERT INTO legacy_responses (id, round_id, answers, filled) VALUES (:id, :r, :a, true)"),
+            [{"id": random_id(), "r": round_id, "a": a} for (a,) in sets],
+        )
+        conn.execute(text("UPDATE legacy_flags SET answered = false"))
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("CLUSTER legacy_responses USING legacy_responses_pkey")
+        conn.exec_driver_sql("CLUSTER legacy_flags USING legacy_flags_pkey")
+
+
+@pytest.mark.postgres
+def test_postgres_after_the_seal_nothing_links_whatever_other_sessions_hold(pg_url: str, tmp_path: Path) -> None:
+    """Another role holds a REPEATABLE READ snapshot in this database, and a session in another database a
+    transaction, from before the first answer until after the close. The old design (slots and flags in
+    shared tables, seal, CLUSTER) then keeps every answer's dead row versions: pageinspect links each
+    person to their answer set through ``xmin`` and gives the exact order. The real rounds, closed under
+    the same sessions: the round's own tables are gone, no tuple anywhere holds answer bytes but the live
+    sealed sets (one ``xmin`` per round), invitations have no dead versions, and the ``ctid`` order is
+    as good as a guess."""
+    app = make_app(tmp_path, pg_url)
+    items = app.extensions["tryghed"].content.instrument().items
+    client = app.test_client()
+    engine = create_engine(pg_url)
+    with engine.connect() as conn:
+        conn.execute(text("CREATE EXTENSION IF NOT EXISTS pageinspect"))
+        conn.commit()
+    rng = random.Random(7)
+    truth = Truth()
+    rounds = {}
+    for n in range(ROUNDS + 1):
+        rounds[n] = _open_round(app, tmp_path, f"PG Forensik {n}", old_style=False)
+    with held_transactions(pg_url):
+        # the old design, on the last round's invitations
+        control_round, _tokens = rounds[ROUNDS]
+        with engine.connect() as conn:
+            invitation_ids = list(
+                conn.execute(
+                    text("SELECT id FROM invitations WHERE round_id = :r ORDER BY id"), {"r": control_round}
+                ).scalars()
+            )
+        control_order = list(range(PEOPLE))
+        rng.shuffle(control_order)
+        old_design_round(engine, control_round, invitation_ids, control_order, items)
+        with engine.connect() as conn:
+            flags = [(x, int.from_bytes(d[:4], "little")) for x, d in heap_tuples(conn, "legacy_flags") if d[4] == 1]
+            sets = {x: answer_sets_in(d, items) for x, d in heap_tuples(conn, "legacy_responses")}
+            links = [(invitation_ids.index(inv), sets[x][0]) for x, inv in flags if len(sets.get(x, [])) == 1]
+            assert sorted(links) == [(p, p) for p in range(PEOPLE)]  # every person linked to their answers
+            assert [invitation_ids.index(inv) for _x, inv in sorted(flags)] == control_order  # and the order
+            conn.execute(text("DROP TABLE legacy_flags, legacy_responses"))
+            conn.commit()
+        # the real rounds, answered and closed while the same sessions stay open
+        for n in range(ROUNDS):
+            round_id, tokens = rounds[n]
+            order = list(range(PEOPLE))
+            rng.shuffle(order)
+            truth.order[round_id] = order
+            for person in order:
+                assert submit(client, tokens[person], answers_for(person, items)).status_code == 200
+        for round_id in truth.order:
+            shown = close(app, round_id)
+            assert shown["responses"] == PEOPLE and shown["trail_pending"] is False, shown
+        with engine.connect() as conn:
+            answer_bearing = {
+                table: [(x, p) for x, d in heap_tuples(conn, table) for p in answer_sets_in(d, items)]
+                for table in user_tables(conn)
+            }
+            assert {t for t, found in answer_bearing.items() if found} == {"responses"}
+            live = conn.execute(text("SELECT count(*) FROM responses")).scalar_one()
+            assert len(answer_bearing["responses"]) == live == ROUNDS * PEOPLE  # no dead or stray copies
+            taus = []
+            for round_id in truth.order:
+                assert conn.execute(text(f"SELECT to_regclass('round_{round_id}_answers')")).scalar() is None
+                assert conn.execute(text(f"SELECT to_regclass('round_{round_id}_claims')")).scalar() is None
+                seen = pg_attack(conn, round_id, items)
+                assert seen["links"] == [] and seen["xmins"] == 1, seen
+                taus.append(kendall_tau([truth.order[round_id].index(p) for p in seen["ctid_order"]]))
+            assert abs(sum(taus) / len(taus)) < 0.75, taus
+            stored, rows = len(heap_tuples(conn, "invitations")), conn.execute(text("SELECT count(*) FROM invitations"))
+            assert stored == rows.scalar_one(), "dead invitation versions readable with pageinspect"
+    engine.dispose()
+    app.extensions["tryghed"].db.dispose()
+
+
 def pg_attack(conn: Any, round_id: int, items: Any) -> dict[str, Any]:
-    """What an administrator reads after the fact: xmin of answer sets and invitations, ctid order, and
-    every tuple in the raw pages (dead versions included) via pageinspect."""
+    """What an administrator reads after the fact: xmin of answer sets and invitations, and ctid order."""
     sets = conn.execute(
-        text("SELECT xmin::text::bigint, ctid::text, answers FROM responses WHERE round_id = :r AND filled"),
-        {"r": round_id},
+        text("SELECT xmin::text::bigint, ctid::text, answers FROM responses WHERE round_id = :r"), {"r": round_id}
     ).all()
     invs = conn.execute(
         text("SELECT xmin::text::bigint, email FROM invitations WHERE round_id = :r"), {"r": round_id}
     ).all()
-    by_xmin_set = {}
+    by_xmin_set: dict[int, list[int]] = {}
     for xmin, _ctid, answers in sets:
         by_xmin_set.setdefault(xmin, []).append(person_of(json.loads(answers), items))
     # a link: an invitation whose row version was written in the same transaction as exactly one answer set
@@ -246,80 +426,4 @@ def pg_attack(conn: Any, round_id: int, items: Any) -> dict[str, Any]:
         return int(page), int(item)
 
     ctid_order = [person_of(json.loads(a), items) for _x, c, a in sorted(sets, key=lambda s: ctid_key(s[1]))]
-    xmin_order = [person_of(json.loads(a), items) for x, _c, a in sorted(sets, key=lambda s: s[0])]
-    return {"links": links, "ctid_order": ctid_order, "xmin_order": xmin_order, "xmins": len(by_xmin_set)}
-
-
-def raw_tuples(conn: Any, table: str) -> tuple[int, int]:
-    """(tuples with data in the raw pages, live rows): more tuples than rows means dead versions."""
-    pages = conn.execute(text(f"SELECT pg_relation_size('{table}') / current_setting('block_size')::int")).scalar()
-    stored = 0
-    for block in range(int(pages)):
-        stored += conn.execute(
-            text(f"SELECT count(*) FROM heap_page_items(get_raw_page('{table}', {block})) WHERE t_data IS NOT NULL")
-        ).scalar_one()
-    live = conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
-    return stored, live
-
-
-def raw_answer_bytes(conn: Any) -> int:
-    """Answer values anywhere in the raw pages of responses, free space included."""
-    pages = conn.execute(text("SELECT pg_relation_size('responses') / current_setting('block_size')::int")).scalar()
-    total = 0
-    for block in range(int(pages)):
-        raw = conn.execute(text(f"SELECT get_raw_page('responses', {block})")).scalar_one()
-        total += len(ANSWER_VALUE.findall(bytes(raw)))
-    return total
-
-
-@pytest.mark.postgres
-def test_postgres_after_close_links_nothing_and_keeps_no_order(pg_url: str, tmp_path: Path) -> None:
-    """After close: xmin, ctid order and pageinspect over responses and invitations (dead versions and raw
-    page bytes included) link nothing and recover no order. The unsealed control round, read the same
-    way while still open, gives away every link and the whole order."""
-    app = make_app(tmp_path, pg_url)
-    items = app.extensions["tryghed"].content.instrument().items
-    client = app.test_client()
-    rng = random.Random(7)
-    truth = Truth()
-    for n in range(ROUNDS + 1):
-        round_id, tokens = _open_round(app, tmp_path, f"PG Forensik {n}", old_style=n == ROUNDS)
-        order = list(range(PEOPLE))
-        rng.shuffle(order)
-        truth.order[round_id] = order
-        for person in order:
-            assert submit(client, tokens[person], answers_for(person, items)).status_code == 200
-    real_rounds = list(truth.order)[:ROUNDS]
-    control_round = list(truth.order)[ROUNDS]
-    engine = create_engine(pg_url)
-    with engine.connect() as conn:
-        conn.execute(text("CREATE EXTENSION IF NOT EXISTS pageinspect"))
-        conn.commit()
-        control = pg_attack(conn, control_round, items)
-        assert sorted(control["links"]) == [(p, p) for p in range(PEOPLE)]  # every person linked
-        assert control["xmin_order"] == truth.order[control_round]  # and the exact order
-        conn.rollback()
-    for round_id in real_rounds:
-        close(app, round_id)
-    with engine.connect() as conn:
-        taus = []
-        for round_id in real_rounds:
-            seen = pg_attack(conn, round_id, items)
-            assert seen["links"] == [] and seen["xmins"] == 1, seen
-            taus.append(kendall_tau([truth.order[round_id].index(p) for p in seen["ctid_order"]]))
-        assert abs(sum(taus) / len(taus)) < 0.75, taus
-        for table in ("responses", "invitations"):  # (outbox rows change after close: report sent)
-            stored, live = raw_tuples(conn, table)
-            assert stored == live, f"{table}: {stored - live} dead row versions readable with pageinspect"
-        live_sets = conn.execute(text("SELECT count(*) FROM responses WHERE filled")).scalar_one()
-        empty = conn.execute(text("SELECT count(*) FROM responses WHERE NOT filled")).scalar_one()
-        assert empty == 0  # the sealed rounds dropped theirs; the (open) control round never had any
-        assert raw_answer_bytes(conn) == live_sets, "answer bytes left in the free space of the pages"
-        assert (
-            conn.execute(
-                text("SELECT count(*) FROM invitations WHERE answered AND round_id <> :r"), {"r": control_round}
-            ).scalar_one()
-            == 0
-        )
-    engine.dispose()
-    app.extensions["tryghed"].db.dispose()
+    return {"links": links, "ctid_order": ctid_order, "xmins": len(by_xmin_set)}
