@@ -100,7 +100,7 @@ def find_link(conn: Connection, token_hash: str) -> Link | None:
     return Link(inv_id, lang, bool(answered), round_id, status, instrument, k, closes_at)
 
 
-def _claim_and_store_pg(round_id: int) -> str:
+def claim_and_store_sql(round_id: int) -> str:
     """PostgreSQL: claim the invitation and store its answer set in ONE statement (its own transaction on
     an autocommit connection: no BEGIN or COMMIT round trip, and still all-or-nothing).
 
@@ -151,7 +151,7 @@ def store_answer(conn: Connection, invitation_id: int, round_id: int, answers: d
     """
     try:
         if conn.dialect.name == "postgresql":
-            statement = text(_claim_and_store_pg(round_id)).bindparams(bindparam("answers", type_=FixedWidthAnswers()))
+            statement = text(claim_and_store_sql(round_id)).bindparams(bindparam("answers", type_=FixedWidthAnswers()))
             claimed, stored = conn.execute(statement, {"i": invitation_id, "r": round_id, "answers": answers}).one()
             if claimed == 1:
                 if stored != 1:  # cannot happen: ``stored`` inserts whenever ``claimed`` returned a row
