@@ -44,12 +44,17 @@ def _advance(session: Session, rt: Runtime, round_id: int, frm: str, to: str, **
 
 
 def aggregate_step(rt: Runtime, session: Session, round_id: int) -> bool:
-    """Seal the round's answers, then compute and store the thresholded aggregate, the focus pillar and
-    its hacks, all in the transaction that claims the step (a re-driven run seals again: harmless)."""
+    """Seal the round's answers (committed on its own, and its trail removed, before anything else can
+    fail), then compute and store the thresholded aggregate, the focus pillar and its hacks in the
+    transaction that claims the step. A re-driven run finds the round sealed and reads the same answers."""
+    answer_store.seal_round(session, round_id)
+    session.commit()
+    # Never in the way of the report: if a reader holds a lock on the round's own storage, this gives up
+    # after a short lock timeout and the tick retries (round show and the team page say so).
+    round_storage.remove_trail(session.get_bind().engine, round_id)
     rnd = session.get(Round, round_id)
     assert rnd is not None
     instrument = rt.content.instrument(rnd.instrument)
-    answer_store.seal_round(session, round_id)
     answers = answer_store.filled_answers(session, round_id)
     result = aggregate(
         answers,
@@ -78,9 +83,6 @@ def aggregate_step(rt: Runtime, session: Session, round_id: int) -> bool:
         )
     )
     session.commit()
-    # After the commit, and never in the way of the report: drop the round's own storage. If a reader holds
-    # a lock on it, this gives up after a short lock timeout and the tick retries (round show says so).
-    round_storage.remove_trail(session.get_bind().engine, round_id)
     return True
 
 

@@ -140,11 +140,11 @@ def _team_page(app: Flask, team_id: int) -> str:
 def test_a_seal_that_fails_halfway_loses_nothing_and_runs_again(
     db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The aggregate step fails after the seal wrote its rows (in the same transaction): everything rolls
-    back, the answers are complete in the round's own tables, links still say 409/410; the next run seals
-    and reports with every answer."""
-    import pipeline.steps
+    """The seal fails after it wrote its rows to ``responses`` (a fault injected into its last write, the
+    deletion of reminder rows): its transaction rolls back, the answers stay complete in the round's own
+    tables, its links say 410; the next run seals and reports with every answer."""
     from pipeline.tasks import tick
+    from survey.domain import round_storage
 
     app = make_app(tmp_path, db_url)
     _team, round_id = setup_round(app, 6)
@@ -152,15 +152,15 @@ def test_a_seal_that_fails_halfway_loses_nothing_and_runs_again(
     client = app.test_client()
     for token in links[:4]:
         assert submit(client, token, _answers(app)).status_code == 200
-    real = pipeline.steps.aggregate
+    real = round_storage.seal_rows
     failures = iter([RuntimeError("disk full, say")])
 
     def failing_once(*args: Any, **kwargs: Any) -> Any:
+        real(*args, **kwargs)  # the rows are written, then the seal fails
         for exc in failures:
             raise exc
-        return real(*args, **kwargs)
 
-    monkeypatch.setattr(pipeline.steps, "aggregate", failing_once)
+    monkeypatch.setattr(round_storage, "seal_rows", failing_once)
     shown = close(app, round_id)
     assert shown["status"] == "closing" and shown["trail_pending"] is False
     assert stored_answers(app, round_id) == (4, 4)  # still in the round's own tables, complete

@@ -211,8 +211,8 @@ def filled_answers(session: Session, round_id: int) -> list[dict[str, int]]:
 def seal_round(session: Session, round_id: int) -> int:
     """Seal a closed round's answers (in the caller's transaction); returns the number of answer sets.
 
-    Claims the seal first (``answer_storage`` own -> dropping, a conditional UPDATE: a second run waits
-    for the first and then finds nothing to seal), then writes the round's answer sets to ``responses``,
+    Claims the seal first (``answer_storage`` own -> dropping, a conditional UPDATE on a round that is no
+    longer open: a second run waits for the first and then finds nothing to seal), then writes the round's answer sets to ``responses``,
     shuffled, with new random ids, and deletes the round's reminder outbox rows (their recipients were
     those who had not answered). A round sealed already is left as it is. If the caller's transaction
     rolls back, nothing happened: the answers stay complete in the round's own tables, and the seal can
@@ -221,7 +221,7 @@ def seal_round(session: Session, round_id: int) -> int:
     claimed = affected(
         session.execute(
             update(Round)
-            .where(Round.id == round_id, Round.answer_storage == OWN)
+            .where(Round.id == round_id, Round.answer_storage == OWN, Round.status != "open")
             .values(answer_storage=DROPPING, trail_reason=None)
         )
     )
