@@ -212,9 +212,9 @@ def seal_round(session: Session, round_id: int) -> int:
     """Seal a closed round's answers (in the caller's transaction); returns the number of answer sets.
 
     Claims the seal first (``answer_storage`` own -> dropping, a conditional UPDATE on a round that is no
-    longer open: a second run waits for the first and then finds nothing to seal), then writes the round's answer sets to ``responses``,
-    shuffled, with new random ids, and deletes the round's reminder outbox rows (their recipients were
-    those who had not answered). A round sealed already is left as it is. If the caller's transaction
+    longer open: a second run waits for the first and then finds nothing to seal), then writes the
+    round's answer sets to ``responses``, shuffled, with new random ids, and deletes the round's reminder
+    outbox rows (their recipients were those who had not answered). A round sealed already is left as it is. If the caller's transaction
     rolls back, nothing happened: the answers stay complete in the round's own tables, and the seal can
     run again. The own tables are dropped after the commit (``round_storage.remove_trail``).
     """
