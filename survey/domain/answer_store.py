@@ -214,9 +214,10 @@ def seal_round(session: Session, round_id: int) -> int:
     Claims the seal first (``answer_storage`` own -> dropping, a conditional UPDATE on a round that is no
     longer open: a second run waits for the first and then finds nothing to seal), then writes the
     round's answer sets to ``responses``, shuffled, with new random ids, and deletes the round's reminder
-    outbox rows (their recipients were those who had not answered). A round sealed already is left as it is. If the caller's transaction
-    rolls back, nothing happened: the answers stay complete in the round's own tables, and the seal can
-    run again. The own tables are dropped after the commit (``round_storage.remove_trail``).
+    outbox rows (their recipients were those who had not answered). A round sealed already is left as it
+    is. If the caller's transaction rolls back, nothing happened: the answers stay complete in the
+    round's own tables, and the seal can run again. The own tables are dropped after the commit
+    (``round_storage.remove_trail``).
     """
     claimed = affected(
         session.execute(
