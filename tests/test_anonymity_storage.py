@@ -153,9 +153,10 @@ def test_sqlite_dump_cannot_be_matched_to_participants(tmp_path: Path) -> None:
     app.extensions["tryghed"].db.dispose()
     with sqlite3.connect(tmp_path / "tryghed.sqlite") as conn:
         dump = "\n".join(conn.iterdump())
+    # the rounds are still open: their answer sets are in each round's own table (filled slots)
     rows = [
-        (m.group(1), int(m.group(2)), json.loads(m.group(3)))
-        for m in re.finditer(r"""INSERT INTO "responses" VALUES\('([^']*)',(\d+),'([^']*)',1\);""", dump)
+        (m.group(2), int(m.group(1)), json.loads(m.group(3)))
+        for m in re.finditer(r"""INSERT INTO "round_(\d+)_answers" VALUES\('([^']*)','([^']*)',1\);""", dump)
     ]
     _check_dump(dump, rows, app, tokens)
     assert set(r[1] for r in rows) == set(rounds)
