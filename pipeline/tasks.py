@@ -19,7 +19,7 @@ from pipeline import steps
 from pipeline.schedule import parse_days, parse_hours, reminder_due
 from survey.data.db import affected
 from survey.data.models import Message, Round
-from survey.domain import round_storage, rounds
+from survey.domain import answer_store, round_storage, rounds
 from survey.errors import UserError
 from survey.mail import outbox
 from survey.mail.composer import Composer
@@ -177,8 +177,12 @@ def run_pipeline(self: Any, round_id: int) -> str:
 
 @shared_task(name="pipeline.tasks.remove_trail", ignore_result=True)
 def remove_trail(round_id: int) -> bool:
-    """Drop a sealed round's own storage (retried by every tick until no reader holds it)."""
+    """Drop a sealed round's own storage (retried by every tick until no reader holds it); a round the
+    pipeline gave up on is sealed first, so that its answers do not stay linkable."""
     rt = get_runtime()
+    with rt.db.session() as session:
+        answer_store.seal_round(session, round_id)  # nothing to do for a sealed round
+        session.commit()
     return round_storage.remove_trail(rt.db.engine, round_id)
 
 

@@ -214,3 +214,40 @@ def test_rounds_open_during_the_upgrade_keep_every_answer(db_url: str, tmp_path:
         )
     assert sorted(min(json.loads(a).values()) for a in stored) == [1, 2, 3, 5]
     db.dispose()
+
+
+def test_a_round_the_pipeline_gave_up_on_is_still_sealed(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The seal fails on every attempt until the pipeline gives up (``failed``); once it can run again, the
+    next tick seals the round and drops its own tables anyway: a failed round keeps no trail either."""
+    from pipeline.tasks import tick
+    from survey.domain import round_storage
+
+    app = make_app(tmp_path, db_url)
+    _team, round_id = setup_round(app, 5)
+    client = app.test_client()
+    for token in _links(tmp_path, "Æblegården")[:3]:
+        assert submit(client, token, _answers(app)).status_code == 200
+    real = round_storage.seal_rows
+    broken = {"yes": True}
+
+    def failing(*args: Any, **kwargs: Any) -> None:
+        if broken["yes"]:
+            raise RuntimeError("the database refuses writes, say")
+        real(*args, **kwargs)
+
+    monkeypatch.setattr(round_storage, "seal_rows", failing)
+    app.extensions["tryghed"].config["STALL_SECONDS"] = 0
+    close(app, round_id)
+    with app.app_context():
+        for _ in range(2):  # attempts 2 and 3: then the pipeline gives up
+            tick.delay()
+    assert _show(app, round_id)["status"] == "failed"
+    assert _own_tables(app, round_id) and stored_answers(app, round_id) == (3, 3)
+    broken["yes"] = False
+    with app.app_context():
+        assert round_id in tick.delay().get()["trails"]
+    assert _own_tables(app, round_id) == []
+    assert stored_answers(app, round_id) == (3, 0)  # sealed into responses; no flags left anywhere
+    app.extensions["tryghed"].db.dispose()

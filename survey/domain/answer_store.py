@@ -91,12 +91,15 @@ def find_link(conn: Connection, token_hash: str) -> Link | None:
         if found is None:
             return None
         inv_id, lang, round_id, status, instrument, k, closes_at = found
-        answered = status == "open" and bool(
-            conn.scalar(
-                text(f"SELECT answered FROM {claims_table(round_id)} WHERE invitation_id = :i"),  # noqa: S608
-                {"i": inv_id},
-            )
-        )
+        answered = False
+        if status == "open":
+            flag = text(f"SELECT answered FROM {claims_table(round_id)} WHERE invitation_id = :i")  # noqa: S608
+            try:
+                answered = bool(conn.scalar(flag, {"i": inv_id}))
+            except DBAPIError as exc:  # the table is gone: sealed since the status was read
+                if exc.connection_invalidated:
+                    raise
+                status = "closing"
     return Link(inv_id, lang, bool(answered), round_id, status, instrument, k, closes_at)
 
 

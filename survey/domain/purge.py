@@ -1,6 +1,6 @@
 """Retention: the personal data of a finished round is deleted after ``RETENTION_DAYS``.
 
-What goes: the round's invitations (email address, language, token hash, answered flag), its outbox rows
+What goes: the round's invitations (email address, language, token hash), its outbox rows
 (recipient addresses), participants who have left the team and are in no unpurged round, and expired
 link-guess counters. What stays: the round itself (with ``invited_count``), its anonymous answer sets,
 the aggregate, the PDF report and the IGLO actions, so that follow-up reports can show trends; and the

@@ -114,6 +114,9 @@ def answer_counts(session: Session, round_ids: Iterable[int]) -> dict[int, int]:
             f"SELECT {rid} AS r, count(*) AS n FROM {claims_table(rid)} WHERE answered"  # noqa: S608
             for rid in part
         )
+        if not _postgres(session):  # one writer at a time: nothing drops a table between the two reads
+            counts.update({int(r): int(n) for r, n in session.execute(text(union))})
+            continue
         try:
             with session.begin_nested():
                 counts.update({int(r): int(n) for r, n in session.execute(text(union))})
@@ -138,8 +141,10 @@ def not_answered_clause(round_id: int) -> str:
 
 
 def pending_trails(session: Session) -> list[int]:
-    """Rounds sealed whose own tables are still to be dropped (for the tick to retry)."""
-    return list(session.scalars(select(Round.id).where(Round.answer_storage == DROPPING).order_by(Round.id)))
+    """Rounds whose own tables are still to be dropped, for the tick to retry: sealed ones, and failed ones
+    whose seal never ran (the pipeline gave up on them; ``pipeline.tasks.remove_trail`` seals them first)."""
+    waiting = (Round.answer_storage == DROPPING) | ((Round.answer_storage == OWN) & (Round.status == "failed"))
+    return list(session.scalars(select(Round.id).where(waiting).order_by(Round.id)))
 
 
 def remove_trail(engine: Engine, round_id: int, lock_timeout_ms: int = LOCK_TIMEOUT_MS) -> bool:
