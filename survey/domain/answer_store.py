@@ -199,8 +199,8 @@ def answer_counts(session: Session, round_ids: Iterable[int]) -> dict[int, int]:
     ids = list(round_ids)
     counts = round_storage.answer_counts(session, ids)
     rest = [r for r in ids if r not in counts]
-    for start in range(0, len(rest), 500):
-        part = rest[start : start + 500]
+    for start in range(0, len(rest), round_storage.IDS_PER_STATEMENT):
+        part = rest[start : start + round_storage.IDS_PER_STATEMENT]
         query = select(Response.round_id, func.count()).where(Response.round_id.in_(part)).group_by(Response.round_id)
         counts.update({int(r): int(n) for r, n in session.execute(query)})
     return counts

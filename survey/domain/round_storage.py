@@ -42,7 +42,10 @@ OWN = "own"
 DROPPING = "dropping"
 # How long removing a round's tables waits for a reader's lock before it gives up until the next tick.
 LOCK_TIMEOUT_MS = 200
-_CHUNK = 200  # own tables per counting statement
+# Bounds per statement: round ids in one IN list, own tables in one UNION ALL. Large enough that a page
+# of a whole municipality (thousands of rounds, one open per team at most) needs one statement of each.
+IDS_PER_STATEMENT = 5000
+TABLES_PER_STATEMENT = 1000
 
 
 def answers_table(round_id: int) -> str:
@@ -99,17 +102,18 @@ def own_answers(session: Session, round_id: int) -> list[str]:
 def answer_counts(session: Session, round_ids: Iterable[int]) -> dict[int, int]:
     """Answer sets per round, for the rounds among ``round_ids`` whose answers are in their own tables.
 
-    One statement per ``_CHUNK`` rounds (a UNION ALL over their claim tables). A round sealed and dropped
+    One statement to find them and one per ``TABLES_PER_STATEMENT`` of them (a UNION ALL over their claim
+    tables). A round sealed and dropped
     between reading its state and counting (a table gone) is counted again from ``responses``.
     """
     ids = [int(r) for r in round_ids]
     own: list[int] = []
-    for start in range(0, len(ids), _CHUNK):
-        part = ids[start : start + _CHUNK]
+    for start in range(0, len(ids), IDS_PER_STATEMENT):
+        part = ids[start : start + IDS_PER_STATEMENT]
         own += session.scalars(select(Round.id).where(Round.id.in_(part), Round.answer_storage == OWN)).all()
     counts: dict[int, int] = {}
-    for start in range(0, len(own), _CHUNK):
-        part = own[start : start + _CHUNK]
+    for start in range(0, len(own), TABLES_PER_STATEMENT):
+        part = own[start : start + TABLES_PER_STATEMENT]
         union = " UNION ALL ".join(
             f"SELECT {rid} AS r, count(*) AS n FROM {claims_table(rid)} WHERE answered"  # noqa: S608
             for rid in part
