@@ -440,7 +440,7 @@ def test_postgres_after_the_seal_nothing_links_whatever_other_sessions_hold(pg_u
     truth = Truth()
     rounds = {}
     for n in range(ROUNDS + 1):
-        rounds[n] = _open_round(app, tmp_path, f"PG Forensik {n}", old_style=False)
+        rounds[n] = _open_round(app, tmp_path, f"PG Forensik {n}")
     with held_transactions(pg_url):
         # the old design, on the last round's invitations
         control_round, _tokens = rounds[ROUNDS]
@@ -469,6 +469,12 @@ def test_postgres_after_the_seal_nothing_links_whatever_other_sessions_hold(pg_u
             truth.order[round_id] = order
             for person in order:
                 assert submit(client, tokens[person], answers_for(person, items)).status_code == 200
+        with engine.connect() as conn:  # no ANALYZE copies samples (who answered) into pg_statistic
+            for round_id in truth.order:
+                options = conn.execute(
+                    text(f"SELECT reloptions FROM pg_class WHERE relname = 'round_{round_id}_claims'")
+                )
+                assert "autovacuum_enabled=false" in options.scalar_one()
         for round_id in truth.order:
             shown = close(app, round_id)
             assert shown["responses"] == PEOPLE and shown["trail_pending"] is False, shown

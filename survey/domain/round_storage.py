@@ -45,6 +45,7 @@ LOCK_TIMEOUT_MS = 200
 # Bounds per statement: round ids in one IN list, own tables in one UNION ALL. Large enough that a page
 # of a whole municipality (thousands of rounds, one open per team at most) needs one statement of each.
 IDS_PER_STATEMENT = 5000
+_NO_AUTOVACUUM = " WITH (autovacuum_enabled = false, toast.autovacuum_enabled = false)"
 TABLES_PER_STATEMENT = 1000
 
 
@@ -67,9 +68,17 @@ def create_storage(session: Session, round_id: int, invitation_ids: Sequence[int
     """Make the round's own tables (in the caller's transaction, the one that opens the round)."""
     answers, claims = answers_table(round_id), claims_table(round_id)
     if _postgres(session):
-        # no index on the answers: they are only ever read all at once, by the seal
-        session.execute(text(f"CREATE TABLE {answers} (answers text NOT NULL, filled boolean NOT NULL)"))
-        session.execute(text(f"CREATE TABLE {claims} (invitation_id integer PRIMARY KEY, answered boolean NOT NULL)"))
+        # No index on the answers: they are only ever read all at once, by the seal. No autovacuum: its
+        # ANALYZE would copy sampled values (which invitations had answered by then) into pg_statistic,
+        # a catalog whose dead rows outlive the DROP; rows that are only inserted need no vacuuming.
+        session.execute(
+            text(f"CREATE TABLE {answers} (answers text NOT NULL, filled boolean NOT NULL){_NO_AUTOVACUUM}")
+        )
+        session.execute(
+            text(
+                f"CREATE TABLE {claims} (invitation_id integer PRIMARY KEY, answered boolean NOT NULL){_NO_AUTOVACUUM}"
+            )
+        )
     else:
         session.execute(
             text(

@@ -45,8 +45,11 @@ END $$
 def _create_tables(conn: sa.Connection, round_id: int, postgres: bool) -> None:
     answers, claims = f"round_{round_id}_answers", f"round_{round_id}_claims"
     if postgres:
-        conn.exec_driver_sql(f"CREATE TABLE {answers} (answers text NOT NULL, filled boolean NOT NULL)")
-        conn.exec_driver_sql(f"CREATE TABLE {claims} (invitation_id integer PRIMARY KEY, answered boolean NOT NULL)")
+        off = " WITH (autovacuum_enabled = false, toast.autovacuum_enabled = false)"
+        conn.exec_driver_sql(f"CREATE TABLE {answers} (answers text NOT NULL, filled boolean NOT NULL){off}")
+        conn.exec_driver_sql(
+            f"CREATE TABLE {claims} (invitation_id integer PRIMARY KEY, answered boolean NOT NULL){off}"
+        )
     else:
         conn.exec_driver_sql(
             f"CREATE TABLE {answers} (id VARCHAR(32) NOT NULL PRIMARY KEY, answers TEXT NOT NULL,"
