@@ -223,12 +223,6 @@ def _blocked_reason(conn: Connection, round_id: int, postgres: bool, exc: DBAPIE
     return f"{first}; held by: {who or 'a session no longer visible'}; retried at the next tick"
 
 
-def drop_storage(session: Session, round_id: int) -> None:
-    """Drop the round's own tables in the caller's transaction (a round deleted, a migration moving back)."""
-    for table in (answers_table(round_id), claims_table(round_id)):
-        session.execute(text(f"DROP TABLE IF EXISTS {table}"))
-
-
 def seal_rows(session: Session, round_id: int, answer_sets: list[dict[str, int]]) -> None:
     """Write sealed answer sets to ``responses`` (new random ids, in the order given; one transaction)."""
     if answer_sets:
