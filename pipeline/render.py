@@ -1,4 +1,4 @@
-"""Render a leader's report (``ReportData``) to HTML and to PDF with WeasyPrint.
+"""Render a leader's report (``ReportData``) to PDF with WeasyPrint (the HTML comes from ``pipeline.report_html``).
 
 Rendering is safe and bounded:
 - the URL fetcher serves only files under ``templates/report/`` and refuses every other ``file://``
@@ -6,8 +6,8 @@ Rendering is safe and bounded:
   ``/etc/passwd`` or call out to the network);
 - the render runs under a time limit and raises ``RenderTimeout`` when it is exceeded.
 
-No Flask import: the pipeline renders without an app, and the web app calls ``report_html(...,
-for_web=True)`` for the same content as a page.
+No Flask import: the pipeline renders without an app. The web pages use ``pipeline.report_html`` directly,
+so a web worker or a CLI command never imports WeasyPrint (about 0.6 s) unless it makes a PDF.
 """
 
 from __future__ import annotations
@@ -16,23 +16,19 @@ import mimetypes
 import signal
 import threading
 from collections.abc import Callable
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-import jinja2
 import pydyf
-from markupsafe import Markup
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from pipeline import report_text
-from pipeline.report_context import report_context
 from pipeline.report_data import ReportData
-from survey.paths import TEMPLATES_DIR
+from pipeline.report_html import ASSETS_DIR, debrief_html, report_html
 
-ASSETS_DIR = TEMPLATES_DIR / "report"
+__all__ = ["ASSETS_DIR", "debrief_html", "render_pdf", "report_html"]
+
 PDF_VARIANT = "pdf/ua-1"  # tagged PDF for screen readers; WeasyPrint >= 63 supports it
 
 
@@ -67,46 +63,6 @@ class ReportAssetFetcher(URLFetcher):
         mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         # WeasyPrint checks the type: a stylesheet served as text/plain is ignored.
         return URLFetcherResponse(path.as_uri(), path.read_bytes(), headers={"Content-Type": mime})
-
-
-@lru_cache(maxsize=1)
-def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
-        autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
-        undefined=jinja2.StrictUndefined,  # a typo in a template fails the test, not the leader's PDF
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["mean"] = report_text.format_mean
-    env.filters["delta"] = report_text.format_delta
-    return env
-
-
-def report_html(data: ReportData, *, for_web: bool = False, debrief_url: str | None = None) -> str:
-    """The report as one HTML document: print layout for WeasyPrint, or a standalone web page.
-
-    The web page reuses the same partials and inlines the stylesheet (minus the ``@page`` rules'
-    effect, which browsers ignore on screen), so it needs no static-file route.
-    """
-    context = report_context(data)
-    css = (ASSETS_DIR / "report.css").read_text(encoding="utf-8")
-    return (
-        _environment()
-        .get_template("report/report.html")
-        .render(**context, for_web=for_web, css=Markup(css), debrief_url=debrief_url)
-    )
-
-
-def debrief_html(data: ReportData) -> str:
-    """The debrief guide alone, as a printable web page (``/r/<token>/debrief``)."""
-    context = report_context(data)
-    css = (ASSETS_DIR / "report.css").read_text(encoding="utf-8")
-    return (
-        _environment()
-        .get_template("report/debrief.html")
-        .render(**context, for_web=True, css=Markup(css), debrief_url=None)
-    )
 
 
 def render_pdf(data: ReportData, *, timeout_s: float = 60.0) -> bytes:

@@ -36,18 +36,15 @@ def result_from_json(data: dict[str, Any]) -> RoundResult:
 
 
 def _earlier_reported(session: Session, rnd: Round) -> list[tuple[Round, RoundResult]]:
-    """The team's earlier reported rounds with their stored aggregates, oldest first."""
-    rounds = session.scalars(
-        select(Round)
+    """The team's earlier reported rounds with their stored aggregates, oldest first: one query, however
+    many rounds the team has had (a reported round without a stored aggregate is left out)."""
+    rows = session.execute(
+        select(Round, RoundResultRow.result)
+        .join(RoundResultRow, RoundResultRow.round_id == Round.id)
         .where(Round.team_id == rnd.team_id, Round.number < rnd.number, Round.status == "reported")
         .order_by(Round.number)
     ).all()
-    out = []
-    for other in rounds:
-        row = session.get(RoundResultRow, other.id)
-        if row is not None:
-            out.append((other, result_from_json(row.result)))
-    return out
+    return [(other, result_from_json(result)) for other, result in rows]
 
 
 def changes_for_round(session: Session, round_id: int, content: Content) -> list[RoundChange]:

@@ -14,10 +14,9 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 from markupsafe import Markup
-from weasyprint import HTML
 
 from pipeline import report_text
-from pipeline.render import ASSETS_DIR, PDF_VARIANT, ReportAssetFetcher, _bounded
+from pipeline.report_html import ASSETS_DIR
 from pipeline.scoring import band_of
 from pipeline.trend import within_chance
 from pipeline.unit_disclosure import MIN_TEAMS_FOR_RANK, ranks
@@ -302,6 +301,11 @@ def overview_pdf(
     municipality (2,000 teams) is a 150-page table that WeasyPrint lays out in one to two minutes on a
     busy 2-core machine (docs/benchmarks.md); a department's overview takes a second or two.
     """
+    # Here, not at the top: the web page (``overview_page``) must not pay WeasyPrint's import.
+    from weasyprint import HTML
+
+    from pipeline.render import PDF_VARIANT, ReportAssetFetcher, _bounded
+
     html = overview_html(ov, content, lang, tz)
     pages: list[int] = []
 

@@ -2,43 +2,57 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import Flask
+from typing import TYPE_CHECKING, Any
 
 from survey.paths import TEMPLATES_DIR
 
+if TYPE_CHECKING:  # importing any survey module must not import Flask (most `tryghed` commands run without it)
+    from flask import Flask
 
-def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """Build the app: defaults, then ``TRYGHED_*`` environment variables, then ``test_config``."""
-    from flask_wtf.csrf import CSRFProtect
+
+def create_app(test_config: dict[str, Any] | None = None, *, web: bool = True) -> Flask:
+    """Build the app: defaults, then ``TRYGHED_*`` environment variables, then ``test_config``.
+
+    ``web=False`` builds only what commands and tasks use (configuration, runtime, Celery, the email
+    templates): the ``tryghed`` command runs with it, so a cron-run ``tryghed tick`` does not import and
+    wire every blueprint, form and login hook it never serves.
+    """
+    from flask import Flask
 
     from survey.celery_init import celery_config, celery_init_app
-    from survey.config import load_config
-    from survey.runtime import Runtime
+    from survey.runtime import load_runtime
 
-    config = load_config(test_config)
     if not TEMPLATES_DIR.is_dir():
         raise RuntimeError(
             f"templates folder not found at {TEMPLATES_DIR}: run Tryghed from its source tree "
             "(pip install -e . , or PYTHONPATH pointing at the checkout as in the Dockerfile)"
         )
+    runtime = load_runtime(test_config)  # the worker built from this app stops here on broken content
+    config = runtime.config
     app = Flask(__name__, instance_path=config["INSTANCE_PATH"], template_folder=str(TEMPLATES_DIR))
     app.config.update(config)
     app.config["CELERY"] = celery_config(config)
-    runtime = Runtime(config)
-    # Broken content stops the app, and the worker built from it, at start with the file, key and problem,
-    # instead of failing for the first respondent.
-    runtime.load_content()
     app.extensions["tryghed"] = runtime
-    csrf = CSRFProtect(app)
     celery_init_app(app)
 
-    from survey import i18n, web
-    from survey.web import logredact, report_view, respond, security
+    from survey import i18n
+    from survey.web import logredact
 
     logredact.install(app)  # before anything can log a request path
     i18n.init_app(app)
+    if web:
+        _init_web(app)
+    return app
+
+
+def _init_web(app: Flask) -> None:
+    """The pages: CSRF, security headers, the respondent form, the report link and every other blueprint."""
+    from flask_wtf.csrf import CSRFProtect
+
+    from survey import web
+    from survey.web import report_view, respond, security
+
+    csrf = CSRFProtect(app)
     security.init_app(app)
     # The respondent form checks its own CSRF token inside the view, after the link checks, so an unknown
     # or closed link answers 404/410 rather than a CSRF error.
@@ -46,4 +60,3 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(respond.bp)
     app.register_blueprint(report_view.bp)
     web.init_app(app, csrf)
-    return app

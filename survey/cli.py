@@ -4,30 +4,51 @@ failures exit non-zero and print ``{"error": ...}`` (with ``--json``) or a plain
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import click
-from flask import Flask
 
 from survey.errors import UserError
 
+if TYPE_CHECKING:
+    from flask import Flask
+
 # Commands that work before `tryghed init`: creating the schema, and reading the content files.
 NO_DATABASE_NEEDED = {"init", "instrument_show"}
+# Commands that run a task or hand one to the workers. Tasks run in the Flask app's context (the emails
+# are Flask templates), so these build the app; every other command runs on the bare runtime, without
+# importing Flask or Celery, which is most of a short command's time (docs/benchmarks.md).
+RUN_TASKS = {"round_open", "round_remind", "round_close", "round_kickoff", "tick"}
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 
 
 def _app(**overrides: Any) -> Flask:
     from survey import create_app
 
-    return create_app(overrides or None)
+    # No pages: a command never serves a request (tryghed demo builds its own full app for the form).
+    return create_app(overrides or None, web=False)
+
+
+@contextlib.contextmanager
+def _runtime(with_tasks: bool) -> Iterator[Any]:
+    """The runtime a command works with: inside the app's context when it runs tasks, bare otherwise."""
+    if with_tasks:
+        app = _app()
+        with app.app_context():
+            yield app.extensions["tryghed"]
+    else:
+        from survey.runtime import load_runtime
+
+        yield load_runtime()
 
 
 def emit(result: dict[str, Any], as_json: bool, human: Callable[[dict[str, Any]], str] | None = None) -> None:
@@ -43,11 +64,7 @@ def command(fn: Callable[..., dict[str, Any]]) -> Callable[..., None]:
     @functools.wraps(fn)
     def wrapper(*args: Any, as_json: bool = False, **kwargs: Any) -> None:
         try:
-            app = _app()
-            with app.app_context():
-                from survey.runtime import get_runtime
-
-                rt = get_runtime()
+            with _runtime(with_tasks=fn.__name__ in RUN_TASKS) as rt:
                 if fn.__name__ not in NO_DATABASE_NEEDED:
                     _require_schema(rt)
                 result = fn(rt, *args, **kwargs)

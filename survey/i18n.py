@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_time
-from flask import Flask, g
-
 from survey.locales import babel_locale
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 STRINGS: dict[str, dict[str, str]] = {
     "subject_invitation": {
@@ -141,6 +141,8 @@ def format_when(value: datetime | None, lang: str, tz: ZoneInfo) -> str:
         return ""
     local = value.astimezone(tz)
     # Babel's locale data: the long date and the short time ("3. marts 2026" + "16.00"; "3 March 2026, 16:00")
+    from babel.dates import format_date, format_time  # Babel's locale data loads only when a date is shown
+
     day = format_date(local, "long", locale=babel_locale(lang))
     time = format_time(local, "short", locale=babel_locale(lang))
     return f"{day} kl. {time}" if lang == "da" else f"{day}, {time}"
@@ -148,6 +150,7 @@ def format_when(value: datetime | None, lang: str, tz: ZoneInfo) -> str:
 
 def init_app(app: Flask) -> None:
     """Expose ``t`` to templates; the page language is chosen per request in ``g.lang``."""
+    from flask import g
     from flask_babel import Babel
 
     from survey.web.i18n import TRANSLATIONS_DIR

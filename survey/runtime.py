@@ -44,6 +44,18 @@ class Runtime:
         return f"{str(self.config['BASE_URL']).rstrip('/')}/s/{token}"
 
 
+def load_runtime(test_config: dict[str, Any] | None = None) -> Runtime:
+    """The runtime from the configuration (defaults, ``TRYGHED_*``, then ``test_config``), content loaded.
+
+    Broken content stops here, with the file, key and problem, instead of failing for the first respondent.
+    """
+    from survey.config import load_config
+
+    runtime = Runtime(load_config(test_config))
+    runtime.load_content()
+    return runtime
+
+
 def get_runtime() -> Runtime:
     """The runtime of the current Flask app (web request, CLI command or Celery task)."""
     from flask import current_app

@@ -10,10 +10,9 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, cast
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Table, case, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -22,12 +21,42 @@ from survey.data.models import LoginFailure, User
 from survey.domain.teams import check_email, check_lang
 from survey.errors import NotFound, UserError
 
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
+
 ROLES = ("admin", "facilitator", "leader")
 MIN_PASSWORD = 10
-_HASHER = PasswordHasher()
-# Checked when the email is unknown, so that a wrong address costs as much time as a wrong password
-# (otherwise the answer time would tell which addresses have an account).
-_DUMMY_HASH = _HASHER.hash("tryghed-no-such-account")
+
+
+# argon2 is loaded, and the dummy hash computed, on first use rather than at import: every `tryghed`
+# command imports this module's neighbours, and a hash costs about 0.1 s. The web app calls
+# ``warm_up`` when it starts, so its first failed login takes no longer than later ones.
+@lru_cache(maxsize=1)
+def _hasher() -> PasswordHasher:
+    from argon2 import PasswordHasher
+
+    return PasswordHasher()
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """Checked when the email is unknown, so that a wrong address costs as much time as a wrong password
+    (otherwise the answer time would tell which addresses have an account)."""
+    return _hasher().hash("tryghed-no-such-account")
+
+
+def warm_up() -> None:
+    """Load argon2 and compute the dummy hash now (the web app's start), not in the first login."""
+    _dummy_hash()
+
+
+def _matches(stored: str, password: str) -> bool:
+    from argon2.exceptions import InvalidHashError, VerificationError
+
+    try:
+        return bool(_hasher().verify(stored, password))
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 def check_password(password: str) -> str:
@@ -55,7 +84,7 @@ def add_user(session: Session, email: str, role: str, password: str, name: str |
         role=role,
         name=name,
         lang=check_lang(lang),
-        password_hash=_HASHER.hash(password),
+        password_hash=_hasher().hash(password),
         active=True,
         session_epoch=0,
     )
@@ -83,14 +112,12 @@ def list_users(session: Session) -> list[User]:
 def verify(session: Session, email: str, password: str) -> User | None:
     """The active account with this email and password, or None. Takes argon2's time either way."""
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
-    try:
-        _HASHER.verify(user.password_hash if user else _DUMMY_HASH, password)
-    except (VerificationError, InvalidHashError):
+    if not _matches(user.password_hash if user else _dummy_hash(), password):
         return None
     if user is None or not user.active:
         return None
-    if _HASHER.check_needs_rehash(user.password_hash):  # argon2 parameters raised since it was stored
-        user.password_hash = _HASHER.hash(password)
+    if _hasher().check_needs_rehash(user.password_hash):  # argon2 parameters raised since it was stored
+        user.password_hash = _hasher().hash(password)
         session.commit()
     return user
 
@@ -98,12 +125,10 @@ def verify(session: Session, email: str, password: str) -> User | None:
 def change_password(session: Session, user_id: int, current: str, new: str) -> User:
     """Replace the password after checking the current one (committed); other sessions are ended."""
     user = get_user(session, user_id)
-    try:
-        _HASHER.verify(user.password_hash, current)
-    except (VerificationError, InvalidHashError) as exc:
-        raise UserError("the current password is wrong") from exc
+    if not _matches(user.password_hash, current):
+        raise UserError("the current password is wrong")
     check_password(new)
-    user.password_hash = _HASHER.hash(new)
+    user.password_hash = _hasher().hash(new)
     user.session_epoch += 1
     session.commit()
     return user

@@ -7,10 +7,14 @@ unless it is on the short public list, so a new page cannot be left open by forg
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask import Flask
-from flask_wtf import FlaskForm
-from flask_wtf.csrf import CSRFProtect
 from markupsafe import Markup
+
+if TYPE_CHECKING:  # the CLI imports survey.web.logredact and must not pay for the forms package
+    from flask_wtf import FlaskForm
+    from flask_wtf.csrf import CSRFProtect
 
 
 def init_app(app: Flask, csrf: CSRFProtect) -> None:

@@ -75,6 +75,7 @@ def init_login(app: Flask) -> None:
     manager = LoginManager(app)
     manager.user_loader(_load)
     manager.session_protection = "basic"
+    users.warm_up()  # argon2 is loaded lazily; a web process pays for it at start, not in its first login
 
 
 def _client_lang() -> str:

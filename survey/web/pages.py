@@ -154,8 +154,8 @@ def report_pdf(round_id: int) -> Response:
 @bp.get("/rounds/<int:round_id>/report")
 def report_page(round_id: int) -> tuple[str, int]:
     """The web report (the same page as the leader's signed link), once the round is reported."""
-    from pipeline.render import report_html
     from pipeline.report_builder import build_report_data
+    from pipeline.report_html import report_html
 
     rt = get_runtime()
     with rt.db.session() as session:

@@ -11,9 +11,9 @@ from collections.abc import Callable
 
 from flask import Blueprint, g, render_template
 
-from pipeline.render import debrief_html, report_html
 from pipeline.report_builder import build_report_data
 from pipeline.report_data import ReportData
+from pipeline.report_html import debrief_html, report_html
 from survey.data.models import Round
 from survey.domain.report_links import LinkExpired, round_of_link
 from survey.runtime import get_runtime

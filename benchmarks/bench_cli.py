@@ -1,0 +1,151 @@
+"""How fast ``tryghed tick`` and ``tryghed round show`` start and finish, against a floor, in fresh processes.
+
+    .venv/bin/python benchmarks/bench_cli.py [--runs 15] [--teams 300] [--history 6]
+
+The instance is the embedded default (SQLite in a temporary instance folder, tasks in-process). It holds
+``--teams`` teams with reported rounds (one team with ``--history`` of them, whose newest round is the
+one ``round show`` reads, so the report's history and changes are computed) and nothing due, which is what
+the cron-run tick meets almost every minute.
+
+The floor is a fresh Python process that imports SQLAlchemy, opens the same database and runs the very
+statements the command ran, with the same parameters, fetching every row: they are recorded once from the
+command itself (``before_cursor_execute`` on every engine). So the floor is Python's start, SQLAlchemy's
+import and the SQL, and the ratio is what the command adds: Flask, Celery, the ORM, the content files and
+our own code. Each run starts the floor and both commands one after another (interleaved), so they see the
+same background load; the table gives medians and the load average before and after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run from a checkout without install
+
+FLOOR = """
+import json, sys
+import sqlalchemy as sa
+
+url, path = sys.argv[1], sys.argv[2]
+with open(path) as f:
+    statements = json.load(f)
+engine = sa.create_engine(url)
+with engine.connect() as conn:
+    for sql, params in statements:
+        result = conn.exec_driver_sql(sql, tuple(params) if isinstance(params, list) else params)
+        if result.returns_rows:
+            result.all()
+    conn.commit()
+"""
+
+
+def seed(instance: Path, teams: int, history: int) -> int:
+    """Teams with reported rounds; returns the newest round of the team with ``history`` rounds."""
+    from survey import create_app
+    from survey.data.db import upgrade
+    from tests.unit_fixtures import Seeded, add_reported_rounds, add_units
+
+    app = create_app({"INSTANCE_PATH": str(instance), "DATABASE_URL": f"sqlite:///{instance / 'tryghed.sqlite'}"})
+    rt = app.extensions["tryghed"]
+    upgrade(rt.db)
+    rng = random.Random(7)
+    seeded = Seeded()
+    with rt.db.session() as s:
+        add_units(s, [("Forvaltning", None)], seeded)
+        rows = [("Team with history", "Forvaltning", [rng.randint(5, 12) for _ in range(history)])]
+        rows += [(f"Team {i}", "Forvaltning", [rng.randint(2, 12)]) for i in range(teams - 1)]
+        add_reported_rounds(s, rt.content.instrument(), rows, seeded)
+    rt.db.dispose()
+    return seeded.rounds["Team with history"]
+
+
+def record(env: dict[str, str], args: list[str]) -> list[tuple[str, Any]]:
+    """The statements (and parameters) the command runs, from one in-process run of it."""
+    from click.testing import CliRunner
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    from survey.cli import main
+
+    seen: list[tuple[str, Any]] = []
+
+    def keep(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+        seen.append((statement, list(parameters) if isinstance(parameters, tuple) else parameters))
+
+    event.listen(Engine, "before_cursor_execute", keep)
+    try:
+        result = CliRunner().invoke(main, args, env=env, catch_exceptions=False)
+    finally:
+        event.remove(Engine, "before_cursor_execute", keep)
+    assert result.exit_code == 0, result.output
+    return seen
+
+
+def timed(cmd: list[str], env: dict[str, str], cwd: Path) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, env=env, cwd=cwd, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--teams", type=int, default=300)
+    parser.add_argument("--history", type=int, default=6)
+    args = parser.parse_args()
+    tryghed = str(Path(sys.executable).parent / "tryghed")
+    with tempfile.TemporaryDirectory() as tmp:
+        instance = Path(tmp) / "instance"
+        instance.mkdir()
+        env = {**os.environ, "TRYGHED_INSTANCE_PATH": str(instance)}
+        for key in [k for k in env if k.startswith("TRYGHED_") and k != "TRYGHED_INSTANCE_PATH"]:
+            del env[key]  # the embedded default, whatever this shell has set
+        round_id = seed(instance, args.teams, args.history)
+        url = f"sqlite:///{instance / 'tryghed.sqlite'}"
+        floor_py = Path(tmp) / "floor.py"
+        floor_py.write_text(FLOOR)
+        commands = {"tick": ["tick", "--json"], "round show": ["round", "show", str(round_id), "--json"]}
+        plans: dict[str, tuple[list[str], list[str]]] = {}
+        counts: dict[str, int] = {}
+        for name, cli_args in commands.items():
+            statements = record(env, cli_args)
+            path = Path(tmp) / f"{name.replace(' ', '_')}.json"
+            path.write_text(json.dumps(statements))
+            plans[name] = ([tryghed, *cli_args], [sys.executable, str(floor_py), url, str(path)])
+            counts[name] = len(statements)
+        load_before = os.getloadavg()
+        times: dict[str, list[float]] = {f"{n} {w}": [] for n in commands for w in ("command", "floor")}
+        for cmd, floor in plans.values():  # one warm-up each: the page cache, .pyc files
+            timed(cmd, env, Path(tmp))
+            timed(floor, env, Path(tmp))
+        for _ in range(args.runs):
+            for name, (cmd, floor) in plans.items():
+                times[f"{name} floor"].append(timed(floor, env, Path(tmp)))
+                times[f"{name} command"].append(timed(cmd, env, Path(tmp)))
+        load_after = os.getloadavg()
+    print(
+        f"Python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} CPUs, {args.runs} runs, "
+        f"{args.teams} teams, round show of a round with {args.history - 1} earlier rounds; "
+        f"load average {load_before[0]:.2f} before, {load_after[0]:.2f} after\n"
+    )
+    print("| command | statements | command median (s) | floor median (s) | ratio |")
+    print("|---|---:|---:|---:|---:|")
+    for name in commands:
+        cmd_s = statistics.median(times[f"{name} command"])
+        floor_s = statistics.median(times[f"{name} floor"])
+        print(f"| tryghed {name} | {counts[name]} | {cmd_s:.3f} | {floor_s:.3f} | {cmd_s / floor_s:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
