@@ -52,17 +52,14 @@ with engine.connect() as conn:
 
 def seed(instance: Path, teams: int, history: int) -> int:
     """Teams with reported rounds; returns the newest round of the team with ``history`` rounds."""
-    from survey import create_app
-    from survey.data.db import upgrade
-    from tests.unit_fixtures import Seeded, add_reported_rounds, add_units
+    from org import new_org
 
-    app = create_app({"INSTANCE_PATH": str(instance), "DATABASE_URL": f"sqlite:///{instance / 'tryghed.sqlite'}"})
-    rt = app.extensions["tryghed"]
-    upgrade(rt.db)
+    from tests.unit_fixtures import add_reported_rounds
+
+    config = {"INSTANCE_PATH": str(instance), "DATABASE_URL": f"sqlite:///{instance / 'tryghed.sqlite'}"}
+    _app, rt, seeded = new_org(config, [("Forvaltning", None)])
     rng = random.Random(7)
-    seeded = Seeded()
     with rt.db.session() as s:
-        add_units(s, [("Forvaltning", None)], seeded)
         rows = [("Team with history", "Forvaltning", [rng.randint(5, 12) for _ in range(history)])]
         rows += [(f"Team {i}", "Forvaltning", [rng.randint(2, 12)]) for i in range(teams - 1)]
         add_reported_rounds(s, rt.content.instrument(), rows, seeded)

@@ -19,9 +19,10 @@ if TYPE_CHECKING:  # the CLI imports survey.web.logredact and must not pay for t
 
 def init_app(app: Flask, csrf: CSRFProtect) -> None:
     """Register the web blueprints, sessions (Flask-Login), the access guard and the gettext catalogs."""
-    from survey.web import access, admin, auth, health, i18n, manage, pages, tracks, units
+    from survey.web import access, admin, auth, health, i18n, labels, manage, pages, tracks, units
 
     i18n.init_app(app)
+    labels.init_app(app)
     auth.init_login(app)
     # First of all hooks, before Flask-WTF's CSRF check: a request without a login gets 401/403 (the
     # contract), not a CSRF error that would tell a stranger about the form.

@@ -9,11 +9,20 @@ still works: ``compile_catalogs`` builds any missing or stale ``.mo`` when the a
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from flask import Flask
-from flask_babel import format_date, format_decimal, format_percent, format_time
+from babel import Locale
+from babel.dates import get_date_format, get_time_format, parse_pattern
+from babel.numbers import format_percent as babel_percent
+from flask import Flask, current_app, g
+from flask_babel import format_decimal, get_translations
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 
 TRANSLATIONS_DIR = Path(__file__).resolve().parent.parent.parent / "translations"
 LANGS = ("da", "en")
@@ -42,16 +51,82 @@ def compile_catalogs(folder: Path = TRANSLATIONS_DIR) -> list[Path]:
 
 
 def when(value: datetime | None, with_time: bool = True) -> str:
-    """A moment in the configured time zone, in the page's language: '29. nov. 2026 14.00'."""
+    """A moment in the configured time zone, in the page's language: '29. nov. 2026 14.00'.
+
+    The same text as Flask-Babel's ``format_date(value, "medium")`` + ``format_time(value, "short")``
+    (a test holds them equal), from patterns parsed once per language and remembered per request: a team
+    page shows each round's times twice, and Flask-Babel resolves locale, zone and pattern on every call.
+    """
     if value is None:
         return ""
-    day = format_date(value, "medium")
-    return f"{day} {format_time(value, 'short')}" if with_time else day
+    memo: dict[tuple[datetime, bool], str] = g.setdefault("_when", {})
+    key = (value, with_time)
+    if key not in memo:
+        lang = g.get("lang") or "da"  # the page's locale, as Flask-Babel's selector reads it (survey.i18n)
+        local = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(_zone(current_app.config["TIMEZONE"]))
+        locale, day, time = _patterns(lang)
+        text = day.apply(local.date(), locale)
+        memo[key] = f"{text} {time.apply(local, locale)}" if with_time else text
+    return memo[key]
+
+
+@lru_cache(maxsize=8)
+def _patterns(lang: str) -> tuple[Any, Any, Any]:
+    locale = Locale.parse(lang)
+    return locale, parse_pattern(get_date_format("medium", locale)), parse_pattern(get_time_format("short", locale))
+
+
+@lru_cache(maxsize=4)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+@pass_context
+def gettext(context: Context, string: str, /, **variables: Any) -> str:
+    """``_()`` in templates, looked up once per distinct text per request instead of once per cell.
+
+    Behaves as Jinja's new-style gettext over Flask-Babel (Markup when autoescaping, ``%`` formatting
+    always, so ``%%`` is ``%``): a start page with 2,000 teams asks for the same dozen texts 26,000 times,
+    and each of Flask-Babel's lookups goes through the request's locale and domain (docs/benchmarks.md).
+    """
+    cache: dict[tuple[str, bool, bool], str] | None = g.get("_texts")
+    if cache is None:
+        cache = g._texts = {}
+    escape = context.eval_ctx.autoescape
+    if not variables:  # the most frequent case: the whole result is the same every time
+        done = cache.get((string, escape, True))
+        if done is None:
+            done = cache[(string, escape, True)] = _text(cache, string, escape) % {}
+        return done
+    if all(type(v) is int for v in variables.values()):  # counts and numbers: nothing to escape
+        text = _text(cache, string, False) % variables
+        return Markup(text) if escape else text
+    return _text(cache, string, escape) % variables
+
+
+def _text(cache: dict[tuple[str, bool, bool], str], string: str, escape: bool) -> str:
+    found = cache.get((string, escape, False))
+    if found is None:
+        found = get_translations().ugettext(string)
+        found = cache[(string, escape, False)] = Markup(found) if escape else found
+    return found
+
+
+@lru_cache(maxsize=4096)
+def _percent(value: float, locale: str) -> str:
+    return babel_percent(value, locale=locale)
+
+
+def percent(value: float | None) -> str:
+    """A share as a percentage in the page's language ('40 %'); Babel's formatting, remembered per value
+    (the start page formats one per team, from few distinct values)."""
+    return "" if value is None else _percent(value, g.get("lang") or "da")  # the page's locale (survey.i18n)
 
 
 def init_app(app: Flask) -> None:
-    """Compile missing catalogs, expose the formatting filters to templates."""
+    """Compile missing catalogs, expose the formatting filters and the cached gettext to templates."""
     compile_catalogs()
+    app.jinja_env.globals.update(_=gettext, gettext=gettext)  # after Flask-Babel installed its own
     app.jinja_env.filters["when"] = when
-    app.jinja_env.filters["percent"] = lambda v: "" if v is None else format_percent(v)
+    app.jinja_env.filters["percent"] = percent
     app.jinja_env.filters["number"] = lambda v, digits=2: format_decimal(v, format="#,##0." + "0" * digits)
