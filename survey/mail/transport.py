@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import smtplib
-import ssl
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:  # smtplib (with email's generator) is imported where mail is sent, not by every command
+    import smtplib
 
 
 class PermanentFailure(Exception):
@@ -94,6 +95,9 @@ class SMTPTransport:
         self._smtp: smtplib.SMTP | None = None
 
     def _connect(self) -> smtplib.SMTP:
+        import smtplib
+        import ssl
+
         try:
             smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
             if self.starttls:
@@ -105,6 +109,8 @@ class SMTPTransport:
         return smtp
 
     def send(self, msg: Outgoing) -> None:
+        import smtplib
+
         for attempt in (1, 2):  # a reused connection may have been dropped by the server: reconnect once
             if self._smtp is None:
                 self._smtp = self._connect()
@@ -127,6 +133,8 @@ class SMTPTransport:
             return
 
     def close(self) -> None:
+        import smtplib
+
         if self._smtp is not None:
             with contextlib.suppress(OSError, smtplib.SMTPException):  # closing anyway
                 self._smtp.quit()
