@@ -11,8 +11,10 @@ The floor is a fresh Python process that imports SQLAlchemy, opens the same data
 statements the command ran, with the same parameters, fetching every row: they are recorded once from the
 command itself (``before_cursor_execute`` on every engine). So the floor is Python's start, SQLAlchemy's
 import and the SQL, and the ratio is what the command adds: Flask, Celery, the ORM, the content files and
-our own code. Each run starts the floor and both commands one after another (interleaved), so they see the
-same background load; the table gives medians and the load average before and after.
+our own code. A second floor also imports ``sqlalchemy.orm`` (as any ORM application must), so the
+second ratio is what our code adds on top of the ORM: Flask, Celery, click, our models and content.
+Each run starts the floors and both commands one after another (interleaved), so they see the same
+background load; the table gives medians and the load average before and after.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ sys.path.insert(0, str(ROOT))  # run from a checkout without install
 FLOOR = """
 import json, sys
 import sqlalchemy as sa
+if sys.argv[3:] == ["orm"]:
+    import sqlalchemy.orm  # the second floor: an ORM application's import, without our models
 
 url, path = sys.argv[1], sys.argv[2]
 with open(path) as f:
@@ -113,35 +117,42 @@ def main() -> None:
         floor_py = Path(tmp) / "floor.py"
         floor_py.write_text(FLOOR)
         commands = {"tick": ["tick", "--json"], "round show": ["round", "show", str(round_id), "--json"]}
-        plans: dict[str, tuple[list[str], list[str]]] = {}
+        plans: dict[str, tuple[list[str], list[str], list[str]]] = {}
         counts: dict[str, int] = {}
         for name, cli_args in commands.items():
             statements = record(env, cli_args)
             path = Path(tmp) / f"{name.replace(' ', '_')}.json"
             path.write_text(json.dumps(statements))
-            plans[name] = ([tryghed, *cli_args], [sys.executable, str(floor_py), url, str(path)])
+            floor = [sys.executable, str(floor_py), url, str(path)]
+            plans[name] = ([tryghed, *cli_args], floor, [*floor, "orm"])
             counts[name] = len(statements)
         load_before = os.getloadavg()
-        times: dict[str, list[float]] = {f"{n} {w}": [] for n in commands for w in ("command", "floor")}
-        for cmd, floor in plans.values():  # one warm-up each: the page cache, .pyc files
-            timed(cmd, env, Path(tmp))
-            timed(floor, env, Path(tmp))
+        times: dict[str, list[float]] = {f"{n} {w}": [] for n in commands for w in ("command", "floor", "orm")}
+        for cmd, floor, orm in plans.values():  # one warm-up each: the page cache, .pyc files
+            for run in (cmd, floor, orm):
+                timed(run, env, Path(tmp))
         for _ in range(args.runs):
-            for name, (cmd, floor) in plans.items():
+            for name, (cmd, floor, orm) in plans.items():
                 times[f"{name} floor"].append(timed(floor, env, Path(tmp)))
                 times[f"{name} command"].append(timed(cmd, env, Path(tmp)))
+                times[f"{name} orm"].append(timed(orm, env, Path(tmp)))
         load_after = os.getloadavg()
     print(
         f"Python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} CPUs, {args.runs} runs, "
         f"{args.teams} teams, round show of a round with {args.history - 1} earlier rounds; "
         f"load average {load_before[0]:.2f} before, {load_after[0]:.2f} after\n"
     )
-    print("| command | statements | command median (s) | floor median (s) | ratio |")
-    print("|---|---:|---:|---:|---:|")
+    print(
+        "| command | statements | command (s) | floor: SQLAlchemy + the SQL (s) | ratio "
+        "| floor with sqlalchemy.orm imported (s) | ratio |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for name in commands:
-        cmd_s = statistics.median(times[f"{name} command"])
-        floor_s = statistics.median(times[f"{name} floor"])
-        print(f"| tryghed {name} | {counts[name]} | {cmd_s:.3f} | {floor_s:.3f} | {cmd_s / floor_s:.2f} |")
+        cmd_s, floor_s, orm_s = (statistics.median(times[f"{name} {w}"]) for w in ("command", "floor", "orm"))
+        print(
+            f"| tryghed {name} | {counts[name]} | {cmd_s:.3f} | {floor_s:.3f} | {cmd_s / floor_s:.2f} "
+            f"| {orm_s:.3f} | {cmd_s / orm_s:.2f} |"
+        )
 
 
 if __name__ == "__main__":
