@@ -56,27 +56,22 @@ def _steps(rt: Runtime) -> dict[str, Any]:
 
 def trend_svg(rt: Runtime, session: Session, team_id: int, lang: str) -> Markup | None:
     """Pillar means of the team's reported rounds as an inline SVG; rounds below k are gaps, never figures."""
+    # the columns the chart needs, not whole rounds: a team with 30 rounds loads them for every other part
     rows = session.execute(
-        select(Round, RoundResultRow)
+        select(Round.number, Round.instrument, RoundResultRow.suppressed, RoundResultRow.result)
         .join(RoundResultRow, RoundResultRow.round_id == Round.id)
         .where(Round.team_id == team_id, Round.status == "reported")
         .order_by(Round.number)
     ).all()
     if not rows:
         return None
-    instrument = rt.content.instrument(rows[-1][0].instrument)
-    series = []
-    for pillar in instrument.pillars:
-        values: list[float | None] = []
-        for _rnd, stored in rows:
-            found = (
-                None
-                if stored.suppressed
-                else next((p["mean"] for p in stored.result["pillars"] if p["key"] == pillar.key), None)
-            )
-            values.append(found)
-        series.append(Series(pillar.name.get(lang), values))
-    labels = [_("Round %(n)s", n=rnd.number) for rnd, _stored in rows]
+    instrument = rt.content.instrument(rows[-1].instrument)
+    means = [None if row.suppressed else {p["key"]: p["mean"] for p in row.result["pillars"]} for row in rows]
+    series = [
+        Series(pillar.name.get(lang), [None if m is None else m.get(pillar.key) for m in means])
+        for pillar in instrument.pillars
+    ]
+    labels = [_("Round %(n)s", n=row.number) for row in rows]
     svg = trend_chart(
         labels,
         series,
