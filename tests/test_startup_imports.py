@@ -68,3 +68,21 @@ def test_the_web_app_starts_without_weasyprint(tmp_path: Path) -> None:
     modules, _ = imported(tmp_path, code=code)
     assert "flask_wtf" in modules
     assert not modules & {"weasyprint", "fontTools", "pydyf"}
+
+
+def test_every_command_that_runs_a_task_builds_the_app() -> None:
+    """Tasks run in the Flask app's context, so a command that imports one must be in ``RUN_TASKS``;
+    any other command runs on the bare runtime (a new command forgotten here would fail outside the app)."""
+    import ast
+    import inspect
+
+    from survey import cli
+
+    tree = ast.parse(inspect.getsource(cli))
+    with_tasks = {
+        node.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef)
+        and any(isinstance(n, ast.ImportFrom) and n.module == "pipeline.tasks" for n in ast.walk(node))
+    }
+    assert with_tasks == cli.RUN_TASKS
