@@ -140,3 +140,31 @@ def test_unit_page_does_not_grow_with_teams_and_units(org: Org) -> None:
     large = org.statements(f"/units/{org.seeded.units['Stor afdeling']}")
     top = org.statements(f"/units/{org.seeded.units['Forvaltning']}")
     assert small == large == top
+
+
+def test_requests_and_accounts_do_not_grow(org: Org) -> None:
+    """The facilitators' request list (1 request against 12, on as many teams) and the admin's accounts
+    (2 against 12)."""
+    from survey.domain import tracks
+
+    org.teams("Lille afdeling", {f"T{i}": 1 for i in range(12)})
+    add_account(org.app, "admin@example.org", "admin")
+    admin = org.app.test_client()
+    assert login(admin, "admin@example.org") == 303
+
+    def admin_statements() -> int:
+        client, org.client = org.client, admin
+        try:
+            return org.statements("/admin/users")
+        finally:
+            org.client = client
+
+    with org.rt.db.session() as s:
+        tracks.request_facilitator(s, org.seeded.teams["T0"], "briefing", "Hjælp")
+    small = (org.statements("/requests"), admin_statements())
+    with org.rt.db.session() as s:
+        for i in range(1, 12):
+            tracks.request_facilitator(s, org.seeded.teams[f"T{i}"], "measurement", f"Hjælp {i}")
+    for i in range(10):
+        add_account(org.app, f"leder{i}@example.org", "leader")
+    assert (org.statements("/requests"), admin_statements()) == small
