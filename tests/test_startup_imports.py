@@ -35,9 +35,10 @@ def imported(tmp_path: Path, *args: str, code: str | None = None) -> tuple[set[s
 
 @pytest.fixture
 def instance(tmp_path: Path) -> Path:
-    """An initialised embedded instance with one team and one round."""
+    """An initialised embedded instance with one unit, one team and one round."""
     env = {**os.environ, "TRYGHED_INSTANCE_PATH": str(tmp_path / "instance")}
-    for args in (["init"], ["team", "add", "Team A", "--leader-email", "leder@example.org"], ["round", "create", "1"]):
+    team = ["team", "add", "Team A", "--leader-email", "leder@example.org", "--unit", "1"]
+    for args in (["init"], ["unit", "add", "Forvaltning"], team, ["round", "create", "1"]):
         subprocess.run([TRYGHED, *args, "--json"], env=env, cwd=tmp_path, check=True, capture_output=True)
     return tmp_path
 
@@ -48,7 +49,7 @@ def test_help_loads_no_heavy_library(tmp_path: Path) -> None:
     assert not modules & {*HEAVY, *APP}, modules & {*HEAVY, *APP}
 
 
-@pytest.mark.parametrize("args", [["round", "show", "1"], ["team", "list"], ["round", "list"]])
+@pytest.mark.parametrize("args", [["round", "show", "1"], ["team", "list"], ["round", "list"], ["unit", "show", "1"]])
 def test_reading_commands_load_neither_pdf_nor_app(instance: Path, args: list[str]) -> None:
     modules, out = imported(instance, *args, "--json")
     assert "error" not in json.loads(out)
