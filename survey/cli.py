@@ -103,7 +103,8 @@ def enqueue(task: Any, round_id: int, done: str, waiting: str) -> None:
     from kombu.exceptions import OperationalError as BrokerError
 
     try:
-        task.delay(round_id)
+        # a task, or a function that enqueues one (``pipeline.tasks.start_pipeline``)
+        (task.delay if hasattr(task, "delay") else task)(round_id)
     except BrokerError as exc:
         raise UserError(
             f"{done}; the broker is down ({exc}), so {waiting}",
@@ -419,7 +420,7 @@ def round_remind(rt: Any, round_id: int) -> dict[str, Any]:
 @command
 def round_close(rt: Any, round_id: int, wait: bool, timeout: float, followup_after: str | None) -> dict[str, Any]:
     """Close a round: aggregate, render the PDF report and email it to the leader."""
-    from pipeline.tasks import run_pipeline
+    from pipeline.tasks import start_pipeline
     from survey.domain.followup import parse_days
     from survey.domain.rounds import close_round
 
@@ -427,10 +428,10 @@ def round_close(rt: Any, round_id: int, wait: bool, timeout: float, followup_aft
     with rt.db.session() as s:
         close_round(rt, s, round_id, followup_after_days=days)
     enqueue(
-        run_pipeline,
+        start_pipeline,
         round_id,
         f"round {round_id} is closed to answers",
-        "the report is not made yet; once the broker is back a tick resumes it (within TRYGHED_STALL_SECONDS)",
+        "the report is not made yet; the first tick after the broker is back resumes it",
     )
     if wait:
         deadline = time.monotonic() + timeout

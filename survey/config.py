@@ -65,6 +65,8 @@ def defaults(instance: Path) -> dict[str, Any]:
         "MIN_RESPONSES": 5,
         "TIMEZONE": "Europe/Copenhagen",
         "STALL_SECONDS": 600,
+        # a running pipeline task beats this often; six missed beats and the tick re-drives its round
+        "PIPELINE_BEAT_SECONDS": 5,
         "RETENTION_DAYS": 90,
         "REPORT_LINK_DAYS": 180,  # lifetime of the signed /r/ link in the report email (survey.domain.report_links)
         "REMINDER_MAX": 2,
@@ -211,6 +213,7 @@ def _validate(config: dict[str, Any]) -> None:
         "MIN_RESPONSES",
         "SMTP_PORT",
         "STALL_SECONDS",
+        "PIPELINE_BEAT_SECONDS",
         "RETENTION_DAYS",
         "REMINDER_MAX",
         "MAIL_RATE_PER_MINUTE",

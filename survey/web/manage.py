@@ -161,7 +161,7 @@ def new_round(team_id: int) -> tuple[str, int] | WerkzeugResponse:
 
 def _round_action(round_id: int, action: str) -> tuple[str, int] | WerkzeugResponse:
     """Open, remind, close or send the kick-off: one domain call, then the tasks the CLI runs too."""
-    from pipeline.tasks import run_pipeline, send_pending
+    from pipeline.tasks import send_pending, start_pipeline
 
     rt = get_runtime()
     with rt.db.session() as session:
@@ -185,7 +185,7 @@ def _round_action(round_id: int, action: str) -> tuple[str, int] | WerkzeugRespo
             flash(exc.message, "error")
             return _to_team(team_id, "rounds")
     if action == "close":
-        run_pipeline.delay(round_id)
+        start_pipeline(round_id)
     else:
         send_pending.delay(round_id)
     flash(message)
