@@ -24,4 +24,8 @@ ENV PYTHONPATH=/app
 USER tryghed
 ENV TRYGHED_INSTANCE_PATH=/var/lib/tryghed
 EXPOSE 8000
+# The web app's /healthz (200 while respondents can answer; the broker's state is in the body). Workers and
+# beat run the same image with their own checks (docker-compose.yml).
+HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 \
+    CMD ["python", "-m", "survey.healthcheck", "web", "http://127.0.0.1:8000/healthz"]
 CMD ["gunicorn", "--bind", "0.0.0.0:8000", "survey:create_app()"]

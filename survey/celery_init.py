@@ -59,3 +59,22 @@ def celery_init_app(app: Flask) -> Celery:
     celery.set_default()
     app.extensions["celery"] = celery
     return celery
+
+
+def broker_problem(url: str, timeout: float = 2.0) -> str | None:
+    """None when the broker at ``url`` answers now; else what failed, in one line (for ``/healthz``).
+
+    A fresh connection with short timeouts, so a broker that is down or unreachable costs the health check
+    at most ``timeout`` seconds, and never a pooled connection left in a bad state.
+    """
+    from kombu import Connection
+
+    options = {"socket_connect_timeout": timeout, "socket_timeout": timeout, "max_retries": 0}
+    try:
+        with Connection(url, connect_timeout=timeout, transport_options=options) as conn:
+            conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=timeout)
+            conn.default_channel  # noqa: B018 - Redis is only asked (PING) when a channel is made
+    except Exception as exc:  # any failure is the answer, not an error of the health check
+        reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+        return f"{type(exc).__name__}: {reason}" if reason else type(exc).__name__
+    return None

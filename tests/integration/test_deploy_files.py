@@ -5,6 +5,7 @@ the configuration knows."""
 from __future__ import annotations
 
 import importlib
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -82,3 +83,46 @@ def test_dockerfile_copies_what_exists() -> None:
     assert "pip install" in text and "survey:create_app()" in text
     # the code must be imported from /app, where templates/ sits beside survey/ and pipeline/
     assert "ENV PYTHONPATH=/app" in text and "WORKDIR /app" in text and "COPY templates ./templates" in text
+
+
+def test_every_service_has_a_healthcheck(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    for name in ("web", "worker", "beat", "postgres", "redis"):
+        check = services[name].get("healthcheck")
+        assert check and check.get("test"), f"{name} has no healthcheck"
+    assert services["worker"]["healthcheck"]["test"][1].startswith("celery -A celery_app inspect ping")
+    for name in ("web", "beat"):
+        test = services[name]["healthcheck"]["test"]
+        assert test[:4] == ["CMD", "python", "-m", "survey.healthcheck"], test
+        importlib.import_module(test[3])
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    healthcheck = re.search(r"^HEALTHCHECK .*\n\s*CMD (\[.*\])$", dockerfile, re.M)
+    assert healthcheck is not None, "the Dockerfile has no HEALTHCHECK"
+    assert json.loads(healthcheck.group(1)) == services["web"]["healthcheck"]["test"][1:]
+
+
+def test_healthcheck_commands_tell_up_from_down(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The container checks run for real: against a live web server and a broker that is up, then down."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from survey.healthcheck import check_broker, check_web
+    from tests.conftest import make_app
+    from tests.helpers import free_port
+
+    app = make_app(tmp_path)
+    server = make_server("127.0.0.1", free_port(), app)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        assert check_web(f"http://127.0.0.1:{server.server_port}/healthz") is None
+        assert "404" in (check_web(f"http://127.0.0.1:{server.server_port}/nothing") or "")
+    finally:
+        server.shutdown()
+    assert "Connection refused" in (check_web(f"http://127.0.0.1:{server.server_port}/healthz") or "")
+
+    monkeypatch.setenv("TRYGHED_BROKER_URL", "redis://127.0.0.1:6379/0")
+    assert check_broker() is None
+    monkeypatch.setenv("TRYGHED_BROKER_URL", f"redis://127.0.0.1:{free_port()}/0")
+    assert "Connection refused" in (check_broker() or "")
