@@ -301,3 +301,14 @@ def tick() -> dict[str, Any]:
         "purged": purged,
         "trails": trails,
     }
+
+
+def send_again(retried: dict[str, Any]) -> None:
+    """Hand what ``survey.domain.mail_retry.retry_failed`` put back in the outbox to the senders: a round
+    whose report is resent runs its pipeline (which sends, then marks it reported), the others send."""
+    resumed = set(retried["reports_resumed"])
+    for rid in retried["rounds"]:
+        if rid in resumed:
+            start_pipeline(rid)
+        else:
+            send_pending.delay(rid)

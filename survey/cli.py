@@ -549,6 +549,35 @@ def actions_status(rt: Any, action_id: int, status: str) -> dict[str, Any]:
 
 
 @main.group()
+def mail() -> None:
+    """The outbox: send again what failed."""
+
+
+@mail.command("retry")
+@click.argument("round_id", type=int, required=False)
+@command
+def mail_retry(rt: Any, round_id: int | None) -> dict[str, Any]:
+    """Send again the emails that failed for good (of one round, or all), each with its Message-ID."""
+    from pipeline.tasks import send_again
+    from survey.domain.mail_retry import retry_failed
+
+    with rt.db.session() as s:
+        result = retry_failed(rt, s, round_id)
+    try:
+        send_again(result)
+    except Exception as exc:
+        failure = service_failure(exc)
+        if failure is None:
+            raise
+        raise UserError(
+            f"{result['requeued']} emails are back in the outbox, but {failure}; the tick sends them",
+            committed=True,
+            **result,
+        ) from exc
+    return result
+
+
+@main.group()
 def user() -> None:
     """Web accounts (admin, facilitator, leader)."""
 

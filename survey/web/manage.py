@@ -212,6 +212,32 @@ def kickoff(round_id: int) -> tuple[str, int] | WerkzeugResponse:
     return _round_action(round_id, "kickoff")
 
 
+@bp.post("/rounds/<int:round_id>/mail/retry")
+def retry_mail(round_id: int) -> tuple[str, int] | WerkzeugResponse:
+    """Send the round's failed emails again (the same ``retry_failed`` as ``tryghed mail retry``)."""
+    from kombu.exceptions import OperationalError as BrokerError
+
+    from pipeline.tasks import send_again
+    from survey.domain.mail_retry import retry_failed
+
+    rt = get_runtime()
+    with rt.db.session() as session:
+        team_id = get_round(session, round_id).team_id
+        if not forms.EmptyForm().validate_on_submit():
+            return _again(rt, team_id)
+        result = retry_failed(rt, session, round_id)
+    try:
+        send_again(result)
+    except BrokerError:
+        flash(_("The emails are back in the queue; they go out when the mail service is running again."), "error")
+        return _to_team(team_id, "delivery")
+    if result["requeued"]:
+        flash(_("%(n)s emails are being sent again.", n=result["requeued"]))
+    else:
+        flash(_("There were no failed emails to send again."))
+    return _to_team(team_id, "delivery")
+
+
 @bp.post("/rounds/<int:round_id>/followup")
 def followup(round_id: int) -> tuple[str, int] | WerkzeugResponse:
     """Schedule the next round of the team (the same ``create_followup`` as ``tryghed round followup``)."""
