@@ -38,6 +38,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from survey.web import logredact, report_view, respond, security
 
     logredact.install(app)  # before anything can log a request path
+    if config["LOG_FORMAT"] == "json":
+        import logging
+
+        from flask.logging import default_handler
+
+        from survey.logs import apply_format
+
+        # the root logger (this code's modules, the CLI), Flask's own handler and gunicorn's error log;
+        # a Celery worker replaces the root handlers later and is given the format there (celery_init)
+        apply_format("json")
+        apply_format("json", [default_handler, *logging.getLogger("gunicorn.error").handlers])
     i18n.init_app(app)
     security.init_app(app)
     # The respondent form checks its own CSRF token inside the view, after the link checks, so an unknown

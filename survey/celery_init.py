@@ -54,6 +54,18 @@ def celery_init_app(app: Flask) -> Celery:
             with app.app_context():
                 return self.run(*args, **kwargs)
 
+    if app.config.get("LOG_FORMAT") == "json":
+        from celery.signals import after_setup_logger, after_setup_task_logger
+
+        def _json_logs(logger: Any, **_kwargs: Any) -> None:
+            from survey.logs import apply_format
+
+            apply_format("json", list(logger.handlers))
+
+        # the worker sets up its loggers after the app is built; weak=False: the closure must live on
+        after_setup_logger.connect(_json_logs, weak=False)
+        after_setup_task_logger.connect(_json_logs, weak=False)
+
     celery = Celery(app.name, task_cls=FlaskTask)
     celery.config_from_object(app.config["CELERY"])
     celery.set_default()

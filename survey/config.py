@@ -85,6 +85,7 @@ def defaults(instance: Path) -> dict[str, Any]:
         "MAIL_BACKOFF": [30, 120, 600, 1800, 3600],
         "CONTENT_DIR": None,
         "RENDER_TIMEOUT": 120,
+        "LOG_FORMAT": "text",  # or "json": one object per line, for web, CLI and workers (survey.logs)
         "WTF_CSRF_TIME_LIMIT": None,  # a phone may keep the form open for long; the token is per session
         "MAX_CONTENT_LENGTH": 64 * 1024,  # a full answer is well under 1 KiB
     }
@@ -236,6 +237,8 @@ def _validate(config: dict[str, Any]) -> None:
         raise ConfigError(f"{ENV_PREFIX}_REPORT_LINK_DAYS: expected a whole number of days 1-3650, got {link_days!r}")
     if config["MAIL_BATCH_SIZE"] < 1:
         raise ConfigError(f"{ENV_PREFIX}_MAIL_BATCH_SIZE: must be at least 1, got {config['MAIL_BATCH_SIZE']}")
+    if config.get("LOG_FORMAT") not in ("text", "json"):
+        raise ConfigError(f"{ENV_PREFIX}_LOG_FORMAT: expected text or json, got {config.get('LOG_FORMAT')!r}")
     for name in ("SMTP_STARTTLS", "REMINDER_SKIP_HOLIDAYS"):
         if not isinstance(config.get(name), bool):
             raise ConfigError(f"{ENV_PREFIX}_{name}: expected true or false, got {config.get(name)!r}")
