@@ -126,3 +126,59 @@ def test_healthcheck_commands_tell_up_from_down(tmp_path: Path, monkeypatch: pyt
     assert check_broker() is None
     monkeypatch.setenv("TRYGHED_BROKER_URL", f"redis://127.0.0.1:{free_port()}/0")
     assert "Connection refused" in (check_broker() or "")
+
+
+def _pins(path: Path) -> dict[str, tuple[str, frozenset[str]]]:
+    """``name -> (version, hashes)`` of a lock file made by ``make lock``."""
+    pins: dict[str, tuple[str, frozenset[str]]] = {}
+    text = path.read_text().replace("\\\n", " ")
+    for line in text.splitlines():
+        found = re.match(r"^([A-Za-z0-9_.\-]+)==(\S+)(?: ; [^-]*)?(.*)$", line)
+        if found:
+            hashes = frozenset(re.findall(r"--hash=(sha256:[0-9a-f]{64})", found.group(3)))
+            assert hashes, f"{path.name}: {found.group(1)} has no hash"
+            pins[_norm(found.group(1))] = (found.group(2), hashes)
+    return pins
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_one_lock_with_hashes_drives_the_image_and_ci() -> None:
+    """Both lock files pin every package with hashes, the runtime pins are the same in both, they satisfy
+    pyproject.toml (a changed dependency without `make lock` fails here), this test environment is what
+    the dev lock says, and image and CI use one Python version."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    import tomllib
+    from packaging.requirements import Requirement
+
+    runtime, dev = _pins(ROOT / "requirements.lock"), _pins(ROOT / "requirements-dev.lock")
+    assert runtime and {name: dev.get(name) for name in runtime} == runtime
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    for spec, lock in [(r, runtime) for r in project["dependencies"]] + [
+        (r, dev) for r in project["optional-dependencies"]["dev"]
+    ]:
+        req = Requirement(spec)
+        assert _norm(req.name) in lock, f"{req.name} is not in the lock: run `make lock`"
+        assert req.specifier.contains(lock[_norm(req.name)][0], prereleases=True), f"{req}: run `make lock`"
+    stale = []
+    for name, (pinned, _hashes) in dev.items():
+        try:
+            if _norm(version(name)) != _norm(pinned):
+                stale.append(f"{name} {version(name)} (lock: {pinned})")
+        except PackageNotFoundError:
+            continue  # a package for another platform or Python (a marker in the lock)
+    assert not stale, f"the environment differs from requirements-dev.lock: {stale}"
+
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    makefile = (ROOT / "Makefile").read_text()
+    python = re.search(r"^PYTHON_VERSION := (\S+)$", makefile, re.M)
+    assert python is not None
+    assert f"FROM python:{python.group(1)}-slim" in dockerfile
+    assert "--require-hashes -r requirements.lock" in dockerfile and "--no-deps" in dockerfile
+    assert "--require-hashes -r requirements-dev.lock" in makefile
+    assert f"--python-version {python.group(1)}" in (ROOT / "requirements.lock").read_text().splitlines()[1]
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert pyproject["tool"]["mypy"]["python_version"] == python.group(1)
