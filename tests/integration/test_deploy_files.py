@@ -149,9 +149,9 @@ def test_one_lock_with_hashes_drives_the_image_and_ci() -> None:
     """Both lock files pin every package with hashes, the runtime pins are the same in both, they satisfy
     pyproject.toml (a changed dependency without `make lock` fails here), this test environment is what
     the dev lock says, and image and CI use one Python version."""
+    import tomllib
     from importlib.metadata import PackageNotFoundError, version
 
-    import tomllib
     from packaging.requirements import Requirement
 
     runtime, dev = _pins(ROOT / "requirements.lock"), _pins(ROOT / "requirements-dev.lock")
