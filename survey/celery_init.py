@@ -12,7 +12,9 @@ from celery import Celery, Task
 from flask import Flask
 
 # Longer than any countdown we schedule (mail backoff caps at 1 hour); Redis redelivers an unacked
-# task after this, so a shorter value would duplicate long-waiting tasks.
+# task after this, so a shorter value would duplicate long-waiting tasks. Recovery does not wait for it:
+# a task lost with its worker is found again in the database (the tick re-enqueues due opens, closes,
+# reminders and mail every minute; a dead pipeline is re-driven after missed heartbeats, pipeline.heartbeat).
 VISIBILITY_TIMEOUT = 2 * 24 * 3600
 
 
