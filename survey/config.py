@@ -105,14 +105,16 @@ OPTIONAL_TYPES: dict[str, type] = {
     "CONTENT_DIR": str,
     "WTF_CSRF_TIME_LIMIT": int,
 }
+# Settings whose default does not show their type: seconds that may have a fraction.
+EXPLICIT_TYPES: dict[str, type] = {"SMTP_TIMEOUT": float}
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
 
 def setting_type(name: str, known: dict[str, Any]) -> type:
     """The type of setting ``name``: declared for optional ones, else that of its default, else text."""
-    if name in OPTIONAL_TYPES:
-        return OPTIONAL_TYPES[name]
+    if name in OPTIONAL_TYPES or name in EXPLICIT_TYPES:
+        return {**OPTIONAL_TYPES, **EXPLICIT_TYPES}[name]
     default = known.get(name)
     return str if default is None else type(default)
 

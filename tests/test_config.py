@@ -34,6 +34,7 @@ def test_each_setting_has_its_type(env: pytest.MonkeyPatch) -> None:
     env.setenv("TRYGHED_MAIL_BACKOFF", "[5, 10]")
     env.setenv("TRYGHED_SMTP_USERNAME", "")  # ${VAR:-} in a compose file: unset
     env.setenv("TRYGHED_WTF_CSRF_TIME_LIMIT", "3600")
+    env.setenv("TRYGHED_SMTP_TIMEOUT", "2.5")
     config = load_config()
     assert config["SMTP_PORT"] == 587
     assert config["SMTP_STARTTLS"] is True
@@ -41,6 +42,7 @@ def test_each_setting_has_its_type(env: pytest.MonkeyPatch) -> None:
     assert config["MAIL_BACKOFF"] == [5, 10]
     assert config["SMTP_USERNAME"] is None
     assert config["WTF_CSRF_TIME_LIMIT"] == 3600
+    assert config["SMTP_TIMEOUT"] == 2.5
 
 
 @pytest.mark.parametrize(
