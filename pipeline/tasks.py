@@ -234,6 +234,20 @@ def _give_up(session: Any, round_id: int, reason: str) -> None:
     session.commit()
 
 
+def _queue_empty() -> bool:
+    """True when no task waits in the broker's default queue (False when that cannot be told)."""
+    app = tick.app
+    try:
+        with app.connection_for_read() as conn:
+            declared = conn.default_channel.queue_declare(queue=app.conf.task_default_queue, passive=True)
+            return int(declared.message_count) == 0
+    except Exception as exc:  # unknown: the stall period and the heartbeats still apply
+        if "NOT_FOUND" in str(exc):
+            return True  # Redis keeps no empty list: a queue that does not exist holds nothing
+        log.info("tick: queue length unknown (%s)", type(exc).__name__)
+        return False
+
+
 @shared_task(name="pipeline.tasks.tick", ignore_result=True)
 def tick() -> dict[str, Any]:
     """One scheduler pass: enqueue opening, reminders, closing, stalled pipelines and mail retries."""
@@ -241,8 +255,9 @@ def tick() -> dict[str, Any]:
     now = rt.now()
     stall = timedelta(seconds=int(rt.config["STALL_SECONDS"]))
     beat_timeout = heartbeat.beat_timeout(rt.config)
+    idle = not rt.eager and _queue_empty()
     with rt.db.session() as session:
-        due = rounds.due_rounds(session, now, stall, beat_timeout)
+        due = rounds.due_rounds(session, now, stall, beat_timeout, idle)
         # claim the re-drive, so that overlapping ticks enqueue a stalled round once; the dead beat is
         # cleared, and the new task beats again once it runs (until then the stall period applies)
         redrive = [
@@ -251,7 +266,7 @@ def tick() -> dict[str, Any]:
             if affected(
                 session.execute(
                     update(Round)
-                    .where(Round.id == rid, rounds.stalled_pipeline(now, stall, beat_timeout))
+                    .where(Round.id == rid, rounds.stalled_pipeline(now, stall, beat_timeout, idle))
                     .values(pipeline_touched_at=now, pipeline_beat_at=None)
                 )
             )

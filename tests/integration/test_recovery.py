@@ -87,6 +87,24 @@ def test_redis_restarted_mid_render(outage_stack: Stack, own_redis: OwnRedis) ->
     print(f"report {took:.0f} s after the Redis restart")
 
 
+def test_redis_restarted_with_the_pipeline_queued(outage_stack: Stack, own_redis: OwnRedis) -> None:
+    """The pipeline's task waits in Redis (no worker free) when Redis restarts and loses it: no task runs,
+    so none beats; the tick sees an empty queue and re-drives the round."""
+    stack = outage_stack
+    worker = stack.start_worker("w1", concurrency=1)
+    _team_id, round_id = new_round(stack, 6, team_name="Team Tidevand")
+    answer(stack, round_id, 5)
+    stack.kill(worker)  # every worker busy or gone: the close's task waits in the queue
+    _close(stack, round_id)
+    own_redis.stop()  # ... and is lost with Redis
+    restarted = time.monotonic()
+    own_redis.start()
+    stack.start_beat()
+    stack.start_worker("w2", concurrency=2)
+    took = _reported_once_within(stack, round_id, restarted, "Tidevand")
+    print(f"report {took:.0f} s after a Redis restart lost the queued pipeline")
+
+
 def test_redis_down_at_close(outage_stack: Stack, own_redis: OwnRedis) -> None:
     stack = outage_stack
     stack.start_beat()
