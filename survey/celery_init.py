@@ -30,6 +30,10 @@ def celery_config(config: dict[str, Any]) -> dict[str, Any]:
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
         "worker_prefetch_multiplier": 1,
+        # A running task carries on when Redis goes away (a pipeline needs only the database); what its
+        # lost acknowledgement leaves behind, the claims make harmless. Said here, not left to the default
+        # that Celery announces will change.
+        "worker_cancel_long_running_tasks_on_connection_loss": False,
         # Pool children are replaced after a number of tasks or past a resident size: WeasyPrint (and the
         # renders around it) grows a process by about 0.3 MB per report and never gives it back (141 ->
         # 223 MB over 300 renders), so a long-lived child would grow without bound. A fresh child costs
