@@ -106,3 +106,28 @@ def test_team_page_resends_a_failed_report_and_the_round_is_reported(
     # a second press resends nothing
     assert client.post(f"/rounds/{round_id}/mail/retry", data={"csrf_token": csrf_of(after)}).status_code == 303
     assert len(smtp.to("leder@example.org")) == 1
+
+
+def test_closing_on_the_web_with_the_broker_down_is_no_500(tmp_path: Path) -> None:
+    """The round closes, the page says the work waits, and the round is flagged for the first tick."""
+    from datetime import timedelta
+
+    from pipeline import heartbeat
+    from survey.domain.rounds import due_rounds
+
+    app = make_app(tmp_path)
+    team_id, round_id = setup_round(app, 3)
+    down = make_app(tmp_path / "down", app.config["DATABASE_URL"], BROKER_URL="redis://127.0.0.1:1/0")
+    down.config["SECRET_KEY"] = app.config["SECRET_KEY"]
+    add_account(down, "fac@example.org", "facilitator")
+    client = down.test_client()
+    assert login(client, "fac@example.org") == 303
+    page = client.get(f"/teams/{team_id}").get_data(as_text=True)
+    done = client.post(f"/rounds/{round_id}/close", data={"csrf_token": csrf_of(page)})
+    assert done.status_code == 303
+    after = client.get(done.headers["Location"]).get_data(as_text=True)
+    assert "ikke at nå lige nu" in after or "not reachable right now" in after
+    rt = down.extensions["tryghed"]
+    with rt.db.session() as s:
+        stalled = due_rounds(s, rt.now(), timedelta(seconds=600), heartbeat.beat_timeout(rt.config))["stalled"]
+    assert stalled == [round_id]  # the first tick that reaches the broker re-drives it

@@ -184,10 +184,18 @@ def _round_action(round_id: int, action: str) -> tuple[str, int] | WerkzeugRespo
         except UserError as exc:
             flash(exc.message, "error")
             return _to_team(team_id, "rounds")
-    if action == "close":
-        start_pipeline(round_id)
-    else:
-        send_pending.delay(round_id)
+    from kombu.exceptions import OperationalError as BrokerError
+
+    try:
+        if action == "close":
+            start_pipeline(round_id)  # flags the round for the first tick if the broker refuses
+        else:
+            send_pending.delay(round_id)
+    except BrokerError:
+        # the change is committed; the tick takes the work up once the broker is back
+        flash(message)
+        flash(_("The task service is not reachable right now; the work starts as soon as it is back."), "error")
+        return _to_team(team_id, "rounds")
     flash(message)
     return _to_team(team_id, "rounds")
 
