@@ -239,6 +239,8 @@ def _queue_empty() -> bool:
     app = tick.app
     try:
         with app.connection_for_read() as conn:
+            # one quick try: with the broker down the tick fails at its first enqueue anyway
+            conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=2)
             declared = conn.default_channel.queue_declare(queue=app.conf.task_default_queue, passive=True)
             return int(declared.message_count) == 0
     except Exception as exc:  # unknown: the stall period and the heartbeats still apply
