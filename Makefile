@@ -3,13 +3,27 @@ VENV ?= .venv
 PYTHON ?= python3
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint services bench translations
+.PHONY: demo test lint services bench translations lock extract-messages
 
-$(STAMP): pyproject.toml
+# Python 3.11 everywhere: here, on CI and in the image (Dockerfile); the lock files are resolved for it.
+PYTHON_VERSION := 3.11
+UV_COMPILE = $(VENV)/bin/uv pip compile --quiet --universal --generate-hashes --python-version $(PYTHON_VERSION)
+
+# Everything installed from the lock with hashes (no version range is resolved here), then the project
+# itself without dependencies. The image does the same with requirements.lock (no dev tools).
+$(STAMP): requirements-dev.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; v = "%d.%d" % sys.version_info[:2]; sys.exit(0 if v == "$(PYTHON_VERSION)" else f"$(PYTHON) is Python {v}; the lock files are for $(PYTHON_VERSION): make PYTHON=python$(PYTHON_VERSION)")'
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -e '.[dev]'
+	$(VENV)/bin/pip install -q --require-hashes -r requirements-dev.lock
+	$(VENV)/bin/pip install -q --no-deps --no-build-isolation -e .
 	touch $@
+
+# After changing the dependencies in pyproject.toml: resolve again (both files, the runtime pins shared).
+lock: $(STAMP)
+	printf 'setuptools>=68\n' > .build-requirements.in
+	$(UV_COMPILE) pyproject.toml .build-requirements.in -o requirements.lock
+	$(UV_COMPILE) pyproject.toml .build-requirements.in --extra dev -c requirements.lock -o requirements-dev.lock
+	rm .build-requirements.in
 
 # The web app's gettext catalogs: the .po files are committed, the .mo files are built here (and in the
 # Dockerfile); the app also compiles missing ones at start-up, so a fresh clone works either way.

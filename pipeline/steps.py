@@ -159,6 +159,23 @@ def _touch(session: Session, rt: Runtime, round_id: int) -> None:
     session.commit()
 
 
+class PipelineFailed(Exception):
+    """The round was marked ``failed`` (after :data:`MAX_PIPELINE_ATTEMPTS`): retrying is pointless."""
+
+
+def is_transient(error: BaseException) -> bool:
+    """A failure of the world around the pipeline (database restarting or unreachable), not of the round.
+
+    It is not counted against :data:`MAX_PIPELINE_ATTEMPTS`: a PostgreSQL restart must delay a report,
+    never fail it.
+    """
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+    return isinstance(error, OperationalError | InterfaceError) or (
+        isinstance(error, DBAPIError) and error.connection_invalidated
+    )
+
+
 def record_failure(rt: Runtime, session: Session, round_id: int, error: BaseException) -> str:
     """Count a failed pipeline attempt; after the cap the round is ``failed`` with the reason."""
     session.rollback()
@@ -175,7 +192,12 @@ def record_failure(rt: Runtime, session: Session, round_id: int, error: BaseExce
 
 
 def run_pipeline(rt: Runtime, session: Session, round_id: int, send_pending: Callable[[int], dict[str, int]]) -> str:
-    """Drive the round as far as it goes now; returns the step it is left at."""
+    """Drive the round as far as it goes now; returns the step it is left at.
+
+    A failing step raises: :class:`PipelineFailed` once the round has been given up, else the error itself
+    (for the caller to retry). Only failures of the round itself are counted; a database outage is not,
+    and counting it could not work anyway.
+    """
     steps: dict[str, Callable[[], bool]] = {
         "aggregate": lambda: aggregate_step(rt, session, round_id),
         "render": lambda: render_step(rt, session, round_id),
@@ -191,7 +213,16 @@ def run_pipeline(rt: Runtime, session: Session, round_id: int, send_pending: Cal
         try:
             advanced = steps[step]()
         except Exception as exc:
-            record_failure(rt, session, round_id, exc)
+            if is_transient(exc):
+                raise
+            try:
+                status = record_failure(rt, session, round_id, exc)
+            except Exception as recording:
+                # the failure is what matters; the retry counts it next time if the database lets it
+                log.warning("round %s: failure not recorded: %s", round_id, type(recording).__name__)
+                raise exc from None
+            if status == "failed":
+                raise PipelineFailed(rnd.status_reason or step) from exc
             raise
         if not advanced:
             return step

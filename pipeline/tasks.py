@@ -15,7 +15,7 @@ from typing import Any
 from celery import shared_task
 from sqlalchemy import select, update
 
-from pipeline import steps
+from pipeline import heartbeat, steps
 from pipeline.schedule import parse_days, parse_hours, reminder_due
 from survey.data.db import affected
 from survey.data.models import Message, Round
@@ -153,26 +153,60 @@ def close_round(round_id: int) -> str:
         except UserError as exc:
             log.info("round %s not closed: %s", round_id, exc.message)
             return "skipped"
-    run_pipeline.delay(round_id)
+    start_pipeline(round_id)
     return "closing"
+
+
+def start_pipeline(round_id: int) -> None:
+    """Enqueue the pipeline of a round just closed; if the broker refuses, flag the round as overdue.
+
+    Then the first tick that can reach the broker re-drives it, instead of the round waiting out the
+    stall period (the issue measured 10 minutes for "Redis down at close"). The error still propagates.
+    """
+    try:
+        run_pipeline.delay(round_id)
+    except Exception:
+        rt = get_runtime()
+        heartbeat.mark(rt, round_id, rt.now() - heartbeat.beat_timeout(rt.config) - timedelta(seconds=1))
+        raise
+
+
+# Waits before pipeline retry n (seconds): short first, so that a database restart costs seconds, and
+# enough of them to ride out a few minutes of outage; past the last, the tick's re-drive takes over.
+PIPELINE_RETRY_COUNTDOWNS = (5, 10, 20, 30, 60, 60, 60, 120, 120, 120)
 
 
 @shared_task(name="pipeline.tasks.run_pipeline", bind=True, ignore_result=True, soft_time_limit=600, time_limit=660)
 def run_pipeline(self: Any, round_id: int) -> str:
-    """Aggregate, render and deliver one closed round, from whatever step it is at."""
+    """Aggregate, render and deliver one closed round, from whatever step it is at.
+
+    The error path needs no database: when PostgreSQL restarts mid-render, the handler must still reach
+    ``self.retry`` (it used to reload the round first, failed again, and left the round to the stall
+    period). Whether to give up is decided by the steps (``PipelineFailed``), which count attempts while
+    the database works.
+    """
     rt = get_runtime()
-    with rt.db.session() as session:
+    with heartbeat.Beating(rt, round_id) as beating:
         try:
-            # send in this process, not as a new task: the report must be out before the round is `reported`
-            return steps.run_pipeline(rt, session, round_id, send_pending.run)
+            with rt.db.session() as session:
+                # send in this process, not as a new task: the report must be out before the round is `reported`
+                return steps.run_pipeline(rt, session, round_id, send_pending.run)
+        except steps.PipelineFailed as exc:
+            log.error("round %s pipeline gave up: %s", round_id, exc)
+            return "failed"
         except Exception as exc:
-            session.rollback()
-            rnd = session.get(Round, round_id)
-            if rnd is None or rnd.status == "failed" or rt.eager:
+            if rt.eager:
                 # recorded on the round (status_reason / failed); in-process, the next tick re-drives
                 log.exception("round %s pipeline failed", round_id)
-                return rnd.status if rnd else "missing"
-            raise self.retry(exc=exc, countdown=min(600, 30 * 2**self.request.retries), max_retries=3) from exc
+                return "error"
+            retries = self.request.retries or 0
+            if retries >= len(PIPELINE_RETRY_COUNTDOWNS):
+                log.error("round %s pipeline: retries used up (%s); the tick re-drives it", round_id, exc)
+                raise
+            countdown = PIPELINE_RETRY_COUNTDOWNS[retries]
+            beating.resume_in = countdown
+            log.warning("round %s pipeline: %s; retry in %s s", round_id, type(exc).__name__, countdown)
+            raise self.retry(exc=exc, countdown=countdown, max_retries=len(PIPELINE_RETRY_COUNTDOWNS)) from exc
 
 
 @shared_task(name="pipeline.tasks.remove_trail", ignore_result=True)
@@ -200,23 +234,42 @@ def _give_up(session: Any, round_id: int, reason: str) -> None:
     session.commit()
 
 
+def _queue_empty() -> bool:
+    """True when no task waits in the broker's default queue (False when that cannot be told)."""
+    app = tick.app
+    try:
+        with app.connection_for_read() as conn:
+            # one quick try: with the broker down the tick fails at its first enqueue anyway
+            conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=2)
+            declared = conn.default_channel.queue_declare(queue=app.conf.task_default_queue, passive=True)
+            return int(declared.message_count) == 0
+    except Exception as exc:  # unknown: the stall period and the heartbeats still apply
+        if "NOT_FOUND" in str(exc):
+            return True  # Redis keeps no empty list: a queue that does not exist holds nothing
+        log.info("tick: queue length unknown (%s)", type(exc).__name__)
+        return False
+
+
 @shared_task(name="pipeline.tasks.tick", ignore_result=True)
 def tick() -> dict[str, Any]:
     """One scheduler pass: enqueue opening, reminders, closing, stalled pipelines and mail retries."""
     rt = get_runtime()
     now = rt.now()
     stall = timedelta(seconds=int(rt.config["STALL_SECONDS"]))
+    beat_timeout = heartbeat.beat_timeout(rt.config)
+    idle = not rt.eager and _queue_empty()
     with rt.db.session() as session:
-        due = rounds.due_rounds(session, now, stall)
-        # claim the re-drive, so that overlapping ticks enqueue a stalled round once
+        due = rounds.due_rounds(session, now, stall, beat_timeout, idle)
+        # claim the re-drive, so that overlapping ticks enqueue a stalled round once; the dead beat is
+        # cleared, and the new task beats again once it runs (until then the stall period applies)
         redrive = [
             rid
             for rid in due["stalled"]
             if affected(
                 session.execute(
                     update(Round)
-                    .where(Round.id == rid, Round.status == "closing", Round.pipeline_touched_at < now - stall)
-                    .values(pipeline_touched_at=now)
+                    .where(Round.id == rid, rounds.stalled_pipeline(now, stall, beat_timeout, idle))
+                    .values(pipeline_touched_at=now, pipeline_beat_at=None)
                 )
             )
             == 1
@@ -265,3 +318,14 @@ def tick() -> dict[str, Any]:
         "purged": purged,
         "trails": trails,
     }
+
+
+def send_again(retried: dict[str, Any]) -> None:
+    """Hand what ``survey.domain.mail_retry.retry_failed`` put back in the outbox to the senders: a round
+    whose report is resent runs its pipeline (which sends, then marks it reported), the others send."""
+    resumed = set(retried["reports_resumed"])
+    for rid in retried["rounds"]:
+        if rid in resumed:
+            start_pipeline(rid)
+        else:
+            send_pending.delay(rid)

@@ -39,6 +39,17 @@ def create_app(test_config: dict[str, Any] | None = None, *, web: bool = True) -
     from survey.web import logredact
 
     logredact.install(app)  # before anything can log a request path
+    if config["LOG_FORMAT"] == "json":
+        import logging
+
+        from flask.logging import default_handler
+
+        from survey.logs import apply_format
+
+        # the root logger (this code's modules, the CLI), Flask's own handler and gunicorn's error log;
+        # a Celery worker replaces the root handlers later and is given the format there (celery_init)
+        apply_format("json")
+        apply_format("json", [default_handler, *logging.getLogger("gunicorn.error").handlers])
     i18n.init_app(app)
     if web:
         _init_web(app)

@@ -12,7 +12,9 @@ from celery import Celery, Task
 from flask import Flask
 
 # Longer than any countdown we schedule (mail backoff caps at 1 hour); Redis redelivers an unacked
-# task after this, so a shorter value would duplicate long-waiting tasks.
+# task after this, so a shorter value would duplicate long-waiting tasks. Recovery does not wait for it:
+# a task lost with its worker is found again in the database (the tick re-enqueues due opens, closes,
+# reminders and mail every minute; a dead pipeline is re-driven after missed heartbeats, pipeline.heartbeat).
 VISIBILITY_TIMEOUT = 2 * 24 * 3600
 
 
@@ -28,6 +30,10 @@ def celery_config(config: dict[str, Any]) -> dict[str, Any]:
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
         "worker_prefetch_multiplier": 1,
+        # A running task carries on when Redis goes away (a pipeline needs only the database); what its
+        # lost acknowledgement leaves behind, the claims make harmless. Said here, not left to the default
+        # that Celery announces will change.
+        "worker_cancel_long_running_tasks_on_connection_loss": False,
         # Pool children are replaced after a number of tasks or past a resident size: WeasyPrint (and the
         # renders around it) grows a process by about 0.3 MB per report and never gives it back (141 ->
         # 223 MB over 300 renders), so a long-lived child would grow without bound. A fresh child costs
@@ -54,8 +60,39 @@ def celery_init_app(app: Flask) -> Celery:
             with app.app_context():
                 return self.run(*args, **kwargs)
 
+    if app.config.get("LOG_FORMAT") == "json":
+        from celery.signals import after_setup_logger, after_setup_task_logger
+
+        def _json_logs(logger: Any, **_kwargs: Any) -> None:
+            from survey.logs import apply_format
+
+            apply_format("json", list(logger.handlers))
+
+        # the worker sets up its loggers after the app is built; weak=False: the closure must live on
+        after_setup_logger.connect(_json_logs, weak=False)
+        after_setup_task_logger.connect(_json_logs, weak=False)
+
     celery = Celery(app.name, task_cls=FlaskTask)
     celery.config_from_object(app.config["CELERY"])
     celery.set_default()
     app.extensions["celery"] = celery
     return celery
+
+
+def broker_problem(url: str, timeout: float = 2.0) -> str | None:
+    """None when the broker at ``url`` answers now; else what failed, in one line (for ``/healthz``).
+
+    A fresh connection with short timeouts, so a broker that is down or unreachable costs the health check
+    at most ``timeout`` seconds, and never a pooled connection left in a bad state.
+    """
+    from kombu import Connection
+
+    options = {"socket_connect_timeout": timeout, "socket_timeout": timeout, "max_retries": 0}
+    try:
+        with Connection(url, connect_timeout=timeout, transport_options=options) as conn:
+            conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=timeout)
+            conn.default_channel  # noqa: B018 - Redis is only asked (PING) when a channel is made
+    except Exception as exc:  # any failure is the answer, not an error of the health check
+        reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+        return f"{type(exc).__name__}: {reason}" if reason else type(exc).__name__
+    return None

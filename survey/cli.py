@@ -120,7 +120,8 @@ def enqueue(task: Any, round_id: int, done: str, waiting: str) -> None:
     from kombu.exceptions import OperationalError as BrokerError
 
     try:
-        task.delay(round_id)
+        # a task, or a function that enqueues one (``pipeline.tasks.start_pipeline``)
+        (task.delay if hasattr(task, "delay") else task)(round_id)
     except BrokerError as exc:
         raise UserError(
             f"{done}; the broker is down ({exc}), so {waiting}",
@@ -436,7 +437,7 @@ def round_remind(rt: Any, round_id: int) -> dict[str, Any]:
 @command
 def round_close(rt: Any, round_id: int, wait: bool, timeout: float, followup_after: str | None) -> dict[str, Any]:
     """Close a round: aggregate, render the PDF report and email it to the leader."""
-    from pipeline.tasks import run_pipeline
+    from pipeline.tasks import start_pipeline
     from survey.domain.followup import parse_days
     from survey.domain.rounds import close_round
 
@@ -444,10 +445,10 @@ def round_close(rt: Any, round_id: int, wait: bool, timeout: float, followup_aft
     with rt.db.session() as s:
         close_round(rt, s, round_id, followup_after_days=days)
     enqueue(
-        run_pipeline,
+        start_pipeline,
         round_id,
         f"round {round_id} is closed to answers",
-        "the report is not made yet; once the broker is back a tick resumes it (within TRYGHED_STALL_SECONDS)",
+        "the report is not made yet; the first tick after the broker is back resumes it",
     )
     if wait:
         deadline = time.monotonic() + timeout
@@ -562,6 +563,35 @@ def actions_status(rt: Any, action_id: int, status: str) -> dict[str, Any]:
     with rt.db.session() as s:
         action = set_action_status(s, action_id, status)
         return {"id": action.id, "round_id": action.round_id, "status": action.status}
+
+
+@main.group()
+def mail() -> None:
+    """The outbox: send again what failed."""
+
+
+@mail.command("retry")
+@click.argument("round_id", type=int, required=False)
+@command
+def mail_retry(rt: Any, round_id: int | None) -> dict[str, Any]:
+    """Send again the emails that failed for good (of one round, or all), each with its Message-ID."""
+    from pipeline.tasks import send_again
+    from survey.domain.mail_retry import retry_failed
+
+    with rt.db.session() as s:
+        result = retry_failed(rt, s, round_id)
+    try:
+        send_again(result)
+    except Exception as exc:
+        failure = service_failure(exc)
+        if failure is None:
+            raise
+        raise UserError(
+            f"{result['requeued']} emails are back in the outbox, but {failure}; the tick sends them",
+            committed=True,
+            **result,
+        ) from exc
+    return result
 
 
 @main.group()

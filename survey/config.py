@@ -9,6 +9,7 @@ import json
 import os
 import re
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,8 @@ def defaults(instance: Path) -> dict[str, Any]:
         "MIN_RESPONSES": 5,
         "TIMEZONE": "Europe/Copenhagen",
         "STALL_SECONDS": 600,
+        # a running pipeline task beats this often; six missed beats and the tick re-drives its round
+        "PIPELINE_BEAT_SECONDS": 5,
         "RETENTION_DAYS": 90,
         "REPORT_LINK_DAYS": 180,  # lifetime of the signed /r/ link in the report email (survey.domain.report_links)
         "REMINDER_MAX": 2,
@@ -82,29 +85,119 @@ def defaults(instance: Path) -> dict[str, Any]:
         "MAIL_BACKOFF": [30, 120, 600, 1800, 3600],
         "CONTENT_DIR": None,
         "RENDER_TIMEOUT": 120,
+        "LOG_FORMAT": "text",  # or "json": one object per line, for web, CLI and workers (survey.logs)
         "WTF_CSRF_TIME_LIMIT": None,  # a phone may keep the form open for long; the token is per session
         "MAX_CONTENT_LENGTH": 64 * 1024,  # a full answer is well under 1 KiB
     }
 
 
-def _parse(value: str) -> Any:
-    """Read a value the way Flask's ``from_prefixed_env`` does: JSON if it parses, else the string."""
-    try:
+# Settings whose default is None, so that their type cannot be read from the default. Every other setting
+# has the type of its default (``defaults``); a setting this module does not know is read as text.
+OPTIONAL_TYPES: dict[str, type] = {
+    "BROKER_URL": str,
+    "RESULT_BACKEND": str,
+    "SMTP_HOST": str,
+    "SMTP_USERNAME": str,
+    "SMTP_PASSWORD": str,
+    "ORG_NAME": str,
+    "CONTACT_NAME": str,
+    "CONTACT_EMAIL": str,
+    "CONTENT_DIR": str,
+    "WTF_CSRF_TIME_LIMIT": int,
+}
+# Settings whose default does not show their type: seconds that may have a fraction.
+EXPLICIT_TYPES: dict[str, type] = {"SMTP_TIMEOUT": float}
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def setting_type(name: str, known: dict[str, Any]) -> type:
+    """The type of setting ``name``: declared for optional ones, else that of its default, else text."""
+    if name in OPTIONAL_TYPES or name in EXPLICIT_TYPES:
+        return {**OPTIONAL_TYPES, **EXPLICIT_TYPES}[name]
+    default = known.get(name)
+    return str if default is None else type(default)
+
+
+def parse_setting(name: str, raw: str, kind: type) -> Any:
+    """Read one environment value as its setting's type.
+
+    Not JSON for everything (Flask's ``from_prefixed_env``): there ``TRYGHED_SMTP_PASSWORD=123456`` became
+    an integer and ``"null"`` became None. Text stays text; an empty value unsets an optional setting
+    (``${VAR:-}`` in a compose file).
+    """
+    var = f"{ENV_PREFIX}_{name}"
+    value = raw.strip()
+    if kind is str:
+        return raw if raw != "" or name not in OPTIONAL_TYPES else None
+    if value == "" and name in OPTIONAL_TYPES:
+        return None
+    if kind is bool:
+        if value.lower() in _TRUE:
+            return True
+        if value.lower() in _FALSE:
+            return False
+        raise ConfigError(f"{var}: expected true or false, got {raw!r}")
+    if kind is int:
+        try:
+            return int(value)
+        except ValueError:
+            raise ConfigError(f"{var}: expected a whole number, got {raw!r}") from None
+    if kind is float:
+        try:
+            return float(value)
+        except ValueError:
+            raise ConfigError(f"{var}: expected a number, got {raw!r}") from None
+    try:  # lists (and anything structured): JSON
         return json.loads(value)
     except ValueError:
-        return value
+        raise ConfigError(f"{var}: expected JSON like [30, 120, 600], got {raw!r}") from None
+
+
+def _read_secret_file(name: str, path: str) -> str:
+    """The value of ``TRYGHED_<name>_FILE``: the file's text without its trailing newline."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read().rstrip("\r\n")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise ConfigError(f"{ENV_PREFIX}_{name}_FILE: cannot read {path!r} ({reason})") from None
+
+
+def environment_settings(environ: Mapping[str, str], known: dict[str, Any]) -> dict[str, Any]:
+    """``TRYGHED_<NAME>`` variables as typed settings; ``TRYGHED_<NAME>_FILE`` reads NAME from a file.
+
+    The ``_FILE`` form keeps secrets out of the environment (Docker and Kubernetes secrets are files). It
+    works for every setting, including ones other modules add later; setting both forms is an error, as
+    nobody could tell which one was meant.
+    """
+    prefix = f"{ENV_PREFIX}_"
+    raw: dict[str, str] = {}
+    files: dict[str, str] = {}
+    for key, value in environ.items():
+        if not key.startswith(prefix):
+            continue
+        name = key[len(prefix) :]
+        if name.endswith("_FILE") and name not in known and len(name) > len("_FILE"):
+            files[name.removesuffix("_FILE")] = value
+        else:
+            raw[name] = value
+    for name, path in files.items():
+        if name in raw:
+            raise ConfigError(
+                f"{prefix}{name} and {prefix}{name}_FILE are both set: keep one (the _FILE one for a secret)"
+            )
+        raw[name] = _read_secret_file(name, path)
+    return {name: parse_setting(name, value, setting_type(name, known)) for name, value in raw.items()}
 
 
 def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Defaults, then ``TRYGHED_<KEY>`` environment variables, then ``overrides`` (tests)."""
+    """Defaults, then ``TRYGHED_<KEY>`` environment variables (typed; ``_FILE`` variants), then
+    ``overrides`` (tests)."""
     instance = default_instance_path()
     config = defaults(instance)
     config["INSTANCE_PATH"] = str(instance)
-    for key, value in os.environ.items():
-        if not key.startswith(f"{ENV_PREFIX}_"):
-            continue
-        name = key[len(ENV_PREFIX) + 1 :]
-        config[name] = _parse(value)
+    config.update(environment_settings(os.environ, config))
     config.update(overrides or {})
     _validate(config)
     if not config.get("SECRET_KEY"):
@@ -123,6 +216,7 @@ def _validate(config: dict[str, Any]) -> None:
         "MIN_RESPONSES",
         "SMTP_PORT",
         "STALL_SECONDS",
+        "PIPELINE_BEAT_SECONDS",
         "RETENTION_DAYS",
         "REMINDER_MAX",
         "MAIL_RATE_PER_MINUTE",
@@ -145,6 +239,8 @@ def _validate(config: dict[str, Any]) -> None:
         raise ConfigError(f"{ENV_PREFIX}_REPORT_LINK_DAYS: expected a whole number of days 1-3650, got {link_days!r}")
     if config["MAIL_BATCH_SIZE"] < 1:
         raise ConfigError(f"{ENV_PREFIX}_MAIL_BATCH_SIZE: must be at least 1, got {config['MAIL_BATCH_SIZE']}")
+    if config.get("LOG_FORMAT") not in ("text", "json"):
+        raise ConfigError(f"{ENV_PREFIX}_LOG_FORMAT: expected text or json, got {config.get('LOG_FORMAT')!r}")
     for name in ("SMTP_STARTTLS", "REMINDER_SKIP_HOLIDAYS"):
         if not isinstance(config.get(name), bool):
             raise ConfigError(f"{ENV_PREFIX}_{name}: expected true or false, got {config.get(name)!r}")

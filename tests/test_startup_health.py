@@ -66,7 +66,12 @@ def test_healthz_reports_a_full_disk(tmp_path: Path) -> None:
     with tiny_disk(tmp_path / "disk") as disk:
         app = make_app(tmp_path, f"sqlite:///{disk / 'tryghed.sqlite'}")
         client = app.test_client()
-        assert client.get("/healthz").json == {"status": "ok", "database": "writable", "content": "loaded"}
+        assert client.get("/healthz").json == {
+            "status": "ok",
+            "database": "writable",
+            "content": "loaded",
+            "broker": "none (tasks run in-process)",
+        }
         filler = fill(disk)
         try:
             response = client.get("/healthz")

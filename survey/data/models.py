@@ -148,6 +148,8 @@ class Round(Base):
     pipeline_step: Mapped[str | None] = mapped_column(String(16))
     pipeline_touched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     pipeline_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # a running pipeline task's last sign of life (pipeline.heartbeat); None when none is running
+    pipeline_beat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     instrument: Mapped[str] = mapped_column(String(100))
     min_responses: Mapped[int] = mapped_column(Integer)
     opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

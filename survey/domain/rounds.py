@@ -11,7 +11,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, text, update
+from sqlalchemy import ColumnElement, and_, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from pipeline.scoring import check_min_responses
@@ -302,14 +302,33 @@ def _iso(rt: Runtime, value: datetime | None) -> str | None:
     return value.astimezone(rt.tz).isoformat() if value else None
 
 
-def due_rounds(session: Session, now: datetime, stall: timedelta) -> dict[str, list[int]]:
+def stalled_pipeline(
+    now: datetime, stall: timedelta, beat_timeout: timedelta, queue_idle: bool = False
+) -> ColumnElement[bool]:
+    """A closing round whose pipeline shows no life: untouched for the stall period, or its running task
+    stopped beating (``pipeline.heartbeat``), or, when the broker's queue is empty (``queue_idle``), no
+    task has started for it within a beat timeout: its task is not waiting anywhere, so it was lost (a
+    broker restarted without persistence). The stall period alone would wait ten minutes for either."""
+    dead = [Round.pipeline_touched_at < now - stall, Round.pipeline_beat_at < now - beat_timeout]
+    if queue_idle:
+        dead.append(and_(Round.pipeline_beat_at.is_(None), Round.pipeline_touched_at < now - beat_timeout))
+    return and_(Round.status == "closing", or_(*dead))
+
+
+def due_rounds(
+    session: Session,
+    now: datetime,
+    stall: timedelta,
+    beat_timeout: timedelta | None = None,
+    queue_idle: bool = False,
+) -> dict[str, list[int]]:
     """What a scheduler pass should do: rounds to open, to close, and stalled pipelines to re-drive."""
     to_open = session.scalars(select(Round.id).where(Round.status == "scheduled", Round.opens_at <= now)).all()
     to_close = session.scalars(
         select(Round.id).where(Round.status == "open", Round.closes_at.is_not(None), Round.closes_at <= now)
     ).all()
     stalled = session.scalars(
-        select(Round.id).where(Round.status == "closing", Round.pipeline_touched_at < now - stall)
+        select(Round.id).where(stalled_pipeline(now, stall, beat_timeout or stall, queue_idle))
     ).all()
     return {"open": list(to_open), "close": list(to_close), "stalled": list(stalled)}
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import cast
 
-from flask import Blueprint
+from flask import Blueprint, request
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 
+from survey.celery_init import broker_problem
 from survey.data.models import Heartbeat
 from survey.runtime import Runtime, get_runtime
 
@@ -27,8 +28,13 @@ def write_heartbeat(rt: Runtime) -> None:
 
 @bp.get("/healthz")
 def healthz() -> tuple[dict[str, str], int]:
-    """200 when the database accepts a write and the content is loaded (the survey works without the
-    broker); 503 with the reason otherwise."""
+    """200 when the database accepts a write and the content is loaded; 503 with the reason otherwise.
+
+    With a broker configured it is checked too and named in the answer. A broker that is down makes the
+    answer ``"status": "degraded"`` but keeps it 200: respondents can still answer (the web app needs no
+    broker), so a load balancer must not take the web app out for it. ``/healthz?require=broker`` answers
+    503 instead, for monitoring and for the container health checks of workers and beat.
+    """
     rt = get_runtime()
     try:
         rt.load_content()  # validated at start; a failure here means the app was built around it
@@ -39,4 +45,12 @@ def healthz() -> tuple[dict[str, str], int]:
     except Exception as exc:  # the load balancer needs an answer, not a traceback
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:200]
         return {"status": "error", "database": f"{type(exc).__name__}: {reason}"}, 503
-    return {"status": "ok", "database": "writable", "content": "loaded"}, 200
+    body = {"status": "ok", "database": "writable", "content": "loaded"}
+    broker = rt.config.get("BROKER_URL")
+    if not broker:
+        return {**body, "broker": "none (tasks run in-process)"}, 200
+    problem = broker_problem(str(broker))
+    if problem is None:
+        return {**body, "broker": "reachable"}, 200
+    body = {**body, "status": "degraded", "broker": f"unreachable: {problem}"}
+    return body, 503 if request.args.get("require") == "broker" else 200

@@ -161,7 +161,7 @@ def new_round(team_id: int) -> tuple[str, int] | WerkzeugResponse:
 
 def _round_action(round_id: int, action: str) -> tuple[str, int] | WerkzeugResponse:
     """Open, remind, close or send the kick-off: one domain call, then the tasks the CLI runs too."""
-    from pipeline.tasks import run_pipeline, send_pending
+    from pipeline.tasks import send_pending, start_pipeline
 
     rt = get_runtime()
     with rt.db.session() as session:
@@ -184,10 +184,18 @@ def _round_action(round_id: int, action: str) -> tuple[str, int] | WerkzeugRespo
         except UserError as exc:
             flash(exc.message, "error")
             return _to_team(team_id, "rounds")
-    if action == "close":
-        run_pipeline.delay(round_id)
-    else:
-        send_pending.delay(round_id)
+    from kombu.exceptions import OperationalError as BrokerError
+
+    try:
+        if action == "close":
+            start_pipeline(round_id)  # flags the round for the first tick if the broker refuses
+        else:
+            send_pending.delay(round_id)
+    except BrokerError:
+        # the change is committed; the tick takes the work up once the broker is back
+        flash(message)
+        flash(_("The task service is not reachable right now; the work starts as soon as it is back."), "error")
+        return _to_team(team_id, "rounds")
     flash(message)
     return _to_team(team_id, "rounds")
 
@@ -210,6 +218,32 @@ def close_now(round_id: int) -> tuple[str, int] | WerkzeugResponse:
 @bp.post("/rounds/<int:round_id>/kickoff")
 def kickoff(round_id: int) -> tuple[str, int] | WerkzeugResponse:
     return _round_action(round_id, "kickoff")
+
+
+@bp.post("/rounds/<int:round_id>/mail/retry")
+def retry_mail(round_id: int) -> tuple[str, int] | WerkzeugResponse:
+    """Send the round's failed emails again (the same ``retry_failed`` as ``tryghed mail retry``)."""
+    from kombu.exceptions import OperationalError as BrokerError
+
+    from pipeline.tasks import send_again
+    from survey.domain.mail_retry import retry_failed
+
+    rt = get_runtime()
+    with rt.db.session() as session:
+        team_id = get_round(session, round_id).team_id
+        if not forms.EmptyForm().validate_on_submit():
+            return _again(rt, team_id)
+        result = retry_failed(rt, session, round_id)
+    try:
+        send_again(result)
+    except BrokerError:
+        flash(_("The emails are back in the queue; they go out when the mail service is running again."), "error")
+        return _to_team(team_id, "delivery")
+    if result["requeued"]:
+        flash(_("%(n)s emails are being sent again.", n=result["requeued"]))
+    else:
+        flash(_("There were no failed emails to send again."))
+    return _to_team(team_id, "delivery")
 
 
 @bp.post("/rounds/<int:round_id>/followup")

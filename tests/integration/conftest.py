@@ -128,6 +128,73 @@ def own_redis(tmp_path: Path) -> Iterator[OwnRedis]:
         server.stop()
 
 
+class OwnPostgres:
+    """A private PostgreSQL cluster on a free port, which a test may restart: the shared server on 5432
+    serves every other engineer's tests and is never restarted.
+
+    ``initdb`` and ``pg_ctl`` refuse to run as root, so they run as the ``postgres`` OS user (``runuser``);
+    the data folder is made in /tmp for that user. Anything missing is a skip that says what.
+    """
+
+    BIN = Path(os.environ.get("TRYGHED_TEST_PG_BIN", "/usr/lib/postgresql/15/bin"))
+
+    def __init__(self) -> None:
+        import tempfile
+
+        if not (self.BIN / "initdb").exists():
+            pytest.skip(f"no PostgreSQL server binaries in {self.BIN} (set TRYGHED_TEST_PG_BIN)")
+        self.as_postgres: list[str] = []
+        if os.geteuid() == 0:
+            if shutil.which("runuser") is None:
+                pytest.skip("running as root without runuser: initdb refuses root")
+            self.as_postgres = ["runuser", "-u", "postgres", "--"]
+        self.port = free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="tryghed-pg-"))
+        self.data = self.dir / "data"
+        if self.as_postgres:
+            try:
+                shutil.chown(self.dir, "postgres")
+            except (LookupError, PermissionError) as exc:
+                shutil.rmtree(self.dir, ignore_errors=True)
+                pytest.skip(f"cannot hand a data folder to the postgres user: {exc}")
+        done = self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8")
+        if done.returncode != 0:
+            shutil.rmtree(self.dir, ignore_errors=True)
+            pytest.skip(f"initdb of a private cluster failed: {done.stderr[-500:]}")
+
+    def _run(self, tool: str, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*self.as_postgres, str(self.BIN / tool), *args], capture_output=True, text=True, timeout=120
+        )
+
+    @property
+    def admin_url(self) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
+        done = self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.dir / "log"), "-w", "start")
+        if done.returncode != 0:
+            pytest.fail(f"private PostgreSQL did not start: {done.stdout}{done.stderr}")
+
+    def stop(self) -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[OwnPostgres]:
+    server = OwnPostgres()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.remove()
+
+
 class Stack:
     """One installation: the test process acts as CLI and web app, workers run as real processes."""
 
@@ -182,6 +249,19 @@ class Stack:
             return " ready." in log.read_text(errors="replace")
 
         wait_for(ready, WORKER_READY_S, f"worker {name} to be ready (log: {log})")
+        return proc
+
+    def start_beat(self) -> subprocess.Popen[bytes]:
+        """``celery -A celery_app beat``: the real scheduler, ticking every minute as in production."""
+        log = self.tmp / f"worker-beat-{len(self.workers)}.log"
+        cmd = [str(VENV_BIN / "celery"), "-A", "celery_app", "beat", "--loglevel=INFO"]
+        cmd += [f"--schedule={self.tmp / 'celerybeat-schedule'}"]
+        with log.open("wb") as out:
+            proc = subprocess.Popen(
+                cmd, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        self.workers.append(proc)
+        wait_for(lambda: "beat: Starting" in log.read_text(errors="replace"), WORKER_READY_S, f"beat (log: {log})")
         return proc
 
     def kill(self, proc: subprocess.Popen[bytes], sig: int = signal.SIGKILL) -> None:
