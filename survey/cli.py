@@ -27,7 +27,7 @@ NO_DATABASE_NEEDED = {"init", "instrument_show"}
 # Commands that run a task or hand one to the workers. Tasks run in the Flask app's context (the emails
 # are Flask templates), so these build the app; every other command runs on the bare runtime, without
 # importing Flask or Celery, which is most of a short command's time (docs/benchmarks.md).
-RUN_TASKS = {"round_open", "round_remind", "round_close", "round_kickoff", "tick"}
+RUN_TASKS = {"round_open", "round_remind", "round_close", "round_kickoff", "tick", "mail_retry"}
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 
 
