@@ -23,12 +23,14 @@ if TYPE_CHECKING:
     from flask import Flask
 
 # Commands that work before `tryghed init`: creating the schema, and reading the content files.
-NO_DATABASE_NEEDED = {"init", "instrument_show"}
+NO_DATABASE_NEEDED = {"init", "instrument_show", "db_downgrade"}
 # Commands that run a task or hand one to the workers. Tasks run in the Flask app's context (the emails
 # are Flask templates), so these build the app; every other command runs on the bare runtime, without
 # importing Flask or Celery, which is most of a short command's time (docs/benchmarks.md).
 RUN_TASKS = {"round_open", "round_remind", "round_close", "round_kickoff", "tick", "mail_retry"}
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+# Commands whose plain (non-JSON) output is a sentence rather than "key: value" lines, by function name.
+HUMAN: dict[str, Callable[[dict[str, Any]], str]] = {}
 
 
 def _app(**overrides: Any) -> Flask:
@@ -77,7 +79,7 @@ def command(fn: Callable[..., dict[str, Any]]) -> Callable[..., None]:
             if failure is None:
                 raise
             _fail(failure, as_json)
-        emit(result, as_json)
+        emit(result, as_json, HUMAN.get(fn.__name__))
 
     return json_option(wrapper)
 
@@ -131,12 +133,11 @@ def enqueue(task: Any, round_id: int, done: str, waiting: str) -> None:
 
 
 def _require_schema(rt: Any) -> None:
-    from survey.data.db import schema_state
+    from survey.data.db import SCHEMA_PROBLEMS, schema_state
 
     state = schema_state(rt.db)
     if state != "current":
-        word = "has no tables yet" if state == "missing" else "is from an older version"
-        raise UserError(f"the database {word}; run `tryghed init` first")
+        raise UserError(SCHEMA_PROBLEMS[state], schema=state)
 
 
 def _fail(message: str, as_json: bool, **details: Any) -> None:
@@ -168,11 +169,65 @@ def main() -> None:
 @main.command()
 @command
 def init(rt: Any) -> dict[str, Any]:
-    """Create or upgrade the database."""
-    from survey.data.db import upgrade
+    """Create or upgrade the database (SQLite: a backup is written first)."""
+    from survey.data import migrate
 
-    upgrade(rt.db)
-    return {"database": rt.db.engine.url.render_as_string(hide_password=True), "status": "ready"}
+    rt.db.dispose()  # no pooled connection of ours holds the file while the migration locks it
+    # SQLite: an older schema is copied first (the run's own transaction, before anything changes); a
+    # failed upgrade leaves the schema as it was, but one that succeeds wrongly is undone from the copy.
+    done = migrate.upgrade(rt.db.url, backup_at=rt.now())
+    return _migrated(rt, "ready", done)
+
+
+def _migrated(rt: Any, status: str, done: Any) -> dict[str, Any]:
+    return {
+        "database": rt.db.engine.url.render_as_string(hide_password=True),
+        "status": status,
+        "from": done.before,
+        "to": done.after,
+        "backup": str(done.backup) if done.backup else None,
+    }
+
+
+def _said_init(r: dict[str, Any]) -> str:
+    change = f"{r['from']} -> {r['to']}" if r["from"] != r["to"] else f"{r['to']}, uændret / unchanged"
+    lines = [f"Databasen er klar / the database is ready ({change}): {r['database']}"]
+    if r["backup"]:
+        lines.append(f"Sikkerhedskopi fra før opgraderingen / backup from before the upgrade: {r['backup']}")
+    return "\n".join(lines)
+
+
+HUMAN["init"] = _said_init
+
+
+@main.group("db")
+def db_group() -> None:
+    """The database schema: roll back to an earlier revision (docs/operations.md, "Upgrade and rollback")."""
+
+
+@db_group.command("downgrade")
+@click.argument("revision")
+@command
+def db_downgrade(rt: Any, revision: str) -> dict[str, Any]:
+    """Take the schema back to REVISION (e.g. 0006, or base) before running an older version.
+
+    What the newer revisions added (their tables and columns) is dropped; on SQLite a backup is written
+    first, on PostgreSQL take a pg_dump before.
+    """
+    from survey.data import migrate
+
+    rt.db.dispose()
+    return _migrated(rt, "downgraded", migrate.downgrade(rt.db.url, revision, backup_at=rt.now()))
+
+
+def _said_downgrade(r: dict[str, Any]) -> str:
+    lines = [f"Databasen er rullet tilbage / the database was rolled back ({r['from']} -> {r['to']}): {r['database']}"]
+    if r["backup"]:
+        lines.append(f"Sikkerhedskopi fra før / backup from before: {r['backup']}")
+    return "\n".join(lines)
+
+
+HUMAN["db_downgrade"] = _said_downgrade
 
 
 @main.group()

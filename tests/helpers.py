@@ -25,14 +25,15 @@ CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
 @contextmanager
-def throwaway_database(admin_url: str, prefix: str) -> Iterator[str]:
-    """A fresh, empty PostgreSQL database on the server of ``admin_url``, dropped afterwards."""
+def throwaway_database(admin_url: str, prefix: str, template: str | None = None) -> Iterator[str]:
+    """A fresh PostgreSQL database on the server of ``admin_url``, dropped afterwards: empty, or a copy
+    of the database named ``template`` (which nobody may be connected to)."""
     from sqlalchemy import create_engine, text
 
     name = f"{prefix}_{secrets.token_hex(6)}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
     try:
         yield admin_url.rsplit("/", 1)[0] + f"/{name}"
     finally:

@@ -18,8 +18,12 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 RECYCLE_S = 300
 
 
-def make_engine(url: str) -> Engine:
-    """An engine with the settings Tryghed relies on (foreign keys and a busy timeout on SQLite)."""
+def make_engine(url: str, *, foreign_keys: bool = True) -> Engine:
+    """An engine with the settings Tryghed relies on (foreign keys and a busy timeout on SQLite).
+
+    ``foreign_keys=False`` is for migrations only (``survey.data.migrate``): SQLite's table rebuilds
+    would otherwise cascade deletes into every child table.
+    """
     kwargs: dict[str, Any] = {"future": True}
     if url.startswith("sqlite"):
         if ":///" in url and not url.endswith(":memory:"):
@@ -37,7 +41,7 @@ def make_engine(url: str) -> Engine:
             # a conditional UPDATE that re-checks the state itself, so it needs no read in its
             # transaction. (BEGIN IMMEDIATE everywhere would make any open read block every writer.)
             cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
             cur.execute("PRAGMA busy_timeout=30000")
             # No commit history in the files: the rollback journal is deleted at each commit (a write-ahead
             # log would keep every commit, in order, until a checkpoint; PERSIST would leave the journal's
@@ -112,15 +116,11 @@ class Database:
 
 
 def upgrade(db: Database) -> None:
-    """Create or upgrade the schema to the newest migration."""
-    from alembic import command
-    from alembic.config import Config
+    """Create or upgrade the schema to the newest migration (``survey.data.migrate``: one transaction,
+    foreign keys off during SQLite's table rebuilds and checked after)."""
+    from survey.data import migrate
 
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    with db.engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+    migrate.upgrade(db.url)
 
 
 # The newest migration in survey/data/migrations/versions; tests/test_db.py fails if it falls behind Alembic's
@@ -129,8 +129,11 @@ SCHEMA_HEAD = "0012"
 
 
 def schema_state(db: Database) -> str:
-    """ "current", "missing" (never initialised) or "outdated" (older migration than this code)."""
+    """ "current", "missing" (never initialised), "outdated" (an older migration than this code: upgrade
+    pending) or "ahead" (a migration this code does not know: a newer version upgraded it)."""
     from sqlalchemy import inspect, text
+
+    from survey.data.migrate import revisions
 
     with db.engine.connect() as conn:
         if not inspect(conn).has_table("alembic_version"):
@@ -138,4 +141,16 @@ def schema_state(db: Database) -> str:
         heads = set(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
     if not heads:
         return "missing"
-    return "current" if heads == {SCHEMA_HEAD} else "outdated"
+    if heads == {SCHEMA_HEAD}:
+        return "current"
+    return "outdated" if heads <= set(revisions()) else "ahead"
+
+
+SCHEMA_PROBLEMS = {
+    "missing": "the database has no tables yet; run `tryghed init` first",
+    "outdated": "the database is from an older version (upgrade pending); run `tryghed init` first",
+    "ahead": (
+        "the database was upgraded by a newer version of Tryghed than this one; run that version, "
+        "or roll back with its `tryghed db downgrade`"
+    ),
+}
