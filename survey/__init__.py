@@ -61,7 +61,7 @@ def _init_web(app: Flask) -> None:
     from flask_wtf.csrf import CSRFProtect
 
     from survey import web
-    from survey.web import report_view, respond, security
+    from survey.web import report_view, respond, security, upgrade_pending
 
     csrf = CSRFProtect(app)
     security.init_app(app)
@@ -71,3 +71,4 @@ def _init_web(app: Flask) -> None:
     app.register_blueprint(respond.bp)
     app.register_blueprint(report_view.bp)
     web.init_app(app, csrf)
+    upgrade_pending.init_app(app)  # last, so its hook goes in front of the login guard's

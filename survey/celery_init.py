@@ -6,6 +6,7 @@ Without a broker, ``task_always_eager`` runs the very same tasks in-process (the
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from celery import Celery, Task
@@ -16,6 +17,9 @@ from flask import Flask
 # a task lost with its worker is found again in the database (the tick re-enqueues due opens, closes,
 # reminders and mail every minute; a dead pipeline is re-driven after missed heartbeats, pipeline.heartbeat).
 VISIBILITY_TIMEOUT = 2 * 24 * 3600
+# A task that meets a schema it does not know (upgrade pending) is sent again after this many seconds.
+SCHEMA_RETRY_S = 60
+logger = logging.getLogger(__name__)
 
 
 def celery_config(config: dict[str, Any]) -> dict[str, Any]:
@@ -52,12 +56,32 @@ def celery_config(config: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def schema_refuses(app: Flask, task: Task, args: tuple[object, ...], kwargs: dict[str, object]) -> bool:
+    """True (and the task put back for later) when the database's schema is not this code's.
+
+    A worker started before ``tryghed init`` (or after a rollback) must not run its steps against a schema
+    it does not know. The task is sent again in ``SCHEMA_RETRY_S`` (once each time, so nothing piles up);
+    the tick is not, beat sends the next one. In-process (eager) tasks are not checked here: the command or
+    page that ran them already was.
+    """
+    gate = app.extensions["tryghed"].schema_gate
+    if not gate.blocks():
+        return False
+    again = task.name != "pipeline.tasks.tick"
+    logger.error("%s not run: %s%s", task.name, gate.problem(), f"; sent again in {SCHEMA_RETRY_S} s" if again else "")
+    if again:
+        task.apply_async(args=args, kwargs=kwargs, countdown=SCHEMA_RETRY_S)
+    return True
+
+
 def celery_init_app(app: Flask) -> Celery:
     """Create the Celery app bound to ``app`` and make it the default for ``@shared_task``."""
 
     class FlaskTask(Task):
         def __call__(self, *args: object, **kwargs: object) -> object:
             with app.app_context():
+                if not self.request.is_eager and schema_refuses(app, self, args, kwargs):
+                    return None
                 return self.run(*args, **kwargs)
 
     if app.config.get("LOG_FORMAT") == "json":

@@ -126,6 +126,15 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Nothing already stored has been lost. Try again in a little while, and contact your facilitator "
         "if it keeps happening.",
     },
+    "upgrade_pending_title": {"da": "Tryghed bliver opdateret", "en": "Tryghed is being updated"},
+    "upgrade_pending_body": {
+        "da": "Vi er ved at opdatere systemet, så siden kan ikke bruges lige nu. Intet af det, der allerede er "
+        "gemt, går tabt. Har du lige sendt dine svar, blev de ikke gemt: prøv igen om et par minutter med "
+        "det samme link.",
+        "en": "We are updating the system, so this page cannot be used right now. Nothing already stored is "
+        "lost. If you just sent your answers, they were not stored: try again in a few minutes with the "
+        "same link.",
+    },
 }
 
 
@@ -162,3 +171,4 @@ def init_app(app: Flask) -> None:
         default_timezone=str(app.config["TIMEZONE"]),
     )
     app.jinja_env.globals["t"] = lambda key, **values: t(key, getattr(g, "lang", "da"), **values)
+    app.jinja_env.globals["t_in"] = t  # a text in a named language (the bilingual 503 page)

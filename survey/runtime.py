@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from survey.content import Content, load_content
 from survey.data.db import Database
+from survey.data.schema_gate import SchemaGate
 
 
 @dataclass
@@ -23,6 +24,11 @@ class Runtime:
     @cached_property
     def content(self) -> Content:
         return load_content(self.config.get("CONTENT_DIR"))
+
+    @cached_property
+    def schema_gate(self) -> SchemaGate:
+        """Whether this code may serve the database (checked once per interval, not per request)."""
+        return SchemaGate(self.db)
 
     def load_content(self) -> Content:
         """Load and validate the content now (raises ``ContentError`` naming file, key and problem)."""

@@ -132,13 +132,18 @@ def schema_state(db: Database) -> str:
     """ "current", "missing" (never initialised), "outdated" (an older migration than this code: upgrade
     pending) or "ahead" (a migration this code does not know: a newer version upgraded it)."""
     from sqlalchemy import inspect, text
+    from sqlalchemy.exc import DBAPIError
 
     from survey.data.migrate import revisions
 
     with db.engine.connect() as conn:
-        if not inspect(conn).has_table("alembic_version"):
+        try:  # one statement when all is well (the web app's gate asks this)
+            heads = set(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
+        except DBAPIError:
+            conn.rollback()
+            if inspect(conn).has_table("alembic_version"):
+                raise  # the table is there: the database itself failed
             return "missing"
-        heads = set(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
     if not heads:
         return "missing"
     if heads == {SCHEMA_HEAD}:

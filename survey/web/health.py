@@ -28,7 +28,8 @@ def write_heartbeat(rt: Runtime) -> None:
 
 @bp.get("/healthz")
 def healthz() -> tuple[dict[str, str], int]:
-    """200 when the database accepts a write and the content is loaded; 503 with the reason otherwise.
+    """200 when the schema is this code's, the database accepts a write and the content is loaded; 503
+    with the reason otherwise.
 
     With a broker configured it is checked too and named in the answer. A broker that is down makes the
     answer ``"status": "degraded"`` but keeps it 200: respondents can still answer (the web app needs no
@@ -36,6 +37,9 @@ def healthz() -> tuple[dict[str, str], int]:
     503 instead, for monitoring and for the container health checks of workers and beat.
     """
     rt = get_runtime()
+    pending = rt.schema_gate.problem()
+    if pending is not None:  # code and schema do not match: say so, before a write that would fail
+        return {"status": "error", "schema": rt.schema_gate.state(), "reason": pending}, 503
     try:
         rt.load_content()  # validated at start; a failure here means the app was built around it
     except ValueError as exc:
