@@ -34,6 +34,10 @@ def run() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
+    if config.config_file_name:  # run by hand (alembic -c): its progress lines on standard error
+        from logging.config import fileConfig
+
+        fileConfig(config.config_file_name, disable_existing_loggers=False)
     with migration_connection(database_url()) as conn:
         context.configure(connection=conn, target_metadata=target_metadata, render_as_batch=True)
         with context.begin_transaction():
