@@ -66,8 +66,15 @@ def _populate_hash() -> str:
 
 
 def _built(request: pytest.FixtureRequest, commit: str, backend: str) -> Path:
-    """The cache folder of one release's database (kept by pytest between runs: built once)."""
-    return request.config.cache.mkdir(f"tryghed-release-{commit}-{backend}-{_populate_hash()}")
+    """The cache folder of one release's database (kept by pytest between runs: built once), or a folder
+    of this run's when pytest's cache is switched off (``-p no:cacheprovider``)."""
+    name = f"tryghed-release-{commit}-{backend}-{_populate_hash()}"
+    cache = getattr(request.config, "cache", None)
+    if cache is None:
+        folder = request.getfixturevalue("tmp_path_factory").getbasetemp() / name
+        folder.mkdir(exist_ok=True)
+        return Path(folder)
+    return Path(cache.mkdir(name))
 
 
 def _release_sqlite(request: pytest.FixtureRequest, commit: str, code: Path, into: Path) -> dict[str, Any]:
