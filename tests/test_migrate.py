@@ -153,8 +153,9 @@ def test_a_schema_newer_than_the_code_is_named(tmp_path: Path, monkeypatch: pyte
         conn.execute("UPDATE alembic_version SET version_num = '9001'")
     out = json.loads(tryghed(tmp_path, monkeypatch, url, "round", "show", "1", "--json", ok=False))
     assert out["schema"] == "ahead" and "newer version" in out["error"]
-    refused = json.loads(tryghed(tmp_path, monkeypatch, url, "db", "downgrade", "0006", "--json", ok=False))
-    assert "does not know" in refused["error"]
+    for command_line in (("db", "downgrade", "0006"), ("init",)):
+        refused = json.loads(tryghed(tmp_path, monkeypatch, url, *command_line, "--json", ok=False))
+        assert "does not know" in refused["error"] and refused["schema"] == "ahead", command_line
 
 
 def test_the_shipped_alembic_ini_rolls_back_and_forward(tmp_path: Path) -> None:

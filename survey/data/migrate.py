@@ -150,6 +150,12 @@ def backup_sqlite(path: Path, label: str, now: datetime) -> Path:
     return target
 
 
+_NEWER = (
+    "the database is at revision {before!r}, which this version of Tryghed does not know: a newer version "
+    "upgraded it. Run that version, or roll back with its `tryghed db downgrade`"
+)
+
+
 @dataclass(frozen=True)
 class Migration:
     """What a run did: the revision before and after, and the backup written first (SQLite), if any."""
@@ -189,6 +195,8 @@ def upgrade(url: str, *, backup_at: datetime | None = None) -> Migration:
     with migration_connection(url) as conn:
         before = current_revision(conn)
         head = revisions()[-1]
+        if before is not None and before not in revisions():
+            raise UserError(_NEWER.format(before=before), schema="ahead")
         backup = _backup(conn, url, before, backup_at) if before is not None and before != head else None
         command.upgrade(alembic_config(conn), "head")
         return Migration(before, current_revision(conn), backup)
@@ -216,10 +224,7 @@ def downgrade(url: str, target: str, *, backup_at: datetime | None = None) -> Mi
         if before is None:
             raise UserError("the database has no schema yet; there is nothing to roll back")
         if before not in known:
-            raise UserError(
-                f"the database is at revision {before!r}, which this version of Tryghed does not know; "
-                "roll back with the newer version that upgraded it"
-            )
+            raise UserError(_NEWER.format(before=before), schema="ahead")
         if target != "base" and known.index(target) > known.index(before):
             raise UserError(f"the database is at {before}, older than {target}; use `tryghed init` to upgrade")
         backup = _backup(conn, url, before, backup_at) if before != target else None
