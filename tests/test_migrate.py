@@ -16,6 +16,7 @@ import pytest
 from alembic import command
 from click.testing import CliRunner
 
+from survey.cli import main
 from survey.data import migrate
 from survey.data.db import Database, upgrade
 from survey.errors import UserError
@@ -69,6 +70,8 @@ def test_rows_pointing_at_nothing_fail_the_whole_run(tmp_path: Path) -> None:
         conn.execute("INSERT INTO participants (team_id, email, lang, active) VALUES (99, 'x@t.test', 'da', 1)")
     with pytest.raises(migrate.ForeignKeyViolation, match="participants -> teams"):
         migrate.upgrade(f"sqlite:///{db}")
+    refused = CliRunner().invoke(main, ["init", "--json"], env={"TRYGHED_DATABASE_URL": f"sqlite:///{db}"})
+    assert refused.exit_code == 1 and "pointing at nothing" in refused.output and "Traceback" not in refused.output
     assert rows(db, "SELECT version_num FROM alembic_version") == [("0005",)]
     assert rows(db, "SELECT name FROM sqlite_master WHERE name IN ('units', 'users')") == []  # 0006, 0007 undone
     assert rows(db, "SELECT count(*) FROM participants") == [(7,)]
@@ -92,8 +95,6 @@ def test_a_failed_backup_changes_nothing(tmp_path: Path) -> None:
 
 
 def tryghed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, url: str, *args: str, ok: bool = True) -> str:
-    from survey.cli import main
-
     monkeypatch.setenv("TRYGHED_DATABASE_URL", url)
     result = CliRunner().invoke(main, list(args), catch_exceptions=False)
     assert (result.exit_code == 0) == ok, result.output

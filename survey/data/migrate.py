@@ -33,8 +33,8 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 
-class ForeignKeyViolation(RuntimeError):
-    """A migration left rows that point at nothing; the run was rolled back."""
+class ForeignKeyViolation(UserError):
+    """A migration left rows that point at nothing; the run was rolled back (the CLI says so, cleanly)."""
 
 
 @contextmanager
@@ -73,7 +73,9 @@ def check_foreign_keys(conn: Connection) -> None:
         where = sorted({f"{row[0]} -> {row[2]}" for row in rows})
         raise ForeignKeyViolation(
             f"the migration would leave {len(rows)} row(s) pointing at nothing ({', '.join(where)}); "
-            "nothing was changed"
+            "nothing was changed (the database as it is, or a migration, is at fault: keep the backup and "
+            "report it)",
+            violations=where,
         )
 
 
