@@ -142,3 +142,25 @@ def test_a_schema_from_a_newer_version_is_named_on_healthz(tmp_path: Path) -> No
     health = app.test_client().get("/healthz")
     assert health.status_code == 503 and health.json["schema"] == "ahead" and "newer version" in health.json["reason"]
     app.extensions["tryghed"].db.dispose()
+
+
+@pytest.mark.browser
+def test_the_pending_page_passes_axe_on_a_phone(tmp_path: Path, browser: Any) -> None:
+    from tests.a11y import axe_violations, describe
+
+    url = f"sqlite:///{tmp_path / 't.sqlite'}"
+    app = make_app(tmp_path, url)
+    migrate.downgrade(url, migrate.revisions()[-2])
+    html = app.test_client().get("/s/" + "x" * 43).get_data(as_text=True)
+    context = browser.new_context(viewport={"width": 390, "height": 740}, device_scale_factor=1)
+    try:
+        page = context.new_page()
+        page.set_content(html)
+        assert page.locator("h1").inner_text() == "Tryghed bliver opdateret"
+        violations = axe_violations(page)
+        assert violations == [], describe(violations)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390
+    finally:
+        context.close()
+        app.extensions["tryghed"].db.dispose()
