@@ -148,15 +148,6 @@ def assert_rows_kept(before: dict[str, Any], after: dict[str, Any], what: str) -
     assert lost == [], f"{what}: {lost}"
 
 
-def count(url: str, table: str, where: str = "") -> int:
-    engine = create_engine(url)
-    try:
-        with engine.connect() as conn:
-            return int(conn.execute(text(f"SELECT count(*) FROM {table} {where}")).scalar_one())
-    finally:
-        engine.dispose()
-
-
 @contextmanager
 def installation(url: str, work: Path) -> Iterator[None]:
     """Today's code pointed at the installation (its settings in the environment, as the CLI reads them)."""
