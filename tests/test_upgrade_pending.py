@@ -88,6 +88,8 @@ def test_an_old_schema_gets_503_and_answers_never_reach_the_database(
         body = response.get_data(as_text=True)
         assert "Tryghed bliver opdateret" in body and "Tryghed is being updated" in body
         assert response.headers["Cache-Control"] == "no-store"
+        assert response.headers["Referrer-Policy"] == "no-referrer"  # the security headers still apply
+        assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
     assert tokens[1] not in caplog.text and "csrf" not in caplog.text.lower()
     assert not problems(caplog)
 
