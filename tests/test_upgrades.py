@@ -95,6 +95,8 @@ def _libpq(url: str) -> str:
 
 def _release_pg(request: pytest.FixtureRequest, commit: str, code: Path, into: str) -> dict[str, Any]:
     """A PostgreSQL database populated by ``commit``'s code (kept as a pg_dump), restored into ``into``."""
+    if not (shutil.which("pg_dump") and shutil.which("psql")):  # no client tools: build it every run
+        return populate(code, into, Path(request.getfixturevalue("tmp_path")) / "old")
     cached = _built(request, commit, "postgres")
     dump, done = cached / "dump.sql", cached / "populated.json"
     if not done.exists():
