@@ -120,18 +120,22 @@ def test_the_respondent_path_does_not_ask_for_the_schema_per_request(tmp_path: P
 
 
 def test_a_rollback_under_a_running_app_gives_503_not_500(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    """Between two looks of the gate the schema goes back (0002 has no answer slots): the failing query
-    makes the gate look at once, and the person gets the same 503 page, with nothing in the log."""
+    """Between two looks of the gate the schema goes back to 0006 (no accounts, no login throttle): the
+    query that fails makes the gate look at once, and the person gets the 503 page, nothing in the log."""
     url = f"sqlite:///{tmp_path / 't.sqlite'}"
     app, clock, tokens = round_with_links(tmp_path, url)
     client = app.test_client()
+    login = csrf_of(client.get("/login").get_data(as_text=True))
     form = client.get(f"/s/{tokens[0]}").get_data(as_text=True)
-    migrate.downgrade(url, "0002")
+    migrate.downgrade(url, "0006")
     caplog.set_level(logging.DEBUG)
-    posted = client.post(f"/s/{tokens[0]}", data={"csrf_token": csrf_of(form), **items(app)})
+    posted = client.post("/login", data={"csrf_token": login, "email": "it@kommune.test", "password": "x" * 12})
     assert posted.status_code == 503 and "Tryghed is being updated" in posted.get_data(as_text=True)
     assert not problems(caplog)
     assert client.get("/healthz").json["schema"] == "outdated"
+    # the respondent's POST: refused by the gate, which has looked again meanwhile
+    answered = client.post(f"/s/{tokens[0]}", data={"csrf_token": csrf_of(form), **items(app)})
+    assert answered.status_code == 503
     app.extensions["tryghed"].db.dispose()
 
 
