@@ -224,6 +224,21 @@ def remove_trail(round_id: int) -> bool:
     return round_storage.remove_trail(rt.db.engine, round_id)
 
 
+@shared_task(name="pipeline.tasks.render_unit_report", ignore_result=True, soft_time_limit=900, time_limit=960)
+def render_unit_report(report_id: str) -> str:
+    """Make a unit overview PDF asked for in the web app (``survey.domain.unit_reports``)."""
+    from survey.domain.unit_reports import make_report
+
+    rt = get_runtime()
+    with rt.db.session() as session:
+        try:
+            return make_report(rt, session, report_id)
+        except Exception:
+            # recorded on the request (status "failed", with the reason), which its page shows
+            log.exception("unit overview %s failed", report_id)
+            return "failed"
+
+
 def _note(session: Any, round_id: int, reason: str) -> None:
     session.execute(update(Round).where(Round.id == round_id, Round.status == "scheduled").values(status_reason=reason))
     session.commit()
@@ -303,6 +318,13 @@ def tick() -> dict[str, Any]:
         send_pending.delay(rid)
     for rid in trails:
         remove_trail.delay(rid)
+    with rt.db.session() as session:
+        # a unit overview whose worker died mid-render (or whose task the broker lost) is made again
+        from survey.domain.unit_reports import stalled_reports
+
+        unit_reports = stalled_reports(session, now, stall + timedelta(seconds=960), rounds.TICK_BATCH)
+    for report_id in unit_reports:
+        render_unit_report.delay(report_id)
     from survey.domain.purge import purge  # retention: personal data of long-finished rounds goes
 
     with rt.db.session() as session:
@@ -315,6 +337,7 @@ def tick() -> dict[str, Any]:
         "mail_rounds": mail_rounds,
         "purged": purged,
         "trails": trails,
+        "unit_reports": unit_reports,
     }
 
 

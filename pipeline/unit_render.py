@@ -77,6 +77,10 @@ LABELS: dict[str, dict[str, str]] = {
         "generated": "Lavet {date}",
         "steps_note": "Trin: 1 Fælles viden, 2 Tag temperaturen, 3 Det gør vi, 4 Vi holder fast.",
         "page": "Side",
+        "pager": "Sider i oversigten",
+        "page_of": "Side {page} af {pages}",
+        "previous": "Forrige side",
+        "next": "Næste side",
     },
     "en": {
         "title": "Overview",
@@ -125,6 +129,10 @@ LABELS: dict[str, dict[str, str]] = {
         "generated": "Made {date}",
         "steps_note": "Steps: 1 Shared knowledge, 2 Take the temperature, 3 What we do, 4 We hold on.",
         "page": "Page",
+        "pager": "Pages of the overview",
+        "page_of": "Page {page} of {pages}",
+        "previous": "Previous page",
+        "next": "Next page",
     },
 }
 
@@ -278,18 +286,56 @@ def _change(ov: Overview) -> dict[str, float | None]:
     return change_since_previous(ov)
 
 
+# Rows (teams, then "other teams" pools) per web page: a municipality's 10,000 teams in one page were
+# 5.6 MB of HTML; a page of these is about 150 KB. The PDF keeps every row.
+ROWS_PER_PAGE = 250
+
+
+def paginate(context: dict[str, Any], page: int, per_page: int | None = None) -> dict[str, Any]:
+    """The context with one page of the heatmap's rows: the teams, then the pools, in the same order as
+    the whole document, so that the pages together are exactly it. The unit's own figures and its
+    "as a whole" row are on every page. A page past the end is the last one."""
+    per_page = per_page or ROWS_PER_PAGE
+    rows, pools = context["rows"], context["pools"]
+    total = len(rows) + len(pools)
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    start, end = (page - 1) * per_page, page * per_page
+    ui = context["ui"]
+    return {
+        **context,
+        "rows": rows[start:end],
+        "pools": pools[max(0, start - len(rows)) : max(0, end - len(rows))],
+        "page": page,
+        "pages": pages,
+        "page_label": ui["page_of"].format(page=page, pages=pages),
+    }
+
+
 def overview_html(
-    ov: Overview, content: Content, lang: str, tz: ZoneInfo, *, for_web: bool = False, now: datetime | None = None
+    ov: Overview,
+    content: Content,
+    lang: str,
+    tz: ZoneInfo,
+    *,
+    for_web: bool = False,
+    now: datetime | None = None,
+    page: int | None = None,
 ) -> str:
-    """The overview as one HTML document (print layout, or a standalone web page with ``for_web``)."""
+    """The overview as one HTML document (print layout, or a standalone web page with ``for_web``).
+
+    ``page``: only that page of the heatmap's rows (``paginate``); None: every row.
+    """
     context = overview_context(ov, content, lang, tz, now)
+    context = paginate(context, page) if page is not None else {**context, "page": 1, "pages": 1}
     css = Markup(CSS.read_text(encoding="utf-8"))
     return _environment().get_template("unit/overview.html").render(**context, for_web=for_web, css=css)
 
 
-def overview_page(ov: Overview, content: Content, lang: str, tz: ZoneInfo) -> str:
-    """The unit page of the web app: the same document as the PDF, laid out for the screen."""
-    return overview_html(ov, content, lang, tz, for_web=True)
+def overview_page(ov: Overview, content: Content, lang: str, tz: ZoneInfo, page: int = 1) -> str:
+    """The unit page of the web app: the same document as the PDF, laid out for the screen, a page of
+    ``ROWS_PER_PAGE`` rows at a time."""
+    return overview_html(ov, content, lang, tz, for_web=True, page=page)
 
 
 def overview_pdf(

@@ -432,3 +432,25 @@ class UnitOverview(Base):
     respondents: Mapped[int] = mapped_column(Integer)
     pillars: Mapped[dict[str, float | None]] = mapped_column(JSON)  # pillar key -> mean
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class UnitReport(Base):
+    """A unit overview PDF asked for in the web app, made by a worker (``pipeline.tasks.render_unit_report``).
+
+    The page that asked answers at once and shows ``status`` (queued -> figures -> layout -> done, or
+    failed with ``error``) until the file is here. Holds only what the overview shows: figures that have
+    passed the disclosure rule. Old ones are dropped as new ones are made (``survey.domain.unit_reports``).
+    """
+
+    __tablename__ = "unit_reports"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=random_id)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), index=True)
+    lang: Mapped[str] = mapped_column(String(2), default="da")
+    status: Mapped[str] = mapped_column(String(16), default="queued")  # queued|figures|layout|done|failed
+    error: Mapped[str | None] = mapped_column(Text)
+    pages: Mapped[int | None] = mapped_column(Integer)
+    pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -8,6 +8,7 @@ rows and stores the pools the rule forms (a pool is frozen from the moment it co
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -371,8 +372,9 @@ def change_since_previous(overview: Overview) -> dict[str, float | None]:
     return out
 
 
-def unit_page(rt: Runtime, session: Session, unit_id: int, lang: str = "da") -> str:
-    """The unit's overview as a web page (the same template as the PDF): the whole body of the route.
+def unit_page(rt: Runtime, session: Session, unit_id: int, lang: str = "da", page: int = 1) -> str:
+    """The unit's overview as a web page (the same template as the PDF): the whole body of the route,
+    one page of rows at a time (``pipeline.unit_render.ROWS_PER_PAGE``).
 
     The caller checks access first: a facilitator or admin, or a unit head for whom
     ``unit_id in visible_units(session, email)``.
@@ -380,15 +382,22 @@ def unit_page(rt: Runtime, session: Session, unit_id: int, lang: str = "da") -> 
     from pipeline.unit_render import overview_page
 
     overview = build_overview(rt.content, session, unit_id, rt.config["MIN_RESPONSES"])
-    return overview_page(overview, rt.content, lang, rt.tz)
+    return overview_page(overview, rt.content, lang, rt.tz, page)
 
 
-def unit_report(rt: Runtime, session: Session, unit_id: int, lang: str = "da") -> tuple[bytes, int]:
+def unit_report(
+    rt: Runtime, session: Session, unit_id: int, lang: str = "da", on_layout: Callable[[], None] | None = None
+) -> tuple[bytes, int]:
     """The unit's overview as PDF bytes and its page count; its figures are recorded as the baseline of
-    the next overview's "change since last time" (``tryghed unit report`` and the web app's download)."""
+    the next overview's "change since last time" (``tryghed unit report`` and the web app's download).
+
+    ``on_layout`` is called once the figures are ready and the layout (most of the time) begins.
+    """
     from pipeline.unit_render import overview_pdf
 
     ov = build_overview(rt.content, session, unit_id, rt.config["MIN_RESPONSES"])
+    if on_layout is not None:
+        on_layout()
     pdf, pages = overview_pdf(ov, rt.content, lang, rt.tz)
     record_overview(session, ov)
     return pdf, pages

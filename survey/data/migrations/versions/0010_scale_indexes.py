@@ -1,4 +1,4 @@
-"""indexes for a municipality's size: leaders' teams, teams by name, invitations by participant, pending mail
+"""a municipality's size: indexes the page and tick queries need, and unit overview PDFs made by a worker
 
 Revision ID: 0010
 Revises: 0008
@@ -15,6 +15,9 @@ tests/test_scale.py):
 - ``rounds (status, closes_at)``: the tick's rounds due to close (with ``status`` alone the planner expects
   most open rounds to be past closing, as reported rounds are, and reads the whole table);
 - ``rounds (closed_at)`` of rounds not yet purged: the retention purge's rounds due.
+
+And ``unit_reports``: a unit overview PDF asked for in the web app and made by a worker, whose page shows
+its progress and then offers the file (a municipality's PDF takes minutes, past any request timeout).
 """
 
 from collections.abc import Sequence
@@ -32,6 +35,24 @@ UNPURGED = sa.text("purged_at IS NULL")
 
 
 def upgrade() -> None:
+    op.create_table(
+        "unit_reports",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("unit_id", sa.Integer(), nullable=False),
+        sa.Column("lang", sa.String(length=2), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.Column("pages", sa.Integer(), nullable=True),
+        sa.Column("pdf", sa.LargeBinary(), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("started_at", sa.DateTime(), nullable=True),
+        sa.Column("finished_at", sa.DateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["unit_id"], ["units.id"], name=op.f("fk_unit_reports_unit_id_units"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_unit_reports")),
+    )
+    op.create_index(op.f("ix_unit_reports_unit_id"), "unit_reports", ["unit_id"])
     op.create_index(op.f("ix_teams_leader_email"), "teams", ["leader_email"])
     op.create_index("ix_teams_name", "teams", ["name", "id"])
     op.create_index(op.f("ix_invitations_participant_id"), "invitations", ["participant_id"])
@@ -47,6 +68,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_unit_reports_unit_id"), table_name="unit_reports")
+    op.drop_table("unit_reports")
     op.drop_index("ix_rounds_unpurged", table_name="rounds")
     op.drop_index("ix_rounds_status_closes_at", table_name="rounds")
     op.drop_index("ix_messages_pending", table_name="messages")
