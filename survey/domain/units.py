@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import Select, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from survey.runtime import Runtime
 
 STALE_DAYS = 365  # a team whose last round is older than this is flagged "not measured for a year"
+CHUNK = 1000  # round ids per statement where a list of them is bound
 
 
 def add_unit(session: Session, name: str, parent_id: int | None = None, head_email: str | None = None) -> Unit:
@@ -199,8 +200,14 @@ def _build(content: Content, session: Session, unit_id: int, k: int) -> Overview
         )
         for r in team_rows
     ]
-    round_ids = [r.round_id for r in team_rows if r.round_id is not None]
-    stored = _stored_pools(session, units, round_ids)
+    # the same rounds as a subquery, not an id list: the top unit of a municipality has 10,000 of them
+    latest_rounds = (
+        select(Round.id)
+        .join(latest, (latest.c.team_id == Round.team_id) & (latest.c.number == Round.number))
+        .join(Team, Team.id == Round.team_id)
+        .where(Team.unit_id.in_(units))
+    )
+    stored = _stored_pools(session, units, latest_rounds)
     plan = rule.plan_disclosure(parent, unit_id, cells, stored, k)
     pools = list(plan.live_pools)
     if plan.new_pools:
@@ -269,8 +276,9 @@ def _build(content: Content, session: Session, unit_id: int, k: int) -> Overview
     )
 
 
-def _stored_pools(session: Session, units: list[int], round_ids: list[int]) -> list[rule.Pool]:
-    """Pools anchored in the subtree or holding one of its teams' latest rounds, with all their rounds."""
+def _stored_pools(session: Session, units: list[int], round_ids: Select[Any]) -> list[rule.Pool]:
+    """Pools anchored in the subtree or holding one of its teams' latest rounds (``round_ids``, a
+    subquery), with all their rounds."""
     touching = select(UnitPoolRound.pool_id).where(UnitPoolRound.round_id.in_(round_ids))
     rows = session.execute(
         select(UnitPool.id, UnitPool.unit_id, UnitPoolRound.round_id)
@@ -320,10 +328,18 @@ def _round_sums(
         ]
         for r in rest
     }
-    # always run, even for no round, so the number of statements is the same for every unit
-    for round_id, answers in session.execute(
-        select(Response.round_id, Response.answers).where(Response.round_id.in_(rest))
-    ):
+    # always run, even for no round, so the number of statements is the same for every unit; in chunks,
+    # so no statement binds more than CHUNK ids (the rounds below k of a municipality are thousands)
+    rows = (
+        row
+        for start in range(0, max(len(rest), 1), CHUNK)
+        for row in session.execute(
+            select(Response.round_id, Response.answers).where(
+                Response.round_id.in_(rest[start : start + CHUNK]), Response.filled
+            )
+        )
+    )
+    for round_id, answers in rows:
         n[round_id] += 1
         pillars = acc[round_id]
         for key, pillar, reverse, lo, hi in specs[round_id]:
