@@ -18,6 +18,7 @@ import pytest
 from flask import Flask
 
 from benchmarks.municipality import BENCH_PASSWORD, FACILITATOR, LEADER, Shape, generate
+from survey.web.pages import PAGE_SIZE
 from tests.conftest import PG_ADMIN_URL, _pg_available, make_app
 from tests.helpers import throwaway_database
 from tests.scale_helpers import captured, most_parameters, seq_scans
@@ -70,7 +71,7 @@ def _page_statements(app: Flask, email: str, path: str) -> tuple[int, list[tuple
     ("who", "path"),
     [
         (FACILITATOR, "/"),
-        (FACILITATOR, "/?page=30"),
+        (FACILITATOR, "/?page=60"),
         (LEADER, "/"),
         (FACILITATOR, "/teams/1234"),
         (LEADER, "/teams/1"),
@@ -90,11 +91,11 @@ def test_start_page_shows_one_page_of_teams_and_the_way_on(municipality: tuple[F
     client = app.test_client()
     assert login(client, FACILITATOR, BENCH_PASSWORD) == 303
     html = client.get("/?page=2").get_data(as_text=True)
-    assert html.count('class="card"') == 50
+    assert html.count('class="card"') == PAGE_SIZE
     assert "?page=3" in html and "?page=1" in html
     # a page past the end (an old link) shows the first page, not an error or an empty list
     past = client.get("/?page=99999")
-    assert past.status_code == 200 and past.get_data(as_text=True).count('class="card"') == 50
+    assert past.status_code == 200 and past.get_data(as_text=True).count('class="card"') == PAGE_SIZE
 
 
 @pytest.mark.parametrize("team_id", [None, 777])

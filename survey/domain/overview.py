@@ -26,7 +26,7 @@ class TeamStatus:
 
     team: Team
     step: str  # one of STEPS
-    latest: Round | None
+    latest: Any  # the latest round (a row of ROUND_COLUMNS), None before the first
     invited: int
     responses: int
     attention: list[str] = field(default_factory=list)  # keys: closing_low, failed_mail, plan_no_followup, request
@@ -36,8 +36,9 @@ class TeamStatus:
         return self.responses / self.invited if self.invited else None
 
 
-def team_step(rounds: list[Round], has_actions: bool) -> str:
-    """The toolkit step a team is in, from its rounds (oldest first) and whether it has a plan.
+def team_step(rounds: list[Any], has_actions: bool) -> str:
+    """The toolkit step a team is in, from its rounds (oldest first; rounds or rows with their ``status``
+    and ``kind``) and whether it has a plan.
 
     No round opened yet: step 1 (shared knowledge). The baseline running: step 2. The baseline reported,
     no follow-up yet: step 3 (the debrief and the plan). A follow-up exists: step 4 (holding on).
@@ -52,6 +53,18 @@ def team_step(rounds: list[Round], has_actions: bool) -> str:
         return "det_goer_vi"
     return "tag_temperaturen"
 
+
+# What a team's status reads of its rounds (``TeamStatus.latest`` is such a row, with these attributes)
+ROUND_COLUMNS = (
+    Round.id,
+    Round.team_id,
+    Round.number,
+    Round.kind,
+    Round.status,
+    Round.invited_count,
+    Round.min_responses,
+    Round.closes_at,
+)
 
 # Teams per round of statements in ``team_statuses``: callers pass a page of teams, but a longer list is cut
 # into chunks, so no statement binds an unbounded number of parameters (drivers stop at 65,535); a chunk's
@@ -87,7 +100,7 @@ def team_statuses(session: Session, teams: list[Team], now: datetime, min_rate: 
     """
     if not teams:
         return []
-    rounds: dict[int, list[Round]] = {t.id: [] for t in teams}
+    rounds: dict[int, list[Any]] = {t.id: [] for t in teams}
     answered: dict[int, int] = {}
     failed: set[int] = set()  # teams with a failed non-reminder email
     with_actions: set[int] = set()  # rounds with an IGLO action
@@ -95,7 +108,8 @@ def team_statuses(session: Session, teams: list[Team], now: datetime, min_rate: 
     ids = [t.id for t in teams]
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
-        for r in session.scalars(select(Round).where(Round.team_id.in_(chunk)).order_by(Round.number)):
+        # the columns the step, the counts and the page need, as rows: no ORM object per round
+        for r in session.execute(select(*ROUND_COLUMNS).where(Round.team_id.in_(chunk)).order_by(Round.number)):
             rounds[r.team_id].append(r)
         latest_ids = [rounds[t][-1].id for t in chunk if rounds[t]]
         if latest_ids:

@@ -29,7 +29,7 @@ from survey.web import forms
 bp = Blueprint("pages", __name__)
 
 
-PAGE_SIZE = 50  # teams per start page: a municipality has 10,000
+PAGE_SIZE = 25  # teams per start page: a municipality has 10,000
 
 
 @bp.get("/")
