@@ -111,3 +111,30 @@ def test_round_list_reads_through_indexes(municipality: tuple[Flask, dict[str, i
     if team_id is not None:
         # the open round counts its filled slots only: team t has t % 6 answers
         assert listed[0]["status"] == "open" and listed[0]["responses"] == team_id % 6
+
+
+def test_round_list_pages_on_with_next_before(municipality: tuple[Flask, dict[str, int]]) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from survey.cli import main
+
+    app, _counts = municipality
+    config = app.extensions["tryghed"].config
+    env = {"TRYGHED_DATABASE_URL": config["DATABASE_URL"], "TRYGHED_SECRET_KEY": config["SECRET_KEY"]}
+
+    def listed(*args: str) -> dict[str, Any]:
+        result = CliRunner().invoke(main, ["round", "list", *args, "--json"], env=env)
+        assert result.exit_code == 0, result.output
+        return dict(json.loads(result.output))
+
+    first = listed("--limit", "5")
+    ids = [r["id"] for r in first["rounds"]]
+    assert ids == sorted(ids, reverse=True) and len(ids) == 5 and first["next_before"] == ids[-1]
+    second = listed("--limit", "5", "--before", str(first["next_before"]))
+    assert [r["id"] for r in second["rounds"]] == list(range(ids[-1] - 1, ids[-1] - 6, -1))
+    # one team's rounds all fit: nothing further
+    assert listed("42")["next_before"] is None and len(listed("42")["rounds"]) == SHAPE.rounds
+    refused = CliRunner().invoke(main, ["round", "list", "--limit", "0", "--json"], env=env)
+    assert refused.exit_code != 0
