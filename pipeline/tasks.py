@@ -224,7 +224,17 @@ def remove_trail(round_id: int) -> bool:
     return round_storage.remove_trail(rt.db.engine, round_id)
 
 
-@shared_task(name="pipeline.tasks.render_unit_report", ignore_result=True, soft_time_limit=900, time_limit=960)
+# A municipality's overview PDF lays out for minutes (WeasyPrint); past this a worker kills the task, and
+# the tick queues the request again after a stall period more (survey.domain.unit_reports.stalled_reports).
+UNIT_REPORT_LIMIT_S = 960
+
+
+@shared_task(
+    name="pipeline.tasks.render_unit_report",
+    ignore_result=True,
+    soft_time_limit=UNIT_REPORT_LIMIT_S - 60,
+    time_limit=UNIT_REPORT_LIMIT_S,
+)
 def render_unit_report(report_id: str) -> str:
     """Make a unit overview PDF asked for in the web app (``survey.domain.unit_reports``)."""
     from survey.domain.unit_reports import make_report
@@ -322,7 +332,7 @@ def tick() -> dict[str, Any]:
         # a unit overview whose worker died mid-render (or whose task the broker lost) is made again
         from survey.domain.unit_reports import stalled_reports
 
-        unit_reports = stalled_reports(session, now, stall + timedelta(seconds=960), rounds.TICK_BATCH)
+        unit_reports = stalled_reports(session, now, stall + timedelta(seconds=UNIT_REPORT_LIMIT_S), rounds.TICK_BATCH)
     for report_id in unit_reports:
         render_unit_report.delay(report_id)
     from survey.domain.purge import purge  # retention: personal data of long-finished rounds goes

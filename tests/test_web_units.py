@@ -183,3 +183,28 @@ def test_the_overview_page_comes_in_pages_that_together_are_the_document(
     assert len(pages) > 2
     assert 'rel="next"' in pages[0] and 'rel="next"' not in pages[-1]
     assert seen == figures_in_html(whole)
+
+
+def test_a_pdf_whose_worker_died_is_queued_again_once_per_period(tree: tuple[Flask, Seeded]) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from survey.data.models import UnitReport
+    from survey.domain.unit_reports import make_report, stalled_reports
+
+    app, seeded = tree
+    rt = app.extensions["tryghed"]
+    now = datetime.now(UTC)
+    period = timedelta(minutes=26)
+    with rt.db.session() as s:
+        # killed mid-layout an hour ago; and one still within its period, left alone
+        s.add(UnitReport(id="c" * 32, unit_id=seeded.units["Afd A"], status="layout", created_at=now - 2 * period))
+        s.add(UnitReport(id="d" * 32, unit_id=seeded.units["Afd B"], status="layout", created_at=now))
+        s.commit()
+        assert stalled_reports(s, now, period, 500) == ["c" * 32]
+        assert stalled_reports(s, now, period, 500) == []  # not again before another period
+        with app.app_context():
+            assert make_report(rt, s, "c" * 32) == "done"
+            assert make_report(rt, s, "c" * 32) == "skipped"  # a duplicate task makes nothing twice
+        s.expire_all()
+        job = s.get(UnitReport, "c" * 32)
+        assert job is not None and job.status == "done" and job.pdf is not None and job.pdf.startswith(b"%PDF")
