@@ -138,3 +138,14 @@ def test_round_list_pages_on_with_next_before(municipality: tuple[Flask, dict[st
     assert listed("42")["next_before"] is None and len(listed("42")["rounds"]) == SHAPE.rounds
     refused = CliRunner().invoke(main, ["round", "list", "--limit", "0", "--json"], env=env)
     assert refused.exit_code != 0
+
+
+def test_the_top_units_page_is_a_page_of_rows_well_under_500_kb(municipality: tuple[Flask, dict[str, int]]) -> None:
+    app, _counts = municipality
+    client = app.test_client()
+    assert login(client, FACILITATOR, BENCH_PASSWORD) == 303
+    first = client.get("/units/1")  # the top unit: every one of the 2,000 teams below it
+    html = first.get_data(as_text=True)
+    assert first.status_code == 200
+    assert len(first.data) < 500_000 / 2  # 250 rows; the whole table in one page was 5.6 MB at 10,000 teams
+    assert "Side 1 af " in html and 'rel="next"' in html
