@@ -96,7 +96,9 @@ def make_report(rt: Runtime, session: Session, report_id: str) -> str:
         pdf, pages = unit_report(rt, session, unit_id, lang, on_layout=laying_out)
     except Exception as exc:
         session.rollback()
-        reason = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+        # shown on the page: our own clear message, or only the kind of failure (a database error's text
+        # carries the statement and its parameters, which no page or log may show)
+        reason = getattr(exc, "message", None) or type(exc).__name__
         _move(session, report_id, WORKING, status="failed", error=str(reason)[:2000], finished_at=rt.now())
         raise
     done = _move(session, report_id, ("figures", "layout"), status="done", pdf=pdf, pages=pages, finished_at=rt.now())
