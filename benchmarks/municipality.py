@@ -12,8 +12,8 @@ Shape at ``--teams 10000`` (the figures of issue 17), per team:
 - 10 participants (every 50th has left the team): 100,000;
 - 11 rounds: 10 reported (one a quarter), the newest open (opened one or two days ago, closing in a week):
   110,000 rounds, 10,000 open; the reported rounds hold 4-10 answer sets each (1 in 7 below k = 5) and
-  a stored aggregate (computed by ``pipeline.scoring.aggregate``), the open one an answer slot per
-  participant with 0-5 of them filled: about 800,000 rows in ``responses``;
+  a stored aggregate (computed by ``pipeline.scoring.aggregate``): 700,000 sealed answer sets in
+  ``responses``; the open one its own tables (``survey.domain.round_storage``) with 0-5 answers and claims;
 - invitations and invitation emails of the last three reported rounds (sent; 1 in 997 failed for good)
   and of the open round (pending): 400,000 messages, 100,000 of them pending;
 - older rounds are purged (``purged_at`` set, invitations and messages gone) as retention would have done;
@@ -110,7 +110,6 @@ def generate(url: str, shape: Shape = Shape(), *, now: datetime | None = None, l
     ins = rt.content.instrument()
     item_keys = [i.key for i in ins.items]
     filled = _answer_sets(item_keys, 64)
-    from survey.data.models import encode_answers
 
     params = {
         "teams": shape.teams,
@@ -121,7 +120,6 @@ def generate(url: str, shape: Shape = Shape(), *, now: datetime | None = None, l
         "now": now,
         "instrument": ins.name,
         "answers": filled,
-        "empty": encode_answers(dict.fromkeys(item_keys, 0)),
         "groups": max(1, shape.teams // 50),
         "departments": max(1, shape.teams // 500),
     }
@@ -150,8 +148,12 @@ def generate(url: str, shape: Shape = Shape(), *, now: datetime | None = None, l
                 )
             )
     t0 = time.perf_counter()
+    _own_storage(db.engine, shape, filled)
+    say(f"open rounds' own storage: {time.perf_counter() - t0:.1f} s")
+    t0 = time.perf_counter()
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text("VACUUM ANALYZE"))
+        # the shared tables only: an open round's own tables are never analysed (survey.domain.round_storage)
+        conn.execute(text(f"VACUUM ANALYZE {', '.join(SHARED_TABLES)}"))
     say(f"vacuum analyze: {time.perf_counter() - t0:.1f} s")
     with db.session() as s:
         add_user(s, FACILITATOR, "facilitator", BENCH_PASSWORD, name="Bench")
@@ -166,6 +168,66 @@ def generate(url: str, shape: Shape = Shape(), *, now: datetime | None = None, l
         )
     db.dispose()
     return counts
+
+
+SHARED_TABLES = (
+    "units",
+    "teams",
+    "participants",
+    "rounds",
+    "invitations",
+    "responses",
+    "round_results",
+    "messages",
+    "actions",
+    "reports",
+    "facilitation_requests",
+    "users",
+)
+
+# Open rounds per transaction when their own tables are made: each CREATE TABLE holds locks until the
+# commit, and the server's lock table (shared by every database on it) is a few thousand entries.
+OWN_PER_TRANSACTION = 100
+
+_OWN_TABLES = """
+DO $$
+DECLARE
+  r integer;
+  off constant text := ' WITH (autovacuum_enabled = false, toast.autovacuum_enabled = false)';
+BEGIN
+  FOREACH r IN ARRAY ARRAY[{ids}]::integer[] LOOP
+    EXECUTE 'CREATE TABLE round_' || r || '_answers (answers text NOT NULL, filled boolean NOT NULL)' || off;
+    EXECUTE 'CREATE TABLE round_' || r || '_claims (invitation_id integer PRIMARY KEY, answered boolean NOT NULL)'
+      || off;
+    -- team t has answered (t mod 6) times: the first participants' invitations are claimed, and as many answer
+    -- sets appended (PostgreSQL's own storage holds filled answer sets only, see survey.domain.round_storage)
+    EXECUTE 'INSERT INTO round_' || r || '_answers (answers, filled) SELECT a.answers, true'
+      || ' FROM bench_answer_sets a, rounds x WHERE x.id = ' || r || ' AND a.i <= x.team_id %% 6';
+    EXECUTE 'INSERT INTO round_' || r || '_claims (invitation_id, answered) SELECT i.id, true'
+      || ' FROM invitations i JOIN rounds x ON x.id = i.round_id WHERE i.round_id = ' || r
+      || ' AND i.participant_id - (x.team_id - 1) * {people} <= x.team_id %% 6';
+  END LOOP;
+  UPDATE rounds SET answer_storage = 'own' WHERE id = ANY(ARRAY[{ids}]::integer[]);
+END $$
+"""
+
+
+def _own_storage(engine: Any, shape: Shape, answer_sets: list[str]) -> None:
+    """Every open round's own tables (``survey.domain.round_storage``), as opening it would have made them."""
+    with engine.begin() as conn:
+        conn.execute(text("CREATE UNLOGGED TABLE bench_answer_sets (i integer PRIMARY KEY, answers text NOT NULL)"))
+        conn.execute(
+            text("INSERT INTO bench_answer_sets (i, answers) VALUES (:i, :a)"),
+            [{"i": n + 1, "a": a} for n, a in enumerate(answer_sets)],
+        )
+        open_ids = list(conn.execute(text("SELECT id FROM rounds WHERE status = 'open' ORDER BY id")).scalars())
+    for start in range(0, len(open_ids), OWN_PER_TRANSACTION):
+        ids = ",".join(str(int(r)) for r in open_ids[start : start + OWN_PER_TRANSACTION])
+        with engine.begin() as conn:
+            # ids and sizes are integers made here; psycopg reads "%%" as "%" (the modulo in the DO block)
+            conn.exec_driver_sql(_OWN_TABLES.replace("{ids}", ids).replace("{people}", str(int(shape.people))))
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE bench_answer_sets"))
 
 
 # Ids are computed, not drawn, so that each table can be joined to the next without lookups:
@@ -229,10 +291,9 @@ FROM (
     (
         "invitations",
         """
-INSERT INTO invitations (round_id, participant_id, email, lang, nonce, token_hash, answered)
+INSERT INTO invitations (round_id, participant_id, email, lang, nonce, token_hash)
 SELECT r.id, p.id, p.email, p.lang, md5('n' || r.id || ':' || p.id),
-       encode(sha256(convert_to('t' || r.id || ':' || p.id, 'UTF8')), 'hex'),
-       r.status = 'open' AND p.id - (r.team_id - 1) * :people <= r.team_id % 6
+       encode(sha256(convert_to('t' || r.id || ':' || p.id, 'UTF8')), 'hex')
 FROM rounds r JOIN participants p ON p.team_id = r.team_id
 WHERE r.number >= :rounds - :kept
 ORDER BY r.id, p.id
@@ -246,17 +307,6 @@ SELECT md5(random()::text || r.id || ':' || g), r.id,
        (CAST(:answers AS text[]))[1 + (r.id * 31 + g * 7) % 64], true
 FROM rounds r CROSS JOIN LATERAL generate_series(1, 4 + r.id % (:people - 3)) g
 WHERE r.status = 'reported'
-""",
-    ),
-    (
-        "answer slots of open rounds",
-        """
-INSERT INTO responses (id, round_id, answers, filled)
-SELECT md5(random()::text || r.id || ':' || g), r.id,
-       CASE WHEN g <= r.team_id % 6 THEN (CAST(:answers AS text[]))[1 + (r.id * 31 + g * 7) % 64] ELSE :empty END,
-       g <= r.team_id % 6
-FROM rounds r CROSS JOIN LATERAL generate_series(1, :people) g
-WHERE r.status = 'open'
 """,
     ),
     (
