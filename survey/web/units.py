@@ -93,7 +93,7 @@ def request_report(unit_id: int) -> WerkzeugResponse:
         render_unit_report.delay(job_id)
     except BrokerError:
         # recorded: the scheduler enqueues it again once the broker is back (unit_reports.stalled_reports)
-        flash(_("The task queue is not answering just now; the PDF will be made when it is back."), "error")
+        flash(_("The task service is not reachable right now; the work starts as soon as it is back."), "error")
     return redirect(url_for("units.report", unit_id=unit_id, job=job_id), 303)
 
 

@@ -1,7 +1,7 @@
 """a municipality's size: indexes the page and tick queries need, and unit overview PDFs made by a worker
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0012
 
 Each one backs a query seen with EXPLAIN on a generated municipality (benchmarks/municipality.py;
 tests/test_scale.py):
@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010"
-down_revision: str | Sequence[str] | None = "0008"
+down_revision: str | Sequence[str] | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
