@@ -13,12 +13,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from celery import shared_task
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from pipeline import heartbeat, steps
 from pipeline.schedule import parse_days, parse_hours, reminder_due
 from survey.data.db import affected
-from survey.data.models import Message, Round
+from survey.data.models import Round
 from survey.domain import answer_store, round_storage, rounds
 from survey.errors import UserError
 from survey.mail import outbox
@@ -107,8 +107,12 @@ def open_round(round_id: int) -> str:
     return "opened"
 
 
-def reminder_due_now(rt: Runtime, rnd: Round, now: datetime) -> bool:
-    """The configured reminder rules (``pipeline.schedule``) applied to one round now."""
+def reminder_due_now(rt: Runtime, rnd: Any, now: datetime) -> bool:
+    """The configured reminder rules (``pipeline.schedule``) applied to one round now.
+
+    ``rnd``: a ``Round``, or a row with its ``opened_at``, ``last_reminder_at``, ``reminders_sent`` and
+    ``closes_at`` (``survey.domain.rounds.reminder_candidates``).
+    """
     return reminder_due(
         now,
         rt.tz,
@@ -220,6 +224,31 @@ def remove_trail(round_id: int) -> bool:
     return round_storage.remove_trail(rt.db.engine, round_id)
 
 
+# A municipality's overview PDF lays out for minutes (WeasyPrint); past this a worker kills the task, and
+# the tick queues the request again after a stall period more (survey.domain.unit_reports.stalled_reports).
+UNIT_REPORT_LIMIT_S = 960
+
+
+@shared_task(
+    name="pipeline.tasks.render_unit_report",
+    ignore_result=True,
+    soft_time_limit=UNIT_REPORT_LIMIT_S - 60,
+    time_limit=UNIT_REPORT_LIMIT_S,
+)
+def render_unit_report(report_id: str) -> str:
+    """Make a unit overview PDF asked for in the web app (``survey.domain.unit_reports``)."""
+    from survey.domain.unit_reports import make_report
+
+    rt = get_runtime()
+    with rt.db.session() as session:
+        try:
+            return make_report(rt, session, report_id)
+        except Exception:
+            # recorded on the request (status "failed", with the reason), which its page shows
+            log.exception("unit overview %s failed", report_id)
+            return "failed"
+
+
 def _note(session: Any, round_id: int, reason: str) -> None:
     session.execute(update(Round).where(Round.id == round_id, Round.status == "scheduled").values(status_reason=reason))
     session.commit()
@@ -276,23 +305,17 @@ def tick() -> dict[str, Any]:
         ]
         session.commit()
         # (round, reminder number): two ticks that both see a reminder due enqueue the same number,
-        # and only one task can claim it
-        remind = [
-            (r.id, r.reminders_sent + 1)
-            for r in session.scalars(select(Round).where(Round.status == "open"))
-            if reminder_due_now(rt, r, now)
-        ]
-        # a round waiting for its report email moves on as soon as the mail is out, not after a stall
-        redrive += [
-            rid
-            for rid in session.scalars(
-                select(Round.id).where(Round.status == "closing", Round.pipeline_step == "sending")
-            )
-            if rid not in redrive
-        ]
+        # and only one task can claim it. Only the rounds SQL finds due by count and time are read.
+        candidates = rounds.reminder_candidates(
+            session,
+            now,
+            max_reminders=int(rt.config["REMINDER_MAX"]),
+            interval=timedelta(days=int(rt.config["REMINDER_INTERVAL_DAYS"])),
+        )
+        remind = [(r.id, r.reminders_sent + 1) for r in candidates if reminder_due_now(rt, r, now)]
+        redrive += [rid for rid in due["sending"] if rid not in redrive]
         trails = round_storage.pending_trails(session)  # sealed rounds whose own tables wait to be dropped
-        due_mail = outbox.due_ids(session, now, outbox.lease_of(rt.config))
-        mail_rounds = sorted(set(session.scalars(select(Message.round_id).where(Message.id.in_(due_mail)))))
+        mail_rounds = outbox.rounds_with_due_mail(session, now, outbox.lease_of(rt.config), rounds.TICK_BATCH)
     for rid in due["open"]:
         open_round.delay(rid)
     for rid, seq in remind:
@@ -305,10 +328,17 @@ def tick() -> dict[str, Any]:
         send_pending.delay(rid)
     for rid in trails:
         remove_trail.delay(rid)
+    with rt.db.session() as session:
+        # a unit overview whose worker died mid-render (or whose task the broker lost) is made again
+        from survey.domain.unit_reports import stalled_reports
+
+        unit_reports = stalled_reports(session, now, stall + timedelta(seconds=UNIT_REPORT_LIMIT_S), rounds.TICK_BATCH)
+    for report_id in unit_reports:
+        render_unit_report.delay(report_id)
     from survey.domain.purge import purge  # retention: personal data of long-finished rounds goes
 
     with rt.db.session() as session:
-        purged = purge(rt, session)["purged_rounds"]
+        purged = purge(rt, session, limit=rounds.TICK_BATCH)["purged_rounds"]
     return {
         "opened": due["open"],
         "reminded": [rid for rid, _seq in remind],
@@ -317,6 +347,7 @@ def tick() -> dict[str, Any]:
         "mail_rounds": mail_rounds,
         "purged": purged,
         "trails": trails,
+        "unit_reports": unit_reports,
     }
 
 

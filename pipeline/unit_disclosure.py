@@ -208,5 +208,8 @@ def ranks(scores: Mapping[int, float], minimum: int = MIN_TEAMS_FOR_RANK) -> dic
     """
     if len(scores) < minimum:
         return {}
-    ordered = sorted(scores.values(), reverse=True)
-    return {team: ordered.index(score) + 1 for team, score in scores.items()}
+    # the first place of each score in the descending order (a dict, not list.index: 10,000 teams)
+    first: dict[float, int] = {}
+    for place, score in enumerate(sorted(scores.values(), reverse=True), start=1):
+        first.setdefault(score, place)
+    return {team: first[score] for team, score in scores.items()}

@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 
 CSS = TEMPLATES_DIR / "unit" / "overview.css"
 STALE = timedelta(days=365)
+# Rows (teams, then "other teams" pools) per web page: a municipality's 10,000 teams in one page were
+# 5.6 MB of HTML; a page of these is about 150 KB. The PDF keeps every row.
+ROWS_PER_PAGE = 250
 
 LABELS: dict[str, dict[str, str]] = {
     "da": {
@@ -77,6 +80,10 @@ LABELS: dict[str, dict[str, str]] = {
         "generated": "Lavet {date}",
         "steps_note": "Trin: 1 Fælles viden, 2 Tag temperaturen, 3 Det gør vi, 4 Vi holder fast.",
         "page": "Side",
+        "pager": "Sider i oversigten",
+        "page_of": "Side {page} af {pages}",
+        "previous": "Forrige side",
+        "next": "Næste side",
     },
     "en": {
         "title": "Overview",
@@ -125,6 +132,10 @@ LABELS: dict[str, dict[str, str]] = {
         "generated": "Made {date}",
         "steps_note": "Steps: 1 Shared knowledge, 2 Take the temperature, 3 What we do, 4 We hold on.",
         "page": "Page",
+        "pager": "Pages of the overview",
+        "page_of": "Page {page} of {pages}",
+        "previous": "Previous page",
+        "next": "Next page",
     },
 }
 
@@ -152,9 +163,14 @@ def team_step(has_rounds: bool, kind: str | None) -> int:
 
 
 def overview_context(
-    ov: Overview, content: Content, lang: str, tz: ZoneInfo, now: datetime | None = None
+    ov: Overview, content: Content, lang: str, tz: ZoneInfo, now: datetime | None = None, page: int | None = None
 ) -> dict[str, Any]:
-    """Everything the template needs, formatted in ``lang`` ("da" or "en")."""
+    """Everything the template needs, formatted in ``lang`` ("da" or "en").
+
+    ``page``: only that page of the heatmap's rows (the teams, then the pools, ``ROWS_PER_PAGE`` a page,
+    in the same order as the whole document, so the pages together are exactly it); a page past the end
+    is the last one. Only the rows shown are formatted (a municipality has 10,000). None: every row.
+    """
     lang = lang if lang in LABELS else "da"
     ui = LABELS[lang]
     now = now or datetime.now(UTC)
@@ -176,8 +192,13 @@ def overview_context(
     shown = {t.id: t.pillars for t in ov.teams if t.pillars is not None and t.in_unit_figure}
     scores = {tid: sum(v for v in p.values() if v is not None) / len(p) for tid, p in shown.items() if p}
     rank_of = ranks(scores)
+    total = len(ov.teams) + len(ov.pools)
+    per_page = ROWS_PER_PAGE if page is not None else max(total, 1)
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page or 1), pages)
+    start, end = (page - 1) * per_page, page * per_page
     rows = []
-    for t in ov.teams:
+    for t in ov.teams[start:end]:
         step = team_step(t.has_rounds, t.kind)
         last = t.last_round_at
         other = t.instrument is not None and t.instrument.name != ins.name
@@ -213,7 +234,7 @@ def overview_context(
             "answered": ui["n_answers"].format(n=p.respondents),
             "cells": [cell(p.pillars.get(k)) for k in keys],
         }
-        for p in ov.pools
+        for p in ov.pools[max(0, start - len(ov.teams)) : max(0, end - len(ov.teams))]
     ]
     change = _change(ov)
     unit_pillars = [
@@ -255,6 +276,9 @@ def overview_context(
         ),
         "privacy": ui["privacy"].format(k=ov.k, excluded=ov.excluded_respondents, rank_min=MIN_TEAMS_FOR_RANK),
         "generated": ui["generated"].format(date=report_text.format_date(now.astimezone(tz), lang)),
+        "page": page,
+        "pages": pages,
+        "page_label": ui["page_of"].format(page=page, pages=pages),
     }
 
 
@@ -279,17 +303,28 @@ def _change(ov: Overview) -> dict[str, float | None]:
 
 
 def overview_html(
-    ov: Overview, content: Content, lang: str, tz: ZoneInfo, *, for_web: bool = False, now: datetime | None = None
+    ov: Overview,
+    content: Content,
+    lang: str,
+    tz: ZoneInfo,
+    *,
+    for_web: bool = False,
+    now: datetime | None = None,
+    page: int | None = None,
 ) -> str:
-    """The overview as one HTML document (print layout, or a standalone web page with ``for_web``)."""
-    context = overview_context(ov, content, lang, tz, now)
+    """The overview as one HTML document (print layout, or a standalone web page with ``for_web``).
+
+    ``page``: only that page of the heatmap's rows (``overview_context``); None: every row.
+    """
+    context = overview_context(ov, content, lang, tz, now, page)
     css = Markup(CSS.read_text(encoding="utf-8"))
     return _environment().get_template("unit/overview.html").render(**context, for_web=for_web, css=css)
 
 
-def overview_page(ov: Overview, content: Content, lang: str, tz: ZoneInfo) -> str:
-    """The unit page of the web app: the same document as the PDF, laid out for the screen."""
-    return overview_html(ov, content, lang, tz, for_web=True)
+def overview_page(ov: Overview, content: Content, lang: str, tz: ZoneInfo, page: int = 1) -> str:
+    """The unit page of the web app: the same document as the PDF, laid out for the screen, a page of
+    ``ROWS_PER_PAGE`` rows at a time."""
+    return overview_html(ov, content, lang, tz, for_web=True, page=page)
 
 
 def overview_pdf(

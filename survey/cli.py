@@ -411,13 +411,19 @@ def _show(rt: Any, round_id: int) -> dict[str, Any]:
 
 @round_.command("list")
 @click.argument("team_id", type=int, required=False)
+@click.option("--limit", type=click.IntRange(1, 10_000), help="At most this many (default: 200 without TEAM_ID).")
+@click.option("--before", type=int, help="Only rounds with a smaller id (the next page: the last id shown).")
 @command
-def round_list(rt: Any, team_id: int | None) -> dict[str, Any]:
+def round_list(rt: Any, team_id: int | None, limit: int | None, before: int | None) -> dict[str, Any]:
     """Rounds (of one team, or all) with status and response rate, newest first."""
-    from survey.domain.rounds import list_rounds
+    from survey.domain.rounds import LIST_LIMIT, list_rounds
 
     with rt.db.session() as s:
-        return {"rounds": list_rounds(rt, s, team_id)}
+        rounds = list_rounds(rt, s, team_id, limit=limit, before=before)
+    # where the next page starts, when this one is full (null: nothing older)
+    full = limit is not None or team_id is None
+    more = full and rounds and len(rounds) == (limit or LIST_LIMIT)
+    return {"rounds": rounds, "next_before": rounds[-1]["id"] if more else None}
 
 
 @round_.command("create")

@@ -4,6 +4,8 @@ page must be exactly that checked document, and nothing more."""
 
 from __future__ import annotations
 
+import html as html_lib
+import re
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +20,7 @@ from tests.conftest import make_app
 from tests.helpers import LiveServer
 from tests.test_units import TEAMS, UNITS, figures_in_html
 from tests.unit_fixtures import Seeded, add_reported_rounds, add_units
-from tests.web_helpers import PASSWORD, add_account, login
+from tests.web_helpers import PASSWORD, add_account, login, post_form
 
 
 @pytest.fixture
@@ -81,7 +83,18 @@ def test_the_page_is_the_checked_overview_and_the_pdf_downloads(tree: tuple[Flas
     served = page.get_data(as_text=True)
     assert figures_in_html(served) == figures_in_html(checked) and figures_in_html(served)
     assert page.headers["Cache-Control"] == "no-store"
-    pdf = client.get(f"/units/{unit_id}/overview.pdf")
+    # the old PDF address leads to the page that makes it; asking answers at once with that page, and
+    # without a broker the task has run in-process by then, so the page offers the file
+    assert client.get(f"/units/{unit_id}/overview.pdf").headers["Location"] == f"/units/{unit_id}/report"
+    status = client.get(f"/units/{unit_id}/report").get_data(as_text=True)
+    asked: Any = post_form(client, f"/units/{unit_id}/report", f"/units/{unit_id}/report", {})
+    assert "No PDF has been made yet" in status or "Der er ikke lavet" in status
+    assert asked.status_code == 303
+    ready = client.get(asked.headers["Location"])
+    link = re.search(r'href="(/units/\d+/report\.pdf\?job=\w+)"', ready.get_data(as_text=True))
+    assert ready.status_code == 200 and link, ready.get_data(as_text=True)
+    assert "refresh" not in ready.get_data(as_text=True)  # done: no reloading
+    pdf = client.get(html_lib.unescape(link.group(1)))
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     assert pdf.data.startswith(b"%PDF")
     (tmp_path / "unit.pdf").write_bytes(pdf.data)
@@ -104,7 +117,7 @@ def test_unit_pages_have_no_axe_violations(tree: tuple[Flask, Seeded], browser: 
             page.fill("#password", PASSWORD)
             with page.expect_navigation():
                 page.click("button[type=submit]")
-            for url in ("/units", f"/units/{seeded.units['Afd B']}"):
+            for url in ("/units", f"/units/{seeded.units['Afd B']}", f"/units/{seeded.units['Afd B']}/report"):
                 response = page.goto(live.url + url)
                 assert response is not None and response.status == 200, url
                 for width in (390, 1280):
@@ -114,3 +127,84 @@ def test_unit_pages_have_no_axe_violations(tree: tuple[Flask, Seeded], browser: 
                         failures.append(f"{email} {url} at {width}px:\n{describe(found)}")
             context.close()
     assert not failures, "\n".join(failures)
+
+
+def test_the_pdf_page_shows_progress_and_offers_nothing_before_it_is_done(tree: tuple[Flask, Seeded]) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from survey.data.models import UnitReport
+
+    app, seeded = tree
+    rt = app.extensions["tryghed"]
+    unit_id = seeded.units["Afd B"]
+    started = datetime.now(UTC) - timedelta(seconds=40)
+    with rt.db.session() as s:
+        s.add(UnitReport(id="a" * 32, unit_id=unit_id, lang="da", status="layout", started_at=started))
+        s.add(UnitReport(id="b" * 32, unit_id=seeded.units["Afd A"], lang="da", status="done", pdf=b"%PDF-1.7"))
+        s.commit()
+    client = app.test_client()
+    assert login(client, "hanne@example.org") == 303  # heads Afd B only
+    page = client.get(f"/units/{unit_id}/report?job={'a' * 32}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert '<meta http-equiv="refresh" content="3">' in html  # reloads itself: no JavaScript needed
+    assert "3 af 3" in html and "report.pdf" not in html
+    assert client.get(f"/units/{unit_id}/report.pdf?job={'a' * 32}").status_code == 404  # not ready yet
+    # another unit's file, through a unit the head may see: not found
+    assert client.get(f"/units/{unit_id}/report.pdf?job={'b' * 32}").status_code == 404
+    assert client.get(f"/units/{unit_id}/report?job={'b' * 32}").status_code == 404
+    # and the unit itself is out of reach
+    assert client.get(f"/units/{seeded.units['Afd A']}/report.pdf?job={'b' * 32}").status_code == 404
+
+
+def test_the_overview_page_comes_in_pages_that_together_are_the_document(
+    tree: tuple[Flask, Seeded], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipeline import unit_render
+    from survey.domain.units import build_overview
+
+    app, seeded = tree
+    rt = app.extensions["tryghed"]
+    unit_id = seeded.units["Forvaltning"]
+    with rt.db.session() as s:
+        whole = unit_render.overview_html(
+            build_overview(rt.content, s, unit_id, 5), rt.content, "da", rt.tz, for_web=True
+        )
+    monkeypatch.setattr(unit_render, "ROWS_PER_PAGE", 3)
+    client = app.test_client()
+    assert login(client, "fie@example.org") == 303
+    pages, seen = [], set()
+    for n in range(1, 20):
+        html = client.get(f"/units/{unit_id}?page={n}").get_data(as_text=True)
+        if pages and html == pages[-1]:
+            break  # past the end: the last page again
+        pages.append(html)
+        seen |= figures_in_html(html)
+    assert len(pages) > 2
+    assert 'rel="next"' in pages[0] and 'rel="next"' not in pages[-1]
+    assert seen == figures_in_html(whole)
+
+
+def test_a_pdf_whose_worker_died_is_queued_again_once_per_period(tree: tuple[Flask, Seeded]) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from survey.data.models import UnitReport
+    from survey.domain.unit_reports import make_report, stalled_reports
+
+    app, seeded = tree
+    rt = app.extensions["tryghed"]
+    now = datetime.now(UTC)
+    period = timedelta(minutes=26)
+    with rt.db.session() as s:
+        # killed mid-layout an hour ago; and one still within its period, left alone
+        s.add(UnitReport(id="c" * 32, unit_id=seeded.units["Afd A"], status="layout", created_at=now - 2 * period))
+        s.add(UnitReport(id="d" * 32, unit_id=seeded.units["Afd B"], status="layout", created_at=now))
+        s.commit()
+        assert stalled_reports(s, now, period, 500) == ["c" * 32]
+        assert stalled_reports(s, now, period, 500) == []  # not again before another period
+        with app.app_context():
+            assert make_report(rt, s, "c" * 32) == "done"
+            assert make_report(rt, s, "c" * 32) == "skipped"  # a duplicate task makes nothing twice
+        s.expire_all()
+        job = s.get(UnitReport, "c" * 32)
+        assert job is not None and job.status == "done" and job.pdf is not None and job.pdf.startswith(b"%PDF")

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -30,6 +31,7 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
     inspect,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -99,10 +101,12 @@ class Base(DeclarativeBase):
 
 class Team(Base):
     __tablename__ = "teams"
+    # the start page lists teams by name, a page at a time
+    __table_args__ = (Index("ix_teams_name", "name", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
-    leader_email: Mapped[str | None] = mapped_column(String(320))
+    leader_email: Mapped[str | None] = mapped_column(String(320), index=True)  # a leader's teams
     leader_name: Mapped[str | None] = mapped_column(String(200))
     lang: Mapped[str] = mapped_column(String(2), default="da")
     instrument: Mapped[str | None] = mapped_column(String(100))  # None: the default instrument
@@ -134,7 +138,18 @@ class Participant(Base):
 
 class Round(Base):
     __tablename__ = "rounds"
-    __table_args__ = (UniqueConstraint("team_id", "number"),)
+    __table_args__ = (
+        UniqueConstraint("team_id", "number"),
+        # the tick's rounds due to close (status alone: the planner reads every round past its closing time)
+        Index("ix_rounds_status_closes_at", "status", "closes_at"),
+        # the retention purge's rounds due: only those not yet purged, by closing time
+        Index(
+            "ix_rounds_unpurged",
+            "closed_at",
+            sqlite_where=text("purged_at IS NULL"),
+            postgresql_where=text("purged_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
@@ -190,7 +205,8 @@ class Invitation(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
-    participant_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id", ondelete="SET NULL"))
+    # indexed: the purge's "participant in no invitation", and the SET NULL when a participant goes
+    participant_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id", ondelete="SET NULL"), index=True)
     email: Mapped[str] = mapped_column(String(320))
     lang: Mapped[str] = mapped_column(String(2), default="da")
     # random per invitation; the token is HMAC(secret key, nonce): a dump without the key rebuilds no link
@@ -272,7 +288,17 @@ class Message(Base):
     """
 
     __tablename__ = "messages"
-    __table_args__ = (UniqueConstraint("round_id", "kind", "recipient", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("round_id", "kind", "recipient", "seq"),
+        # pending rows only: the tick's rounds with mail due, and a sender's claim within one round
+        Index(
+            "ix_messages_pending",
+            "round_id",
+            "id",
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
@@ -406,3 +432,25 @@ class UnitOverview(Base):
     respondents: Mapped[int] = mapped_column(Integer)
     pillars: Mapped[dict[str, float | None]] = mapped_column(JSON)  # pillar key -> mean
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class UnitReport(Base):
+    """A unit overview PDF asked for in the web app, made by a worker (``pipeline.tasks.render_unit_report``).
+
+    The page that asked answers at once and shows ``status`` (queued -> figures -> layout -> done, or
+    failed with ``error``) until the file is here. Holds only what the overview shows: figures that have
+    passed the disclosure rule. Old ones are dropped as new ones are made (``survey.domain.unit_reports``).
+    """
+
+    __tablename__ = "unit_reports"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=random_id)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), index=True)
+    lang: Mapped[str] = mapped_column(String(2), default="da")
+    status: Mapped[str] = mapped_column(String(16), default="queued")  # queued|figures|layout|done|failed
+    error: Mapped[str | None] = mapped_column(Text)
+    pages: Mapped[int | None] = mapped_column(Integer)
+    pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -26,7 +26,7 @@ class TeamStatus:
 
     team: Team
     step: str  # one of STEPS
-    latest: Round | None
+    latest: Any  # the latest round (a row of ROUND_COLUMNS), None before the first
     invited: int
     responses: int
     attention: list[str] = field(default_factory=list)  # keys: closing_low, failed_mail, plan_no_followup, request
@@ -36,8 +36,9 @@ class TeamStatus:
         return self.responses / self.invited if self.invited else None
 
 
-def team_step(rounds: list[Round], has_actions: bool) -> str:
-    """The toolkit step a team is in, from its rounds (oldest first) and whether it has a plan.
+def team_step(rounds: list[Any], has_actions: bool) -> str:
+    """The toolkit step a team is in, from its rounds (oldest first; rounds or rows with their ``status``
+    and ``kind``) and whether it has a plan.
 
     No round opened yet: step 1 (shared knowledge). The baseline running: step 2. The baseline reported,
     no follow-up yet: step 3 (the debrief and the plan). A follow-up exists: step 4 (holding on).
@@ -53,11 +54,36 @@ def team_step(rounds: list[Round], has_actions: bool) -> str:
     return "tag_temperaturen"
 
 
-def visible_teams(session: Session, role: str, email: str) -> list[Team]:
-    """The teams an account may see: a leader those whose leader email is theirs, others every team."""
-    query = select(Team).order_by(Team.name, Team.id)
+# What a team's status reads of its rounds (``TeamStatus.latest`` is such a row, with these attributes)
+ROUND_COLUMNS = (
+    Round.id,
+    Round.team_id,
+    Round.number,
+    Round.kind,
+    Round.status,
+    Round.invited_count,
+    Round.min_responses,
+    Round.closes_at,
+)
+
+# Teams per round of statements in ``team_statuses``: callers pass a page of teams, but a longer list is cut
+# into chunks, so no statement binds an unbounded number of parameters (drivers stop at 65,535); a chunk's
+# round ids (about ten a team) stay in the hundreds.
+CHUNK = 50
+
+
+def _visible(query: Any, role: str, email: str) -> Any:
     if role == "leader":
-        query = query.where(Team.leader_email == email.lower())
+        query = query.where(Team.leader_email == email.lower())  # ix_teams_leader_email
+    return query
+
+
+def visible_teams(session: Session, role: str, email: str, *, limit: int | None = None, offset: int = 0) -> list[Team]:
+    """The teams an account may see: a leader those whose leader email is theirs, others every team.
+
+    By name; ``limit``/``offset`` give one page of them (``ix_teams_name`` serves the order).
+    """
+    query = _visible(select(Team), role, email).order_by(Team.name, Team.id).limit(limit).offset(offset)
     return list(session.scalars(query))
 
 
@@ -67,31 +93,49 @@ def may_see_team(team: Team, role: str, email: str) -> bool:
 
 
 def team_statuses(session: Session, teams: list[Team], now: datetime, min_rate: float = 0.5) -> list[TeamStatus]:
-    """Step, latest round, response count and attention points for each team."""
+    """Step, latest round, response count and attention points for each team.
+
+    Every statement is bounded by the teams given (a page), reached through indexes on the team and
+    round ids; none reads a whole table.
+    """
     if not teams:
         return []
+    rounds: dict[int, list[Any]] = {t.id: [] for t in teams}
+    answered: dict[int, int] = {}
+    failed: set[int] = set()  # teams with a failed non-reminder email
+    with_actions: set[int] = set()  # rounds with an IGLO action
+    open_requests: set[int] = set()
     ids = [t.id for t in teams]
-    rounds: dict[int, list[Round]] = {t.id: [] for t in teams}
-    for r in session.scalars(select(Round).where(Round.team_id.in_(ids)).order_by(Round.number)):
-        rounds[r.team_id].append(r)
-    round_ids = [r.id for rs in rounds.values() for r in rs]
-    # in the round's own storage while it is open, in ``responses`` once sealed (survey.domain.answer_store)
-    answered = answer_store.answer_counts(session, round_ids)
-    failed = dict(
-        session.execute(
-            select(Message.round_id, func.count())
-            .where(Message.round_id.in_(round_ids), Message.status == "failed", Message.kind != "reminder")
-            .group_by(Message.round_id)
-        ).all()
-    )
-    with_actions = set(session.scalars(select(Action.round_id).where(Action.round_id.in_(round_ids)).distinct()))
-    open_requests = set(
-        session.scalars(
-            select(FacilitationRequest.team_id).where(
-                FacilitationRequest.team_id.in_(ids), FacilitationRequest.status == "open"
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        # the columns the step, the counts and the page need, as rows: no ORM object per round
+        for r in session.execute(select(*ROUND_COLUMNS).where(Round.team_id.in_(chunk)).order_by(Round.number)):
+            rounds[r.team_id].append(r)
+        latest_ids = [rounds[t][-1].id for t in chunk if rounds[t]]
+        if latest_ids:
+            # of the latest rounds only, the only count shown: in the round's own storage while it is open,
+            # in ``responses`` once sealed (survey.domain.answer_store)
+            answered.update(answer_store.answer_counts(session, latest_ids))
+        failed.update(
+            session.scalars(
+                select(Round.team_id)
+                .join(Message, Message.round_id == Round.id)
+                .where(Round.team_id.in_(chunk), Message.status == "failed", Message.kind != "reminder")
+                .distinct()
             )
         )
-    )
+        round_ids = [r.id for t in chunk for r in rounds[t]]
+        if round_ids:
+            with_actions.update(
+                session.scalars(select(Action.round_id).where(Action.round_id.in_(round_ids)).distinct())
+            )
+        open_requests.update(
+            session.scalars(
+                select(FacilitationRequest.team_id).where(
+                    FacilitationRequest.team_id.in_(chunk), FacilitationRequest.status == "open"
+                )
+            )
+        )
     out = []
     for team in teams:
         rs = rounds[team.id]
@@ -107,7 +151,7 @@ def team_statuses(session: Session, teams: list[Team], now: datetime, min_rate: 
             few = status.invited and status.responses < max(latest.min_responses, status.invited * min_rate)
             if latest.closes_at - now <= CLOSING_SOON and few:
                 status.attention.append("closing_low")
-        if any(failed.get(r.id) for r in rs):
+        if team.id in failed:
             status.attention.append("failed_mail")
         if latest is not None and latest.id in with_actions and latest.status == "reported":
             status.attention.append("plan_no_followup")  # a plan agreed, but no follow-up round to check it

@@ -25,8 +25,13 @@ from survey.runtime import Runtime
 FINISHED = ("reported", "failed")  # a round still "closing" may yet need its outbox rows
 
 
-def purge_expired(session: Session, now: datetime, retention_days: int, guess_window: timedelta) -> dict[str, Any]:
-    """Purge every finished round closed more than ``retention_days`` ago (committed); returns counts."""
+def purge_expired(
+    session: Session, now: datetime, retention_days: int, guess_window: timedelta, limit: int | None = None
+) -> dict[str, Any]:
+    """Purge every finished round closed more than ``retention_days`` ago (committed); returns counts.
+
+    ``limit``: at most that many rounds, longest closed first (the scheduler's pass; the rest go next time).
+    """
     from survey.domain.ratelimit import forget_expired
 
     cutoff = now - timedelta(days=retention_days)
@@ -34,7 +39,8 @@ def purge_expired(session: Session, now: datetime, retention_days: int, guess_wi
         session.scalars(
             select(Round.id)
             .where(Round.status.in_(FINISHED), Round.purged_at.is_(None), Round.closed_at <= cutoff)
-            .order_by(Round.id)
+            .order_by(Round.closed_at)
+            .limit(limit)
         )
     )
     counts = {"messages": 0, "invitations": 0}
@@ -85,7 +91,7 @@ def purge_expired(session: Session, now: datetime, retention_days: int, guess_wi
     }
 
 
-def purge(rt: Runtime, session: Session) -> dict[str, Any]:
+def purge(rt: Runtime, session: Session, limit: int | None = None) -> dict[str, Any]:
     """``purge_expired`` with the installation's settings (``TRYGHED_RETENTION_DAYS``)."""
     window = timedelta(seconds=int(rt.config["LINK_GUESS_WINDOW"]))
-    return purge_expired(session, rt.now(), int(rt.config["RETENTION_DAYS"]), window)
+    return purge_expired(session, rt.now(), int(rt.config["RETENTION_DAYS"]), window, limit)

@@ -11,7 +11,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select, text, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from pipeline.scoring import check_min_responses
@@ -315,31 +315,92 @@ def stalled_pipeline(
     return and_(Round.status == "closing", or_(*dead))
 
 
+# How many rounds of each kind one scheduler pass takes on: the rest wait for the next pass (a minute),
+# so a pass stays bounded in time and memory however many rounds fall due at once.
+TICK_BATCH = 500
+
+
 def due_rounds(
     session: Session,
     now: datetime,
     stall: timedelta,
     beat_timeout: timedelta | None = None,
     queue_idle: bool = False,
+    limit: int = TICK_BATCH,
 ) -> dict[str, list[int]]:
-    """What a scheduler pass should do: rounds to open, to close, and stalled pipelines to re-drive."""
-    to_open = session.scalars(select(Round.id).where(Round.status == "scheduled", Round.opens_at <= now)).all()
-    to_close = session.scalars(
-        select(Round.id).where(Round.status == "open", Round.closes_at.is_not(None), Round.closes_at <= now)
-    ).all()
-    stalled = session.scalars(
-        select(Round.id).where(stalled_pipeline(now, stall, beat_timeout or stall, queue_idle))
-    ).all()
-    return {"open": list(to_open), "close": list(to_close), "stalled": list(stalled)}
+    """What a scheduler pass should do: rounds to open, to close, and stalled pipelines to re-drive
+    (``stalled_pipeline``).
+
+    Ids only (sorted), at most ``limit`` of each, the longest overdue first. Each is a range scan of an
+    index that starts with ``status``; the order by the time column keeps PostgreSQL on that index (by id,
+    or unordered, it expects "open and past closing" to be common, as reported rounds are past closing,
+    and reads the whole table to find the few).
+    """
+
+    def ids(order: Any, *where: Any) -> list[int]:
+        return sorted(session.scalars(select(Round.id).where(*where).order_by(order).limit(limit)))
+
+    return {
+        "open": ids(Round.opens_at, Round.status == "scheduled", Round.opens_at <= now),
+        "close": ids(Round.closes_at, Round.status == "open", Round.closes_at.is_not(None), Round.closes_at <= now),
+        "stalled": ids(Round.pipeline_touched_at, stalled_pipeline(now, stall, beat_timeout or stall, queue_idle)),
+        # a round waiting for its report email moves on as soon as the mail is out, not after a stall
+        "sending": ids(Round.id, Round.status == "closing", Round.pipeline_step == "sending"),
+    }
 
 
-def list_rounds(rt: Runtime, session: Session, team_id: int | None = None) -> list[dict[str, Any]]:
-    """Rounds with status and response rate ("n of N"), newest first; figures are in ``show_round``."""
+def reminder_candidates(
+    session: Session, now: datetime, *, max_reminders: int, interval: timedelta, limit: int = TICK_BATCH
+) -> list[Any]:
+    """Open rounds whose next reminder is due by count and time since the last one (rows, not objects).
+
+    The part of ``pipeline.schedule.reminder_due`` that SQL can decide; the caller applies the whole rule
+    (working hours, holidays) to these few. Most open rounds are not due in a given minute, so a pass
+    reads only those that are, not every open round.
+    """
+    since = func.coalesce(Round.last_reminder_at, Round.opened_at)
+    return list(
+        session.execute(
+            select(
+                Round.id,
+                Round.opened_at,
+                Round.last_reminder_at,
+                Round.reminders_sent,
+                Round.closes_at,
+            )
+            .where(
+                Round.status == "open",
+                Round.reminders_sent < max_reminders,
+                Round.opened_at.is_not(None),
+                since <= now - interval,
+                or_(Round.closes_at.is_(None), Round.closes_at > now + timedelta(hours=1)),
+            )
+            .limit(limit)
+        )
+    )
+
+
+LIST_LIMIT = 200  # rounds per `round list` page when no team is named (a municipality has 100,000+)
+
+
+def list_rounds(
+    rt: Runtime, session: Session, team_id: int | None = None, *, limit: int | None = None, before: int | None = None
+) -> list[dict[str, Any]]:
+    """Rounds with status and response rate ("n of N"), newest first; figures are in ``show_round``.
+
+    ``limit`` (default ``LIST_LIMIT`` for all teams, none for one team) and ``before`` (a round id: only
+    older rounds) page through them. The answers are counted for the listed rounds only (in an open
+    round's own storage, or through the round's index on ``responses``), never over the whole table.
+    """
     query = select(Round).order_by(Round.id.desc())
     if team_id is not None:
         get_team(session, team_id)
         query = query.where(Round.team_id == team_id)
-    found = session.scalars(query).all()
+    elif limit is None:
+        limit = LIST_LIMIT
+    if before is not None:
+        query = query.where(Round.id < before)
+    found = session.scalars(query.limit(limit)).all()
     counts = answer_store.answer_counts(session, [r.id for r in found])
     return [
         {

@@ -8,11 +8,12 @@ rows and stores the pools the rule forms (a pool is frozen from the moment it co
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import Select, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from survey.runtime import Runtime
 
 STALE_DAYS = 365  # a team whose last round is older than this is flagged "not measured for a year"
+CHUNK = 1000  # round ids per statement where a list of them is bound
 
 
 def add_unit(session: Session, name: str, parent_id: int | None = None, head_email: str | None = None) -> Unit:
@@ -198,8 +200,14 @@ def _build(content: Content, session: Session, unit_id: int, k: int) -> Overview
         )
         for r in team_rows
     ]
-    round_ids = [r.round_id for r in team_rows if r.round_id is not None]
-    stored = _stored_pools(session, units, round_ids)
+    # the same rounds as a subquery, not an id list: the top unit of a municipality has 10,000 of them
+    latest_rounds = (
+        select(Round.id)
+        .join(latest, (latest.c.team_id == Round.team_id) & (latest.c.number == Round.number))
+        .join(Team, Team.id == Round.team_id)
+        .where(Team.unit_id.in_(units))
+    )
+    stored = _stored_pools(session, units, latest_rounds)
     plan = rule.plan_disclosure(parent, unit_id, cells, stored, k)
     pools = list(plan.live_pools)
     if plan.new_pools:
@@ -268,8 +276,9 @@ def _build(content: Content, session: Session, unit_id: int, k: int) -> Overview
     )
 
 
-def _stored_pools(session: Session, units: list[int], round_ids: list[int]) -> list[rule.Pool]:
-    """Pools anchored in the subtree or holding one of its teams' latest rounds, with all their rounds."""
+def _stored_pools(session: Session, units: list[int], round_ids: Select[Any]) -> list[rule.Pool]:
+    """Pools anchored in the subtree or holding one of its teams' latest rounds (``round_ids``, a
+    subquery), with all their rounds."""
     touching = select(UnitPoolRound.pool_id).where(UnitPoolRound.round_id.in_(round_ids))
     rows = session.execute(
         select(UnitPool.id, UnitPool.unit_id, UnitPoolRound.round_id)
@@ -319,10 +328,18 @@ def _round_sums(
         ]
         for r in rest
     }
-    # always run, even for no round, so the number of statements is the same for every unit
-    for round_id, answers in session.execute(
-        select(Response.round_id, Response.answers).where(Response.round_id.in_(rest))
-    ):
+    # always run, even for no round, so the number of statements is the same for every unit; in chunks,
+    # so no statement binds more than CHUNK ids (the rounds below k of a municipality are thousands)
+    rows = (
+        row
+        for start in range(0, max(len(rest), 1), CHUNK)
+        for row in session.execute(
+            select(Response.round_id, Response.answers).where(
+                Response.round_id.in_(rest[start : start + CHUNK]), Response.filled
+            )
+        )
+    )
+    for round_id, answers in rows:
         n[round_id] += 1
         pillars = acc[round_id]
         for key, pillar, reverse, lo, hi in specs[round_id]:
@@ -371,8 +388,9 @@ def change_since_previous(overview: Overview) -> dict[str, float | None]:
     return out
 
 
-def unit_page(rt: Runtime, session: Session, unit_id: int, lang: str = "da") -> str:
-    """The unit's overview as a web page (the same template as the PDF): the whole body of the route.
+def unit_page(rt: Runtime, session: Session, unit_id: int, lang: str = "da", page: int = 1) -> str:
+    """The unit's overview as a web page (the same template as the PDF): the whole body of the route,
+    one page of rows at a time (``pipeline.unit_render.ROWS_PER_PAGE``).
 
     The caller checks access first: a facilitator or admin, or a unit head for whom
     ``unit_id in visible_units(session, email)``.
@@ -380,15 +398,22 @@ def unit_page(rt: Runtime, session: Session, unit_id: int, lang: str = "da") -> 
     from pipeline.unit_render import overview_page
 
     overview = build_overview(rt.content, session, unit_id, rt.config["MIN_RESPONSES"])
-    return overview_page(overview, rt.content, lang, rt.tz)
+    return overview_page(overview, rt.content, lang, rt.tz, page)
 
 
-def unit_report(rt: Runtime, session: Session, unit_id: int, lang: str = "da") -> tuple[bytes, int]:
+def unit_report(
+    rt: Runtime, session: Session, unit_id: int, lang: str = "da", on_layout: Callable[[], None] | None = None
+) -> tuple[bytes, int]:
     """The unit's overview as PDF bytes and its page count; its figures are recorded as the baseline of
-    the next overview's "change since last time" (``tryghed unit report`` and the web app's download)."""
+    the next overview's "change since last time" (``tryghed unit report`` and the web app's download).
+
+    ``on_layout`` is called once the figures are ready and the layout (most of the time) begins.
+    """
     from pipeline.unit_render import overview_pdf
 
     ov = build_overview(rt.content, session, unit_id, rt.config["MIN_RESPONSES"])
+    if on_layout is not None:
+        on_layout()
     pdf, pages = overview_pdf(ov, rt.content, lang, rt.tz)
     record_overview(session, ov)
     return pdf, pages

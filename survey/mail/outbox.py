@@ -99,9 +99,22 @@ def _quick_commit(session: Session) -> bool:
     return True
 
 
-def due_ids(session: Session, now: datetime, lease: timedelta, round_id: int | None = None) -> list[int]:
+def due_ids(
+    session: Session, now: datetime, lease: timedelta, round_id: int | None = None, limit: int | None = None
+) -> list[int]:
     """Pending messages that may be sent now (not waiting for a retry, not held by a live claim)."""
-    return list(session.scalars(_due(now, lease, round_id).order_by(Message.id)))
+    return list(session.scalars(_due(now, lease, round_id).order_by(Message.id).limit(limit)))
+
+
+def rounds_with_due_mail(session: Session, now: datetime, lease: timedelta, limit: int) -> list[int]:
+    """The rounds (at most ``limit``, lowest id first) that have a message that may be sent now.
+
+    One statement that returns round ids, never the message ids: a wave of 100,000 invitations is
+    100,000 ids, more than a driver may bind in one statement (psycopg: 65,535), and a reason to hold
+    them all in memory for nothing. The partial index of pending rows (``ix_messages_pending``) serves it.
+    """
+    due = _due(now, lease, None).with_only_columns(Message.round_id).distinct().order_by(Message.round_id)
+    return list(session.scalars(due.limit(limit)))
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
@@ -29,15 +29,36 @@ from survey.web import forms
 bp = Blueprint("pages", __name__)
 
 
+PAGE_SIZE = 25  # teams per start page: a municipality has 10,000
+
+
 @bp.get("/")
 def start() -> tuple[str, int]:
-    """Every team the account may see, with its step, latest round, response count and attention points."""
+    """The teams the account may see, a page at a time, with step, latest round, answers and attention."""
     rt = get_runtime()
+    page = max(1, request.args.get("page", 1, type=int) or 1)
     with rt.db.session() as session:
-        teams = overview.visible_teams(session, current_user.role, current_user.email)
-        statuses = overview.team_statuses(session, teams, rt.now())
+
+        def teams_of(page: int) -> list[Any]:
+            # one more than a page tells whether there is a next one, without counting every team
+            offset = (page - 1) * PAGE_SIZE
+            return overview.visible_teams(
+                session, current_user.role, current_user.email, limit=PAGE_SIZE + 1, offset=offset
+            )
+
+        teams = teams_of(page)
+        if not teams and page > 1:
+            page, teams = 1, teams_of(1)  # past the end (an old link): the first page
+        statuses = overview.team_statuses(session, teams[:PAGE_SIZE], rt.now())
         requests = tracks.open_requests(session) if current_user.manages else []
-        return render_template("web/start.html", statuses=statuses, requests=requests, steps=_steps(rt)), 200
+        return render_template(
+            "web/start.html",
+            statuses=statuses,
+            requests=requests,
+            steps=_steps(rt),
+            page=page,
+            more=len(teams) > PAGE_SIZE,
+        ), 200
 
 
 @bp.get("/knowledge")

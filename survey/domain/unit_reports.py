@@ -1,0 +1,141 @@
+"""Unit overview PDFs made by a worker: asked for on a page, made in the background, then offered.
+
+A municipality's overview is a PDF of 150+ pages that takes minutes to lay out, past any web request's
+timeout; so the page only records the request (``request_report``), a task makes the file
+(``make_report``, from ``pipeline.tasks.render_unit_report``, in-process when there is no broker), and the
+page shows where it is until the file is there. Every step is a conditional UPDATE, so a duplicated or
+redelivered task makes the file once. ``tryghed unit report`` keeps rendering in the command itself.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from survey.data.db import affected
+from survey.data.models import UnitReport
+from survey.errors import NotFound
+
+if TYPE_CHECKING:
+    from survey.runtime import Runtime
+
+WORKING = ("queued", "figures", "layout")
+KEEP = 3  # finished files kept per unit and language: the newest, and a couple before it
+
+
+def request_report(rt: Runtime, session: Session, unit_id: int, lang: str) -> str:
+    """Record a request for the unit's overview PDF (committed) and return its id for the task.
+
+    A request of the same unit and language still being made is reused rather than started twice (a
+    double click, two heads asking at once).
+    """
+    running = session.scalar(
+        select(UnitReport.id)
+        .where(UnitReport.unit_id == unit_id, UnitReport.lang == lang, UnitReport.status.in_(WORKING))
+        .order_by(UnitReport.created_at.desc())
+        .limit(1)
+    )
+    if running is not None:
+        return running
+    job = UnitReport(unit_id=unit_id, lang=lang, status="queued", created_at=rt.now())
+    session.add(job)
+    session.commit()
+    return job.id
+
+
+def get_report(session: Session, unit_id: int, report_id: str) -> UnitReport:
+    """The request ``report_id`` of this unit, or NotFound (an id of another unit is not found either)."""
+    job = session.get(UnitReport, report_id)
+    if job is None or job.unit_id != unit_id:
+        raise NotFound(f"unit {unit_id} has no overview request {report_id}")
+    return job
+
+
+def latest_report(session: Session, unit_id: int, lang: str) -> UnitReport | None:
+    """The newest request of the unit in ``lang``, whatever its state (None: never asked)."""
+    return session.scalars(
+        select(UnitReport)
+        .where(UnitReport.unit_id == unit_id, UnitReport.lang == lang)
+        .order_by(UnitReport.created_at.desc())
+        .limit(1)
+    ).first()
+
+
+def _move(session: Session, report_id: str, before: tuple[str, ...], **values: object) -> bool:
+    claimed = affected(
+        session.execute(
+            update(UnitReport).where(UnitReport.id == report_id, UnitReport.status.in_(before)).values(**values)
+        )
+    )
+    session.commit()
+    return claimed == 1
+
+
+def make_report(rt: Runtime, session: Session, report_id: str) -> str:
+    """Make the requested PDF (the worker's part); returns the final status, or "skipped" for a duplicate.
+
+    The figures are the same as ``tryghed unit report``'s (``survey.domain.units.unit_report``), and the
+    overview is recorded as the baseline of the next one's change, as a download always was.
+    """
+    from survey.domain.units import unit_report
+
+    job = session.get(UnitReport, report_id)
+    if job is None:
+        return "skipped"
+    unit_id, lang = job.unit_id, job.lang
+    if not _move(session, report_id, ("queued",), status="figures", started_at=rt.now()):
+        return "skipped"  # another worker has it, or it is done
+
+    def laying_out() -> None:
+        _move(session, report_id, ("figures",), status="layout")
+
+    try:
+        pdf, pages = unit_report(rt, session, unit_id, lang, on_layout=laying_out)
+    except Exception as exc:
+        session.rollback()
+        # shown on the page: our own clear message, or only the kind of failure (a database error's text
+        # carries the statement and its parameters, which no page or log may show)
+        reason = getattr(exc, "message", None) or type(exc).__name__
+        _move(session, report_id, WORKING, status="failed", error=str(reason)[:2000], finished_at=rt.now())
+        raise
+    done = _move(session, report_id, ("figures", "layout"), status="done", pdf=pdf, pages=pages, finished_at=rt.now())
+    _forget_old(session, unit_id, lang)
+    return "done" if done else "skipped"
+
+
+def _forget_old(session: Session, unit_id: int, lang: str) -> None:
+    """Keep the newest ``KEEP`` finished files of the unit and language; older ones go (PDFs are large)."""
+    keep = select(UnitReport.id).where(
+        UnitReport.unit_id == unit_id, UnitReport.lang == lang, UnitReport.status.not_in(WORKING)
+    )
+    newest = list(session.scalars(keep.order_by(UnitReport.created_at.desc()).limit(KEEP)))
+    session.execute(
+        delete(UnitReport).where(
+            UnitReport.unit_id == unit_id,
+            UnitReport.lang == lang,
+            UnitReport.status.not_in(WORKING),
+            UnitReport.id.not_in(newest),
+        )
+    )
+    session.commit()
+
+
+def stalled_reports(session: Session, now: datetime, older_than: timedelta, limit: int) -> list[str]:
+    """Requests not finished ``older_than`` after they were (re)queued, queued again (committed).
+
+    A worker killed mid-render leaves its request in "figures" or "layout"; a broker that lost the task
+    leaves it "queued". Either is put back as queued with a fresh time, so the scheduler enqueues it again
+    at most once per ``older_than``; the claim in ``make_report`` makes a duplicate harmless.
+    """
+    stuck = list(
+        session.scalars(
+            select(UnitReport.id)
+            .where(UnitReport.status.in_(WORKING), UnitReport.created_at < now - older_than)
+            .limit(limit)
+        )
+    )
+    again = [r for r in stuck if _move(session, r, WORKING, status="queued", started_at=None, created_at=now)]
+    return again
