@@ -250,6 +250,16 @@ def _queue_empty() -> bool:
         return False
 
 
+def queue_nudges(rt: Runtime, now: datetime) -> dict[str, int]:
+    """The tick's nudge step (``survey.domain.nudges``); nothing when ``TRYGHED_NUDGES`` is off."""
+    if not rt.config.get("NUDGES", True):
+        return {}
+    from survey.domain.nudges import queue_due
+
+    with rt.db.session() as session:
+        return queue_due(session, now, now.astimezone(rt.tz).date())
+
+
 @shared_task(name="pipeline.tasks.tick", ignore_result=True)
 def tick() -> dict[str, Any]:
     """One scheduler pass: enqueue opening, reminders, closing, stalled pipelines and mail retries."""
@@ -291,8 +301,11 @@ def tick() -> dict[str, Any]:
             if rid not in redrive
         ]
         trails = round_storage.pending_trails(session)  # sealed rounds whose own tables wait to be dropped
+    nudged = queue_nudges(rt, now)  # a separate, bounded step: its rows go out with the mail below
+    with rt.db.session() as session:
         due_mail = outbox.due_ids(session, now, outbox.lease_of(rt.config))
-        mail_rounds = sorted(set(session.scalars(select(Message.round_id).where(Message.id.in_(due_mail)))))
+        due_rounds = set(session.scalars(select(Message.round_id).where(Message.id.in_(due_mail))))
+        mail_rounds = sorted(rid for rid in due_rounds if rid is not None)
     for rid in due["open"]:
         open_round.delay(rid)
     for rid, seq in remind:
@@ -305,6 +318,9 @@ def tick() -> dict[str, Any]:
         send_pending.delay(rid)
     for rid in trails:
         remove_trail.delay(rid)
+    if None in due_rounds:
+        # nudges about a facilitation request belong to no round: one sender for all due mail takes them
+        send_pending.delay(None)
     from survey.domain.purge import purge  # retention: personal data of long-finished rounds goes
 
     with rt.db.session() as session:
@@ -317,6 +333,7 @@ def tick() -> dict[str, Any]:
         "mail_rounds": mail_rounds,
         "purged": purged,
         "trails": trails,
+        "nudged": nudged,
     }
 
 

@@ -40,17 +40,19 @@ def new_message_id(domain: str = "tryghed.local") -> str:
 def queue(
     session: Session,
     *,
-    round_id: int,
+    round_id: int | None,
     kind: str,
     recipient: str,
     lang: str,
     seq: int = 0,
     invitation_id: int | None = None,
+    request_id: int | None = None,
     domain: str = "tryghed.local",
 ) -> Message:
     """Add one email to the outbox (no commit: it belongs to the caller's transaction)."""
     msg = Message(
         round_id=round_id,
+        request_id=request_id,
         kind=kind,
         recipient=recipient,
         lang=lang,
@@ -109,12 +111,14 @@ class Claimed:
     """An outbox row as claimed for sending (plain values: no ORM object outlives the claim)."""
 
     id: int
-    round_id: int
+    round_id: int | None
     kind: str
     recipient: str
     lang: str
     invitation_id: int | None
     message_id: str
+    request_id: int | None
+    seq: int
     attempts: int
     claimed_at: datetime
 
