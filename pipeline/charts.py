@@ -137,11 +137,41 @@ def group_answers(counts: Sequence[int]) -> Grouped:
     groups = [sum(counts[:half]), counts[half] if width % 2 else 0, sum(counts[width - half :])]
     if total == 0:
         return Grouped(0, 0, 0, bool(width % 2))
-    exact = [g * 100 / total for g in groups]
-    shares = [int(e) for e in exact]
-    for i in sorted(range(3), key=lambda i: exact[i] - shares[i], reverse=True)[: 100 - sum(shares)]:
-        shares[i] += 1
+    shares = largest_remainder(groups)
     return Grouped(shares[0], shares[1], shares[2], bool(width % 2))
+
+
+def largest_remainder(counts: Sequence[int]) -> list[int]:
+    """Whole per cents of ``counts`` that add up to 100: each rounded down, then the points left go to the
+    largest remainders. Remainders are compared exactly (integers, not floats), and on a tie equal counts
+    are kept equal where the points left allow it: 1, 1 and 4 of 6 are 17, 17 and 66, never 17, 16 and 67.
+    """
+    total = sum(counts)
+    if total == 0:
+        return [0] * len(counts)
+    shares = [c * 100 // total for c in counts]
+    left = 100 - sum(shares)
+    by_remainder: dict[int, list[int]] = {}
+    for i, c in enumerate(counts):
+        by_remainder.setdefault(c * 100 % total, []).append(i)
+    for remainder in sorted(by_remainder, reverse=True):
+        if left <= 0:
+            break
+        # the tied places, as buckets of equal counts: whole buckets first, the largest bucket that fits
+        buckets: dict[int, list[int]] = {}
+        for i in by_remainder[remainder]:
+            buckets.setdefault(counts[i], []).append(i)
+        for bucket in sorted(buckets.values(), key=len, reverse=True):
+            if len(bucket) <= left:
+                for i in bucket:
+                    shares[i] += 1
+                left -= len(bucket)
+        for bucket in sorted(buckets.values(), key=len, reverse=True):  # a tie that cannot stay equal
+            for i in bucket:
+                if left > 0 and shares[i] == counts[i] * 100 // total:
+                    shares[i] += 1
+                    left -= 1
+    return shares
 
 
 def grouped_bar(group: Grouped, *, reverse: bool, labels: Sequence[str], title: str) -> str:

@@ -33,6 +33,7 @@ def debrief_agenda(
     followed: str | None = None,
     dilemmas: Sequence[str] = (),
     has_previous_actions: bool = False,
+    small_team: bool = False,
 ) -> list[AgendaPart]:
     """The parts of the meeting, in order. Every name passed in is already in ``lang``."""
     en = lang == "en"
@@ -52,7 +53,29 @@ def debrief_agenda(
             ),
         )
     ]
-    if suppressed:
+    if suppressed and small_team:
+        # not "few answered": the team has fewer people than the threshold, so it never could show figures
+        parts.append(
+            AgendaPart(
+                "A team smaller than the threshold" if en else "Et team mindre end grænsen",
+                15,
+                (
+                    "The team has fewer people than the answers needed before figures are shown, so no round "
+                    "can show figures as it is. Choose together how you want to measure next time."
+                )
+                if en
+                else (
+                    "Teamet har færre personer, end der skal svar til, før der vises tal, så ingen runde kan "
+                    "vise tal, som det er nu. Vælg sammen, hvordan I vil måle næste gang."
+                ),
+                [
+                    "A lower threshold (never below 3), measuring with a sibling team, or dialogue only?"
+                    if en
+                    else "En lavere grænse (aldrig under 3), måling sammen med et søsterteam eller dialog alene?",
+                ],
+            )
+        )
+    elif suppressed:
         parts.append(
             AgendaPart(
                 "Why so few answered" if en else "Hvorfor svarede så få?",
@@ -72,16 +95,6 @@ def debrief_agenda(
                 ],
             )
         )
-        parts.append(
-            AgendaPart(
-                "The pillars" if en else "Søjlerne",
-                15,
-                "Go through the pillars in this report and what each means in your daily work."
-                if en
-                else "Gå søjlerne i rapporten igennem, og tal om, hvad de betyder i jeres hverdag.",
-                ["Where do we recognise ourselves?" if en else "Hvor kan vi genkende os selv?"],
-            )
-        )
     else:
         text = (
             "Show the summary. Start with what is strong before what is weak."
@@ -99,6 +112,17 @@ def debrief_agenda(
             )
         questions.append("What surprises you?" if en else "Hvad overrasker jer?")
         parts.append(AgendaPart("The results" if en else "Resultaterne", 15, text, questions))
+    if suppressed:
+        parts.append(
+            AgendaPart(
+                "The pillars" if en else "Søjlerne",
+                15,
+                "Go through the pillars in this report and what each means in your daily work."
+                if en
+                else "Gå søjlerne i rapporten igennem, og tal om, hvad de betyder i jeres hverdag.",
+                ["Where do we recognise ourselves?" if en else "Hvor kan vi genkende os selv?"],
+            )
+        )
     if followup and not suppressed:
         moved = (
             f"Look at how {followed}, the focus you chose last time, has moved, and read an interval that "

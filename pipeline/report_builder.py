@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -9,11 +10,14 @@ from sqlalchemy.orm import Session
 
 from pipeline.recommend import recommended_hacks
 from pipeline.report_data import HistoryPoint, IgloAction, ReportData, toolkit_material
-from pipeline.report_text import format_month
+from pipeline.report_text import format_date, format_month
 from pipeline.scoring import ItemResult, PillarResult, RoundResult
 from pipeline.trend import RoundChange, changes_since
 from survey.content import Content
+from survey.content.model import Hack
 from survey.data.models import Action, Round, RoundResultRow
+from survey.domain.actions import hacks_in_plan
+from survey.domain.focus import last_chosen_focus
 
 
 def result_from_json(data: dict[str, Any]) -> RoundResult:
@@ -70,12 +74,19 @@ def changes_for_round(session: Session, round_id: int, content: Content) -> list
     )
 
 
-def hacks_in_plan(session: Session, round_ids: list[int]) -> set[str]:
-    """Keys of the hacks the team's actions after ``round_ids`` put into practice (the action plan)."""
-    if not round_ids:
-        return set()
-    rows = session.scalars(select(Action.hack_key).where(Action.round_id.in_(round_ids), Action.hack_key.is_not(None)))
-    return {k for k in rows if k}
+def followed_focus(session: Session, rnd: Round, pillar_keys: list[str]) -> str | None:
+    """The focus this round's report follows: the one the team chose most recently before this round."""
+    if rnd.number <= 1:
+        return None
+    chosen = last_chosen_focus(session, rnd.team_id, rnd.number - 1)
+    return chosen if chosen in pillar_keys else None
+
+
+def plan_hacks_of(session: Session, rnd: Round, hacks: Sequence[Hack]) -> list[Hack]:
+    """The content's hacks that the team's plan before ``rnd`` still holds, in the content's order."""
+    earlier = list(session.scalars(select(Round.id).where(Round.team_id == rnd.team_id, Round.number < rnd.number)))
+    keys = hacks_in_plan(session, earlier)
+    return [h for h in hacks if h.key in keys]
 
 
 def _label(rnd: Round, lang: str, tz: Any) -> str:
@@ -117,22 +128,19 @@ def build_report_data(session: Session, round_id: int, content: Content, tz: Any
     previous_actions: list[IgloAction] = []
     if rnd.previous_round_id:
         previous_actions = [
-            IgloAction(a.level, a.what, a.who, a.by_when, a.hack_key, a.status)
+            IgloAction(a.level, a.what, a.who, format_date(a.due, lang) if a.due else a.by_when, a.hack_key, a.status)
             for a in session.scalars(select(Action).where(Action.round_id == rnd.previous_round_id).order_by(Action.id))
         ]
-    plan_keys = hacks_in_plan(session, [r.id for r, _ in earlier])
-    # the round whose debrief chose the focus this report follows: the one this follow-up continues
-    previous = session.get(Round, rnd.previous_round_id) if rnd.previous_round_id else None
-    if previous is None and earlier:
-        previous = earlier[-1][0]
-    followed = previous.chosen_focus if previous is not None and previous.chosen_focus in pillar_keys else None
+    # every earlier round's plan, not only the reported ones' (a plan can follow a round whose mail failed)
+    plan_hacks = plan_hacks_of(session, rnd, content.hacks)
+    plan_keys = {h.key for h in plan_hacks}
+    followed = followed_focus(session, rnd, pillar_keys)
 
     focus = list(stored.focus_pillars)
     # The hacks to try next: the followed focus first (the team's own choice), then the suggestion when
     # it differs; never one already in the plan.
     hack_pillars = list(dict.fromkeys(([followed] if followed else []) + focus))
     hacks = [] if result.suppressed else recommended_hacks(hack_pillars, content.hacks, plan_keys)
-    plan_hacks = [h for h in content.hacks if h.key in plan_keys]
     dilemmas = [d for pillar in hack_pillars for d in content.dilemmas_for(pillar)]
     opens = rnd.opened_at or rnd.opens_at
     closes = rnd.closed_at or rnd.closes_at

@@ -147,6 +147,7 @@ def report_context(data: ReportData) -> dict[str, object]:
         followed=pillar_name.get(data.followed_focus) if data.followed_focus else None,
         dilemmas=[d.title.get(lang) for d in dilemmas],
         has_previous_actions=bool(data.previous_actions),
+        small_team=data.invited < data.min_responses,
     )
     title = f"{ui['report_title']} – {data.team_name}"
     return {
@@ -203,8 +204,25 @@ def report_context(data: ReportData) -> dict[str, object]:
         "agenda": agenda,
         "agenda_minutes": sum(part.minutes for part in agenda),
         "iglo_levels": [(lvl, ui[f"iglo_{lvl}"], actions_by_level[lvl]) for lvl in IGLO_LEVELS],
-        "suppressed_lead": ui["suppressed_lead"].format(n=data.responses, total=data.invited, k=data.min_responses),
+        **_suppressed_text(data, ui, lang),
     }
+
+
+def _suppressed_text(data: ReportData, ui: dict[str, str], lang: str) -> dict[str, Any]:
+    """What a suppressed report says first, by why it has no figures: a team smaller than its threshold
+    did not answer too little (3 of 4 is a high rate), so it gets its honest options instead."""
+    small = data.invited < data.min_responses
+    values = {"n": data.responses, "total": data.invited, "k": data.min_responses}
+    if small:
+        rate = report_text.format_share(data.responses, data.invited, lang)
+        lead = ui["suppressed_lead_small"].format(rate=rate, **values)
+        # a lower threshold helps only a team of at least 3 (k is never below 3)
+        lower = [ui["suppressed_small_1"]] if data.invited >= 3 else []
+        todos = [*lower, ui["suppressed_small_2"], ui["suppressed_small_3"], ui["suppressed_todo_3"]]
+    else:
+        lead = ui["suppressed_lead"].format(**values)
+        todos = [ui[f"suppressed_todo_{i}"] for i in (1, 2, 3, 4)]
+    return {"suppressed_lead": lead, "suppressed_todos": todos, "small_team": small}
 
 
 def _statement(
@@ -229,6 +247,9 @@ def _statement(
         "mean": report_text.format_mean(mean, lang),
         "raw_mean": mean if mean is not None else 0.0,
         "agree": ui["agree_share"].format(share=group.agree),
+        # in the direction of safety: for a reverse-worded statement the safe side is disagreeing. The same
+        # share the bar shows (one computation per statement, so the number is the same on every page)
+        "safe": ui["safe_share"].format(share=group.disagree if reverse else group.agree),
         "shares_text": shares_text,
         "chart": Markup(charts.grouped_bar(group, reverse=reverse, labels=group_labels, title=f"{text}: {shares_text}"))
         if dist

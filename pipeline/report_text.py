@@ -7,7 +7,7 @@ and English, and the rules for how a figure is said in words.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_skeleton
@@ -362,16 +362,21 @@ _BAND_SENTENCES = {
     "da": {
         "green": "{name} står stærkt med {mean} i grøn zone. Hold fast i det, der virker.",
         "yellow": "{name} ligger på {mean} i gul zone: et godt grundlag med plads til at blive bedre.",
-        "red": ("{name} ligger på {mean} i rød zone. Her er mest at hente, og det er et godt sted at begynde."),
+        "red": "{name} ligger på {mean} i rød zone.",
     },
     "en": {
         "green": "{name} is strong at {mean}, in the green band. Keep doing what works.",
         "yellow": "{name} is at {mean}, in the yellow band: a good base with room to grow.",
-        "red": "{name} is at {mean}, in the red band. This is where there is most to gain, and a good place to start.",
+        "red": "{name} is at {mean}, in the red band.",
     },
 }
 
-_FOCUS_SUFFIX = {"da": " Den foreslår vi som fokus.", "en": " We suggest it as the focus."}
+# The rule is explained once, on the focus page; the pillar pages only point to it, so two red pillars
+# are never both "the place to start".
+_FOCUS_SUFFIX = {
+    "da": " Den foreslår vi som fokus (se hvorfor på fokussiden).",
+    "en": " We suggest it as the focus (see why on the focus page).",
+}
 
 
 def labels(lang: str) -> dict[str, str]:
@@ -399,13 +404,26 @@ def format_delta(value: float | None, lang: str) -> str:
     return sign + format_mean(abs(rounded), lang)
 
 
+def percent(n: int, total: int) -> int:
+    """``n`` of ``total`` as a whole per cent, half up (5 of 7 -> 71, 1 of 8 -> 13): the one rule for a
+    share of one count, wherever it is shown (report, web pages, unit overview)."""
+    if total <= 0:
+        return 0
+    return (200 * n + total) // (2 * total)
+
+
+def format_share(n: int, total: int, lang: str) -> str:
+    """``percent`` with its sign, spaced the way both languages write it ("71 %")."""
+    return f"{percent(n, total)} %"
+
+
 def format_number(value: float, lang: str) -> str:
     """A scale value such as 3 or 3.5 without trailing zeros, in the language's decimal style."""
     text = f"{value:g}"
     return text.replace(".", ",") if lang == "da" else text
 
 
-def format_date(value: datetime | None, lang: str) -> str:
+def format_date(value: date | datetime | None, lang: str) -> str:
     """A date as "3. marts 2026" / "3 March 2026"; empty for None."""
     if value is None:
         return ""
@@ -441,6 +459,7 @@ SECTION_LABELS: dict[str, dict[str, str]] = {
         "group_neutral": "Hverken/eller",
         "group_agree": "Enig",
         "agree_share": "{share} % er enige",
+        "safe_share": "{share} % svarer trygt",
         "legend_unsafe": "Svar på den utrygge side",
         "legend_neutral": "Hverken enig eller uenig",
         "legend_safe": "Svar på den trygge side",
@@ -451,7 +470,10 @@ SECTION_LABELS: dict[str, dict[str, str]] = {
         "extremes_heading": "Stærkeste og svageste udsagn",
         "strongest": "Stærkest",
         "weakest": "Svagest",
-        "extremes_note": "Ordnet efter gennemsnit, hvor omvendte udsagn er vendt: højt betyder altid mere tryghed.",
+        "extremes_note": (
+            "Ordnet efter gennemsnit, hvor omvendte udsagn (↺) er vendt: højt betyder altid mere tryghed. "
+            "Andelen er dem, der svarede på den trygge side: enig i et positivt udsagn, uenig i et omvendt."
+        ),
         "change_explain": (
             "Hver runde er en ny måling: alle svarer forfra. Intervallet viser, hvor meget ændringen kan "
             "svinge alene på grund af antallet af svar og spredningen i dem (95 %). Rummer intervallet 0, "
@@ -503,6 +525,21 @@ SECTION_LABELS: dict[str, dict[str, str]] = {
         "debrief_minutes": "{n} min.",
         "debrief_questions": "Spørgsmål til teamet",
         "debrief_print": "Udskriv guiden",
+        # a suppressed round of a team smaller than its threshold: no one "answered too little"
+        "suppressed_lead_small": (
+            "{n} af {total} har svaret ({rate}). Teamet har færre deltagere end grænsen på {k} svar, så "
+            "runden kunne ikke vise tal, uanset hvor mange der svarede."
+        ),
+        "suppressed_small_1": (
+            "Sænk grænsen til næste runde, dog aldrig under 3 svar. Jo lavere grænsen er, jo mere kan "
+            "et gennemsnit sige om den enkelte, så tal om det i teamet først."
+        ),
+        "suppressed_small_2": (
+            "Mål sammen med et søsterteam i enheden, så jeres svar indgår i et fælles tal, der når grænsen."
+        ),
+        "suppressed_small_3": (
+            "Hold en runde med dialog alene: brug dilemmaerne og guiden til teammødet nedenfor, uden tal."
+        ),
         "suppressed_pillars_heading": "Søjlerne i målingen",
         "suppressed_pillars_intro": (
             "Målingen ser på psykologisk tryghed gennem disse søjler. De bygger oven på hinanden, og I kan "
@@ -517,6 +554,7 @@ SECTION_LABELS: dict[str, dict[str, str]] = {
         "group_neutral": "Neither",
         "group_agree": "Agree",
         "agree_share": "{share} % agree",
+        "safe_share": "{share} % answer on the safe side",
         "legend_unsafe": "Answers on the unsafe side",
         "legend_neutral": "Neither agree nor disagree",
         "legend_safe": "Answers on the safe side",
@@ -527,7 +565,11 @@ SECTION_LABELS: dict[str, dict[str, str]] = {
         "extremes_heading": "Strongest and weakest statements",
         "strongest": "Strongest",
         "weakest": "Weakest",
-        "extremes_note": "Ordered by mean, with reverse-worded statements turned: higher always means more safety.",
+        "extremes_note": (
+            "Ordered by mean, with reverse-worded statements (↺) turned: higher always means more safety. The "
+            "share is those who answered on the safe side: agreeing with a positive statement, disagreeing "
+            "with a reverse-worded one."
+        ),
         "change_explain": (
             "Every round is a new measurement: everyone answers afresh. The interval shows how much the "
             "change can vary just because of the number of answers and their spread (95 %). When it "
@@ -579,6 +621,21 @@ SECTION_LABELS: dict[str, dict[str, str]] = {
         "debrief_minutes": "{n} min",
         "debrief_questions": "Questions for the team",
         "debrief_print": "Print the guide",
+        "suppressed_lead_small": (
+            "{n} of {total} answered ({rate}). The team has fewer members than the threshold of {k} answers, "
+            "so the round could not show figures however many answered."
+        ),
+        "suppressed_small_1": (
+            "Lower the threshold for the next round, never below 3 answers. The lower it is, the more a mean "
+            "can say about one person, so talk about it in the team first."
+        ),
+        "suppressed_small_2": (
+            "Measure together with a sibling team in the unit, so your answers count in a shared figure that "
+            "reaches the threshold."
+        ),
+        "suppressed_small_3": (
+            "Hold a dialogue-only round: use the dilemmas and the guide for the team meeting below, without figures."
+        ),
         "suppressed_pillars_heading": "The pillars of the survey",
         "suppressed_pillars_intro": (
             "The survey looks at psychological safety through these pillars. They build on each other, and "

@@ -16,11 +16,12 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from pipeline.recommend import focus_pillars, recommended_hacks
-from pipeline.report_builder import build_report_data, hacks_in_plan
+from pipeline.report_builder import build_report_data, followed_focus
 from pipeline.scoring import aggregate
 from survey.data.db import affected
 from survey.data.models import Message, Report, Round, RoundResultRow
 from survey.domain import answer_store, round_storage
+from survey.domain.actions import hacks_in_plan
 from survey.domain.followup import followup_on_report
 from survey.mail import outbox
 from survey.runtime import Runtime
@@ -67,7 +68,12 @@ def aggregate_step(rt: Runtime, session: Session, round_id: int) -> bool:
     )
     focus = focus_pillars(result, [p.key for p in instrument.pillars])
     earlier = session.scalars(select(Round.id).where(Round.team_id == rnd.team_id, Round.number < rnd.number)).all()
-    hacks = recommended_hacks(focus, rt.content.hacks, hacks_in_plan(session, list(earlier)))
+    # the same hacks the report recommends (pipeline.report_builder): the team's own last choice first
+    followed = followed_focus(session, rnd, [p.key for p in instrument.pillars])
+    pillars = list(dict.fromkeys(([followed] if followed else []) + focus))
+    hacks = (
+        [] if result.suppressed else recommended_hacks(pillars, rt.content.hacks, hacks_in_plan(session, list(earlier)))
+    )
     if not _advance(session, rt, round_id, "aggregate", "render"):
         session.rollback()
         return False

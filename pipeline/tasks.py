@@ -279,6 +279,16 @@ def _queue_empty() -> bool:
         return False
 
 
+def queue_nudges(rt: Runtime, now: datetime) -> dict[str, int]:
+    """The tick's nudge step (``survey.domain.nudges``); nothing when ``TRYGHED_NUDGES`` is off."""
+    if not rt.config.get("NUDGES", True):
+        return {}
+    from survey.domain.nudges import queue_due
+
+    with rt.db.session() as session:
+        return queue_due(session, now, now.astimezone(rt.tz).date())
+
+
 @shared_task(name="pipeline.tasks.tick", ignore_result=True)
 def tick() -> dict[str, Any]:
     """One scheduler pass: enqueue opening, reminders, closing, stalled pipelines and mail retries."""
@@ -315,7 +325,10 @@ def tick() -> dict[str, Any]:
         remind = [(r.id, r.reminders_sent + 1) for r in candidates if reminder_due_now(rt, r, now)]
         redrive += [rid for rid in due["sending"] if rid not in redrive]
         trails = round_storage.pending_trails(session)  # sealed rounds whose own tables wait to be dropped
-        mail_rounds = outbox.rounds_with_due_mail(session, now, outbox.lease_of(rt.config), rounds.TICK_BATCH)
+    nudged = queue_nudges(rt, now)  # a separate, bounded step: its rows go out with the mail below
+    with rt.db.session() as session:
+        due_mail = outbox.rounds_with_due_mail(session, now, outbox.lease_of(rt.config), rounds.TICK_BATCH)
+        mail_rounds = [rid for rid in due_mail if rid is not None]
     for rid in due["open"]:
         open_round.delay(rid)
     for rid, seq in remind:
@@ -335,6 +348,9 @@ def tick() -> dict[str, Any]:
         unit_reports = stalled_reports(session, now, stall + timedelta(seconds=UNIT_REPORT_LIMIT_S), rounds.TICK_BATCH)
     for report_id in unit_reports:
         render_unit_report.delay(report_id)
+    if None in due_mail:
+        # nudges about a facilitation request belong to no round: one sender for all due mail takes them
+        send_pending.delay(None)
     from survey.domain.purge import purge  # retention: personal data of long-finished rounds goes
 
     with rt.db.session() as session:
@@ -348,6 +364,7 @@ def tick() -> dict[str, Any]:
         "purged": purged,
         "trails": trails,
         "unit_reports": unit_reports,
+        "nudged": nudged,
     }
 
 

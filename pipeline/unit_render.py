@@ -293,7 +293,8 @@ def _change_text(delta: float | None, ov: Overview, lang: str) -> str:
 
 
 def _rate(n: int, total: int) -> str:
-    return f"{round(100 * n / total)} %" if total else ""
+    # the one rule for a share of a count (half up), as in the team's report and on the start page
+    return report_text.format_share(n, total, "da") if total else ""
 
 
 def _change(ov: Overview) -> dict[str, float | None]:

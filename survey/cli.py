@@ -150,10 +150,13 @@ def _fail(message: str, as_json: bool, **details: Any) -> None:
     sys.exit(1)
 
 
-def parse_time(value: str | None, tz: ZoneInfo, option: str) -> datetime | None:
-    """ISO 8601; a time without a zone is read in the configured time zone."""
+def parse_time(value: str | None, tz: ZoneInfo, option: str, day_time: str | None = None) -> datetime | None:
+    """ISO 8601; a time without a zone is read in the configured time zone. A date alone ("2027-03-01")
+    gets ``day_time`` ("08:00": the installation's whole local opening or closing time)."""
     if value is None:
         return None
+    if day_time and len(value.strip()) == 10:
+        value = f"{value.strip()}T{day_time}"
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError as exc:
@@ -428,8 +431,8 @@ def round_list(rt: Any, team_id: int | None, limit: int | None, before: int | No
 
 @round_.command("create")
 @click.argument("team_id", type=int)
-@click.option("--opens", help="ISO time; the tick opens the round then (default: open by hand).")
-@click.option("--closes", help="ISO time; the tick closes the round then.")
+@click.option("--opens", help="ISO time or date (then TRYGHED_ROUND_OPENS_AT, 08:00); default: open by hand.")
+@click.option("--closes", help="ISO time or date (then TRYGHED_ROUND_CLOSES_AT, 16:00); the tick closes it then.")
 @click.option("--min-responses", type=int, help="Minimum answers before any figure is shown (>= 3).")
 @command
 def round_create(
@@ -437,18 +440,19 @@ def round_create(
 ) -> dict[str, Any]:
     """Create a round for a team."""
     from survey.domain.rounds import create_round
+    from survey.domain.small_teams import threshold_warnings
 
     with rt.db.session() as s:
         rnd = create_round(
             rt,
             s,
             team_id,
-            parse_time(opens, rt.tz, "--opens"),
-            parse_time(closes, rt.tz, "--closes"),
+            parse_time(opens, rt.tz, "--opens", str(rt.config["ROUND_OPENS_AT"])),
+            parse_time(closes, rt.tz, "--closes", str(rt.config["ROUND_CLOSES_AT"])),
             min_responses,
         )
-        rid = rnd.id
-    return _show(rt, rid)
+        rid, warnings = rnd.id, threshold_warnings(s, rnd)
+    return {**_show(rt, rid), "warnings": warnings}
 
 
 @round_.command("open")
@@ -458,16 +462,17 @@ def round_open(rt: Any, round_id: int) -> dict[str, Any]:
     """Open a round: one invitation email per participant."""
     from pipeline.tasks import send_pending
     from survey.domain.rounds import open_round
+    from survey.domain.small_teams import threshold_warnings
 
     with rt.db.session() as s:
-        open_round(rt, s, round_id)
+        warnings = threshold_warnings(s, open_round(rt, s, round_id))
     enqueue(
         send_pending,
         round_id,
         f"round {round_id} is open",
         "the invitations wait in the outbox; the next tick sends them once the broker is back",
     )
-    return _show(rt, round_id)
+    return {**_show(rt, round_id), "warnings": warnings}
 
 
 @round_.command("remind")
@@ -588,17 +593,38 @@ def actions() -> None:
 @click.option("--level", required=True, help="individ, gruppe, ledelse or organisation")
 @click.option("--what", required=True, help="What will be done.")
 @click.option("--who", required=True, help="Who does it.")
-@click.option("--by", "by_when", default="", help="By when (free text or a date).")
+@click.option("--due", help="Due date, YYYY-MM-DD (the owner is nudged 3 days before and when it is overdue).")
+@click.option("--owner-email", help="Who gets the due-date nudges (default: the team's leader).")
+@click.option("--by", "by_when", default="", help="By when, as free text (kept for older plans; prefer --due).")
 @click.option("--hack", "hack_key", help="The key of the hack this action puts into practice.")
 @command
 def actions_add(
-    rt: Any, round_id: int, level: str, what: str, who: str, by_when: str, hack_key: str | None
+    rt: Any,
+    round_id: int,
+    level: str,
+    what: str,
+    who: str,
+    due: str | None,
+    owner_email: str | None,
+    by_when: str,
+    hack_key: str | None,
 ) -> dict[str, Any]:
     """Record an agreed action; the next round's report reviews it."""
     from survey.domain.actions import add_action, list_actions
 
     with rt.db.session() as s:
-        action = add_action(s, round_id, level, what, who, by_when, hack_key=hack_key, content=rt.content)
+        action = add_action(
+            s,
+            round_id,
+            level,
+            what,
+            who,
+            by_when,
+            hack_key=hack_key,
+            content=rt.content,
+            due=due,
+            owner_email=owner_email,
+        )
         return {"id": action.id, "round_id": round_id, "actions": list_actions(s, round_id)}
 
 
@@ -606,7 +632,7 @@ def actions_add(
 @click.argument("round_id", type=int)
 @command
 def actions_list(rt: Any, round_id: int) -> dict[str, Any]:
-    """The actions agreed after a round."""
+    """The actions of a round's plan, with status, hack, due date and what they were carried from."""
     from survey.domain.actions import list_actions
 
     with rt.db.session() as s:
@@ -624,6 +650,40 @@ def actions_status(rt: Any, action_id: int, status: str) -> dict[str, Any]:
     with rt.db.session() as s:
         action = set_action_status(s, action_id, status)
         return {"id": action.id, "round_id": action.round_id, "status": action.status}
+
+
+@actions.command("edit")
+@click.argument("action_id", type=int)
+@click.option("--level", help="individ, gruppe, ledelse or organisation")
+@click.option("--what")
+@click.option("--who")
+@click.option("--due", help="YYYY-MM-DD; an empty value clears it.")
+@click.option("--owner-email", help="An empty value clears it (the leader gets the nudges).")
+@click.option("--hack", "hack_key", help="A hack key; an empty value clears it.")
+@click.option("--status", type=click.Choice(["planned", "done", "ongoing", "dropped"]))
+@command
+def actions_edit(rt: Any, action_id: int, **changes: Any) -> dict[str, Any]:
+    """Change an agreed action; only the options given change."""
+    from survey.domain.actions import action_json, edit_action
+
+    given = {k: v for k, v in changes.items() if v is not None}
+    with rt.db.session() as s:
+        return action_json(edit_action(s, action_id, content=rt.content, **given))
+
+
+@actions.command("delete")
+@click.argument("action_id", type=int)
+@click.option("--yes", is_flag=True, help="Confirm: the action is removed from the plan.")
+@command
+def actions_delete(rt: Any, action_id: int, yes: bool) -> dict[str, Any]:
+    """Remove an action from the plan (asks for --yes)."""
+    from survey.domain.actions import delete_action
+
+    if not yes:
+        raise UserError("bekræft med --yes / confirm with --yes: the action is removed from the plan")
+    with rt.db.session() as s:
+        round_id = delete_action(s, action_id)
+    return {"deleted": action_id, "round_id": round_id}
 
 
 @main.group()

@@ -74,6 +74,11 @@ def defaults(instance: Path) -> dict[str, Any]:
         "REMINDER_HOURS": "8-16",
         # ISO weekdays (1 = Monday) on which reminders go out; "1-7" for teams that work weekends
         "REMINDER_DAYS": "1-5",
+        # nudges by email (survey.domain.nudges): debrief, missing plan, action due dates, requests, sessions
+        "NUDGES": True,
+        # the local time of day a round opens and closes when only its date is chosen (follow-ups, web form)
+        "ROUND_OPENS_AT": "08:00",
+        "ROUND_CLOSES_AT": "16:00",
         "REMINDER_SKIP_HOLIDAYS": True,  # no reminders on Danish public holidays (pipeline.holidays)
         "LINK_GUESS_LIMIT": 20,  # unknown links per client per window before 429 (survey.domain.ratelimit)
         "LINK_GUESS_WINDOW": 600,
@@ -241,7 +246,11 @@ def _validate(config: dict[str, Any]) -> None:
         raise ConfigError(f"{ENV_PREFIX}_MAIL_BATCH_SIZE: must be at least 1, got {config['MAIL_BATCH_SIZE']}")
     if config.get("LOG_FORMAT") not in ("text", "json"):
         raise ConfigError(f"{ENV_PREFIX}_LOG_FORMAT: expected text or json, got {config.get('LOG_FORMAT')!r}")
-    for name in ("SMTP_STARTTLS", "REMINDER_SKIP_HOLIDAYS"):
+    for name in ("ROUND_OPENS_AT", "ROUND_CLOSES_AT"):
+        value = str(config.get(name))
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
+            raise ConfigError(f"{ENV_PREFIX}_{name}: expected a local time HH:MM like 08:00, got {value!r}")
+    for name in ("SMTP_STARTTLS", "REMINDER_SKIP_HOLIDAYS", "NUDGES"):
         if not isinstance(config.get(name), bool):
             raise ConfigError(f"{ENV_PREFIX}_{name}: expected true or false, got {config.get(name)!r}")
     _validate_sender(config)

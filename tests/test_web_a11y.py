@@ -45,9 +45,20 @@ def _state(app: Flask) -> dict[str, int]:
     run_pipeline.delay(ids["round"])
     with rt.db.session() as s:
         add_action(s, ids["round"], "gruppe", "Runde om fejl på mødet", "Teamet", "1. marts")
+        # due soon, with a hack: the leader's to-do list and the plan's hack and due columns
+        ids["action"] = add_action(
+            s,
+            ids["round"],
+            "ledelse",
+            "Spørg efter modsigelse",
+            "Lis",
+            hack_key=rt.content.hacks[0].key,
+            content=rt.content,
+            due=(rt.now() + timedelta(days=2)).date(),
+        ).id
         follow = create_round(rt, s, ids["team"], closes_at=rt.now() + timedelta(days=1))
         open_round(rt, s, follow.id)
-        add_team(s, "Tomt team", "lis@example.org")
+        ids["small"] = add_team(s, "Tomt team", "lis@example.org").id  # fewer people than k: the notice
         first = request_facilitator(s, ids["team"], "debriefing", "Gerne en formiddag")
         request_facilitator(s, ids["team"], "briefing")
         admin = add_user(s, "root@example.org", "admin", PASSWORD)
@@ -110,6 +121,9 @@ def test_every_page_has_no_axe_violations(tmp_path: Path, browser: Any, lang: st
             "/account",
             "/admin/users",
             f"/rounds/{ids['round']}/debrief",
+            f"/teams/{ids['small']}",
+            f"/actions/{ids['action']}/edit",
+            f"/actions/{ids['action']}/delete",
         ):
             response = page.goto(live.url + url)
             assert response is not None and response.status == 200, url
@@ -141,6 +155,11 @@ def test_every_page_has_no_axe_violations(tmp_path: Path, browser: Any, lang: st
         page.goto(live.url + f"/rounds/{ids['round']}/debrief")
         page.locator("#plan-title ~ form button").click()
         _check(page, "debrief with errors", failures)
+        page.goto(live.url + f"/actions/{ids['action']}/edit")
+        page.fill("#action-what", "")
+        page.locator("main form button[type=submit]").click()
+        assert page.locator(".error-summary").count() == 1
+        _check(page, "action edit with errors", failures)
         page.goto(live.url + "/account")
         page.locator("main form button").click()
         _check(page, "account with errors", failures)
@@ -155,7 +174,9 @@ def test_every_page_has_no_axe_violations(tmp_path: Path, browser: Any, lang: st
         # the leader's view of the same pages
         context.clear_cookies()
         _login(page, live.url, "lis@example.org")
-        for url in ("/", team, f"/rounds/{ids['round']}/debrief"):
+        page.goto(live.url + "/")
+        assert page.locator("#todo-title").count() == 1 and "Spørg efter modsigelse" in page.content()
+        for url in ("/", team, f"/rounds/{ids['round']}/debrief", f"/actions/{ids['action']}/edit"):
             page.goto(live.url + url)
             _check(page, f"leader {url}", failures)
         context.close()

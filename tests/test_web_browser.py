@@ -156,7 +156,7 @@ def test_facilitator_and_leader_run_the_toolkit(tmp_path: Path, browser: Any) ->
             lp.get_by_label("Niveau").select_option(level)
             lp.get_by_label("Hvad gøres der").fill(what)
             lp.get_by_label("Hvem gør det").fill(who)
-            lp.get_by_label("Hvornår").fill("Inden 1. marts")
+            lp.get_by_label("Frist").fill("2027-03-01")
             lp.get_by_role("button", name="Føj til planen").click()
         rows = lp.locator("table.plan tbody tr")
         assert rows.count() == 3

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import json
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -278,6 +279,12 @@ class Action(Base):
     # the hack this action puts into practice, if any: the next report does not recommend it again
     hack_key: Mapped[str | None] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(16), default="planned")  # planned | done | ongoing | dropped
+    # a real date (the nudges count down to it); ``by_when`` keeps what older plans wrote as free text
+    due: Mapped[date | None] = mapped_column(Date, index=True)
+    # who gets the due-date nudges (None: the team's leader)
+    owner_email: Mapped[str | None] = mapped_column(String(320))
+    # the action of the previous round's plan this one continues (planned/ongoing ones carry over at close)
+    carried_from: Mapped[int | None] = mapped_column(ForeignKey("actions.id", ondelete="SET NULL"), index=True)
 
 
 class Message(Base):
@@ -298,11 +305,18 @@ class Message(Base):
             sqlite_where=text("status = 'pending'"),
             postgresql_where=text("status = 'pending'"),
         ),
+        UniqueConstraint("request_id", "kind", "recipient", name="uq_messages_request_kind_recipient"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(16))  # invitation | reminder | report | trio | kickoff
+    # None only for a nudge about a facilitation request (``request_id``), which belongs to no round
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
+    request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("facilitation_requests.id", ondelete="CASCADE"), index=True
+    )
+    # invitation | reminder | report | trio | kickoff; nudges: debrief | no_plan | action_due |
+    # action_overdue (seq = the action's id) | request_new | session_planned
+    kind: Mapped[str] = mapped_column(String(16))
     recipient: Mapped[str] = mapped_column(String(320))
     seq: Mapped[int] = mapped_column(Integer, default=0)  # reminder number; 0 otherwise
     invitation_id: Mapped[int | None] = mapped_column(ForeignKey("invitations.id", ondelete="SET NULL"))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from survey.content.model import Content
@@ -48,3 +49,11 @@ def record_focus(session: Session, content: Content, round_id: int, pillar_key: 
     rnd.chosen_focus_at = datetime.now(UTC)
     session.commit()
     return rnd
+
+
+def last_chosen_focus(session: Session, team_id: int, up_to_number: int | None = None) -> str | None:
+    """The focus the team chose most recently (its latest round, up to ``up_to_number``, that recorded one)."""
+    query = select(Round.chosen_focus).where(Round.team_id == team_id, Round.chosen_focus.is_not(None))
+    if up_to_number is not None:
+        query = query.where(Round.number <= up_to_number)
+    return session.scalars(query.order_by(Round.number.desc()).limit(1)).first()

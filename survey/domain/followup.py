@@ -13,7 +13,8 @@ transaction that marks the round ``reported`` (so a re-driven pipeline cannot sc
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -44,6 +45,35 @@ def parse_days(value: str, option: str) -> int:
     return span.days
 
 
+def at_local(day: date, hhmm: str, tz: ZoneInfo) -> datetime:
+    """``day`` at the local time ``hhmm`` ("08:00") in ``tz``, as an aware datetime."""
+    hour, minute = (int(part) for part in hhmm.split(":"))
+    return datetime.combine(day, time(hour, minute), tzinfo=tz)
+
+
+def _weekday(day: date) -> date:
+    """``day``, or the Monday after it when it falls on a weekend (nobody opens a survey on a Sunday)."""
+    return day + timedelta(days=(7 - day.weekday()) % 7) if day.weekday() >= 5 else day
+
+
+def whole_times(
+    now: datetime, after: timedelta, duration: timedelta, tz: ZoneInfo, opens: str, closes: str
+) -> tuple[datetime, datetime]:
+    """A follow-up's opening and closing: whole local times (default 08:00 and 16:00) on weekdays.
+
+    The delay and the duration choose the days; the configured times of day (``TRYGHED_ROUND_OPENS_AT``,
+    ``_CLOSES_AT``) choose the hours, so a follow-up planned at 06:58 does not open at 06:58 three months
+    later. Never earlier than ``now + after``'s day and never shorter than ``duration``'s days.
+    """
+    start = at_local(_weekday((now + after).astimezone(tz).date()), opens, tz)
+    if start < now:
+        start = at_local(_weekday(start.date() + timedelta(days=1)), opens, tz)
+    end = at_local(_weekday((start + duration).date()), closes, tz)
+    if end <= start:
+        end = at_local(_weekday(start.date() + timedelta(days=1)), closes, tz)
+    return start, end
+
+
 def create_followup(
     rt: Runtime,
     session: Session,
@@ -71,13 +101,15 @@ def create_followup(
             "follow up on the team's latest round",
             round_id=later.id,
         )
-    opens_at = rt.now() + after
+    opens_at, closes_at = whole_times(
+        rt.now(), after, duration, rt.tz, str(rt.config["ROUND_OPENS_AT"]), str(rt.config["ROUND_CLOSES_AT"])
+    )
     return create_round(
         rt,
         session,
         rnd.team_id,
         opens_at=opens_at,
-        closes_at=opens_at + duration,
+        closes_at=closes_at,
         min_responses=rnd.min_responses,  # comparable with the round it follows
         previous_round_id=rnd.id,
         commit=commit,

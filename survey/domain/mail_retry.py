@@ -45,7 +45,8 @@ def retry_failed(rt: Runtime, session: Session, round_id: int | None = None) -> 
     if round_id is not None:
         get_round(session, round_id)  # NotFound for an unknown id
     condition = _retryable(round_id)
-    rounds = sorted(set(session.scalars(select(Message.round_id).where(condition).distinct())))
+    # the condition needs the message's round, so a request nudge (no round, issue 19) is never among them
+    rounds = sorted({r for r in session.scalars(select(Message.round_id).where(condition).distinct()) if r is not None})
     resumed = sorted(
         set(
             session.scalars(

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from pipeline.report_text import percent
 from survey.data.models import Action, FacilitationRequest, Message, Round, Team
 from survey.domain import answer_store
 
@@ -33,7 +34,9 @@ class TeamStatus:
 
     @property
     def rate(self) -> float | None:
-        return self.responses / self.invited if self.invited else None
+        """The response rate as a fraction of whole per cents, rounded half up like every share of a count
+        (``pipeline.report_text.percent``), so 5 of 7 is 71 % on every page and in every report."""
+        return percent(self.responses, self.invited) / 100 if self.invited else None
 
 
 def team_step(rounds: list[Any], has_actions: bool) -> str:

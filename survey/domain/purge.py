@@ -19,7 +19,7 @@ from sqlalchemy import delete, exists, insert, select, update
 from sqlalchemy.orm import Session
 
 from survey.data.db import affected
-from survey.data.models import Invitation, Message, Participant, RetiredLink, Round
+from survey.data.models import Action, Invitation, Message, Participant, RetiredLink, Round
 from survey.runtime import Runtime
 
 FINISHED = ("reported", "failed")  # a round still "closing" may yet need its outbox rows
@@ -58,6 +58,8 @@ def purge_expired(
             continue
         purged.append(round_id)
         counts["messages"] += affected(session.execute(delete(Message).where(Message.round_id == round_id))) or 0
+        # the plan's reviews keep what and who; an owner's address was only for the due-date nudges
+        session.execute(update(Action).where(Action.round_id == round_id).values(owner_email=None))
         # keep recognising the old links (hash and language only), so their owners still get "round closed"
         session.execute(
             insert(RetiredLink).from_select(
@@ -70,6 +72,10 @@ def purge_expired(
         counts["invitations"] += (
             affected(session.execute(delete(Invitation).where(Invitation.round_id == round_id))) or 0
         )
+    # nudges about a facilitation request belong to no round: their addresses go after the same period
+    counts["messages"] += (
+        affected(session.execute(delete(Message).where(Message.round_id.is_(None), Message.created_at <= cutoff))) or 0
+    )
     # people who left the team: nothing keeps them once no unpurged round invited them
     departed = affected(
         session.execute(

@@ -218,6 +218,12 @@ def close_round(rt: Runtime, session: Session, round_id: int, *, followup_after_
             .values(status="closing", closed_at=now, pipeline_step="aggregate", pipeline_touched_at=now, **extra)
         )
     )
+    if claimed == 1:
+        # the plan still being worked on moves into this round's plan, in the transaction only one closer
+        # claims (a local import: the action plan builds on rounds, not the other way round)
+        from survey.domain.actions import carry_over
+
+        carry_over(session, round_id)
     session.commit()
     if claimed != 1:
         raise UserError(f"round {round_id} was closed by someone else meanwhile")
@@ -243,8 +249,9 @@ def show_round(rt: Runtime, session: Session, round_id: int) -> dict[str, Any]:
     focus: list[str] = []
     hacks: list[dict[str, Any]] = []
     changes: list[dict[str, Any]] = []
+    plan: list[dict[str, Any]] = []
     if stored is not None and not stored.suppressed:
-        from pipeline.report_builder import changes_for_round
+        from pipeline.report_builder import changes_for_round, plan_hacks_of
         from pipeline.trend import change_to_json
 
         changes = [change_to_json(c) for c in changes_for_round(session, round_id, rt.content)]
@@ -260,6 +267,11 @@ def show_round(rt: Runtime, session: Session, round_id: int) -> dict[str, Any]:
             {"pillar": by_key[k].pillar, "key": k, "title": by_key[k].title.get(lang)}
             for k in stored.hack_keys
             if k in by_key
+        ]
+        # hacks the team's plan already holds (not dropped): listed apart, never recommended as new
+        plan = [
+            {"pillar": h.pillar, "key": h.key, "title": h.title.get(lang)}
+            for h in plan_hacks_of(session, rnd, rt.content.hacks)
         ]
     # Reminders are left out: only non-respondents get one, so a failed reminder listed by recipient
     # would tell who had not answered. A bad address shows up on its invitation anyway.
@@ -277,6 +289,9 @@ def show_round(rt: Runtime, session: Session, round_id: int) -> dict[str, Any]:
         "status_reason": rnd.status_reason,
         "opens_at": _iso(rt, rnd.opens_at),
         "closes_at": _iso(rt, rnd.closes_at),
+        # when it really opened and closed (a round opened or closed by hand differs from its schedule)
+        "opened_at": _iso(rt, rnd.opened_at),
+        "closed_at": _iso(rt, rnd.closed_at),
         "invited": rnd.invited_count,
         "responses": responses,
         "min_responses": rnd.min_responses,
@@ -285,6 +300,7 @@ def show_round(rt: Runtime, session: Session, round_id: int) -> dict[str, Any]:
         "items": items,
         "focus_pillars": focus,
         "recommended_hacks": hacks,
+        "hacks_in_plan": plan,
         # the focus the team chose at the debrief (tryghed round focus), null until it records one
         "chosen_focus": rnd.chosen_focus,
         # change since every earlier round that reached k, newest first, each pillar with its 95 % interval
@@ -411,6 +427,8 @@ def list_rounds(
             "status": r.status,
             "opens_at": _iso(rt, r.opens_at),
             "closes_at": _iso(rt, r.closes_at),
+            "opened_at": _iso(rt, r.opened_at),
+            "closed_at": _iso(rt, r.closed_at),
             "invited": r.invited_count,
             "responses": counts.get(r.id, 0),
         }

@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session, aliased
 
 from survey.data.models import Action, FacilitationRequest, Round
 from survey.domain.teams import get_team
@@ -109,9 +109,13 @@ def timeline(session: Session, team_id: int) -> dict[str, list[Event]]:
     rounds = list(session.scalars(select(Round).where(Round.team_id == team_id).order_by(Round.number)))
     for rnd in rounds:
         step = "tag_temperaturen" if rnd.kind == "baseline" else "vi_holder_fast"
-        steps[step].append(Event(step, "round", rnd.opens_at or rnd.opened_at or rnd.created_at, rnd))
+        # when it really opened (early or late), else when it is scheduled to
+        steps[step].append(Event(step, "round", rnd.opened_at or rnd.opens_at or rnd.created_at, rnd))
     round_ids = [r.id for r in rounds]
     if round_ids:
-        for action in session.scalars(select(Action).where(Action.round_id.in_(round_ids)).order_by(Action.id)):
+        copy = aliased(Action)
+        # an action carried into the next round's plan appears once, as its newest copy
+        live = select(Action).where(Action.round_id.in_(round_ids), ~exists().where(copy.carried_from == Action.id))
+        for action in session.scalars(live.order_by(Action.id)):
             steps["det_goer_vi"].append(Event("det_goer_vi", "action", None, action))
     return steps

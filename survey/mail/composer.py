@@ -107,7 +107,7 @@ class Composer:
         self.sender = parseaddr(str(rt.config["MAIL_FROM"]))[1]
         self.secret = str(rt.config["SECRET_KEY"])
         self.marker = f"tryghedlink{secrets.token_hex(8)}"  # letters and digits: no template escapes it
-        self._groups: dict[tuple[int, str, str], _Group] = {}
+        self._groups: dict[tuple[int | None, str, str], _Group] = {}
         self._nonces: dict[int, str] = {}
 
     def load(self, rows: Iterable[Addressed]) -> None:
@@ -141,8 +141,8 @@ class Composer:
             # a header with a line break, a broken template value: the same data fails the same way again
             raise ComposeError(f"cannot compose the {row.kind} email: {exc}") from exc
 
-    def _round(self, round_id: int) -> Round:
-        rnd = self.session.get(Round, round_id)
+    def _round(self, round_id: int | None) -> Round:
+        rnd = self.session.get(Round, round_id) if round_id is not None else None
         if rnd is None:
             raise LookupError(f"round {round_id} no longer exists")
         return rnd

@@ -13,6 +13,7 @@ from survey.domain.report_links import report_link
 from survey.domain.tokens import make_token
 from survey.i18n import format_when, t
 from survey.mail import mailtext
+from survey.mail.nudges import NUDGE_KINDS, compose_nudge
 from survey.runtime import Runtime
 
 
@@ -20,7 +21,11 @@ class Addressed(Protocol):
     """What composing needs of an outbox row (a ``Message`` or a row claimed by ``survey.mail.outbox``)."""
 
     @property
-    def round_id(self) -> int: ...
+    def round_id(self) -> int | None: ...
+    @property
+    def request_id(self) -> int | None: ...
+    @property
+    def seq(self) -> int: ...
     @property
     def kind(self) -> str: ...
     @property
@@ -92,6 +97,8 @@ def compose(rt: Runtime, session: object, msg: Addressed) -> EmailMessage:
     from sqlalchemy.orm import Session
 
     assert isinstance(session, Session)
+    if msg.kind in NUDGE_KINDS:
+        return compose_nudge(rt, session, msg, _render_pair, _message)
     rnd = session.get(Round, msg.round_id)
     if rnd is None:
         raise LookupError(f"round {msg.round_id} no longer exists")

@@ -40,17 +40,19 @@ def new_message_id(domain: str = "tryghed.local") -> str:
 def queue(
     session: Session,
     *,
-    round_id: int,
+    round_id: int | None,
     kind: str,
     recipient: str,
     lang: str,
     seq: int = 0,
     invitation_id: int | None = None,
+    request_id: int | None = None,
     domain: str = "tryghed.local",
 ) -> Message:
     """Add one email to the outbox (no commit: it belongs to the caller's transaction)."""
     msg = Message(
         round_id=round_id,
+        request_id=request_id,
         kind=kind,
         recipient=recipient,
         lang=lang,
@@ -112,8 +114,11 @@ def rounds_with_due_mail(session: Session, now: datetime, lease: timedelta, limi
     One statement that returns round ids, never the message ids: a wave of 100,000 invitations is
     100,000 ids, more than a driver may bind in one statement (psycopg: 65,535), and a reason to hold
     them all in memory for nothing. The partial index of pending rows (``ix_messages_pending``) serves it.
+    ``None`` (mail that belongs to no round, such as a nudge about a facilitation request) comes first, so a
+    wave of round mail never holds it back past the limit.
     """
-    due = _due(now, lease, None).with_only_columns(Message.round_id).distinct().order_by(Message.round_id)
+    due = _due(now, lease, None).with_only_columns(Message.round_id).distinct()
+    due = due.order_by(Message.round_id.asc().nulls_first())
     return list(session.scalars(due.limit(limit)))
 
 
@@ -122,12 +127,14 @@ class Claimed:
     """An outbox row as claimed for sending (plain values: no ORM object outlives the claim)."""
 
     id: int
-    round_id: int
+    round_id: int | None
     kind: str
     recipient: str
     lang: str
     invitation_id: int | None
     message_id: str
+    request_id: int | None
+    seq: int
     attempts: int
     claimed_at: datetime
 

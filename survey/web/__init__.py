@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # the CLI imports survey.web.logredact and must not pay for t
 
 def init_app(app: Flask, csrf: CSRFProtect) -> None:
     """Register the web blueprints, sessions (Flask-Login), the access guard and the gettext catalogs."""
-    from survey.web import access, admin, auth, health, i18n, labels, manage, pages, tracks, units
+    from survey.web import access, admin, auth, health, i18n, labels, manage, pages, plan, tracks, units
 
     i18n.init_app(app)
     labels.init_app(app)
@@ -27,7 +27,7 @@ def init_app(app: Flask, csrf: CSRFProtect) -> None:
     # First of all hooks, before Flask-WTF's CSRF check: a request without a login gets 401/403 (the
     # contract), not a CSRF error that would tell a stranger about the form.
     app.before_request_funcs.setdefault(None, []).insert(0, access.guard)
-    for module in (health, auth, admin, pages, manage, tracks, units):
+    for module in (health, auth, admin, pages, plan, manage, tracks, units):
         app.register_blueprint(module.bp)
     csrf.exempt(health.bp)
     app.jinja_env.globals["hidden_csrf"] = hidden_csrf

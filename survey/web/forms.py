@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
+    DateField,
     DateTimeLocalField,
     EmailField,
     IntegerField,
@@ -191,11 +192,18 @@ class FocusForm(Prefixed):
 
 
 class ActionForm(Prefixed):
+    """One IGLO action; ``hack.choices`` are set by the view (the hacks of the round's instrument)."""
+
     PREFIX = "action"
     level = SelectField(_l("Level"), choices=lambda: options(level_choices()))
     what = TextAreaField(_l("What will be done"), validators=[DataRequired(REQUIRED), Length(max=2000)])
     who = StringField(_l("Who does it"), validators=[DataRequired(REQUIRED), Length(max=200)])
-    by_when = StringField(_l("By when"), validators=[Optional(), Length(max=100)])
+    due = DateField(_l("Due date"), validators=[Optional()])
+    owner_email = EmailField(
+        _l("Owner's email for reminders (optional)"), validators=[Optional(), Email(BAD_EMAIL), Length(max=254)]
+    )
+    hack = SelectField(_l("The hack it puts into practice (optional)"), choices=[], validate_choice=True)
+    status = SelectField(_l("Status"), choices=lambda: options(status_choices()), default="planned")
 
 
 class ActionStatusForm(FlaskForm):

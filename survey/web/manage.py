@@ -10,12 +10,14 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from survey.domain import teams as team_actions
 from survey.domain.followup import create_followup
 from survey.domain.kickoff import queue_kickoff
 from survey.domain.rounds import close_round, create_round, get_round, open_round, remind_round
+from survey.domain.small_teams import small_team
 from survey.errors import UserError
 from survey.runtime import Runtime, get_runtime
 from survey.web import forms
@@ -155,8 +157,15 @@ def new_round(team_id: int) -> tuple[str, int] | WerkzeugResponse:
                 form.closes.errors = [exc.message]
             else:
                 flash(_("The round has been created."))
+                _warn_small(session, team_id)
                 return _to_team(team_id, "rounds")
     return _again(rt, team_id, round_form=form)
+
+
+def _warn_small(session: Any, team_id: int) -> None:
+    """The web side of ``round create``/``open``'s ``fewer_participants_than_threshold`` warning."""
+    if small_team(session, team_id, int(get_runtime().config["MIN_RESPONSES"])):
+        flash(_("The team has fewer participants than the round's threshold, so it cannot show figures."), "error")
 
 
 def _round_action(round_id: int, action: str) -> tuple[str, int] | WerkzeugResponse:
@@ -172,9 +181,10 @@ def _round_action(round_id: int, action: str) -> tuple[str, int] | WerkzeugRespo
             if action == "open":
                 open_round(rt, session, round_id)
                 message = _("The round is open and the invitations are on their way.")
+                _warn_small(session, team_id)
             elif action == "remind":
                 count = remind_round(rt, session, round_id)
-                message = _("%(n)s reminders are on their way.", n=count)
+                message = ngettext("%(num)s reminder is on its way.", "%(num)s reminders are on their way.", count)
             elif action == "close":
                 close_round(rt, session, round_id)
                 message = _("The round is closed; the report is being made.")

@@ -1,5 +1,5 @@
 """Pages for every logged-in role: the start page, the step-1 knowledge page, a team's page, its reports
-and trend, and the debrief (focus and IGLO plan). Leaders reach only their own teams (``access.guard``);
+and trend (the debrief, focus and IGLO plan, are in ``plan``). Leaders reach only their own teams (``access.guard``);
 what only facilitators may change lives in ``manage``.
 """
 
@@ -17,12 +17,10 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from pipeline.charts import Series, trend_chart
 from survey.data.models import Report, Round, RoundResultRow
-from survey.domain import actions as plan
-from survey.domain import overview, tracks
-from survey.domain.focus import record_focus
+from survey.domain import nudges, overview, tracks
 from survey.domain.rounds import get_round, list_rounds
+from survey.domain.small_teams import small_team
 from survey.domain.teams import get_team, list_participants
-from survey.errors import UserError
 from survey.runtime import Runtime, get_runtime
 from survey.web import forms
 
@@ -51,11 +49,19 @@ def start() -> tuple[str, int]:
             page, teams = 1, teams_of(1)  # past the end (an old link): the first page
         statuses = overview.team_statuses(session, teams[:PAGE_SIZE], rt.now())
         requests = tracks.open_requests(session) if current_user.manages else []
+        # the leader's to-do list: the same occasions as the nudge emails (survey.domain.nudges)
+        now = rt.now()
+        todos = (
+            []
+            if current_user.manages
+            else nudges.leader_todos(session, teams[:PAGE_SIZE], now, now.astimezone(rt.tz).date())
+        )
         return render_template(
             "web/start.html",
             statuses=statuses,
             requests=requests,
             steps=_steps(rt),
+            todos=todos,
             page=page,
             more=len(teams) > PAGE_SIZE,
         ), 200
@@ -139,6 +145,8 @@ def team_context(rt: Runtime, session: Session, team_id: int, **overrides: Any) 
         "request_form": forms.RequestForm(),
         "button": forms.EmptyForm(),
         "csv_errors": None,
+        # fewer people than the threshold: told before the round, with the honest options
+        "small_team": small_team(session, team_id, int(rt.config["MIN_RESPONSES"])),
     }
     context.update(overrides)
     return context
@@ -179,96 +187,6 @@ def report_page(round_id: int) -> tuple[str, int]:
             abort(404)
         data = build_report_data(session, round_id, rt.content, rt.tz)
     return report_html(data, for_web=True), 200
-
-
-def debrief_context(rt: Runtime, session: Session, round_id: int, **overrides: Any) -> dict[str, Any]:
-    rnd = get_round(session, round_id)
-    instrument = rt.content.instrument(rnd.instrument)
-    stored = session.get(RoundResultRow, round_id)
-    focus_form = forms.FocusForm()
-    focus_form.pillar.choices = forms.options([(p.key, p.name.get(current_user.lang)) for p in instrument.pillars])
-    chosen = rnd.chosen_focus
-    if chosen:
-        focus_form.pillar.data = chosen
-    elif stored and stored.focus_pillars:
-        focus_form.pillar.data = stored.focus_pillars[0]
-    context: dict[str, Any] = {
-        "round": rnd,
-        "team": rnd.team,
-        "suggested": [
-            instrument.pillar(k).name.get(current_user.lang) for k in (stored.focus_pillars if stored else [])
-        ],
-        "chosen": instrument.pillar(chosen).name.get(current_user.lang) if chosen else None,
-        "focus_form": focus_form,
-        # a round without figures (not aggregated, or below k) has no focus to choose (survey.domain.focus)
-        "can_record_focus": stored is not None and not stored.suppressed,
-        "actions": plan.list_actions(session, round_id),
-        "action_form": forms.ActionForm(),
-        "status_form": forms.ActionStatusForm,
-        "levels": dict(forms.level_choices()),
-        "statuses": dict(forms.status_choices()),
-    }
-    context.update(overrides)
-    return context
-
-
-@bp.get("/rounds/<int:round_id>/debrief")
-def debrief(round_id: int) -> tuple[str, int]:
-    """The debrief: the focus the team chose and its IGLO plan, then each action's status over time."""
-    rt = get_runtime()
-    with rt.db.session() as session:
-        if get_round(session, round_id).status not in ("closing", "reported"):
-            abort(404)
-        return render_template("web/debrief.html", **debrief_context(rt, session, round_id)), 200
-
-
-@bp.post("/rounds/<int:round_id>/actions")
-def add_action(round_id: int) -> tuple[str, int] | WerkzeugResponse:
-    rt = get_runtime()
-    form = forms.ActionForm()
-    with rt.db.session() as session:
-        if form.validate_on_submit():
-            try:
-                plan.add_action(session, round_id, form.level.data, form.what.data, form.who.data, form.by_when.data)
-            except UserError as exc:
-                form.what.errors = [exc.message]
-            else:
-                flash(_("The action has been added to the plan."))
-                return redirect(url_for("pages.debrief", round_id=round_id), 303)
-        return render_template("web/debrief.html", **debrief_context(rt, session, round_id, action_form=form)), 400
-
-
-@bp.post("/actions/<int:action_id>/status")
-def action_status(action_id: int) -> WerkzeugResponse:
-    rt = get_runtime()
-    form = forms.ActionStatusForm(prefix=f"a{action_id}")
-    with rt.db.session() as session:
-        action = plan.get_action(session, action_id)
-        if not form.validate_on_submit():
-            abort(400)
-        plan.set_action_status(session, action_id, form.status.data)
-        flash(_("The status has been saved."))
-        return redirect(url_for("pages.debrief", round_id=action.round_id), 303)
-
-
-@bp.post("/rounds/<int:round_id>/focus")
-def focus(round_id: int) -> tuple[str, int] | WerkzeugResponse:
-    """The focus the team chose: the same ``record_focus`` as ``tryghed round focus``."""
-    rt = get_runtime()
-    form = forms.FocusForm()
-    with rt.db.session() as session:
-        ctx = debrief_context(rt, session, round_id)
-        form.pillar.choices = ctx["focus_form"].pillar.choices
-        if form.validate_on_submit():
-            try:
-                record_focus(session, rt.content, round_id, form.pillar.data)
-            except UserError as exc:
-                form.pillar.errors = [exc.message]
-            else:
-                flash(_("The team's focus has been recorded."))
-                return redirect(url_for("pages.debrief", round_id=round_id), 303)
-        ctx["focus_form"] = form
-        return render_template("web/debrief.html", **ctx), 400
 
 
 @bp.post("/teams/<int:team_id>/requests")

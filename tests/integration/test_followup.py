@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
@@ -19,6 +20,10 @@ from tests.conftest import make_app
 from tests.helpers import read_outbox, setup_round, submit, token_of
 
 NOW = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
+CPH = ZoneInfo("Europe/Copenhagen")
+# 90 days after NOW is Sunday 30 August: the follow-up opens the next weekday at the whole local hour
+# (TRYGHED_ROUND_OPENS_AT, 08:00) and closes 14 days later at TRYGHED_ROUND_CLOSES_AT (16:00), issue 19
+OPENS = datetime(2026, 8, 31, 8, 0, tzinfo=CPH)
 
 
 @pytest.fixture
@@ -44,8 +49,8 @@ def test_followup_by_hand(env: dict[str, Any]) -> None:
     assert shown["status"] == "scheduled" and shown["kind"] == "followup" and shown["team_id"] == team_id
     assert shown["previous_round_id"] == round_id and shown["number"] == 2
     opens = datetime.fromisoformat(shown["opens_at"])
-    assert opens == NOW + timedelta(days=90)
-    assert datetime.fromisoformat(shown["closes_at"]) - opens == timedelta(days=14)
+    assert opens == OPENS
+    assert datetime.fromisoformat(shown["closes_at"]) == datetime(2026, 9, 14, 16, 0, tzinfo=CPH)
 
     code, again = cli("round", "followup", str(round_id), "--after", "90d")
     assert code == 1 and "already has a later round" in again["error"]
@@ -76,13 +81,13 @@ def test_followup_decided_at_close_is_scheduled_once_and_opens_with_current_part
     followup_id = round_id + 1
     code, nxt = cli("round", "show", str(followup_id))
     assert code == 0 and nxt["status"] == "scheduled" and nxt["kind"] == "followup"
-    assert datetime.fromisoformat(nxt["opens_at"]) == NOW + timedelta(days=90)
+    assert datetime.fromisoformat(nxt["opens_at"]) == OPENS
     assert cli("round", "show", str(followup_id + 1))[0] == 1  # no second follow-up
 
     # a new colleague joins; the tick opens the follow-up when it is due and invites the team as it is then
     with app.app_context(), rt.db.session() as s:
         import_participants(s, team_id, "email,name\nny@example.org,Ny Kollega\n")
-    clock["now"] = NOW + timedelta(days=90, minutes=1)
+    clock["now"] = OPENS.astimezone(UTC) + timedelta(minutes=1)
     with app.app_context():
         assert followup_id in tick.run()["opened"]
     code, opened = cli("round", "show", str(followup_id))

@@ -1,0 +1,245 @@
+"""Nudges: the emails that keep the team's loop going after the report (issue 19), and the leader's
+to-do list that shows the same items.
+
+The tick calls :func:`queue_due` once per pass. Each kind is one bounded query (``LIMIT``) for what is due
+now and has no outbox row yet; the row is queued in the same transaction, and the outbox's unique keys
+((round, kind, recipient, seq) and (request, kind, recipient)) make each nudge happen once even when two
+ticks overlap. Windows keep an installation that switches nudges on from mailing about the distant past.
+
+- ``debrief``: the leader, when the report has arrived: hold the debrief meeting (link to the guide);
+- ``no_plan``: the leader, 14 days after the report, when the round still has no focus or no plan;
+- ``action_due`` / ``action_overdue``: an action's owner (else the leader), 3 days before its due date
+  and once it is past (``seq`` is the action's id);
+- ``request_new``: every facilitator, when a team asks for one;
+- ``session_planned``: the leader, when a facilitator has planned the session (with an .ics invitation).
+
+``TRYGHED_NUDGES=false`` switches them off for the installation. Pure domain code: no Flask, no Celery.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, aliased
+
+from survey.data.models import Action, FacilitationRequest, Message, Round, RoundResultRow, Team, User
+from survey.domain.actions import LIVE_STATUSES
+from survey.mail import outbox
+
+DUE_SOON = timedelta(days=3)
+NO_PLAN_AFTER = timedelta(days=14)
+# how far back a nudge is still worth sending (an installation switching nudges on, a tick long down)
+WINDOW = timedelta(days=14)
+BATCH = 200  # rows per kind and pass: the next tick takes the rest
+
+
+def _sent(kind: str, *, round_col: Any = None, recipient: Any = None, seq: Any = None, request_col: Any = None) -> Any:
+    """``EXISTS`` an outbox row of ``kind`` for the given round/request (and recipient, seq)."""
+    cond = [Message.kind == kind]
+    if round_col is not None:
+        cond.append(Message.round_id == round_col)
+    if request_col is not None:
+        cond.append(Message.request_id == request_col)
+    if recipient is not None:
+        cond.append(Message.recipient == recipient)
+    if seq is not None:
+        cond.append(Message.seq == seq)
+    return exists().where(and_(*cond))
+
+
+def lang_of(session: Session, email: str, fallback: str) -> str:
+    """The recipient's own language: their account's, else ``fallback`` (the team's)."""
+    found = session.scalars(select(User.lang).where(User.email == email.lower())).first()
+    return found or fallback
+
+
+def _queue(session: Session, **values: Any) -> bool:
+    """One outbox row in a savepoint: a duplicate from an overlapping tick is dropped, not an error."""
+    try:
+        with session.begin_nested():
+            outbox.queue(session, **values)
+        return True
+    except IntegrityError:
+        return False
+
+
+def queue_due(session: Session, now: datetime, today: date, *, batch: int = BATCH) -> dict[str, int]:
+    """Queue every nudge due now (committed); returns how many of each kind."""
+    counts = {k: 0 for k in ("debrief", "no_plan", "action_due", "action_overdue", "request_new", "session_planned")}
+    # the leader: the report has arrived -> hold the debrief
+    rows = session.execute(
+        select(Round.id, Team.leader_email, Team.lang)
+        .join(Team, Team.id == Round.team_id)
+        .where(
+            Round.status == "reported",
+            Round.reported_at >= now - WINDOW,
+            Round.purged_at.is_(None),  # a purge deletes the round's outbox rows, the once-guard with them
+            Team.leader_email.is_not(None),
+            ~_sent("debrief", round_col=Round.id),
+        )
+        .order_by(Round.id)
+        .limit(batch)
+    ).all()
+    for rid, leader, lang in rows:
+        counts["debrief"] += _queue(
+            session, round_id=rid, kind="debrief", recipient=str(leader), lang=lang_of(session, str(leader), lang)
+        )
+    # the leader: 14 days on, still no focus or no plan (a suppressed round has neither to make)
+    later = aliased(Round)
+    rows = session.execute(
+        select(Round.id, Team.leader_email, Team.lang)
+        .join(Team, Team.id == Round.team_id)
+        .join(RoundResultRow, RoundResultRow.round_id == Round.id)
+        .where(
+            Round.status == "reported",
+            Round.reported_at <= now - NO_PLAN_AFTER,
+            Round.reported_at >= now - NO_PLAN_AFTER - WINDOW,
+            Round.purged_at.is_(None),
+            RoundResultRow.suppressed.is_(False),
+            Team.leader_email.is_not(None),
+            (Round.chosen_focus.is_(None)) | ~exists().where(Action.round_id == Round.id),
+            # a later round that has opened means the team has moved on
+            ~exists().where(
+                and_(later.team_id == Round.team_id, later.number > Round.number, later.opened_at.is_not(None))
+            ),
+            ~_sent("no_plan", round_col=Round.id),
+        )
+        .order_by(Round.id)
+        .limit(batch)
+    ).all()
+    for rid, leader, lang in rows:
+        counts["no_plan"] += _queue(
+            session, round_id=rid, kind="no_plan", recipient=str(leader), lang=lang_of(session, str(leader), lang)
+        )
+    # an action's owner (or the leader): 3 days before the due date, and once it is overdue
+    for kind, low, high in (
+        ("action_due", today, today + DUE_SOON),
+        ("action_overdue", today - WINDOW, today - timedelta(days=1)),
+    ):
+        copy = aliased(Action)
+        action_rows = session.execute(
+            select(Action.id, Action.round_id, Action.owner_email, Team.leader_email, Team.lang)
+            .join(Round, Round.id == Action.round_id)
+            .join(Team, Team.id == Round.team_id)
+            .where(
+                Action.status.in_(LIVE_STATUSES),
+                Action.due >= low,
+                Action.due <= high,
+                # a carried action is followed by its copy in the next round's plan: nudge about that one
+                ~exists().where(copy.carried_from == Action.id),
+                ~_sent(kind, round_col=Action.round_id, seq=Action.id),
+            )
+            .order_by(Action.due, Action.id)
+            .limit(batch)
+        ).all()
+        for aid, rid, owner, leader, lang in action_rows:
+            to = owner or leader
+            if to:
+                counts[kind] += _queue(
+                    session, round_id=rid, kind=kind, recipient=to, lang=lang_of(session, to, lang), seq=aid
+                )
+    # every facilitator: a team asks for one
+    facilitators = session.execute(
+        select(User.email, User.lang).where(User.role == "facilitator", User.active.is_(True)).order_by(User.id)
+    ).all()
+    requests = session.scalars(
+        select(FacilitationRequest.id)
+        .where(
+            FacilitationRequest.status == "open",
+            FacilitationRequest.created_at >= now - WINDOW,
+            ~_sent("request_new", request_col=FacilitationRequest.id),
+        )
+        .order_by(FacilitationRequest.id)
+        .limit(batch)
+    ).all()
+    for req_id in requests:
+        for email, lang in facilitators:
+            counts["request_new"] += _queue(
+                session, round_id=None, request_id=req_id, kind="request_new", recipient=email, lang=lang
+            )
+    # the leader: a facilitator has planned the session (the email carries an .ics invitation)
+    rows = session.execute(
+        select(FacilitationRequest.id, Team.leader_email, Team.lang)
+        .join(Team, Team.id == FacilitationRequest.team_id)
+        .where(
+            FacilitationRequest.status == "planned",
+            FacilitationRequest.session_at >= now,
+            Team.leader_email.is_not(None),
+            ~_sent("session_planned", request_col=FacilitationRequest.id),
+        )
+        .order_by(FacilitationRequest.id)
+        .limit(batch)
+    ).all()
+    for req_id, leader, lang in rows:
+        counts["session_planned"] += _queue(
+            session,
+            round_id=None,
+            request_id=req_id,
+            kind="session_planned",
+            recipient=str(leader),
+            lang=lang_of(session, str(leader), lang),
+        )
+    session.commit()
+    return counts
+
+
+@dataclass(frozen=True)
+class Todo:
+    """One item of the leader's to-do list: the same occasions as the nudges."""
+
+    kind: str  # debrief | no_plan | action_due | action_overdue | session_planned
+    team: Team
+    round_id: int | None = None
+    action: Action | None = None
+    request: FacilitationRequest | None = None
+
+
+def leader_todos(session: Session, teams: list[Team], now: datetime, today: date) -> list[Todo]:
+    """What the leader of ``teams`` has to do now (a leader has few teams: the queries stay small)."""
+    out: list[Todo] = []
+    ids = [t.id for t in teams]
+    if not ids:
+        return out
+    by_id = {t.id: t for t in teams}
+    latest: dict[int, Round] = {}
+    for rnd in session.scalars(select(Round).where(Round.team_id.in_(ids)).order_by(Round.number)):
+        latest[rnd.team_id] = rnd
+    for team_id, rnd in latest.items():
+        if rnd.status != "reported":
+            continue
+        stored = session.get(RoundResultRow, rnd.id)
+        has_plan = session.scalar(select(exists().where(Action.round_id == rnd.id)))
+        if stored is not None and not stored.suppressed and (rnd.chosen_focus is None or not has_plan):
+            late = rnd.reported_at is not None and rnd.reported_at <= now - NO_PLAN_AFTER
+            out.append(Todo("no_plan" if late else "debrief", by_id[team_id], round_id=rnd.id))
+    copy = aliased(Action)
+    actions = session.execute(
+        select(Action, Round.team_id)
+        .join(Round, Round.id == Action.round_id)
+        .where(
+            Round.team_id.in_(ids),
+            Action.status.in_(LIVE_STATUSES),
+            Action.due <= today + DUE_SOON,
+            ~exists().where(copy.carried_from == Action.id),
+        )
+        .order_by(Action.due, Action.id)
+    ).all()
+    for action, team_id in actions:
+        assert action.due is not None
+        kind = "action_overdue" if action.due < today else "action_due"
+        out.append(Todo(kind, by_id[team_id], round_id=action.round_id, action=action))
+    for req in session.scalars(
+        select(FacilitationRequest)
+        .where(
+            FacilitationRequest.team_id.in_(ids),
+            FacilitationRequest.status == "planned",
+            FacilitationRequest.session_at >= now,
+        )
+        .order_by(FacilitationRequest.session_at)
+    ):
+        out.append(Todo("session_planned", by_id[req.team_id], request=req))
+    return out
