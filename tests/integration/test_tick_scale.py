@@ -67,8 +67,11 @@ def test_tick_in_a_wave_of_68000_pending_emails(
 
     assert sorted(result["reminded"]) == reminder_due
     assert result["opened"] == result["closed"] == result["redriven"] == []
-    # every open round has mail due; one pass takes a bounded batch, the next pass the rest
-    assert len(result["mail_rounds"]) == TICK_BATCH
+    # every open round has mail due; one pass takes a bounded batch, the next pass the rest. Mail of no
+    # round (the nudges this tick queued about the generated facilitation requests) takes one place in it.
+    with rt.db.engine.connect() as conn:
+        no_round = conn.scalar(text("SELECT count(*) FROM messages WHERE round_id IS NULL AND status = 'pending'"))
+    assert len(result["mail_rounds"]) == TICK_BATCH - (1 if no_round else 0)
     assert loaded == []  # not one ORM object: ids and columns only
     assert most_parameters(statements) <= 1000
     queue = redis.Redis.from_url(redis_url)
