@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, Response, request
@@ -70,6 +71,32 @@ def content_security_policy(styles: list[str]) -> str:
     )
 
 
+class _PolicyResponse(Response):
+    """An HTML response that carries its policy, computed once with its cached body (``CachedPage``)."""
+
+    policy: str | None = None
+
+
+@dataclass(frozen=True)
+class CachedPage:
+    """A page rendered once and served many times (the respondent's form and message pages): its bytes
+    and its Content-Security-Policy, so neither the encoding nor the scan for ``<style>`` blocks is paid
+    per request."""
+
+    body: bytes
+    policy: str
+
+    @classmethod
+    def of(cls, html: str) -> CachedPage:
+        body = html.encode()
+        return cls(body, content_security_policy(style_hashes(body)))
+
+    def response(self, status: int) -> Response:
+        response = _PolicyResponse(self.body, status, mimetype="text/html")
+        response.policy = self.policy
+        return response
+
+
 def _is_static(endpoint: str | None) -> bool:
     return endpoint is not None and (endpoint == "static" or endpoint.endswith(".static"))
 
@@ -77,10 +104,13 @@ def _is_static(endpoint: str | None) -> bool:
 def secure_headers(response: Response, *, https: bool) -> Response:
     """Add the headers to ``response`` (the request being the current one)."""
     headers = response.headers
-    styles: list[str] = []
-    if response.mimetype == "text/html" and not response.is_streamed and not response.direct_passthrough:
-        styles = style_hashes(response.get_data())
-    headers["Content-Security-Policy"] = content_security_policy(styles)
+    policy = getattr(response, "policy", None)  # a cached page's, computed from the same bytes
+    if policy is None:
+        styles: list[str] = []
+        if response.mimetype == "text/html" and not response.is_streamed and not response.direct_passthrough:
+            styles = style_hashes(response.get_data())
+        policy = content_security_policy(styles)
+    headers["Content-Security-Policy"] = policy
     headers["X-Content-Type-Options"] = "nosniff"
     headers["X-Frame-Options"] = "DENY"
     personal = request.path.startswith(PERSONAL_PREFIXES)
