@@ -267,3 +267,30 @@ def test_gunicorn_access_log_redacts_every_way_of_writing_a_link(tmp_path: Path)
     log = _drive_variants(command, env, port, token, signed)
     _check_variants(log, token, signed)
     assert '"GET /s/[redacted] HTTP/1.1" 200' in log and '"GET /S/[redacted] HTTP/1.1" 404' in log, log
+
+
+def test_every_engine_in_product_code_hides_statement_parameters() -> None:
+    """Issue 16.4: each ``create_engine`` call of the product (and the benchmark floor, which runs beside
+    it) passes ``hide_parameters=True``; the behaviour is tested on real servers in
+    tests/integration/test_error_logs.py."""
+    import ast
+
+    root = Path(__file__).resolve().parent.parent
+    files = [*root.glob("survey/**/*.py"), *root.glob("pipeline/**/*.py"), root / "celery_app.py"]
+    files.append(root / "benchmarks" / "floor_app.py")
+    calls = []
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "id", getattr(node.func, "attr", "")) == "create_engine"
+            ):
+                hidden = any(
+                    k.arg == "hide_parameters" and isinstance(k.value, ast.Constant) and k.value.value is True
+                    for k in node.keywords
+                ) or any(k.arg is None for k in node.keywords)  # **kwargs: checked below through make_engine
+                calls.append((f"{path.relative_to(root)}:{node.lineno}", hidden))
+    assert len(calls) >= 3 and [c for c in calls if not c[1]] == [], calls
+    from survey.data.db import make_engine
+
+    assert make_engine("sqlite://").hide_parameters
