@@ -118,6 +118,17 @@ def test_dev_server_logs_no_link(tmp_path: Path) -> None:
     _check(log, token, signed)
 
 
+def test_dev_server_in_debug_mode_logs_no_link(tmp_path: Path) -> None:
+    """``flask --debug run``: the interactive debugger answers the error and werkzeug logs the traceback."""
+    env, token, signed = _broken_install(tmp_path)
+    port = free_port()
+    command = [str(BIN / "flask"), "--app", "survey", "--debug", "run", "--no-reload", "--port", str(port)]
+    log = _drive(command, env, port, token, signed)
+    assert '"GET /s/[redacted] HTTP/1.1" 500' in log and '"GET /r/[redacted] HTTP/1.1" 500' in log, log
+    assert "no such table" in log and "Traceback" in log, log
+    assert token not in log and not any(part in log for part in signed.split(".")), log
+
+
 @pytest.mark.parametrize("workers", [1])
 def test_gunicorn_logs_no_link(tmp_path: Path, workers: int) -> None:
     env, token, signed = _broken_install(tmp_path)

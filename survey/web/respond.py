@@ -2,6 +2,10 @@
 
 Status codes are the contract: 200 form / thank-you, 400 bad answers (nothing stored), 404 unknown
 link, 409 already answered, 410 round not open. Nothing here logs a token or an answer.
+
+The link is the secret: these pages keep no session (``security.NoSessionForRespondents``), set no
+cookie and carry no CSRF token, and a post for a link the sender does not know finds nothing to store
+(the reasoning is in docs/privacy.md, "The respondent's pages keep no session and need no CSRF token").
 """
 
 from __future__ import annotations
