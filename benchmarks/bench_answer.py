@@ -16,7 +16,8 @@
    submissions ("right after a checkpoint": every page they touch is written whole once), then ``--wal``
    more ("steady"). The WAL is read back with ``pg_walinspect`` between ``pg_current_wal_flush_lsn()`` marks and
    only this database's records are counted (block references in it, and the commit records of its
-   transactions), so the other users of the shared server do not count.
+   transactions), so the other users of the shared server do not count; a temporary replication slot
+   keeps those WAL segments until they are read.
 3. POST latency against the size of the round (Flask test client, in-process, PostgreSQL): rounds that
    already hold 10 and ``--big`` answer sets, ``--posts`` submissions each, alternating; median POST.
 
@@ -115,6 +116,9 @@ def wal_per_submission(engine: Engine, port: int, tokens: list[str], clients: in
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         oid = conn.exec_driver_sql("SELECT oid FROM pg_database WHERE datname = current_database()").scalar()
         rel = f"%rel %/{oid}/%"
+        # a temporary replication slot keeps the WAL from here until this session ends: the other users of
+        # the shared server write enough to have the segments recycled before they are read back
+        conn.exec_driver_sql(f"SELECT pg_create_physical_replication_slot('bench_{secrets.token_hex(6)}', true, true)")
         conn.exec_driver_sql("CHECKPOINT")
         # the flushed position: every commit of the submissions is flushed before its page is answered
         marks = [str(conn.exec_driver_sql("SELECT pg_current_wal_flush_lsn()").scalar())]
