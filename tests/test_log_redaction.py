@@ -129,9 +129,12 @@ def test_dev_server_in_debug_mode_logs_no_link(tmp_path: Path) -> None:
     assert token not in log and not any(part in log for part in signed.split(".")), log
 
 
-@pytest.mark.parametrize("workers", [1])
-def test_gunicorn_logs_no_link(tmp_path: Path, workers: int) -> None:
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_gunicorn_logs_no_link(tmp_path: Path, log_format: str) -> None:
+    """Whatever the log format: the redaction is a filter on the loggers, which runs before any formatter."""
     env, token, signed = _broken_install(tmp_path)
+    env["TRYGHED_LOG_FORMAT"] = log_format
+    workers = 1
     port = free_port()
     command = [
         str(BIN / "gunicorn"),
@@ -148,6 +151,8 @@ def test_gunicorn_logs_no_link(tmp_path: Path, workers: int) -> None:
     log = _drive(command, env, port, token, signed)
     assert '"GET /s/[redacted] HTTP/1.1" 500' in log, log  # the access log, with the path redacted
     _check(log, token, signed)
+    if log_format == "json":
+        assert '"message": "Exception on /s/[redacted] [GET]"' in log, log
 
 
 # --- every way of writing a personal link (issue 16, acceptance 5) ------------------------------------
