@@ -62,7 +62,7 @@ from survey.data.db import upgrade  # noqa: E402
 from survey.data.models import Invitation  # noqa: E402
 from survey.domain import answer_store  # noqa: E402
 from survey.domain.tokens import make_token  # noqa: E402
-from tests.helpers import Browser, csrf_of, free_port, throwaway_database  # noqa: E402
+from tests.helpers import Browser, free_port, hidden_fields, throwaway_database  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get("TRYGHED_BENCH_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 HOST = "127.0.0.1"
@@ -174,7 +174,7 @@ def submission_costs(app: Flask, backend: str, sizes: list[int], submits: int) -
         page = client.get(f"/s/{token}")
         assert page.status_code == 200, page.status_code
         posted_at = time.perf_counter()
-        done = client.post(f"/s/{token}", data={"csrf_token": csrf_of(page.get_data(as_text=True)), **answers()})
+        done = client.post(f"/s/{token}", data={**hidden_fields(page.get_data(as_text=True)), **answers()})
         finished = time.perf_counter()
         assert done.status_code == 200, done.status_code
         return finished - started, finished - posted_at

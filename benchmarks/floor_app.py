@@ -1,38 +1,45 @@
 """The floor for ``bench_answer.py``: the least a survey server can do, to compare Tryghed against.
 
-GET ``/s/<anything>`` returns a fixed page (the real form's HTML, saved by the benchmark); POST inserts the
-posted fields as one row and returns a short thank-you page. No link check, no CSRF, no validation.
-Served by gunicorn exactly like Tryghed: ``gunicorn 'benchmarks.floor_app:create_app()'`` with
-``FLOOR_PAGE`` (a file) and ``FLOOR_DATABASE_URL`` in the environment.
+As issue 22 defines it: a minimal Flask app under the same gunicorn settings as Tryghed (same command,
+same ``gunicorn.conf.py``, same workers). GET ``/s/<anything>`` returns the same bytes as the product's
+form page (saved by the benchmark into the file ``FLOOR_PAGE``); POST stores the 16 posted answers as 16
+small integers with one autocommit INSERT through SQLAlchemy Core, and returns a short thank-you page.
+No link check, no validation, no headers of its own.
+
+    gunicorn 'floor_app:create_app()'   # with FLOOR_PAGE and FLOOR_DATABASE_URL in the environment
 """
 
 from __future__ import annotations
 
-import json
 import os
-import secrets
 from pathlib import Path
 
 from flask import Flask, request
-from sqlalchemy import create_engine, text
+from sqlalchemy import Column, MetaData, SmallInteger, Table, create_engine
+
+ANSWERS = 16
+# A plain heap table without an index (the least a database can do for a row); the benchmark creates it.
+TABLE = Table("floor_answers", MetaData(), *(Column(f"a{i}", SmallInteger) for i in range(1, ANSWERS + 1)))
+THANKS = b"<!doctype html><title>Tak</title><p>Tak for dine svar.</p>"
+HTML = {"Content-Type": "text/html; charset=utf-8"}
 
 
 def create_app() -> Flask:
-    """The floor app; the table ``floor_answers`` is created by the benchmark."""
+    """The floor app on ``FLOOR_DATABASE_URL`` (autocommit: the INSERT is its own transaction)."""
     app = Flask(__name__)
-    page = Path(os.environ["FLOOR_PAGE"]).read_text()
-    engine = create_engine(os.environ["FLOOR_DATABASE_URL"])
+    page = Path(os.environ["FLOOR_PAGE"]).read_bytes()
+    engine = create_engine(os.environ["FLOOR_DATABASE_URL"], isolation_level="AUTOCOMMIT", hide_parameters=True)
+    insert = TABLE.insert()
+    columns = [column.name for column in TABLE.columns]
 
     @app.route("/s/<token>", methods=["GET", "POST"])
-    def answer(token: str) -> tuple[str, int]:
+    def answer(token: str) -> tuple[bytes, int, dict[str, str]]:
         if request.method == "GET":
-            return page, 200
-        with engine.begin() as conn:
-            conn.execute(
-                text("INSERT INTO floor_answers (id, answers) VALUES (:id, :answers)"),
-                {"id": secrets.token_hex(16), "answers": json.dumps(request.form.to_dict())},
-            )
-        return "<!doctype html><title>Tak</title><p>Tak for dine svar.</p>", 200
+            return page, 200, HTML
+        values = dict(zip(columns, (int(v) for v in request.form.values()), strict=False))
+        with engine.connect() as conn:
+            conn.execute(insert, values)
+        return THANKS, 200, HTML
 
     @app.get("/healthz")
     def health() -> tuple[str, int]:

@@ -37,7 +37,12 @@ DEMO_SENDER = {
 }
 ANSWERING = 7  # of 8: one person does not answer, as in real life
 LINK_RE = re.compile(r"https?://\S+/s/([A-Za-z0-9_-]{43})")
-CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+_HIDDEN_RE = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
+
+
+def hidden_fields(html: str) -> dict[str, str]:
+    """The form's hidden fields, sent back as they are (the respondent's form carries none today)."""
+    return dict(_HIDDEN_RE.findall(html))
 
 
 def _links_from_outbox(outbox: Path, message_ids: list[str]) -> list[str]:
@@ -136,9 +141,8 @@ def run_demo(out_dir: Path, instrument_name: str | None = None) -> dict[str, Any
         page = client.get(f"/s/{token}")
         if page.status_code != 200:
             raise UserError(f"the survey page answered {page.status_code}")
-        csrf = CSRF_RE.search(page.get_data(as_text=True))
-        assert csrf is not None, "no CSRF token in the form"
-        posted = client.post(f"/s/{token}", data={"csrf_token": csrf.group(1), **_answers(rng, instrument)})
+        fields = hidden_fields(page.get_data(as_text=True))
+        posted = client.post(f"/s/{token}", data={**fields, **_answers(rng, instrument)})
         if posted.status_code != 200:
             raise UserError(f"submitting the form answered {posted.status_code}")
 

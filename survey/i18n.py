@@ -96,12 +96,6 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "one_answer": {"da": "Vælg kun ét svar", "en": "Choose only one answer"},
     "errors_heading": {"da": "Formularen er ikke sendt", "en": "The form has not been sent"},
-    "stale_form": {
-        "da": "Siden var åben for længe, eller den kom fra en anden browser, så svarene blev ikke gemt. "
-        "Vi har lavet en ny formular til dig nedenfor – tjek dine svar og send igen.",
-        "en": "The page was open too long, or it came from another browser, so the answers were not stored. "
-        "Here is a fresh form below – check your answers and send again.",
-    },
     "unreadable_title": {"da": "Svarene kunne ikke læses", "en": "The answers could not be read"},
     "unreadable_body": {
         "da": "Det, der blev sendt, var ikke en udfyldt formular, så intet er gemt. Åbn linket fra e-mailen "

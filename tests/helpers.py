@@ -135,12 +135,19 @@ def csrf_of(html: str) -> str:
     return found.group(1)
 
 
+def hidden_fields(html: str) -> dict[str, str]:
+    """The form's hidden fields, which a browser sends back as they are (the respondent's form has none)."""
+    from survey.demo import hidden_fields as fields
+
+    return fields(html)
+
+
 def submit(client: FlaskClient, token: str, answers: dict[str, Any]) -> Any:
-    """Open the form like a browser (GET for the CSRF token), then post the answers."""
+    """Open the form like a browser (GET), then post the answers with whatever hidden fields it carries."""
     page = client.get(f"/s/{token}")
     if page.status_code != 200:
         return page
-    return client.post(f"/s/{token}", data={"csrf_token": csrf_of(page.get_data(as_text=True)), **answers})
+    return client.post(f"/s/{token}", data={**hidden_fields(page.get_data(as_text=True)), **answers})
 
 
 def setup_round(
@@ -216,7 +223,7 @@ class LiveServer:
 
 
 class Browser:
-    """A minimal HTTP client with cookies (urllib), so the form's CSRF session works as in a browser."""
+    """A minimal HTTP client with cookies (urllib), as a browser keeps them (the respondent's pages set none)."""
 
     def __init__(self) -> None:
         import http.cookiejar
@@ -239,7 +246,7 @@ class Browser:
         status, page = self.request(url)
         if status != 200:
             return status, page
-        return self.request(url, {"csrf_token": csrf_of(page), **answers})
+        return self.request(url, {**hidden_fields(page), **answers})
 
 
 def pdf_text(pdf: bytes, tmp: Path) -> str:

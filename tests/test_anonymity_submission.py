@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import create_engine, text
 
 from tests.conftest import make_app
-from tests.helpers import Browser, LiveServer, csrf_of, read_outbox, setup_round, stored_answers, submit, token_of
+from tests.helpers import Browser, LiveServer, hidden_fields, read_outbox, setup_round, stored_answers, submit, token_of
 
 THREADS = 30
 
@@ -28,20 +28,20 @@ def test_thirty_concurrent_posts_of_one_link_store_one_answer(db_url: str, tmp_p
         token = token_of(read_outbox(tmp_path / "outbox")[0])
         url = f"{live.url}/s/{token}"
         answers = _answers(app)
-        # every "browser" loads the form first (its own CSRF session), then all post together
+        # every "browser" loads the form first, then all post together
         browsers = [Browser() for _ in range(THREADS)]
-        forms: list[str] = []
+        forms: list[dict[str, str]] = []
         for b in browsers:
             status, page = b.request(url)
             assert status == 200
-            forms.append(csrf_of(page))
+            forms.append(hidden_fields(page))
         barrier = threading.Barrier(THREADS)
         results: list[int] = []
         lock = threading.Lock()
 
-        def post(b: Browser, csrf: str) -> None:
+        def post(b: Browser, fields: dict[str, str]) -> None:
             barrier.wait()
-            status, _page = b.request(url, {"csrf_token": csrf, **answers})
+            status, _page = b.request(url, {**fields, **answers})
             with lock:
                 results.append(status)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from survey.data.models import RoundResultRow
 from tests.conftest import make_app
-from tests.helpers import Browser, LiveServer, csrf_of, read_outbox, setup_round, token_of
+from tests.helpers import Browser, LiveServer, hidden_fields, read_outbox, setup_round, token_of
 
 PEOPLE = 30
 
@@ -31,11 +31,11 @@ def test_close_during_answers_loses_and_admits_nothing(db_url: str, tmp_path: Pa
         links = [f"{live.url}/s/{token_of(m)}" for m in read_outbox(tmp_path / "outbox")]
         assert len(links) == PEOPLE
         browsers = [Browser() for _ in links]
-        tokens = []
+        fields: list[dict[str, str]] = []
         for b, url in zip(browsers, links, strict=True):
             status, page = b.request(url)
             assert status == 200
-            tokens.append(csrf_of(page))
+            fields.append(hidden_fields(page))
         statuses: list[int] = []
         lock = threading.Lock()
         enough = threading.Event()
@@ -43,7 +43,7 @@ def test_close_during_answers_loses_and_admits_nothing(db_url: str, tmp_path: Pa
 
         def answer(i: int) -> None:
             barrier.wait()
-            status, _page = browsers[i].request(links[i], {"csrf_token": tokens[i], **{it.key: 4 for it in items}})
+            status, _page = browsers[i].request(links[i], {**fields[i], **{it.key: 4 for it in items}})
             with lock:
                 statuses.append(status)
                 if statuses.count(200) >= 8:

@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 
 from survey.domain.report_links import report_link
 from tests.conftest import make_app
-from tests.helpers import LiveServer, close, csrf_of, read_outbox, setup_round, submit, token_of
+from tests.helpers import LiveServer, close, read_outbox, setup_round, submit, token_of
 
 
 def full(value: int = 4) -> dict[str, int]:
@@ -76,8 +76,8 @@ def test_every_kind_of_respondent_response(tmp_path: Path, monkeypatch: pytest.M
 
     form = client.get(f"/s/{first}")
     check("form", f"/s/{first}", form, 200)
-    assert any("session=" in c for c in form.headers.getlist("Set-Cookie"))  # the CSRF session cookie is checked
-    check("400", f"/s/{first}", client.post(f"/s/{first}", data={"csrf_token": csrf_of(form.text)}), 400)
+    assert not form.headers.getlist("Set-Cookie")  # the respondent's pages keep no session
+    check("400", f"/s/{first}", client.post(f"/s/{first}", data={"ink1": "4"}), 400)
     check("415", f"/s/{first}", client.post(f"/s/{first}", json=full()), 415)
     check("413", f"/s/{first}", client.post(f"/s/{first}", data={"x": "y" * 70_000}), 413)
     check("405", f"/s/{first}", client.put(f"/s/{first}", data=full()), 405)
@@ -121,12 +121,16 @@ def test_every_route_of_the_app_with_every_method(tmp_path: Path, https: bool) -
             assert response.status_code < 500, (method, path, response.status_code)
             assert_secure(response, path, https=https)
             checked += 1
-    # the session cookie itself (set by the form) carries the flags; a fresh client, because the walk above
-    # already got a session cookie (from /login), which is then not set again
-    token = tokens(tmp_path)[0]
-    page = app.test_client().get(f"/s/{token}", base_url=base)
+    # the session cookie itself (set by the login form for its CSRF token) carries the flags; a fresh
+    # client, because the walk above already got one, which is then not set again. The respondent's form
+    # sets none at all.
+    page = app.test_client().get("/login", base_url=base)
     assert page.headers.getlist("Set-Cookie")
-    assert_secure(page, f"/s/{token}", https=https)
+    assert_secure(page, "/login", https=https)
+    token = tokens(tmp_path)[0]
+    form = app.test_client().get(f"/s/{token}", base_url=base)
+    assert form.status_code == 200 and not form.headers.getlist("Set-Cookie")
+    assert_secure(form, f"/s/{token}", https=https)
     assert checked >= 4 * len(rules)
 
 

@@ -23,8 +23,12 @@ def make_engine(url: str, *, foreign_keys: bool = True) -> Engine:
 
     ``foreign_keys=False`` is for migrations only (``survey.data.migrate``): SQLite's table rebuilds
     would otherwise cascade deletes into every child table.
+
+    ``hide_parameters``: a failed statement's exception (and so every log and traceback that shows it)
+    carries the SQL text but not its parameters, which would be invitation ids, answer sets, emails and
+    token hashes (issue 16).
     """
-    kwargs: dict[str, Any] = {"future": True}
+    kwargs: dict[str, Any] = {"future": True, "hide_parameters": True}
     if url.startswith("sqlite"):
         if ":///" in url and not url.endswith(":memory:"):
             _owner_only_file(Path(url.split(":///", 1)[1]))
@@ -107,7 +111,7 @@ class Database:
         """
         if self.engine.dialect.name != "postgresql":
             return self.engine
-        return create_engine(self.url, isolation_level="AUTOCOMMIT", pool_recycle=RECYCLE_S)
+        return create_engine(self.url, isolation_level="AUTOCOMMIT", pool_recycle=RECYCLE_S, hide_parameters=True)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -70,7 +70,8 @@ def valid_answers(formdata: Any, instrument: Instrument, lang: str) -> dict[str,
 
 @lru_cache(maxsize=64)  # built once per (instrument, language): the class is the same for every request
 def barometer_form_class(instrument: Instrument, lang: str) -> type[FlaskForm]:
-    """A FlaskForm subclass with a required radio field per item (name = item key)."""
+    """A FlaskForm subclass with a required radio field per item (name = item key), without a CSRF field:
+    the personal link is the secret, and the respondent's pages keep no session (docs/privacy.md)."""
     scale = scale_choices(instrument, lang)
     fields = {
         item.key: ScaleField(
@@ -81,14 +82,10 @@ def barometer_form_class(instrument: Instrument, lang: str) -> type[FlaskForm]:
         )
         for item in instrument.items
     }
-    return type("BarometerForm", (FlaskForm,), fields)
+    return type("BarometerForm", (FlaskForm,), {**fields, "Meta": type("Meta", (), {"csrf": False})})
 
 
 def scale_choices(instrument: Instrument, lang: str) -> list[tuple[int, str]]:
     """(value, label) for each point of the answer scale, low to high."""
     values = range(instrument.scale_min, instrument.scale_max + 1)
     return [(value, label.get(lang)) for value, label in zip(values, instrument.scale_labels, strict=True)]
-
-
-def answers_of(form: FlaskForm, instrument: Instrument) -> dict[str, int]:
-    return {item.key: int(form[item.key].data) for item in instrument.items}

@@ -21,13 +21,13 @@ from survey.runtime import get_runtime
 bp = Blueprint("report_view", __name__)
 
 
-@bp.get("/r/<token>")
+@bp.get("/r/<token>", merge_slashes=False)  # "/r//<token>" is not the report: no redirect to it
 def report_page(token: str) -> tuple[str, int]:
     """The whole report as a page, linking to its debrief guide."""
     return _report(token, lambda data: report_html(data, for_web=True, debrief_url=f"/r/{token}/debrief"))
 
 
-@bp.get("/r/<token>/debrief")
+@bp.get("/r/<token>/debrief", merge_slashes=False)
 def debrief_page(token: str) -> tuple[str, int]:
     """The debrief guide alone, to print for the team meeting."""
     return _report(token, debrief_html)

@@ -36,7 +36,7 @@ TEAMS = (
 
 def _answer_all(app: Flask, outbox: Path, used: set[str], count: int, rng: random.Random) -> None:
     """Answer ``count`` new invitations through the survey form, like the demo does."""
-    from survey.demo import CSRF_RE, _answers
+    from survey.demo import _answers, hidden_fields
 
     tokens = []
     for eml in sorted(outbox.glob("*.eml")):
@@ -47,9 +47,8 @@ def _answer_all(app: Flask, outbox: Path, used: set[str], count: int, rng: rando
     instrument = app.extensions["tryghed"].content.instrument()
     for token in tokens[:count]:
         page = client.get(f"/s/{token}")
-        csrf = CSRF_RE.search(page.get_data(as_text=True))
-        assert csrf is not None, "no CSRF token in the survey form"
-        posted = client.post(f"/s/{token}", data={"csrf_token": csrf.group(1), **_answers(rng, instrument)})
+        fields = hidden_fields(page.get_data(as_text=True))
+        posted = client.post(f"/s/{token}", data={**fields, **_answers(rng, instrument)})
         if posted.status_code != 200:
             raise RuntimeError(f"the survey form answered {posted.status_code}")
     used.update(tokens)

@@ -14,7 +14,8 @@ adds later gets the same headers without doing anything:
 - ``Cache-Control: no-store`` on everything but static files: personal pages, logged-in pages and error
   pages must not be kept by a browser or a proxy.
 - The session cookie is ``HttpOnly`` and ``SameSite=Lax``, and ``Secure`` when ``TRYGHED_BASE_URL`` is
-  https (then ``Strict-Transport-Security`` is sent too).
+  https (then ``Strict-Transport-Security`` is sent too). The respondent's pages (``/s/``) have no session
+  at all (``NoSessionForRespondents``).
 """
 
 from __future__ import annotations
@@ -22,11 +23,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask, Request, Response, request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
 PERSONAL_PREFIXES = ("/s/", "/r/")
+SESSIONLESS_PREFIX = "/s/"  # the respondent's pages: the link is the secret, there is nothing to remember
 # The body of each <style> block up to the first </style>. Written as "runs of anything but '<', then a '<'
 # that does not start </style>" rather than a lazy (.*?): same matches, but the lazy form tried the end tag
 # at every byte and took 0.1 ms on each 7 KiB page (docs/benchmarks.md, "Storing an answer").
@@ -70,6 +74,32 @@ def content_security_policy(styles: list[str]) -> str:
     )
 
 
+class _PolicyResponse(Response):
+    """An HTML response that carries its policy, computed once with its cached body (``CachedPage``)."""
+
+    policy: str | None = None
+
+
+@dataclass(frozen=True)
+class CachedPage:
+    """A page rendered once and served many times (the respondent's form and message pages): its bytes
+    and its Content-Security-Policy, so neither the encoding nor the scan for ``<style>`` blocks is paid
+    per request."""
+
+    body: bytes
+    policy: str
+
+    @classmethod
+    def of(cls, html: str) -> CachedPage:
+        body = html.encode()
+        return cls(body, content_security_policy(style_hashes(body)))
+
+    def response(self, status: int) -> Response:
+        response = _PolicyResponse(self.body, status, mimetype="text/html")
+        response.policy = self.policy
+        return response
+
+
 def _is_static(endpoint: str | None) -> bool:
     return endpoint is not None and (endpoint == "static" or endpoint.endswith(".static"))
 
@@ -77,10 +107,13 @@ def _is_static(endpoint: str | None) -> bool:
 def secure_headers(response: Response, *, https: bool) -> Response:
     """Add the headers to ``response`` (the request being the current one)."""
     headers = response.headers
-    styles: list[str] = []
-    if response.mimetype == "text/html" and not response.is_streamed and not response.direct_passthrough:
-        styles = style_hashes(response.get_data())
-    headers["Content-Security-Policy"] = content_security_policy(styles)
+    policy = getattr(response, "policy", None)  # a cached page's, computed from the same bytes
+    if policy is None:
+        styles: list[str] = []
+        if response.mimetype == "text/html" and not response.is_streamed and not response.direct_passthrough:
+            styles = style_hashes(response.get_data())
+        policy = content_security_policy(styles)
+    headers["Content-Security-Policy"] = policy
     headers["X-Content-Type-Options"] = "nosniff"
     headers["X-Frame-Options"] = "DENY"
     personal = request.path.startswith(PERSONAL_PREFIXES)
@@ -93,9 +126,21 @@ def secure_headers(response: Response, *, https: bool) -> Response:
     return response
 
 
+class NoSessionForRespondents(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, except under ``/s/``: there the session is Flask's null session,
+    which is neither read from a cookie nor saved, and refuses any write. So no respondent page can set a
+    cookie, even by mistake, and none pays for the signing serializer (issue 22: 12 % of a submission)."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if request.path.startswith(SESSIONLESS_PREFIX):
+            return self.make_null_session(app)  # a NullSession, which is a SecureCookieSession
+        return super().open_session(app, request)
+
+
 def init_app(app: Flask) -> None:
     """Set the cookie flags and add the headers to every response of ``app``."""
     app.config.update(cookie_settings(app.config))
+    app.session_interface = NoSessionForRespondents()
     https = bool(app.config["SESSION_COOKIE_SECURE"])
 
     @app.after_request
