@@ -56,7 +56,7 @@ with engine.connect() as conn:
 
 def seed(instance: Path, teams: int, history: int) -> int:
     """Teams with reported rounds; returns the newest round of the team with ``history`` rounds."""
-    from org import new_org
+    from sample_org import new_org
 
     from tests.unit_fixtures import add_reported_rounds
 

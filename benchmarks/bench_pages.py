@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run from a checkout without install
 
 import jinja2  # noqa: E402
-from org import each_backend, new_org  # noqa: E402
+from sample_org import each_backend, new_org  # noqa: E402
 from sqlalchemy import event  # noqa: E402
 
 from survey.domain import actions as plan  # noqa: E402
