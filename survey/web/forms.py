@@ -128,6 +128,10 @@ class UserForm(FlaskForm):
     )
 
 
+class RoleForm(FlaskForm):
+    role = SelectField(_l("Role"), choices=lambda: options(role_choices()))
+
+
 class TeamForm(FlaskForm):
     name = StringField(_l("Team name"), validators=[DataRequired(REQUIRED), Length(max=200)])
     leader_email = EmailField(_l("Leader's email"), validators=[DataRequired(REQUIRED), Email(BAD_EMAIL)])
