@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from survey.domain.validation import check_whole_numbers
 from survey.errors import UserError
 
 if TYPE_CHECKING:
@@ -66,6 +67,7 @@ def command(fn: Callable[..., dict[str, Any]]) -> Callable[..., None]:
     @functools.wraps(fn)
     def wrapper(*args: Any, as_json: bool = False, **kwargs: Any) -> None:
         try:
+            check_whole_numbers(kwargs)  # before any reaches a database driver (OverflowError, out of range)
             with _runtime(with_tasks=fn.__name__ in RUN_TASKS) as rt:
                 if fn.__name__ not in NO_DATABASE_NEEDED:
                     _require_schema(rt)
@@ -93,8 +95,10 @@ def service_failure(exc: BaseException) -> str | None:
     import errno
 
     from kombu.exceptions import OperationalError as BrokerError
-    from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
+    if isinstance(exc, NoSuchModuleError) or (isinstance(exc, ArgumentError) and "URL" in str(exc)):
+        return f"TRYGHED_DATABASE_URL cannot be used: {exc}. Use sqlite:///PATH or postgresql+psycopg://…"
     if isinstance(exc, BrokerError):
         return f"the broker (TRYGHED_BROKER_URL) cannot be reached ({exc}); the work waits until it is back"
     if isinstance(exc, DBAPIError):

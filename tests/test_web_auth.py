@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.routing import IntegerConverter
 
 from survey.web.access import is_public
 from tests.conftest import make_app
@@ -23,7 +24,7 @@ PUBLIC_PREFIXES = ("/s/", "/r/", "/login", "/healthz", "/static/")
 def _sample_url(rule) -> str:  # type: ignore[no-untyped-def]
     """The rule's URL with a made-up value for each parameter (1 for numbers, 'x' otherwise)."""
     values = {
-        arg: 1 if rule._converters[arg].__class__.__name__ in ("IntegerConverter",) else "x" for arg in rule.arguments
+        arg: 1 if isinstance(rule._converters[arg], IntegerConverter) else "x" for arg in rule.arguments
     }
     if rule.endpoint == "static":
         values["filename"] = "web.css"

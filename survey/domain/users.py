@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from survey.data.models import User
 from survey.domain import sessions
 from survey.domain.teams import check_email, check_lang
+from survey.domain.validation import clean_optional
 from survey.errors import NotFound, UserError
 
 if TYPE_CHECKING:
@@ -72,9 +73,7 @@ def add_user(session: Session, email: str, role: str, password: str, name: str |
     check_password(password)
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise UserError(f"there is already an account for {email}")
-    name = (name or "").strip() or None
-    if name and len(name) > 200:
-        raise UserError("the name is longer than 200 characters")
+    name = clean_optional(name, "name")
     user = User(
         email=email,
         role=role,

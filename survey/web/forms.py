@@ -22,6 +22,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from survey.domain.teams import check_email
+from survey.domain.validation import InvalidText, clean_text
 from survey.errors import UserError
 
 Pairs = list[tuple[str, str]]
@@ -73,7 +74,30 @@ def request_choices() -> Pairs:
     ]
 
 
-class Prefixed(FlaskForm):
+ONE_LINE = _l("Write this on one line, without control characters or invisible text-direction characters")
+PLAIN_TEXT = _l("Remove the control characters or invisible text-direction characters from this text")
+
+
+class CheckedForm(FlaskForm):
+    """A form whose every text field passes the domain's input check (``survey.domain.validation``)
+    before anything reaches a database: NUL, control and bidi characters are refused at the field, the
+    same on SQLite and PostgreSQL, and the value is trimmed as the domain would store it."""
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        for field in self:
+            if not isinstance(field, StringField) or isinstance(field, PasswordField) or not field.data:
+                continue
+            multiline = isinstance(field, TextAreaField)
+            try:
+                field.data = clean_text(field.data, field.name, max_len=10**6, multiline=multiline, required=False)
+            except InvalidText as exc:
+                field.errors = [*field.errors, PLAIN_TEXT if multiline or "line" not in exc.problem else ONE_LINE]
+                valid = False
+        return valid
+
+
+class Prefixed(CheckedForm):
     """A form that shares its page with others: a prefix keeps field names and ids apart."""
 
     PREFIX = ""
@@ -100,12 +124,12 @@ class Email:
             raise ValidationError(self.message) from exc
 
 
-class LoginForm(FlaskForm):
+class LoginForm(CheckedForm):
     email = EmailField(_l("Email"), validators=[DataRequired(REQUIRED), Email(BAD_EMAIL)])
     password = PasswordField(_l("Password"), validators=[DataRequired(REQUIRED)])
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(CheckedForm):
     current = PasswordField(_l("Current password"), validators=[DataRequired(REQUIRED)])
     new = PasswordField(
         _l("New password (at least 10 characters)"),
@@ -118,7 +142,7 @@ class LanguageForm(Prefixed):
     lang = SelectField(_l("Language"), choices=lambda: options(lang_choices()))
 
 
-class UserForm(FlaskForm):
+class UserForm(CheckedForm):
     email = EmailField(_l("Email"), validators=[DataRequired(REQUIRED), Email(BAD_EMAIL)])
     name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
     role = SelectField(_l("Role"), choices=lambda: options(role_choices()))
@@ -128,11 +152,11 @@ class UserForm(FlaskForm):
     )
 
 
-class RoleForm(FlaskForm):
+class RoleForm(CheckedForm):
     role = SelectField(_l("Role"), choices=lambda: options(role_choices()))
 
 
-class TeamForm(FlaskForm):
+class TeamForm(CheckedForm):
     name = StringField(_l("Team name"), validators=[DataRequired(REQUIRED), Length(max=200)])
     leader_email = EmailField(_l("Leader's email"), validators=[DataRequired(REQUIRED), Email(BAD_EMAIL)])
     leader_name = StringField(_l("Leader's name"), validators=[Optional(), Length(max=200)])
@@ -162,7 +186,7 @@ class ParticipantForm(Prefixed):
     lang = SelectField(_l("Language"), choices=lambda: options(lang_choices()))
 
 
-class EmptyForm(FlaskForm):
+class EmptyForm(CheckedForm):
     """A button that changes something: only the CSRF token."""
 
 
@@ -210,7 +234,7 @@ class ActionForm(Prefixed):
     status = SelectField(_l("Status"), choices=lambda: options(status_choices()), default="planned")
 
 
-class ActionStatusForm(FlaskForm):
+class ActionStatusForm(CheckedForm):
     status = SelectField(
         _l("Status"),
         choices=lambda: options(status_choices()),
@@ -223,7 +247,7 @@ class RequestForm(Prefixed):
     note = TextAreaField(_l("Note (optional)"), validators=[Optional(), Length(max=2000)])
 
 
-class PlanForm(FlaskForm):
+class PlanForm(CheckedForm):
     when = DateTimeLocalField(_l("Date and time (Copenhagen time)"), validators=[InputRequired(REQUIRED)])
     place = StringField(_l("Place"), validators=[DataRequired(REQUIRED), Length(max=200)])
     bring = TextAreaField(_l("What to bring"), validators=[Optional(), Length(max=2000)])
