@@ -23,9 +23,7 @@ PUBLIC_PREFIXES = ("/s/", "/r/", "/login", "/healthz", "/static/")
 
 def _sample_url(rule) -> str:  # type: ignore[no-untyped-def]
     """The rule's URL with a made-up value for each parameter (1 for numbers, 'x' otherwise)."""
-    values = {
-        arg: 1 if isinstance(rule._converters[arg], IntegerConverter) else "x" for arg in rule.arguments
-    }
+    values = {arg: 1 if isinstance(rule._converters[arg], IntegerConverter) else "x" for arg in rule.arguments}
     if rule.endpoint == "static":
         values["filename"] = "web.css"
     return rule.build(values, append_unknown=False)[1]
