@@ -171,7 +171,7 @@ def test_admin_manages_accounts(app: Flask) -> None:
         {"email": "ny@example.org", "name": "Ny", "role": "leader", "password": "kort"},
     )
     assert created.status_code == 400  # type: ignore[attr-defined]
-    assert 'aria-describedby="password-error"' in created.get_data(as_text=True)  # type: ignore[attr-defined]
+    assert 'aria-describedby="password-hint password-error"' in created.get_data(as_text=True)  # type: ignore[attr-defined]
     created = post_form(
         client,
         "/admin/users",

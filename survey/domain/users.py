@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from survey.data.models import User
 from survey.domain import sessions
+from survey.domain.passwords import check_new_password
 from survey.domain.teams import check_email, check_lang
 from survey.domain.validation import clean_optional
 from survey.errors import NotFound, UserError
@@ -22,7 +23,6 @@ if TYPE_CHECKING:
     from argon2 import PasswordHasher
 
 ROLES = ("admin", "facilitator", "leader")
-MIN_PASSWORD = 10
 
 
 # argon2 is loaded, and the dummy hash computed, on first use rather than at import: every `tryghed`
@@ -56,24 +56,15 @@ def _matches(stored: str, password: str) -> bool:
         return False
 
 
-def check_password(password: str) -> str:
-    """A usable new password: at least ``MIN_PASSWORD`` characters, not only spaces."""
-    if len(password) < MIN_PASSWORD or not password.strip():
-        raise UserError(f"the password must be at least {MIN_PASSWORD} characters")
-    if len(password) > 1024:
-        raise UserError("the password is longer than 1024 characters")
-    return password
-
-
 def add_user(session: Session, email: str, role: str, password: str, name: str | None = None, lang: str = "da") -> User:
     """Create an account (committed). The email must be new; the role one of ``ROLES``."""
     email = check_email(email)
     if role not in ROLES:
         raise UserError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
-    check_password(password)
+    name = clean_optional(name, "name")
+    check_new_password(password, email=email, name=name)
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise UserError(f"there is already an account for {email}")
-    name = clean_optional(name, "name")
     user = User(
         email=email,
         role=role,
@@ -122,7 +113,7 @@ def change_password(session: Session, user_id: int, current: str, new: str, keep
     user = get_user(session, user_id)
     if not _matches(user.password_hash, current):
         raise UserError("the current password is wrong")
-    check_password(new)
+    check_new_password(new, email=user.email, name=user.name)
     user.password_hash = _hasher().hash(new)
     user.session_epoch += 1
     sessions.end_all(session, user_id, keep=keep)

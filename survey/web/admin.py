@@ -10,9 +10,10 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from survey.data.models import User
 from survey.domain import users
+from survey.domain.passwords import WeakPassword
 from survey.errors import UserError
 from survey.runtime import get_runtime
-from survey.web.forms import EmptyForm, RoleForm, UserForm, role_choices
+from survey.web.forms import PASSWORD_HINT, EmptyForm, RoleForm, UserForm, password_advice, role_choices
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -29,6 +30,8 @@ def accounts() -> tuple[str, int] | WerkzeugResponse:
             if form.validate_on_submit():
                 try:
                     user = users.add_user(session, form.email.data, form.role.data, form.password.data, form.name.data)
+                except WeakPassword as exc:
+                    form.password.errors = [password_advice(exc)]
                 except UserError as exc:
                     form.email.errors = [exc.message]
                 else:
@@ -40,6 +43,7 @@ def accounts() -> tuple[str, int] | WerkzeugResponse:
             accounts=users.list_users(session),
             toggle=EmptyForm(),
             role_form=RoleForm,
+            password_hint=PASSWORD_HINT,
         ), status
 
 

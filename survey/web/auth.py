@@ -30,11 +30,12 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from survey.data.models import User
 from survey.domain import sessions, users
+from survey.domain.passwords import WeakPassword
 from survey.domain.teams import LANGS
 from survey.domain.throttle import throttle_of
 from survey.errors import UserError
 from survey.runtime import get_runtime
-from survey.web.forms import EmptyForm, LanguageForm, LoginForm, PasswordForm
+from survey.web.forms import PASSWORD_HINT, EmptyForm, LanguageForm, LoginForm, PasswordForm, password_advice
 
 bp = Blueprint("auth", __name__)
 
@@ -162,13 +163,16 @@ def account() -> tuple[str, int] | WerkzeugResponse:
                 users.change_password(
                     session, current_user.user_id, form.current.data, form.new.data, keep=current_user.token
                 )
+            except WeakPassword as exc:
+                form.new.errors = [password_advice(exc)]
+                return render_template("web/account.html", form=form, password_hint=PASSWORD_HINT), 400
             except UserError:
                 form.current.errors = [_("The current password is wrong")]
-                return render_template("web/account.html", form=form), 400
+                return render_template("web/account.html", form=form, password_hint=PASSWORD_HINT), 400
         flash(_("Your password has been changed."))
         return redirect(url_for("auth.account"), 303)
     status = 400 if request.method == "POST" else 200
-    return render_template("web/account.html", form=form), status
+    return render_template("web/account.html", form=form, password_hint=PASSWORD_HINT), status
 
 
 @bp.post("/account/language")

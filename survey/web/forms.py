@@ -21,6 +21,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from survey.domain.passwords import WeakPassword
 from survey.domain.teams import check_email
 from survey.domain.validation import InvalidText, clean_text
 from survey.errors import UserError
@@ -129,12 +130,35 @@ class LoginForm(CheckedForm):
     password = PasswordField(_l("Password"), validators=[DataRequired(REQUIRED)])
 
 
+# Why a new password was refused (survey.domain.passwords reasons) and how to choose a better one.
+PASSWORD_ADVICE = {
+    "too_short": _l(
+        "Use at least 12 characters. A few unrelated words make a password that is long and easy to remember."
+    ),
+    "too_long": _l("Use at most 1024 characters."),
+    "common": _l(
+        "This password is on a list of common and leaked passwords that attackers try first. Choose something "
+        "nobody else would, for example a few unrelated words."
+    ),
+    "personal": _l(
+        "The password is mostly your email address, your name or the name of this product, which anyone can "
+        "guess. Leave them out."
+    ),
+    "pattern": _l(
+        "The password is a repetition or a sequence (like aaaa, abcabc, 1234 or qwerty) that is guessed at "
+        "once. Use a few unrelated words instead."
+    ),
+}
+PASSWORD_HINT = _l("At least 12 characters. No special characters needed: a few unrelated words are best.")
+
+
+def password_advice(exc: WeakPassword) -> str:
+    return str(PASSWORD_ADVICE[exc.reason])
+
+
 class PasswordForm(CheckedForm):
     current = PasswordField(_l("Current password"), validators=[DataRequired(REQUIRED)])
-    new = PasswordField(
-        _l("New password (at least 10 characters)"),
-        validators=[DataRequired(REQUIRED), Length(min=10, max=1024, message=_l("At least 10 characters"))],
-    )
+    new = PasswordField(_l("New password"), validators=[DataRequired(REQUIRED), Length(max=1024)])
 
 
 class LanguageForm(Prefixed):
@@ -146,10 +170,7 @@ class UserForm(CheckedForm):
     email = EmailField(_l("Email"), validators=[DataRequired(REQUIRED), Email(BAD_EMAIL)])
     name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
     role = SelectField(_l("Role"), choices=lambda: options(role_choices()))
-    password = PasswordField(
-        _l("Password (at least 10 characters)"),
-        validators=[DataRequired(REQUIRED), Length(min=10, max=1024, message=_l("At least 10 characters"))],
-    )
+    password = PasswordField(_l("Password"), validators=[DataRequired(REQUIRED), Length(max=1024)])
 
 
 class RoleForm(CheckedForm):
