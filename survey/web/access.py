@@ -24,7 +24,7 @@ from survey.domain.overview import may_see_team
 from survey.domain.units import may_see_unit
 from survey.runtime import get_runtime
 
-PUBLIC_ENDPOINTS = frozenset({"static", "auth.login", "health.healthz"})
+PUBLIC_ENDPOINTS = frozenset({"static", "auth.login", "health.healthz", "sso.start", "sso.callback"})
 PUBLIC_BLUEPRINTS = frozenset({"respond", "report_view"})
 ROLE_BLUEPRINTS = {"admin": ("admin",), "manage": ("admin", "facilitator"), "tracks": ("admin", "facilitator")}
 # URL parameter -> how to find the team it belongs to

@@ -111,6 +111,14 @@ def _safe_next(target: str | None) -> str:
     return url_for("pages.start")
 
 
+def _ways_in() -> dict[str, bool]:
+    """Which ways of signing in the login page offers: passwords, the organisation's provider, or both."""
+    from survey.web.oidc import enabled
+
+    config = get_runtime().config
+    return {"local_login": bool(config["LOCAL_LOGIN"]), "sso": enabled(config)}
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> tuple[str, int] | WerkzeugResponse:
     """GET: the form. POST: 303 to the start page, the form again (401) or 429 when throttled."""
@@ -119,18 +127,18 @@ def login() -> tuple[str, int] | WerkzeugResponse:
         return redirect(url_for("pages.start"), 303)
     form = LoginForm()
     if request.method == "GET":
-        return render_template("web/login.html", form=form), 200
+        return render_template("web/login.html", form=form, **_ways_in()), 200
     if not form.validate_on_submit():
-        return render_template("web/login.html", form=form), 400
+        return render_template("web/login.html", form=form, **_ways_in()), 400
     rt = get_runtime()
     if not rt.config["LOCAL_LOGIN"]:  # passwords are switched off: single sign-on only
-        return render_template("web/login.html", form=form), 403
+        return render_template("web/login.html", form=form, **_ways_in()), 403
     throttle = throttle_of(rt.config)
     email, client = form.email.data or "", request.remote_addr
     with rt.db.session() as session:
         wait = throttle.blocked(session, email, client, rt.now())
         if wait:
-            body = render_template("web/login.html", form=form, throttled=True)
+            body = render_template("web/login.html", form=form, throttled=True, **_ways_in())
             return Response(body, status=429, headers={"Retry-After": str(wait)})
         user = users.verify(session, email, form.password.data or "")
         if user is None:
@@ -140,7 +148,7 @@ def login() -> tuple[str, int] | WerkzeugResponse:
             sign_in(session, user)
     if user is None:
         time.sleep(delay)  # outside the database session: a slowed answer holds no connection
-        return render_template("web/login.html", form=form, failed=True), 401
+        return render_template("web/login.html", form=form, failed=True, **_ways_in()), 401
     return redirect(_safe_next(request.args.get("next")), 303)
 
 
