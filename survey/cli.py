@@ -72,6 +72,7 @@ def command(fn: Callable[..., dict[str, Any]]) -> Callable[..., None]:
                 if fn.__name__ not in NO_DATABASE_NEEDED:
                     _require_schema(rt)
                 result = fn(rt, *args, **kwargs)
+                _audit(rt, fn.__name__, kwargs, result)
         except UserError as exc:
             _fail(exc.message, as_json, **exc.details)
         except ValueError as exc:  # configuration and content errors name what is wrong
@@ -84,6 +85,28 @@ def command(fn: Callable[..., dict[str, Any]]) -> Callable[..., None]:
         emit(result, as_json, HUMAN.get(fn.__name__))
 
     return json_option(wrapper)
+
+
+# Commands the audit log records (actor "cli"): the action, and the key of what it acted on.
+AUDITED = {
+    "user_add": ("account_created", "user", "email"),
+    "round_open": ("round_opened", "round", "round_id"),
+    "round_remind": ("round_reminded", "round", "round_id"),
+    "round_close": ("round_closed", "round", "round_id"),
+    "unit_add": ("unit_created", "unit", "id"),
+    "unit_set": ("unit_changed", "unit", "unit_id"),
+    "unit_delete": ("unit_deleted", "unit", "unit_id"),
+}
+
+
+def _audit(rt: Any, name: str, kwargs: dict[str, Any], result: dict[str, Any]) -> None:
+    if name not in AUDITED:
+        return
+    from survey.domain import audit
+
+    action, kind, key = AUDITED[name]
+    with rt.db.session() as session:
+        audit.record(session, action, "cli", f"{kind} {kwargs.get(key, result.get(key))}", rt.now())
 
 
 def service_failure(exc: BaseException) -> str | None:

@@ -99,7 +99,7 @@ def purge_expired(
 
 def purge(rt: Runtime, session: Session, limit: int | None = None) -> dict[str, Any]:
     """``purge_expired`` with the installation's settings (``TRYGHED_RETENTION_DAYS``)."""
-    from survey.domain import sessions, throttle
+    from survey.domain import audit, sessions, throttle
 
     window = timedelta(seconds=int(rt.config["LINK_GUESS_WINDOW"]))
     result = purge_expired(session, rt.now(), int(rt.config["RETENTION_DAYS"]), window, limit)
@@ -108,5 +108,6 @@ def purge(rt: Runtime, session: Session, limit: int | None = None) -> dict[str, 
     result["login_failures"] = throttle.forget_expired(
         session, rt.now(), timedelta(seconds=int(rt.config["LOGIN_WINDOW"]))
     )
+    result["audit_events"] = audit.forget_expired(session, rt.now(), int(rt.config["RETENTION_DAYS"]))
     session.commit()
     return result

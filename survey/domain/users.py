@@ -86,6 +86,11 @@ def get_user(session: Session, user_id: int) -> User:
     return user
 
 
+def exists(session: Session, email: str) -> bool:
+    """Whether an account has this email (any case)."""
+    return session.scalar(select(User.id).where(User.email == email.strip().lower())) is not None
+
+
 def user_json(user: User) -> dict[str, Any]:
     """The contract's ``user add`` object (and the admin list): never the hash."""
     return {"id": user.id, "email": user.email, "role": user.role, "name": user.name, "active": user.active}

@@ -20,8 +20,22 @@ if TYPE_CHECKING:  # the CLI imports survey.web.logredact and must not pay for t
 def init_app(app: Flask, csrf: CSRFProtect) -> None:
     """Register the web blueprints, sessions (Flask-Login), the access guard and the gettext catalogs."""
     from survey.errors import NotFound, UserError
-    from survey.web import access, admin, auth, health, i18n, labels, manage, oidc, pages, plan, respond, tracks
-    from survey.web import units
+    from survey.web import (
+        access,
+        admin,
+        audit_log,
+        auth,
+        health,
+        i18n,
+        labels,
+        manage,
+        oidc,
+        pages,
+        plan,
+        respond,
+        tracks,
+        units,
+    )
 
     i18n.init_app(app)
     labels.init_app(app)
@@ -33,7 +47,8 @@ def init_app(app: Flask, csrf: CSRFProtect) -> None:
     # a missing object is 404, anything else 400 (the same pages as Flask's own 404 and 400).
     app.register_error_handler(NotFound, lambda _exc: respond.not_found(_exc))
     app.register_error_handler(UserError, lambda _exc: respond.unreadable(_exc))
-    for module in (health, auth, oidc, admin, pages, plan, manage, tracks, units):
+    audit_log.init_app(app)
+    for module in (health, auth, oidc, admin, audit_log, pages, plan, manage, tracks, units):
         app.register_blueprint(module.bp)
     csrf.exempt(health.bp)
     app.jinja_env.globals["hidden_csrf"] = hidden_csrf

@@ -13,6 +13,7 @@ from survey.domain import users
 from survey.domain.passwords import WeakPassword
 from survey.errors import UserError
 from survey.runtime import get_runtime
+from survey.web import audit_log
 from survey.web.forms import PASSWORD_HINT, EmptyForm, RoleForm, UserForm, password_advice, role_choices
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -35,6 +36,7 @@ def accounts() -> tuple[str, int] | WerkzeugResponse:
                 except UserError as exc:
                     form.email.errors = [exc.message]
                 else:
+                    audit_log.note("account_created", f"user {user.email}")
                     flash(_("The account for %(email)s has been created.", email=user.email))
                     return redirect(url_for("admin.accounts"), 303)
         return render_template(
@@ -54,6 +56,7 @@ def toggle(user_id: int) -> WerkzeugResponse:
         with get_runtime().db.session() as session:
             user = _user_or_404(session, user_id)
             users.set_active(session, user_id, not user.active)
+            audit_log.note("account_enabled" if user.active else "account_disabled", f"user {user.email}")
     return redirect(url_for("admin.accounts"), 303)
 
 
@@ -65,6 +68,7 @@ def role(user_id: int) -> WerkzeugResponse:
         with get_runtime().db.session() as session:
             user = _user_or_404(session, user_id)
             users.set_role(session, user_id, form.role.data)
+            audit_log.note("role_changed", f"user {user.email}: {user.role}")
             flash(_("%(email)s now has the role %(role)s.", email=user.email, role=dict(role_choices())[user.role]))
     return redirect(url_for("admin.accounts"), 303)
 
@@ -76,6 +80,7 @@ def end_sessions(user_id: int) -> WerkzeugResponse:
         with get_runtime().db.session() as session:
             user = _user_or_404(session, user_id)
             ended = users.end_sessions(session, user_id)
+            audit_log.note("sessions_ended", f"user {user.email}")
             flash(_("Sessions ended for %(email)s: %(count)d.", count=ended, email=user.email))
     return redirect(url_for("admin.accounts"), 303)
 

@@ -35,6 +35,7 @@ from survey.domain.teams import LANGS
 from survey.domain.throttle import throttle_of
 from survey.errors import UserError
 from survey.runtime import get_runtime
+from survey.web import audit_log
 from survey.web.forms import PASSWORD_HINT, EmptyForm, LanguageForm, LoginForm, PasswordForm, password_advice
 
 bp = Blueprint("auth", __name__)
@@ -143,9 +144,12 @@ def login() -> tuple[str, int] | WerkzeugResponse:
         user = users.verify(session, email, form.password.data or "")
         if user is None:
             delay = throttle.failed(session, email, client, rt.now())
+            # the email only when it is an account's: a password typed into the email field is never kept
+            audit_log.write("login_failed", email if users.exists(session, email) else None)
         else:
             throttle.succeeded(session, email, client)
             sign_in(session, user)
+            audit_log.write("login", user.email)
     if user is None:
         time.sleep(delay)  # outside the database session: a slowed answer holds no connection
         return render_template("web/login.html", form=form, failed=True, **_ways_in()), 401
@@ -156,6 +160,7 @@ def login() -> tuple[str, int] | WerkzeugResponse:
 def logout() -> WerkzeugResponse:
     with get_runtime().db.session() as session:
         sessions.end(session, current_user.token)
+    audit_log.write("logout", current_user.email)
     logout_user()
     return redirect(url_for("auth.login"), 303)
 
@@ -177,6 +182,7 @@ def account() -> tuple[str, int] | WerkzeugResponse:
             except UserError:
                 form.current.errors = [_("The current password is wrong")]
                 return render_template("web/account.html", form=form, password_hint=PASSWORD_HINT), 400
+        audit_log.note("password_changed", f"user {current_user.email}")
         flash(_("Your password has been changed."))
         return redirect(url_for("auth.account"), 303)
     status = 400 if request.method == "POST" else 200

@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from survey.domain import sso
 from survey.runtime import get_runtime
+from survey.web import audit_log
 
 bp = Blueprint("sso", __name__)
 log = logging.getLogger(__name__)
@@ -96,8 +97,10 @@ def callback() -> WerkzeugResponse | tuple[str, int]:
     except (AuthlibBaseError, JoseError, KeyError, ValueError, OSError) as exc:  # OSError: requests' errors
         # a bad, replayed or forged answer: say so without echoing any token
         log.warning("single sign-on refused: %s", type(exc).__name__)
+        audit_log.write("login_sso_refused", None, f"invalid answer: {type(exc).__name__}")
         return _no_access("invalid", 400)
     except sso.NoAccess as exc:
+        audit_log.write("login_sso_refused", None, exc.reason)
         return _no_access(exc.reason, 400)
     identity = sso.Identity(
         issuer=issuer,
@@ -113,6 +116,8 @@ def callback() -> WerkzeugResponse | tuple[str, int]:
             user = sso.account_for(session, identity, dict(current_app.config["OIDC_ROLE_MAP"] or {}))
         except sso.NoAccess as exc:
             session.rollback()
+            audit_log.write("login_sso_refused", identity.email, exc.reason)
             return _no_access(exc.reason)
         sign_in(session, user)
+        audit_log.write("login_sso", user.email, f"role {user.role}")
     return redirect(url_for("pages.start"), 303)
