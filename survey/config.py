@@ -281,6 +281,7 @@ def _validate(config: dict[str, Any]) -> None:
         if not isinstance(config.get(name), bool):
             raise ConfigError(f"{ENV_PREFIX}_{name}: expected true or false, got {config.get(name)!r}")
     _validate_sender(config)
+    _validate_sign_in(config)
     if config["MIN_RESPONSES"] < ABSOLUTE_MIN_RESPONSES:
         raise ConfigError(
             f"{ENV_PREFIX}_MIN_RESPONSES: must be at least {ABSOLUTE_MIN_RESPONSES} to protect anonymity, "
@@ -351,3 +352,24 @@ def _validate_sender(config: dict[str, Any]) -> None:
             f"{ENV_PREFIX}_CONTACT_NAME and {ENV_PREFIX}_CONTACT_EMAIL: set both (a named person and "
             "their address) or neither"
         )
+
+
+def _validate_sign_in(config: dict[str, Any]) -> None:
+    """The OpenID Connect settings: an http(s) issuer, and a role map from claim values to roles."""
+    issuer = config.get("OIDC_ISSUER")
+    if issuer is not None and (not isinstance(issuer, str) or not issuer.startswith(("https://", "http://"))):
+        raise ConfigError(f"{ENV_PREFIX}_OIDC_ISSUER: expected the provider's https:// address, got {issuer!r}")
+    if issuer and not config.get("OIDC_CLIENT_ID"):
+        raise ConfigError(f"{ENV_PREFIX}_OIDC_CLIENT_ID: needed with {ENV_PREFIX}_OIDC_ISSUER")
+    for name in ("OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET"):  # a numeric id read as JSON is still an id
+        if config.get(name) is not None and not isinstance(config[name], str):
+            config[name] = str(config[name])
+    mapping = config.get("OIDC_ROLE_MAP")
+    roles = ("admin", "facilitator", "leader")
+    if not isinstance(mapping, dict) or any(not isinstance(v, str) or v not in roles for v in mapping.values()):
+        raise ConfigError(
+            f"{ENV_PREFIX}_OIDC_ROLE_MAP: expected a JSON object from claim values to admin, facilitator or "
+            f'leader, like {{"tryghed-admins": "admin"}}; got {mapping!r}'
+        )
+    if not config.get("LOCAL_LOGIN") and not issuer:
+        raise ConfigError(f"{ENV_PREFIX}_LOCAL_LOGIN=false needs single sign-on: set {ENV_PREFIX}_OIDC_ISSUER")

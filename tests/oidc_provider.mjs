@@ -43,7 +43,7 @@ const provider = new Provider(issuer, {
   jwks: { keys: [key.jwk] },
   pkce: { required: () => true },
   conformIdTokenClaims: false, // the scope's claims go into the ID token, as Entra ID puts roles there
-  claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name', 'roles', 'groups'] },
+  claims: { openid: ['sub'], email: ['email', 'email_verified', 'xms_edov'], profile: ['name', 'roles', 'groups'] },
   features: { devInteractions: { enabled: false } },
   interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
   cookies: { keys: ['tests-only-cookie-key'] },

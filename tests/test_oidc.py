@@ -45,8 +45,8 @@ class OpenIDProvider:
         with urllib.request.urlopen(request, timeout=10) as answer:
             return dict(json.loads(answer.read()))
 
-    def person(self, sub: str, email: str, roles: list[str], verified: bool = True) -> None:
-        claims = {"email": email, "email_verified": verified, "name": sub.title(), "roles": roles}
+    def person(self, sub: str, email: str, roles: list[str], verified: bool = True, **extra: Any) -> None:
+        claims = {"email": email, "email_verified": verified, "name": sub.title(), "roles": roles, **extra}
         self.control("account", {"sub": sub, "claims": claims})
 
 
@@ -162,6 +162,15 @@ def test_an_existing_local_account_with_a_verified_email_is_linked(tmp_path: Pat
     assert sign_in(app.test_client(), provider, "bo-at-idp").status_code == 403
     bo = account(app, "bo@kommune.dk")
     assert bo is not None and bo.oidc_subject is None and bo.role == "admin"
+    # Entra ID's way of saying it: no email_verified, but xms_edov (the domain owner verified the address)
+    entra_id = add_account(app, "mo@kommune.dk", "leader")
+    provider.control(
+        "account",
+        {"sub": "mo-at-entra", "claims": {"email": "mo@kommune.dk", "xms_edov": True, "roles": ["tryghed-leaders"]}},
+    )
+    assert sign_in(app.test_client(), provider, "mo-at-entra").status_code == 303
+    mo = account(app, "mo@kommune.dk")
+    assert mo is not None and mo.id == entra_id and mo.oidc_subject == f"{provider.issuer} mo-at-entra"
     app.extensions["tryghed"].db.dispose()
 
 
@@ -265,3 +274,33 @@ def test_the_sign_in_pages_have_no_axe_violations(
     assert not failures, "\n".join(failures)
     for flask_app in (app, off):
         flask_app.extensions["tryghed"].db.dispose()
+
+
+@pytest.mark.parametrize(
+    ("settings", "named"),
+    [
+        ({"OIDC_ROLE_MAP": {"staff": "boss"}}, "TRYGHED_OIDC_ROLE_MAP"),
+        ({"OIDC_ROLE_MAP": ["admin"]}, "TRYGHED_OIDC_ROLE_MAP"),
+        ({"LOCAL_LOGIN": False}, "TRYGHED_LOCAL_LOGIN"),
+        ({"OIDC_ISSUER": "login.microsoftonline.com/x"}, "TRYGHED_OIDC_ISSUER"),
+        ({"OIDC_ISSUER": "https://login.example"}, "TRYGHED_OIDC_CLIENT_ID"),
+        ({"TRUSTED_PROXIES": -1}, "TRYGHED_TRUSTED_PROXIES"),
+        ({"SESSION_IDLE_SECONDS": "8h"}, "TRYGHED_SESSION_IDLE_SECONDS"),
+    ],
+)
+def test_sign_in_settings_that_cannot_work_are_refused_by_name(settings: dict[str, Any], named: str) -> None:
+    from survey.config import ConfigError, load_config
+
+    with pytest.raises(ConfigError, match=named):
+        load_config(settings)
+
+
+def test_a_provider_that_cannot_be_reached_is_a_clear_page(tmp_path: Path) -> None:
+    down = OpenIDProvider(free_port())  # nothing listens there
+    app = sso_app(tmp_path, down)
+    client = app.test_client()
+    page = client.get("/login/sso", headers={"Accept-Language": "en"})
+    assert page.status_code == 503 and "cannot be reached" in page.get_data(as_text=True)
+    assert client.get("/login/sso/callback?code=x&state=y").status_code == 400
+    assert client.get("/login/sso/callback").status_code == 400
+    app.extensions["tryghed"].db.dispose()

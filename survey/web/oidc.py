@@ -106,7 +106,8 @@ def callback() -> WerkzeugResponse | tuple[str, int]:
         issuer=issuer,
         subject=str(claims["sub"]),
         email=claims.get("email"),
-        email_verified=claims.get("email_verified") is True,
+        # Entra ID sends no email_verified; its optional claim xms_edov says the domain owner verified it
+        email_verified=claims.get("email_verified") is True or claims.get("xms_edov") in (True, "true", "1", 1),
         name=claims.get("name"),
         claim=claims.get(str(current_app.config["OIDC_ROLES_CLAIM"])),
     )
