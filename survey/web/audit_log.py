@@ -7,6 +7,7 @@ from flask import Blueprint, Flask, Response, g, render_template, request, strea
 from flask_login import current_user
 
 from survey.domain import audit
+from survey.domain.validation import MAX_ID
 from survey.runtime import get_runtime
 
 bp = Blueprint("audit", __name__, url_prefix="/admin")
@@ -41,7 +42,7 @@ def events() -> tuple[str, int]:
     """The newest events; ``?before=ID`` pages back."""
     before = request.args.get("before", type=int)
     with get_runtime().db.session() as session:
-        rows = audit.page(session, before if before and before > 0 else None)
+        rows = audit.page(session, before if before and 0 < before <= MAX_ID else None)
         return render_template("web/audit.html", events=rows, more=len(rows) == audit.PAGE), 200
 
 
