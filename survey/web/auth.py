@@ -112,12 +112,14 @@ def _safe_next(target: str | None) -> str:
     return url_for("pages.start")
 
 
-def _ways_in() -> dict[str, bool]:
-    """Which ways of signing in the login page offers: passwords, the organisation's provider, or both."""
+def _login_page(form: LoginForm, **state: bool) -> str:
+    """The login page, offering the ways in this installation has: passwords, the organisation's provider."""
     from survey.web.oidc import enabled
 
     config = get_runtime().config
-    return {"local_login": bool(config["LOCAL_LOGIN"]), "sso": enabled(config)}
+    return render_template(
+        "web/login.html", form=form, local_login=bool(config["LOCAL_LOGIN"]), sso=enabled(config), **state
+    )
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -128,18 +130,18 @@ def login() -> tuple[str, int] | WerkzeugResponse:
         return redirect(url_for("pages.start"), 303)
     form = LoginForm()
     if request.method == "GET":
-        return render_template("web/login.html", form=form, **_ways_in()), 200
+        return _login_page(form), 200
     if not form.validate_on_submit():
-        return render_template("web/login.html", form=form, **_ways_in()), 400
+        return _login_page(form), 400
     rt = get_runtime()
     if not rt.config["LOCAL_LOGIN"]:  # passwords are switched off: single sign-on only
-        return render_template("web/login.html", form=form, **_ways_in()), 403
+        return _login_page(form), 403
     throttle = throttle_of(rt.config)
     email, client = form.email.data or "", request.remote_addr
     with rt.db.session() as session:
         wait = throttle.blocked(session, email, client, rt.now())
         if wait:
-            body = render_template("web/login.html", form=form, throttled=True, **_ways_in())
+            body = _login_page(form, throttled=True)
             return Response(body, status=429, headers={"Retry-After": str(wait)})
         user = users.verify(session, email, form.password.data or "")
         if user is None:
@@ -152,7 +154,7 @@ def login() -> tuple[str, int] | WerkzeugResponse:
             audit_log.write("login", user.email)
     if user is None:
         time.sleep(delay)  # outside the database session: a slowed answer holds no connection
-        return render_template("web/login.html", form=form, failed=True, **_ways_in()), 401
+        return _login_page(form, failed=True), 401
     return redirect(_safe_next(request.args.get("next")), 303)
 
 
