@@ -304,3 +304,10 @@ def test_a_provider_that_cannot_be_reached_is_a_clear_page(tmp_path: Path) -> No
     assert client.get("/login/sso/callback?code=x&state=y").status_code == 400
     assert client.get("/login/sso/callback").status_code == 400
     app.extensions["tryghed"].db.dispose()
+
+
+def test_the_code_and_state_never_reach_a_log_line() -> None:
+    from survey.web.logredact import redact
+
+    line = '127.0.0.1 - - "GET /login/sso/callback?code=Zk9-secret.code&state=s7ate&iss=x HTTP/1.1" 303 -'
+    assert "Zk9-secret.code" not in redact(line) and "s7ate" not in redact(line) and "iss=x" in redact(line)

@@ -1,4 +1,5 @@
-"""No personal link in any log line: the path segment after ``/s/`` and ``/r/`` becomes ``[redacted]``.
+"""No personal link in any log line: the path segment after ``/s/`` and ``/r/`` becomes ``[redacted]``, and
+so do the code and state that the identity provider sends back to ``/login/sso/callback``.
 
 A survey link (``/s/<token>``) works as a key to someone's answer form, and a report link (``/r/<signed>``)
 opens a team's report, so neither may reach a log file. They would through the request lines of the
@@ -15,14 +16,16 @@ import re
 from flask import Flask
 
 _LINK = re.compile(r"(/[sr]/)[^\s/?#\"'<>]+")
+# the single sign-on callback's authorization code and state (``/login/sso/callback?code=…&state=…``)
+_OIDC_PARAM = re.compile(r"([?&](?:code|state|id_token|access_token)=)[^&\s#\"'<>]+")
 REDACTED = r"\1[redacted]"
 # Flask's app logger is added per app (its name); these are the servers' own.
 SERVER_LOGGERS = ("werkzeug", "gunicorn.error", "gunicorn.access")
 
 
 def redact(text: str) -> str:
-    """``text`` with the path segment after every ``/s/`` and ``/r/`` replaced."""
-    return _LINK.sub(REDACTED, text)
+    """``text`` with the path segment after every ``/s/`` and ``/r/``, and sign-in codes, replaced."""
+    return _OIDC_PARAM.sub(REDACTED, _LINK.sub(REDACTED, text))
 
 
 class LinkRedactingFilter(logging.Filter):
