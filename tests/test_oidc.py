@@ -87,11 +87,11 @@ def sso_app(tmp_path: Path, provider: OpenIDProvider, **overrides: Any) -> Flask
     )
 
 
-def through_provider(client: FlaskClient, provider: OpenIDProvider, sub: str) -> str:
+def through_provider(client: FlaskClient, provider: OpenIDProvider, sub: str, start_at: str = "/login/sso") -> str:
     """Start at /login/sso and follow the provider's redirects as a browser would, signed in at the
     provider as ``sub``; returns the path and query the provider sends the browser back to."""
     provider.control("login", {"sub": sub})
-    start = client.get("/login/sso")
+    start = client.get(start_at)
     assert start.status_code in (302, 303), start.status_code
     url = start.headers["Location"]
     assert url.startswith(provider.issuer) and "code_challenge_method=S256" in url and "nonce=" in url
@@ -229,7 +229,9 @@ def test_passwords_can_be_switched_off(tmp_path: Path, provider: OpenIDProvider)
     refused = client.post("/login", data={"email": "ada@kommune.dk", "password": PASSWORD})
     assert refused.status_code in (400, 403) and client.get("/").status_code == 303
     provider.person("ada", "ada@kommune.dk", ["tryghed-admins"])
-    assert sign_in(client, provider, "ada").status_code == 303
+    # where the person was going is kept through the provider
+    done = client.get(through_provider(client, provider, "ada", start_at="/login/sso?next=/admin/users"))
+    assert done.status_code == 303 and done.headers["Location"] == "/admin/users"
     assert client.get("/admin/users").status_code == 200
     app.extensions["tryghed"].db.dispose()
 

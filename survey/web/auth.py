@@ -93,7 +93,7 @@ def _client_lang() -> str:
     return request.accept_languages.best_match(["da", "en"]) or "da"
 
 
-def _safe_next(target: str | None) -> str:
+def safe_next(target: str | None) -> str:
     """Only a path on this site: ``next`` must never send someone to another host after logging in.
 
     Anything else is ignored (the start page instead): another host, a scheme, a backslash (browsers
@@ -155,7 +155,7 @@ def login() -> tuple[str, int] | WerkzeugResponse:
     if user is None:
         time.sleep(delay)  # outside the database session: a slowed answer holds no connection
         return _login_page(form, failed=True), 401
-    return redirect(_safe_next(request.args.get("next")), 303)
+    return redirect(safe_next(request.args.get("next")), 303)
 
 
 @bp.post("/logout")
@@ -197,7 +197,7 @@ def language() -> WerkzeugResponse:
     if form.validate_on_submit():
         with get_runtime().db.session() as session:
             users.set_language(session, current_user.user_id, form.lang.data)
-    return redirect(_safe_next(request.form.get("back")), 303)
+    return redirect(safe_next(request.form.get("back")), 303)
 
 
 @bp.app_context_processor

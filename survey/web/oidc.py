@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from survey.domain import sso
@@ -65,6 +65,9 @@ def start() -> WerkzeugResponse | tuple[str, int]:
     g.lang = request.accept_languages.best_match(["da", "en"]) or "da"
     if not enabled(current_app.config):
         return _no_access("not_configured", 404)
+    from survey.web.auth import safe_next
+
+    session["sso_next"] = safe_next(request.args.get("next"))  # where to go once signed in (a local path)
     try:
         return _client().authorize_redirect(_redirect_uri())
     except Exception as exc:  # the provider cannot be reached: a clear page, not a 500
@@ -112,13 +115,13 @@ def callback() -> WerkzeugResponse | tuple[str, int]:
         claim=claims.get(str(current_app.config["OIDC_ROLES_CLAIM"])),
     )
     rt = get_runtime()
-    with rt.db.session() as session:
+    with rt.db.session() as db:
         try:
-            user = sso.account_for(session, identity, dict(current_app.config["OIDC_ROLE_MAP"] or {}))
+            user = sso.account_for(db, identity, dict(current_app.config["OIDC_ROLE_MAP"] or {}))
         except sso.NoAccess as exc:
-            session.rollback()
+            db.rollback()
             audit_log.write("login_sso_refused", identity.email, exc.reason)
             return _no_access(exc.reason)
-        sign_in(session, user)
+        sign_in(db, user)
         audit_log.write("login_sso", user.email, f"role {user.role}")
-    return redirect(url_for("pages.start"), 303)
+    return redirect(session.pop("sso_next", None) or url_for("pages.start"), 303)
