@@ -24,11 +24,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, case, delete
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Column, delete
 from sqlalchemy.orm import Session
 
-from survey.data.db import affected
+from survey.data.db import affected, count_in_window
 from survey.data.models import LoginFailure
 
 FIRST_DELAY = 0.25  # seconds added to the first failure past the free ones; doubles after that
@@ -76,27 +75,14 @@ class Throttle:
 
     def failed(self, session: Session, email: str, client: str | None, now: datetime) -> float:
         """Count one failure on all three keys (committed); returns the delay in seconds for this answer."""
-        table = cast(Table, LoginFailure.__table__)
-        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-        cutoff = now - self.window
         keys = self.keys(email, client)
-        client_count = 0
-        for key in (keys.account, keys.pair, keys.client):
-            stmt = (
-                insert(table)
-                .values(key=key, window_start=now, count=1)
-                .on_conflict_do_update(
-                    index_elements=[table.c.key],
-                    set_={
-                        "count": case((table.c.window_start < cutoff, 1), else_=table.c.count + 1),
-                        "window_start": case((table.c.window_start < cutoff, now), else_=table.c.window_start),
-                    },
-                )
-                .returning(table.c.count)
-            )
-            client_count = session.execute(stmt).scalar_one()
+        key_column = cast(Column[str], LoginFailure.__table__.c.key)
+        counts = [
+            count_in_window(session, key_column, k, now, self.window)[0] for k in (keys.account, keys.pair, keys.client)
+        ]
+        client_count = counts[-1]
         session.commit()
-        return self.delay(client_count)  # the last key counted is the address's
+        return self.delay(client_count)
 
     def delay(self, client_failures: int) -> float:
         """The slowdown after the address's ``client_failures``-th failure in the window."""
