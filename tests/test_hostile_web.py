@@ -99,7 +99,7 @@ def prepare(app: Flask) -> dict[str, int]:
     from survey.domain.units import add_unit
 
     admin = add_account(app, "ada@example.org", "admin")
-    add_account(app, "lis@example.org", "leader")
+    leader = add_account(app, "leder@example.org", "leader")  # the leader of the teams setup_round makes
     team_id, round_id = setup_round(app, 3)
     other_team, open_round = setup_round(app, 3, team_name="Team Syd")  # stays open: remind and close
     rt = app.extensions["tryghed"]
@@ -112,6 +112,7 @@ def prepare(app: Flask) -> dict[str, int]:
         unit = add_unit(s, "Enhed").id
     return {
         "admin": admin,
+        "leader": leader,
         "team_id": team_id,
         "round_id": round_id,
         "action_id": action,
@@ -231,8 +232,24 @@ def test_every_form_and_route_with_hostile_values(db_url: str, tmp_path: Path) -
         assert status < 500 and status != 401, (form.action, status)
 
     walk()
-    # the admin's own session still works, and nothing the walk sent was stored with a refused character
+    # the admin's own session still works
     assert client.get("/").status_code == 200
+
+    # a leader's forms (the request for a facilitator, the debrief, the plan) with every hostile value
+    from survey.domain.users import set_active, set_role
+
+    with app.extensions["tryghed"].db.session() as s:  # the admin's walk may have disabled or promoted them
+        set_active(s, ids["leader"], True)
+        set_role(s, ids["leader"], "leader")
+    leader = app.test_client()
+    assert login(leader, "leder@example.org") == 303
+    leader_forms = collect_forms(leader, [u for u in urls if leader.get(u).status_code == 200])
+    assert any(f.action.endswith("/requests") for f in leader_forms), [f.action for f in leader_forms]
+    for form in leader_forms:
+        for value in HOSTILE:
+            status = post(leader, form, value)
+            assert status < 500 and status != 401, (form.action, value, status)
+    # nothing the walks sent was stored with a refused character
     assert stored_texts(app) == []
     app.extensions["tryghed"].db.dispose()
 
