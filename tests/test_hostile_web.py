@@ -266,7 +266,10 @@ def test_a_missing_or_impossible_id_is_404(app: Flask, missing: int) -> None:
         url = re.sub(r"<[^>]+>", str(missing), rule.rule)
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             response = client.open(url, method=method, data={"csrf_token": token, "role": "leader"})
-            assert response.status_code == 404, (method, url, response.status_code)
+            # an id past 2^31 matches no route at all; werkzeug may then answer 405 where GET and POST share
+            # a path (its matcher saw the path, not the number); never a 500 either way
+            allowed = (404,) if missing <= 2**31 else (404, 405)
+            assert response.status_code in allowed, (method, url, response.status_code)
 
 
 @pytest.mark.parametrize(
