@@ -31,6 +31,9 @@ def create_app(test_config: dict[str, Any] | None = None, *, web: bool = True) -
     config = runtime.config
     app = Flask(__name__, instance_path=config["INSTANCE_PATH"], template_folder=str(TEMPLATES_DIR))
     app.config.update(config)
+    from survey.web.ids import IdIntegerConverter
+
+    app.url_map.converters["int"] = IdIntegerConverter  # before any blueprint adds a route with <int:…>
     app.config["CELERY"] = celery_config(config)
     app.extensions["tryghed"] = runtime
     celery_init_app(app)

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from survey.domain.validation import check_whole_numbers
 from survey.errors import UserError
 
 if TYPE_CHECKING:
@@ -66,10 +67,12 @@ def command(fn: Callable[..., dict[str, Any]]) -> Callable[..., None]:
     @functools.wraps(fn)
     def wrapper(*args: Any, as_json: bool = False, **kwargs: Any) -> None:
         try:
+            check_whole_numbers(kwargs)  # before any reaches a database driver (OverflowError, out of range)
             with _runtime(with_tasks=fn.__name__ in RUN_TASKS) as rt:
                 if fn.__name__ not in NO_DATABASE_NEEDED:
                     _require_schema(rt)
                 result = fn(rt, *args, **kwargs)
+                _audit(rt, fn.__name__, kwargs, result)
         except UserError as exc:
             _fail(exc.message, as_json, **exc.details)
         except ValueError as exc:  # configuration and content errors name what is wrong
@@ -84,6 +87,28 @@ def command(fn: Callable[..., dict[str, Any]]) -> Callable[..., None]:
     return json_option(wrapper)
 
 
+# Commands the audit log records (actor "cli"): the action, and the key of what it acted on.
+AUDITED = {
+    "user_add": ("account_created", "user", "email"),
+    "round_open": ("round_opened", "round", "round_id"),
+    "round_remind": ("round_reminded", "round", "round_id"),
+    "round_close": ("round_closed", "round", "round_id"),
+    "unit_add": ("unit_created", "unit", "id"),
+    "unit_set": ("unit_changed", "unit", "unit_id"),
+    "unit_delete": ("unit_deleted", "unit", "unit_id"),
+}
+
+
+def _audit(rt: Any, name: str, kwargs: dict[str, Any], result: dict[str, Any]) -> None:
+    if name not in AUDITED:
+        return
+    from survey.domain import audit
+
+    action, kind, key = AUDITED[name]
+    with rt.db.session() as session:
+        audit.record(session, action, "cli", f"{kind} {kwargs.get(key, result.get(key))}", rt.now())
+
+
 def service_failure(exc: BaseException) -> str | None:
     """A message for a failure of the world around the command (database, broker, disk), or None.
 
@@ -93,8 +118,10 @@ def service_failure(exc: BaseException) -> str | None:
     import errno
 
     from kombu.exceptions import OperationalError as BrokerError
-    from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
+    if isinstance(exc, NoSuchModuleError) or (isinstance(exc, ArgumentError) and "URL" in str(exc)):
+        return f"TRYGHED_DATABASE_URL cannot be used: {exc}. Use sqlite:///PATH or postgresql+psycopg://…"
     if isinstance(exc, BrokerError):
         return f"the broker (TRYGHED_BROKER_URL) cannot be reached ({exc}); the work waits until it is back"
     if isinstance(exc, DBAPIError):

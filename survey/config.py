@@ -82,10 +82,29 @@ def defaults(instance: Path) -> dict[str, Any]:
         "REMINDER_SKIP_HOLIDAYS": True,  # no reminders on Danish public holidays (pipeline.holidays)
         "LINK_GUESS_LIMIT": 20,  # unknown links per client per window before 429 (survey.domain.ratelimit)
         "LINK_GUESS_WINDOW": 600,
-        # web login throttling (survey.domain.users.Throttle): failures per account / per client in a window
-        "LOGIN_LIMIT": 5,
-        "LOGIN_CLIENT_LIMIT": 20,
+        # web login throttling (survey.domain.throttle): failures per account and per account + address in a
+        # window lock that account (for everyone, or from that address); failures per address beyond
+        # LOGIN_CLIENT_LIMIT only slow that address's failed attempts down, doubling up to LOGIN_DELAY_MAX
+        "LOGIN_LIMIT": 20,
+        "LOGIN_PAIR_LIMIT": 5,
+        "LOGIN_CLIENT_LIMIT": 10,
+        "LOGIN_DELAY_MAX": 5,
         "LOGIN_WINDOW": 900,
+        # web sessions (survey.domain.sessions): idle time and whole lifetime, in seconds
+        "SESSION_IDLE_SECONDS": 8 * 3600,
+        "SESSION_MAX_SECONDS": 7 * 24 * 3600,
+        # how many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host (werkzeug ProxyFix);
+        # 0 trusts no such header, so a client cannot pretend to be another address
+        "TRUSTED_PROXIES": 0,
+        # sign-in: local passwords, and OpenID Connect when an issuer is set (survey.web.oidc)
+        "LOCAL_LOGIN": True,
+        "OIDC_ISSUER": None,
+        "OIDC_CLIENT_ID": None,
+        "OIDC_CLIENT_SECRET": None,
+        "OIDC_ROLES_CLAIM": "roles",
+        # claim value -> role, as JSON: {"tryghed-admins": "admin", "tryghed-facilitators": "facilitator"}
+        "OIDC_ROLE_MAP": {},
+        "OIDC_SCOPES": "openid email profile",
         # seconds to wait before mail retry n; after the last one the message is recorded as failed
         "MAIL_BACKOFF": [30, 120, 600, 1800, 3600],
         "CONTENT_DIR": None,
@@ -109,6 +128,9 @@ OPTIONAL_TYPES: dict[str, type] = {
     "CONTACT_EMAIL": str,
     "CONTENT_DIR": str,
     "WTF_CSRF_TIME_LIMIT": int,
+    "OIDC_ISSUER": str,
+    "OIDC_CLIENT_ID": str,
+    "OIDC_CLIENT_SECRET": str,
 }
 # Settings whose default does not show their type: seconds that may have a fraction.
 EXPLICIT_TYPES: dict[str, type] = {"SMTP_TIMEOUT": float}
@@ -233,8 +255,13 @@ def _validate(config: dict[str, Any]) -> None:
         "LINK_GUESS_LIMIT",
         "LINK_GUESS_WINDOW",
         "LOGIN_LIMIT",
+        "LOGIN_PAIR_LIMIT",
         "LOGIN_CLIENT_LIMIT",
+        "LOGIN_DELAY_MAX",
         "LOGIN_WINDOW",
+        "SESSION_IDLE_SECONDS",
+        "SESSION_MAX_SECONDS",
+        "TRUSTED_PROXIES",
     ):
         value = config.get(name)
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
@@ -250,10 +277,11 @@ def _validate(config: dict[str, Any]) -> None:
         value = str(config.get(name))
         if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
             raise ConfigError(f"{ENV_PREFIX}_{name}: expected a local time HH:MM like 08:00, got {value!r}")
-    for name in ("SMTP_STARTTLS", "REMINDER_SKIP_HOLIDAYS", "NUDGES"):
+    for name in ("SMTP_STARTTLS", "REMINDER_SKIP_HOLIDAYS", "NUDGES", "LOCAL_LOGIN"):
         if not isinstance(config.get(name), bool):
             raise ConfigError(f"{ENV_PREFIX}_{name}: expected true or false, got {config.get(name)!r}")
     _validate_sender(config)
+    _validate_sign_in(config)
     if config["MIN_RESPONSES"] < ABSOLUTE_MIN_RESPONSES:
         raise ConfigError(
             f"{ENV_PREFIX}_MIN_RESPONSES: must be at least {ABSOLUTE_MIN_RESPONSES} to protect anonymity, "
@@ -324,3 +352,24 @@ def _validate_sender(config: dict[str, Any]) -> None:
             f"{ENV_PREFIX}_CONTACT_NAME and {ENV_PREFIX}_CONTACT_EMAIL: set both (a named person and "
             "their address) or neither"
         )
+
+
+def _validate_sign_in(config: dict[str, Any]) -> None:
+    """The OpenID Connect settings: an http(s) issuer, and a role map from claim values to roles."""
+    issuer = config.get("OIDC_ISSUER")
+    if issuer is not None and (not isinstance(issuer, str) or not issuer.startswith(("https://", "http://"))):
+        raise ConfigError(f"{ENV_PREFIX}_OIDC_ISSUER: expected the provider's https:// address, got {issuer!r}")
+    if issuer and not config.get("OIDC_CLIENT_ID"):
+        raise ConfigError(f"{ENV_PREFIX}_OIDC_CLIENT_ID: needed with {ENV_PREFIX}_OIDC_ISSUER")
+    for name in ("OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET"):  # a numeric id read as JSON is still an id
+        if config.get(name) is not None and not isinstance(config[name], str):
+            config[name] = str(config[name])
+    mapping = config.get("OIDC_ROLE_MAP")
+    roles = ("admin", "facilitator", "leader")
+    if not isinstance(mapping, dict) or any(not isinstance(v, str) or v not in roles for v in mapping.values()):
+        raise ConfigError(
+            f"{ENV_PREFIX}_OIDC_ROLE_MAP: expected a JSON object from claim values to admin, facilitator or "
+            f'leader, like {{"tryghed-admins": "admin"}}; got {mapping!r}'
+        )
+    if not config.get("LOCAL_LOGIN") and not issuer:
+        raise ConfigError(f"{ENV_PREFIX}_LOCAL_LOGIN=false needs single sign-on: set {ENV_PREFIX}_OIDC_ISSUER")

@@ -172,3 +172,24 @@ def test_full_disk_under_the_outbox_loses_nothing(tmp_path: Path) -> None:
         shown = ok(tmp_path, "round", "show", str(round_id), env=env)
         assert shown["status"] == "open" and not shown["failed_messages"], shown["failed_messages"]
         assert len(list((disk / "outbox").glob("*.eml"))) == 5
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("round", "show", "1180591620717411303424"),
+        ("round", "create", "1", "--min-responses", "99999999999999999999"),
+        ("actions", "list", "99999999999999999999999999"),
+    ],
+)
+def test_a_number_too_large_for_the_database_is_a_json_error(tmp_path: Path, args: tuple[str, ...]) -> None:
+    ok(tmp_path, "init")
+    ok(tmp_path, "team", "add", "T", "--leader-email", "l@example.org")
+    code, out = tryghed(tmp_path, *args)
+    assert code == 1 and "out of range" in out["error"]
+
+
+@pytest.mark.parametrize("url", ["nosuchdb://x", "garbage", "postgresql+nosuchdriver://u@h/d"])
+def test_an_unusable_database_url_is_a_json_error(tmp_path: Path, url: str) -> None:
+    code, out = tryghed(tmp_path, "team", "list", env={"TRYGHED_DATABASE_URL": url})
+    assert code == 1 and "TRYGHED_DATABASE_URL" in out["error"]

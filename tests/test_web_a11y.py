@@ -120,6 +120,7 @@ def test_every_page_has_no_axe_violations(tmp_path: Path, browser: Any, lang: st
             "/requests",
             "/account",
             "/admin/users",
+            "/admin/audit",
             f"/rounds/{ids['round']}/debrief",
             f"/teams/{ids['small']}",
             f"/actions/{ids['action']}/edit",

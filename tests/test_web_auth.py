@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.routing import IntegerConverter
 
 from survey.web.access import is_public
 from tests.conftest import make_app
@@ -22,9 +23,7 @@ PUBLIC_PREFIXES = ("/s/", "/r/", "/login", "/healthz", "/static/")
 
 def _sample_url(rule) -> str:  # type: ignore[no-untyped-def]
     """The rule's URL with a made-up value for each parameter (1 for numbers, 'x' otherwise)."""
-    values = {
-        arg: 1 if rule._converters[arg].__class__.__name__ in ("IntegerConverter",) else "x" for arg in rule.arguments
-    }
+    values = {arg: 1 if isinstance(rule._converters[arg], IntegerConverter) else "x" for arg in rule.arguments}
     if rule.endpoint == "static":
         values["filename"] = "web.css"
     return rule.build(values, append_unknown=False)[1]
@@ -86,37 +85,6 @@ def test_csrf_is_rejected(app: Flask, client: FlaskClient) -> None:
 
     with app.extensions["tryghed"].db.session() as s:
         assert s.query(Team).count() == 0
-
-
-def test_throttling_per_account_and_per_client_across_workers(tmp_path: Path) -> None:
-    """Two app instances on one database stand for two gunicorn workers: the count is shared."""
-    worker_a = make_app(tmp_path, LOGIN_LIMIT=3, LOGIN_CLIENT_LIMIT=6)
-    worker_b = make_app(
-        tmp_path,
-        DATABASE_URL=worker_a.config["DATABASE_URL"],
-        SECRET_KEY=worker_a.config["SECRET_KEY"],  # one installation: the same key in every worker
-        LOGIN_LIMIT=3,
-        LOGIN_CLIENT_LIMIT=6,
-    )
-    add_account(worker_a, "fie@example.org", "facilitator")
-    a, b = worker_a.test_client(), worker_b.test_client()
-    for _ in range(3):
-        assert login(a, "fie@example.org", "not the password") == 401
-    # the right password is refused now, on the other worker too, and says when to come back
-    token = csrf_of(b.get("/login").get_data(as_text=True))
-    refused = b.post("/login", data={"email": "fie@example.org", "password": PASSWORD, "csrf_token": token})
-    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
-    # from another address too: it is the account that is protected
-    assert login(b, "fie@example.org", PASSWORD, REMOTE_ADDR="10.0.0.9") == 429
-    # per client: many accounts tried from one address
-    add_account(worker_a, "ole@example.org", "leader")
-    c = worker_b.test_client()
-    for i in range(6):  # each new address stays under the per-account limit; the client reaches its own
-        assert login(c, f"nobody{i}@example.org", "x" * 12, REMOTE_ADDR="10.0.0.7") == 401
-    assert login(c, "ole@example.org", PASSWORD, REMOTE_ADDR="10.0.0.7") == 429
-    assert login(worker_a.test_client(), "ole@example.org", PASSWORD, REMOTE_ADDR="10.0.0.8") == 303
-    for app in (worker_a, worker_b):
-        app.extensions["tryghed"].db.dispose()
 
 
 def test_passwords_never_stored_or_logged_in_clear(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
@@ -203,7 +171,7 @@ def test_admin_manages_accounts(app: Flask) -> None:
         {"email": "ny@example.org", "name": "Ny", "role": "leader", "password": "kort"},
     )
     assert created.status_code == 400  # type: ignore[attr-defined]
-    assert 'aria-describedby="password-error"' in created.get_data(as_text=True)  # type: ignore[attr-defined]
+    assert 'aria-describedby="password-hint password-error"' in created.get_data(as_text=True)  # type: ignore[attr-defined]
     created = post_form(
         client,
         "/admin/users",

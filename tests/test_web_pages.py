@@ -188,7 +188,7 @@ def test_cli_action_status_and_user_errors(tmp_path: Path) -> None:
         return json.loads(proc.stdout)
 
     run("init")
-    assert "at least 10" in str(
+    assert "at least 12" in str(
         run("user", "add", "a@example.org", "--role", "leader", "--password-stdin", stdin="kort\n", ok=False)["error"]
     )
     run("user", "add", "a@example.org", "--role", "leader", "--password-stdin", stdin="lang-nok-kode-1\n")

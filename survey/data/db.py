@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import Column, Table, case, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult, Engine, Result
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -79,6 +81,34 @@ def affected(result: Result[Any]) -> int:
     return cast("CursorResult[Any]", result).rowcount
 
 
+def count_in_window(
+    session: Session, key: Column[str], value: str, now: datetime, window: timedelta
+) -> tuple[int, datetime]:
+    """Count one event for ``value`` in a fixed window (not committed): one atomic upsert on SQLite and
+    PostgreSQL alike, so concurrent requests count right. ``key`` is the primary key column of a table
+    with ``window_start`` and ``count``; a window that has run out starts again at ``now``.
+
+    Returns the count and the start of the window it belongs to.
+    """
+    table = cast(Table, key.table)
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    cutoff = now - window
+    stmt = (
+        insert(table)
+        .values({key.name: value, "window_start": now, "count": 1})
+        .on_conflict_do_update(
+            index_elements=[key],
+            set_={
+                "count": case((table.c.window_start < cutoff, 1), else_=table.c.count + 1),
+                "window_start": case((table.c.window_start < cutoff, now), else_=table.c.window_start),
+            },
+        )
+        .returning(table.c.count, table.c.window_start)
+    )
+    count, started = session.execute(stmt).one()
+    return int(count), started
+
+
 class Database:
     """One engine and its session factory."""
 
@@ -129,7 +159,7 @@ def upgrade(db: Database) -> None:
 
 # The newest migration in survey/data/migrations/versions; tests/test_db.py fails if it falls behind Alembic's
 # own head, so the check below can read one row instead of loading Alembic on every command.
-SCHEMA_HEAD = "0014"
+SCHEMA_HEAD = "0013"
 
 
 def schema_state(db: Database) -> str:

@@ -353,9 +353,35 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     lang: Mapped[str] = mapped_column(String(2), default="da")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    # bumped on a password change, so sessions made with the old password stop working
+    # bumped on a password change (kept from before server-side sessions; ``WebSession`` decides now)
     session_epoch: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # "<issuer> <sub>" of the OpenID Connect identity linked to this account (unique when set)
+    oidc_subject: Mapped[str | None] = mapped_column(String(600), index=True, unique=True)
+
+
+class WebSession(Base):
+    """One signed-in browser. The cookie carries a random token; the table keeps only its SHA-256, so a
+    database dump gives no working session. Deleting the row ends the session (logout, admin, disabling)."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 hex of the cookie's token
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class AuditEvent(Base):
+    """Who did what to accounts, rounds, reports and units: never answers, tokens or passwords."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    actor: Mapped[str | None] = mapped_column(String(320))  # the account's email; None for the CLI or system
+    action: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str | None] = mapped_column(String(400))  # "round 12", "user a@b.dk", ...
 
 
 class LoginFailure(Base):

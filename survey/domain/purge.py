@@ -99,5 +99,15 @@ def purge_expired(
 
 def purge(rt: Runtime, session: Session, limit: int | None = None) -> dict[str, Any]:
     """``purge_expired`` with the installation's settings (``TRYGHED_RETENTION_DAYS``)."""
+    from survey.domain import audit, sessions, throttle
+
     window = timedelta(seconds=int(rt.config["LINK_GUESS_WINDOW"]))
-    return purge_expired(session, rt.now(), int(rt.config["RETENTION_DAYS"]), window, limit)
+    result = purge_expired(session, rt.now(), int(rt.config["RETENTION_DAYS"]), window, limit)
+    # sign-in leftovers: sessions that can no longer be resumed, login counts whose window has run out
+    result["web_sessions"] = sessions.forget_expired(session, rt.now(), sessions.lifetimes_of(rt.config))
+    result["login_failures"] = throttle.forget_expired(
+        session, rt.now(), timedelta(seconds=int(rt.config["LOGIN_WINDOW"]))
+    )
+    result["audit_events"] = audit.forget_expired(session, rt.now(), int(rt.config["RETENTION_DAYS"]))
+    session.commit()
+    return result

@@ -18,11 +18,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Table, case, delete
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Column, delete
 from sqlalchemy.orm import Session
 
-from survey.data.db import affected
+from survey.data.db import affected, count_in_window
 from survey.data.models import LinkGuess
 
 DEFAULT_LIMIT = 20  # unknown links per client and window; a person mistyping a link needs a handful
@@ -53,20 +52,7 @@ def note_unknown(
     window: timedelta = timedelta(seconds=DEFAULT_WINDOW_SECONDS),
 ) -> Verdict:
     """Count one unknown link for ``client`` (committed) and say whether to refuse it."""
-    cutoff = now - window
-    table = cast(Table, LinkGuess.__table__)  # declared as FromClause; a mapped class's table is a Table
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    upsert = insert(table).values(client=client, window_start=now, count=1)
-    stmt = upsert.on_conflict_do_update(
-        index_elements=[table.c.client],
-        set_={
-            # a new window starts when the old one has run out; otherwise the count goes up
-            "count": case((table.c.window_start < cutoff, 1), else_=table.c.count + 1),
-            "window_start": case((table.c.window_start < cutoff, now), else_=table.c.window_start),
-        },
-    ).returning(table.c.count, table.c.window_start)
-    count, started = session.execute(stmt).one()
+    count, started = count_in_window(session, cast(Column[str], LinkGuess.__table__.c.client), client, now, window)
     session.commit()
     wait = max(1, int((started + window - now).total_seconds()))
     return Verdict(count=count, refused=count > limit, retry_after=wait)

@@ -115,9 +115,7 @@ def add_participant(
     """Add one participant, or re-activate one with the same email (committed)."""
     team = get_team(session, team_id)
     email = check_email(email)
-    name = (name or "").strip() or None
-    if name and len(name) > 200:
-        raise UserError("name is longer than 200 characters")
+    name = clean_optional(name, "name")
     lang = check_lang(lang or team.lang)
     person = session.scalar(select(Participant).where(Participant.team_id == team_id, Participant.email == email))
     if person is None:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, aliased
 
 from survey.data.models import Action, FacilitationRequest, Round
 from survey.domain.teams import get_team
+from survey.domain.validation import clean_text
 from survey.errors import NotFound, UserError
 
 # What a facilitator can be asked for, and the toolkit step each belongs to.
@@ -31,9 +32,7 @@ def request_facilitator(session: Session, team_id: int, kind: str, note: str = "
     get_team(session, team_id)
     if kind not in REQUEST_KINDS:
         raise UserError(f"kind must be one of {', '.join(REQUEST_KINDS)}, got {kind!r}")
-    note = note.strip()
-    if len(note) > 2000:
-        raise UserError("the note is longer than 2000 characters")
+    note = clean_text(note, "note", max_len=2000, multiline=True, required=False)
     req = FacilitationRequest(team_id=team_id, kind=kind, note=note, status="open")
     session.add(req)
     session.commit()
@@ -79,11 +78,8 @@ def plan_session(session: Session, request_id: int, when: datetime, place: str, 
     req = get_request(session, request_id)
     if req.status == "open":
         raise UserError(f"request {request_id} must be taken before its session is planned")
-    place, bring = place.strip(), bring.strip()
-    if not place or len(place) > 200:
-        raise UserError("the place must be 1-200 characters")
-    if len(bring) > 2000:
-        raise UserError("'what to bring' is longer than 2000 characters")
+    place = clean_text(place, "place", max_len=200)
+    bring = clean_text(bring, "what to bring", max_len=2000, multiline=True, required=False)
     req.session_at, req.place, req.bring, req.status = when, place, bring, "planned"
     session.commit()
     return req

@@ -1,4 +1,4 @@
-"""Web accounts: adding users, checking passwords (argon2), throttling failed logins, changing passwords.
+"""Web accounts: adding users, checking passwords (argon2), changing passwords and roles, ending sessions.
 
 The same functions serve ``tryghed user add`` and the web app's login and admin pages. A password is
 only ever held in memory for the call that hashes or checks it; the database keeps the argon2 hash.
@@ -6,26 +6,23 @@ only ever held in memory for the call that hashes or checks it; the database kee
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-from dataclasses import dataclass
-from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Table, case, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from survey.data.models import LoginFailure, User
+from survey.data.models import User
+from survey.domain import sessions
+from survey.domain.passwords import check_new_password
 from survey.domain.teams import check_email, check_lang
+from survey.domain.validation import clean_optional
 from survey.errors import NotFound, UserError
 
 if TYPE_CHECKING:
     from argon2 import PasswordHasher
 
 ROLES = ("admin", "facilitator", "leader")
-MIN_PASSWORD = 10
 
 
 # argon2 is loaded, and the dummy hash computed, on first use rather than at import: every `tryghed`
@@ -59,26 +56,15 @@ def _matches(stored: str, password: str) -> bool:
         return False
 
 
-def check_password(password: str) -> str:
-    """A usable new password: at least ``MIN_PASSWORD`` characters, not only spaces."""
-    if len(password) < MIN_PASSWORD or not password.strip():
-        raise UserError(f"the password must be at least {MIN_PASSWORD} characters")
-    if len(password) > 1024:
-        raise UserError("the password is longer than 1024 characters")
-    return password
-
-
 def add_user(session: Session, email: str, role: str, password: str, name: str | None = None, lang: str = "da") -> User:
     """Create an account (committed). The email must be new; the role one of ``ROLES``."""
     email = check_email(email)
     if role not in ROLES:
         raise UserError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
-    check_password(password)
+    name = clean_optional(name, "name")
+    check_new_password(password, email=email, name=name)
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise UserError(f"there is already an account for {email}")
-    name = (name or "").strip() or None
-    if name and len(name) > 200:
-        raise UserError("the name is longer than 200 characters")
     user = User(
         email=email,
         role=role,
@@ -98,6 +84,11 @@ def get_user(session: Session, user_id: int) -> User:
     if user is None:
         raise NotFound(f"user {user_id} does not exist")
     return user
+
+
+def exists(session: Session, email: str) -> bool:
+    """Whether an account has this email (any case)."""
+    return session.scalar(select(User.id).where(User.email == email.strip().lower())) is not None
 
 
 def user_json(user: User) -> dict[str, Any]:
@@ -122,14 +113,15 @@ def verify(session: Session, email: str, password: str) -> User | None:
     return user
 
 
-def change_password(session: Session, user_id: int, current: str, new: str) -> User:
-    """Replace the password after checking the current one (committed); other sessions are ended."""
+def change_password(session: Session, user_id: int, current: str, new: str, keep: str | None = None) -> User:
+    """Replace the password after checking the current one (committed); every session but ``keep`` ends."""
     user = get_user(session, user_id)
     if not _matches(user.password_hash, current):
         raise UserError("the current password is wrong")
-    check_password(new)
+    check_new_password(new, email=user.email, name=user.name)
     user.password_hash = _hasher().hash(new)
     user.session_epoch += 1
+    sessions.end_all(session, user_id, keep=keep)
     session.commit()
     return user
 
@@ -141,76 +133,28 @@ def set_language(session: Session, user_id: int, lang: str) -> None:
 
 
 def set_active(session: Session, user_id: int, active: bool) -> User:
-    """Enable or disable an account (committed); a disabled account cannot log in."""
+    """Enable or disable an account (committed); a disabled account cannot log in, and its sessions end."""
     user = get_user(session, user_id)
     user.active = active
     user.session_epoch += 1
+    sessions.end_all(session, user_id)
     session.commit()
     return user
 
 
-# --- throttling -----------------------------------------------------------------------------------
+def set_role(session: Session, user_id: int, role: str) -> User:
+    """Give the account another role (committed); its open sessions see the new role at their next request."""
+    if role not in ROLES:
+        raise UserError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
+    user = get_user(session, user_id)
+    user.role = role
+    session.commit()
+    return user
 
 
-@dataclass(frozen=True)
-class Throttle:
-    """Limits on failed logins: per account (guessing one password) and per client (trying many accounts)."""
-
-    secret: str
-    per_account: int = 5
-    per_client: int = 20
-    window: timedelta = timedelta(minutes=15)
-
-    def keys(self, email: str, client: str | None) -> tuple[str, str]:
-        """Keyed hashes for the account and the client: the table holds no address and no email."""
-
-        def mac(text: str) -> str:
-            return hmac.new(self.secret.encode(), text.encode(), hashlib.sha256).hexdigest()
-
-        return mac(f"login-account:{email.strip().lower()}"), mac(f"login-client:{client or 'unknown'}")
-
-    def blocked(self, session: Session, email: str, client: str | None, now: datetime) -> int:
-        """Seconds to wait when the account or the client has failed too often in the window; else 0."""
-        account, addr = self.keys(email, client)
-        wait = 0
-        for key, limit in ((account, self.per_account), (addr, self.per_client)):
-            row = session.get(LoginFailure, key)
-            if row is not None and row.window_start >= now - self.window and row.count >= limit:
-                wait = max(wait, int((row.window_start + self.window - now).total_seconds()) + 1)
-        return wait
-
-    def failed(self, session: Session, email: str, client: str | None, now: datetime) -> None:
-        """Count one failure for the account and for the client (committed), with one atomic upsert each."""
-        table = cast(Table, LoginFailure.__table__)
-        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-        cutoff = now - self.window
-        for key in self.keys(email, client):
-            stmt = (
-                insert(table)
-                .values(key=key, window_start=now, count=1)
-                .on_conflict_do_update(
-                    index_elements=[table.c.key],
-                    set_={
-                        "count": case((table.c.window_start < cutoff, 1), else_=table.c.count + 1),
-                        "window_start": case((table.c.window_start < cutoff, now), else_=table.c.window_start),
-                    },
-                )
-            )
-            session.execute(stmt)
-        session.commit()
-
-    def succeeded(self, session: Session, email: str) -> None:
-        """A good login clears the account's count (not the client's: one good account must not unlock many)."""
-        account, _ = self.keys(email, None)
-        session.execute(delete(LoginFailure).where(LoginFailure.key == account))
-        session.commit()
-
-
-def throttle_of(config: dict[str, Any]) -> Throttle:
-    """The throttle configured by ``TRYGHED_LOGIN_LIMIT``, ``_LOGIN_CLIENT_LIMIT`` and ``_LOGIN_WINDOW``."""
-    return Throttle(
-        secret=str(config["SECRET_KEY"]),
-        per_account=int(config["LOGIN_LIMIT"]),
-        per_client=int(config["LOGIN_CLIENT_LIMIT"]),
-        window=timedelta(seconds=int(config["LOGIN_WINDOW"])),
-    )
+def end_sessions(session: Session, user_id: int) -> int:
+    """End every session of the account (committed); returns how many there were."""
+    get_user(session, user_id)
+    ended = sessions.end_all(session, user_id)
+    session.commit()
+    return ended

@@ -29,6 +29,9 @@ BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u206
 NAME_MAX = 200
 EMAIL_MAX = 254  # RFC 5321's limit on a path, minus the angle brackets
 LOCAL_PART_MAX = 64
+# The largest id or count a command or URL may name: PostgreSQL's ``integer`` (SQLite's is larger, but a
+# value must mean the same on both; beyond it drivers raise OverflowError or "out of range").
+MAX_ID = 2**31 - 1
 # One address, no display name: local@domain.tld, without spaces, commas, quotes or angle brackets.
 EMAIL_RE = re.compile(r"^[^@\s,;:<>\"()\[\]\\]+@[^@\s,;:<>\"()\[\]\\]+\.[^@\s,;:<>\"()\[\]\\]+$")
 
@@ -87,6 +90,14 @@ def clean_optional(value: str | None, field: str, *, max_len: int = NAME_MAX, mu
     if value is None:
         return None
     return clean_text(value, field, max_len=max_len, multiline=multiline, required=False) or None
+
+
+def check_whole_numbers(values: dict[str, object]) -> None:
+    """Refuse any whole number in ``values`` (a command's arguments) beyond ``MAX_ID``, naming it."""
+    for name, value in values.items():
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_ID:
+            option = name.replace("_", "-")
+            raise UserError(f"{option}: {value} is out of range (at most {MAX_ID})", field=option)
 
 
 def clean_email(value: str, field: str = "email") -> str:

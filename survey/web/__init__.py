@@ -19,7 +19,23 @@ if TYPE_CHECKING:  # the CLI imports survey.web.logredact and must not pay for t
 
 def init_app(app: Flask, csrf: CSRFProtect) -> None:
     """Register the web blueprints, sessions (Flask-Login), the access guard and the gettext catalogs."""
-    from survey.web import access, admin, auth, health, i18n, labels, manage, pages, plan, tracks, units
+    from survey.errors import NotFound, UserError
+    from survey.web import (
+        access,
+        admin,
+        audit_log,
+        auth,
+        health,
+        i18n,
+        labels,
+        manage,
+        oidc,
+        pages,
+        plan,
+        respond,
+        tracks,
+        units,
+    )
 
     i18n.init_app(app)
     labels.init_app(app)
@@ -27,7 +43,12 @@ def init_app(app: Flask, csrf: CSRFProtect) -> None:
     # First of all hooks, before Flask-WTF's CSRF check: a request without a login gets 401/403 (the
     # contract), not a CSRF error that would tell a stranger about the form.
     app.before_request_funcs.setdefault(None, []).insert(0, access.guard)
-    for module in (health, auth, admin, pages, plan, manage, tracks, units):
+    # A domain refusal that a view did not turn into a form error is still the asker's problem, not a 500:
+    # a missing object is 404, anything else 400 (the same pages as Flask's own 404 and 400).
+    app.register_error_handler(NotFound, lambda _exc: respond.not_found(_exc))
+    app.register_error_handler(UserError, lambda _exc: respond.unreadable(_exc))
+    audit_log.init_app(app)
+    for module in (health, auth, oidc, admin, audit_log, pages, plan, manage, tracks, units):
         app.register_blueprint(module.bp)
     csrf.exempt(health.bp)
     app.jinja_env.globals["hidden_csrf"] = hidden_csrf

@@ -24,9 +24,14 @@ from survey.domain.overview import may_see_team
 from survey.domain.units import may_see_unit
 from survey.runtime import get_runtime
 
-PUBLIC_ENDPOINTS = frozenset({"static", "auth.login", "health.healthz"})
+PUBLIC_ENDPOINTS = frozenset({"static", "auth.login", "health.healthz", "sso.start", "sso.callback"})
 PUBLIC_BLUEPRINTS = frozenset({"respond", "report_view"})
-ROLE_BLUEPRINTS = {"admin": ("admin",), "manage": ("admin", "facilitator"), "tracks": ("admin", "facilitator")}
+ROLE_BLUEPRINTS = {
+    "admin": ("admin",),
+    "audit": ("admin",),
+    "manage": ("admin", "facilitator"),
+    "tracks": ("admin", "facilitator"),
+}
 # URL parameter -> how to find the team it belongs to
 _OWNER = {
     "team_id": lambda s, v: s.get(Team, v),
@@ -67,7 +72,10 @@ def guard() -> WerkzeugResponse | None:
     allowed = ROLE_BLUEPRINTS.get(request.blueprint or "")
     if allowed is not None and current_user.role not in allowed:
         abort(403)
-    if request.blueprint == "admin":  # accounts, not teams: the role check above is the whole rule
+    if request.blueprint in (
+        "admin",
+        "audit",
+    ):  # accounts and the log, not teams: the role check above is the whole rule
         return None
     args = dict(request.view_args or {})
     unit_id = args.pop("unit_id", None)

@@ -1,11 +1,13 @@
 """Logging in and out, the password change and the language switch.
 
-The session cookie holds ``"<user id>:<epoch>"``; the epoch goes up when the password changes or the
-account is disabled, which ends every other session of that account.
+The session cookie holds a random session token; the session itself lives in the database
+(``survey.domain.sessions``), so logging out, an admin, disabling the account or a password change ends
+it for good, and the account's role is read afresh on every request.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -23,14 +25,18 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from survey.data.models import User
-from survey.domain import users
+from survey.domain import sessions, users
+from survey.domain.passwords import WeakPassword
 from survey.domain.teams import LANGS
+from survey.domain.throttle import throttle_of
 from survey.errors import UserError
 from survey.runtime import get_runtime
-from survey.web.forms import EmptyForm, LanguageForm, LoginForm, PasswordForm
+from survey.web import audit_log
+from survey.web.forms import PASSWORD_HINT, EmptyForm, LanguageForm, LoginForm, PasswordForm, password_advice
 
 bp = Blueprint("auth", __name__)
 
@@ -44,10 +50,10 @@ class Account(UserMixin):
     role: str
     name: str | None
     lang: str
-    epoch: int
+    token: str  # the session's token (what the cookie carries)
 
     def get_id(self) -> str:
-        return f"{self.user_id}:{self.epoch}"
+        return self.token
 
     @property
     def manages(self) -> bool:
@@ -55,20 +61,22 @@ class Account(UserMixin):
         return self.role in ("admin", "facilitator")
 
     @classmethod
-    def of(cls, user: User) -> Account:
-        return cls(user.id, user.email, user.role, user.name, user.lang, user.session_epoch)
+    def of(cls, user: User, token: str) -> Account:
+        return cls(user.id, user.email, user.role, user.name, user.lang, token)
 
 
-def _load(ident: str) -> Account | None:
-    try:
-        user_id, epoch = (int(x) for x in ident.split(":"))
-    except ValueError:
-        return None
-    with get_runtime().db.session() as session:
-        user = session.get(User, user_id)
-        if user is None or not user.active or user.session_epoch != epoch:
-            return None
-        return Account.of(user)
+def _load(token: str) -> Account | None:
+    """The account of a live session (Flask-Login's user loader, once per request)."""
+    rt = get_runtime()
+    with rt.db.session() as session:
+        user = sessions.resume(session, token, rt.now(), sessions.lifetimes_of(rt.config))
+        return Account.of(user, token) if user is not None else None
+
+
+def sign_in(session: Session, user: User) -> None:
+    """Start a server-side session for ``user`` and put its token in the cookie (login and single sign-on)."""
+    token = sessions.start(session, user.id, get_runtime().now())
+    login_user(Account.of(user, token))
 
 
 def init_login(app: Flask) -> None:
@@ -85,11 +93,33 @@ def _client_lang() -> str:
     return request.accept_languages.best_match(["da", "en"]) or "da"
 
 
-def _safe_next(target: str | None) -> str:
-    """Only a path on this site: ``next`` must never send someone to another host after logging in."""
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+def safe_next(target: str | None) -> str:
+    """Only a path on this site: ``next`` must never send someone to another host after logging in.
+
+    Anything else is ignored (the start page instead): another host, a scheme, a backslash (browsers
+    read ``/\\host`` as ``//host``), and control characters (CR/LF would split the Location header).
+    """
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and target.isprintable()
+        and not urlsplit(target).netloc
+        and not urlsplit(target).scheme
+    ):
         return target
     return url_for("pages.start")
+
+
+def _login_page(form: LoginForm, **state: bool) -> str:
+    """The login page, offering the ways in this installation has: passwords, the organisation's provider."""
+    from survey.web.oidc import enabled
+
+    config = get_runtime().config
+    return render_template(
+        "web/login.html", form=form, local_login=bool(config["LOCAL_LOGIN"]), sso=enabled(config), **state
+    )
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -100,29 +130,39 @@ def login() -> tuple[str, int] | WerkzeugResponse:
         return redirect(url_for("pages.start"), 303)
     form = LoginForm()
     if request.method == "GET":
-        return render_template("web/login.html", form=form), 200
+        return _login_page(form), 200
     if not form.validate_on_submit():
-        return render_template("web/login.html", form=form), 400
+        return _login_page(form), 400
     rt = get_runtime()
-    throttle = users.throttle_of(rt.config)
+    if not rt.config["LOCAL_LOGIN"]:  # passwords are switched off: single sign-on only
+        return _login_page(form), 403
+    throttle = throttle_of(rt.config)
     email, client = form.email.data or "", request.remote_addr
     with rt.db.session() as session:
         wait = throttle.blocked(session, email, client, rt.now())
         if wait:
-            body = render_template("web/login.html", form=form, throttled=True)
+            body = _login_page(form, throttled=True)
             return Response(body, status=429, headers={"Retry-After": str(wait)})
         user = users.verify(session, email, form.password.data or "")
         if user is None:
-            throttle.failed(session, email, client, rt.now())
-            return render_template("web/login.html", form=form, failed=True), 401
-        throttle.succeeded(session, email)
-        account = Account.of(user)
-    login_user(account)
-    return redirect(_safe_next(request.args.get("next")), 303)
+            delay = throttle.failed(session, email, client, rt.now())
+            # the email only when it is an account's: a password typed into the email field is never kept
+            audit_log.write("login_failed", email if users.exists(session, email) else None)
+        else:
+            throttle.succeeded(session, email, client)
+            sign_in(session, user)
+            audit_log.write("login", user.email)
+    if user is None:
+        time.sleep(delay)  # outside the database session: a slowed answer holds no connection
+        return _login_page(form, failed=True), 401
+    return redirect(safe_next(request.args.get("next")), 303)
 
 
 @bp.post("/logout")
 def logout() -> WerkzeugResponse:
+    with get_runtime().db.session() as session:
+        sessions.end(session, current_user.token)
+    audit_log.write("logout", current_user.email)
     logout_user()
     return redirect(url_for("auth.login"), 303)
 
@@ -135,15 +175,20 @@ def account() -> tuple[str, int] | WerkzeugResponse:
         rt = get_runtime()
         with rt.db.session() as session:
             try:
-                user = users.change_password(session, current_user.user_id, form.current.data, form.new.data)
+                users.change_password(
+                    session, current_user.user_id, form.current.data, form.new.data, keep=current_user.token
+                )
+            except WeakPassword as exc:
+                form.new.errors = [password_advice(exc)]
+                return render_template("web/account.html", form=form, password_hint=PASSWORD_HINT), 400
             except UserError:
                 form.current.errors = [_("The current password is wrong")]
-                return render_template("web/account.html", form=form), 400
-            login_user(Account.of(user))  # this session goes on with the new epoch; others end
+                return render_template("web/account.html", form=form, password_hint=PASSWORD_HINT), 400
+        audit_log.note("password_changed", f"user {current_user.email}")
         flash(_("Your password has been changed."))
         return redirect(url_for("auth.account"), 303)
     status = 400 if request.method == "POST" else 200
-    return render_template("web/account.html", form=form), status
+    return render_template("web/account.html", form=form, password_hint=PASSWORD_HINT), status
 
 
 @bp.post("/account/language")
@@ -152,7 +197,7 @@ def language() -> WerkzeugResponse:
     if form.validate_on_submit():
         with get_runtime().db.session() as session:
             users.set_language(session, current_user.user_id, form.lang.data)
-    return redirect(_safe_next(request.form.get("back")), 303)
+    return redirect(safe_next(request.form.get("back")), 303)
 
 
 @bp.app_context_processor
@@ -161,9 +206,11 @@ def _forms() -> dict[str, object]:
     # emails and reports are rendered outside requests too (workers, the CLI): no account there
     if not has_request_context() or not current_user.is_authenticated:
         return {}
+    # formdata=None: these forms never read the request body, so an error page for a body that cannot be
+    # read (413 too large, 400 broken) renders for a logged-in user instead of failing on the body again
     return {
-        "language_form": LanguageForm(lang=current_user.lang),
-        "logout_form": EmptyForm(),
+        "language_form": LanguageForm(formdata=None, lang=current_user.lang),
+        "logout_form": EmptyForm(formdata=None),
         # the menu shows "Units" to an account that heads one (facilitators and admins always see it)
         "heads_units": (not current_user.manages) and _heads_a_unit(current_user.email),
     }

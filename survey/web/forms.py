@@ -21,7 +21,9 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from survey.domain.passwords import WeakPassword
 from survey.domain.teams import check_email
+from survey.domain.validation import InvalidText, clean_text
 from survey.errors import UserError
 
 Pairs = list[tuple[str, str]]
@@ -73,7 +75,30 @@ def request_choices() -> Pairs:
     ]
 
 
-class Prefixed(FlaskForm):
+ONE_LINE = _l("Write this on one line, without control characters or invisible text-direction characters")
+PLAIN_TEXT = _l("Remove the control characters or invisible text-direction characters from this text")
+
+
+class CheckedForm(FlaskForm):
+    """A form whose every text field passes the domain's input check (``survey.domain.validation``)
+    before anything reaches a database: NUL, control and bidi characters are refused at the field, the
+    same on SQLite and PostgreSQL, and the value is trimmed as the domain would store it."""
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        for field in self:
+            if not isinstance(field, StringField) or isinstance(field, PasswordField) or not field.data:
+                continue
+            multiline = isinstance(field, TextAreaField)
+            try:
+                field.data = clean_text(field.data, field.name, max_len=10**6, multiline=multiline, required=False)
+            except InvalidText as exc:
+                field.errors = [*field.errors, PLAIN_TEXT if multiline or "line" not in exc.problem else ONE_LINE]
+                valid = False
+        return valid
+
+
+class Prefixed(CheckedForm):
     """A form that shares its page with others: a prefix keeps field names and ids apart."""
 
     PREFIX = ""
@@ -100,17 +125,40 @@ class Email:
             raise ValidationError(self.message) from exc
 
 
-class LoginForm(FlaskForm):
+class LoginForm(CheckedForm):
     email = EmailField(_l("Email"), validators=[DataRequired(REQUIRED), Email(BAD_EMAIL)])
     password = PasswordField(_l("Password"), validators=[DataRequired(REQUIRED)])
 
 
-class PasswordForm(FlaskForm):
+# Why a new password was refused (survey.domain.passwords reasons) and how to choose a better one.
+PASSWORD_ADVICE = {
+    "too_short": _l(
+        "Use at least 12 characters. A few unrelated words make a password that is long and easy to remember."
+    ),
+    "too_long": _l("Use at most 1024 characters."),
+    "common": _l(
+        "This password is on a list of common and leaked passwords that attackers try first. Choose something "
+        "nobody else would, for example a few unrelated words."
+    ),
+    "personal": _l(
+        "The password is mostly your email address, your name or the name of this product, which anyone can "
+        "guess. Leave them out."
+    ),
+    "pattern": _l(
+        "The password is a repetition or a sequence (like aaaa, abcabc, 1234 or qwerty) that is guessed at "
+        "once. Use a few unrelated words instead."
+    ),
+}
+PASSWORD_HINT = _l("At least 12 characters. No special characters needed: a few unrelated words are best.")
+
+
+def password_advice(exc: WeakPassword) -> str:
+    return str(PASSWORD_ADVICE[exc.reason])
+
+
+class PasswordForm(CheckedForm):
     current = PasswordField(_l("Current password"), validators=[DataRequired(REQUIRED)])
-    new = PasswordField(
-        _l("New password (at least 10 characters)"),
-        validators=[DataRequired(REQUIRED), Length(min=10, max=1024, message=_l("At least 10 characters"))],
-    )
+    new = PasswordField(_l("New password"), validators=[DataRequired(REQUIRED), Length(max=1024)])
 
 
 class LanguageForm(Prefixed):
@@ -118,17 +166,18 @@ class LanguageForm(Prefixed):
     lang = SelectField(_l("Language"), choices=lambda: options(lang_choices()))
 
 
-class UserForm(FlaskForm):
+class UserForm(CheckedForm):
     email = EmailField(_l("Email"), validators=[DataRequired(REQUIRED), Email(BAD_EMAIL)])
     name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
     role = SelectField(_l("Role"), choices=lambda: options(role_choices()))
-    password = PasswordField(
-        _l("Password (at least 10 characters)"),
-        validators=[DataRequired(REQUIRED), Length(min=10, max=1024, message=_l("At least 10 characters"))],
-    )
+    password = PasswordField(_l("Password"), validators=[DataRequired(REQUIRED), Length(max=1024)])
 
 
-class TeamForm(FlaskForm):
+class RoleForm(CheckedForm):
+    role = SelectField(_l("Role"), choices=lambda: options(role_choices()))
+
+
+class TeamForm(CheckedForm):
     name = StringField(_l("Team name"), validators=[DataRequired(REQUIRED), Length(max=200)])
     leader_email = EmailField(_l("Leader's email"), validators=[DataRequired(REQUIRED), Email(BAD_EMAIL)])
     leader_name = StringField(_l("Leader's name"), validators=[Optional(), Length(max=200)])
@@ -158,7 +207,7 @@ class ParticipantForm(Prefixed):
     lang = SelectField(_l("Language"), choices=lambda: options(lang_choices()))
 
 
-class EmptyForm(FlaskForm):
+class EmptyForm(CheckedForm):
     """A button that changes something: only the CSRF token."""
 
 
@@ -206,7 +255,7 @@ class ActionForm(Prefixed):
     status = SelectField(_l("Status"), choices=lambda: options(status_choices()), default="planned")
 
 
-class ActionStatusForm(FlaskForm):
+class ActionStatusForm(CheckedForm):
     status = SelectField(
         _l("Status"),
         choices=lambda: options(status_choices()),
@@ -219,7 +268,7 @@ class RequestForm(Prefixed):
     note = TextAreaField(_l("Note (optional)"), validators=[Optional(), Length(max=2000)])
 
 
-class PlanForm(FlaskForm):
+class PlanForm(CheckedForm):
     when = DateTimeLocalField(_l("Date and time (Copenhagen time)"), validators=[InputRequired(REQUIRED)])
     place = StringField(_l("Place"), validators=[DataRequired(REQUIRED), Length(max=200)])
     bring = TextAreaField(_l("What to bring"), validators=[Optional(), Length(max=2000)])

@@ -42,6 +42,8 @@ _QUERY_VALUE = re.compile(r"([?&][^=&\s\"?#]*=)[^&\s\"#]+")
 _PLACEHOLDER = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
 _KEPT_CONVERTERS = frozenset({"int"})
 _FIRST_SEGMENT_MAX = 20  # a token is 43 characters, a signed report link longer still
+# the single sign-on callback's authorization code and state, in text that names no current request
+_OIDC_PARAM = re.compile(r"([?&](?:code|state|id_token|access_token)=)[^&\s#\"'<>]+")
 # Flask's app logger is added per app (its name); these are the servers' own.
 SERVER_LOGGERS = ("werkzeug", "gunicorn.error", "gunicorn.access")
 
@@ -129,7 +131,7 @@ def redact(text: str, replacements: list[tuple[str, str]] | None = None) -> str:
     for raw, safe in replacements or ():
         if raw in text:
             text = text.replace(raw, safe)
-    return _LINK.sub(r"\1" + REDACTED, text)
+    return _OIDC_PARAM.sub(r"\1" + REDACTED, _LINK.sub(r"\1" + REDACTED, text))
 
 
 def _atom(value: Any, replacements: list[tuple[str, str]]) -> Any:

@@ -20,7 +20,7 @@ from survey.domain.rounds import close_round, create_round, get_round, open_roun
 from survey.domain.small_teams import small_team
 from survey.errors import UserError
 from survey.runtime import Runtime, get_runtime
-from survey.web import forms
+from survey.web import audit_log, forms
 from survey.web.pages import team_context
 
 bp = Blueprint("manage", __name__)
@@ -194,6 +194,10 @@ def _round_action(round_id: int, action: str) -> tuple[str, int] | WerkzeugRespo
         except UserError as exc:
             flash(exc.message, "error")
             return _to_team(team_id, "rounds")
+    # the change is committed (whether the broker takes the work now or the tick later): log it
+    logged = {"open": "round_opened", "remind": "round_reminded", "close": "round_closed"}
+    if action in logged:
+        audit_log.note(logged[action], f"round {round_id}")
     from kombu.exceptions import OperationalError as BrokerError
 
     try:

@@ -22,7 +22,7 @@ from survey.domain.rounds import get_round, list_rounds
 from survey.domain.small_teams import small_team
 from survey.domain.teams import get_team, list_participants
 from survey.runtime import Runtime, get_runtime
-from survey.web import forms
+from survey.web import audit_log, forms
 
 bp = Blueprint("pages", __name__)
 
@@ -168,6 +168,7 @@ def report_pdf(round_id: int) -> Response:
             abort(404)
         rnd = get_round(session, round_id)
         name = f"tryghed-{rnd.team_id}-runde-{rnd.number}.pdf"
+        audit_log.note("report_downloaded", f"round {round_id}")
         return Response(
             report.pdf,
             mimetype="application/pdf",
@@ -186,6 +187,7 @@ def report_page(round_id: int) -> tuple[str, int]:
         if get_round(session, round_id).status != "reported":
             abort(404)
         data = build_report_data(session, round_id, rt.content, rt.tz)
+    audit_log.note("report_viewed", f"round {round_id}")
     return report_html(data, for_web=True), 200
 
 

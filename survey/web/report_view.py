@@ -17,6 +17,7 @@ from pipeline.report_html import debrief_html, report_html
 from survey.data.models import Round
 from survey.domain.report_links import LinkExpired, round_of_link
 from survey.runtime import get_runtime
+from survey.web import audit_log
 
 bp = Blueprint("report_view", __name__)
 
@@ -53,4 +54,5 @@ def _report(token: str, render: Callable[[ReportData], str]) -> tuple[str, int]:
         except LookupError:
             g.lang = "da"
             return render_template("survey/message.html", kind="unknown"), 404
+    audit_log.note("report_viewed", f"round {round_id} (the emailed link)")  # who holds the link is unknown
     return render(data), 200

@@ -137,8 +137,22 @@ class NoSessionForRespondents(SecureCookieSessionInterface):
         return super().open_session(app, request)
 
 
+def trust_proxies(app: Flask) -> None:
+    """Believe ``X-Forwarded-For/-Proto/-Host/-Port`` from exactly ``TRYGHED_TRUSTED_PROXIES`` proxies.
+
+    The client address then is the one the nearest trusted proxy saw (what login throttling counts);
+    with 0 (the default) the headers are ignored, so a client cannot pick its own address by sending one.
+    """
+    hops = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)  # type: ignore[method-assign]
+
+
 def init_app(app: Flask) -> None:
-    """Set the cookie flags and add the headers to every response of ``app``."""
+    """Set the cookie flags, trust the configured proxies, and add the headers to every response of ``app``."""
+    trust_proxies(app)
     app.config.update(cookie_settings(app.config))
     app.session_interface = NoSessionForRespondents()
     https = bool(app.config["SESSION_COOKIE_SECURE"])

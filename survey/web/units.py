@@ -19,6 +19,7 @@ from survey.domain import unit_reports
 from survey.domain.units import get_unit, unit_page, units_for
 from survey.errors import NotFound
 from survey.runtime import get_runtime
+from survey.web import audit_log
 from survey.web.forms import EmptyForm
 
 bp = Blueprint("units", __name__)
@@ -39,6 +40,7 @@ def index() -> tuple[str, int]:
 def overview(unit_id: int) -> tuple[str, int]:
     """The overview page: the same document as the PDF, laid out for the screen, a page of rows at a time."""
     rt = get_runtime()
+    audit_log.note("unit_report_viewed", f"unit {unit_id}")
     page = request.args.get("page", 1, type=int) or 1
     with rt.db.session() as session:
         return unit_page(rt, session, unit_id, g.lang, page), 200
@@ -108,6 +110,7 @@ def report_file(unit_id: int) -> Response:
             abort(404)
         if job.status != "done" or job.pdf is None:
             abort(404)
+        audit_log.note("unit_report_downloaded", f"unit {unit_id}")
         return Response(
             job.pdf,
             mimetype="application/pdf",

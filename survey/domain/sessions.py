@@ -1,0 +1,90 @@
+"""Server-side web sessions: a session exists while its row exists.
+
+The browser's cookie holds a random token (256 bits); the table keeps its SHA-256 only, so a copy of the
+database cannot be turned into a working cookie. A session ends when its row goes: at logout, when an
+admin ends an account's sessions, when the account is disabled or its password changes, and when it has
+been idle longer than ``idle`` or lived longer than ``lifetime`` (checked on every request). The account's
+role and state are read from its row on every request, so a change takes effect on the next one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, or_
+from sqlalchemy.orm import Session
+
+from survey.data.db import affected
+from survey.data.models import User, WebSession
+
+# last_seen_at is written at most this often per session: one write a minute, not one per request
+TOUCH_EVERY = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class Lifetimes:
+    """How long a session may be idle, and how long it may live in all."""
+
+    idle: timedelta = timedelta(hours=8)
+    lifetime: timedelta = timedelta(days=7)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start(session: Session, user_id: int, now: datetime) -> str:
+    """A new session for the account (committed); returns the token for the cookie."""
+    token = secrets.token_urlsafe(32)
+    session.add(WebSession(id=_digest(token), user_id=user_id, created_at=now, last_seen_at=now))
+    session.commit()
+    return token
+
+
+def resume(session: Session, token: str, now: datetime, limits: Lifetimes) -> User | None:
+    """The active account of a live session, or None (an expired session's row is deleted)."""
+    row = session.get(WebSession, _digest(token))
+    if row is None:
+        return None
+    if now - row.last_seen_at > limits.idle or now - row.created_at > limits.lifetime:
+        session.delete(row)
+        session.commit()
+        return None
+    user = session.get(User, row.user_id)
+    if user is None or not user.active:
+        return None
+    if now - row.last_seen_at >= TOUCH_EVERY:
+        row.last_seen_at = now
+        session.commit()
+    return user
+
+
+def end(session: Session, token: str) -> None:
+    """End one session (logout; committed)."""
+    session.execute(delete(WebSession).where(WebSession.id == _digest(token)))
+    session.commit()
+
+
+def end_all(session: Session, user_id: int, keep: str | None = None) -> int:
+    """End every session of the account except ``keep`` (a token), without committing; returns how many."""
+    stmt = delete(WebSession).where(WebSession.user_id == user_id)
+    if keep is not None:
+        stmt = stmt.where(WebSession.id != _digest(keep))
+    return affected(session.execute(stmt)) or 0
+
+
+def forget_expired(session: Session, now: datetime, limits: Lifetimes) -> int:
+    """Delete the rows of sessions that can no longer be resumed (no commit); returns how many."""
+    stale = or_(WebSession.last_seen_at < now - limits.idle, WebSession.created_at < now - limits.lifetime)
+    return affected(session.execute(delete(WebSession).where(stale))) or 0
+
+
+def lifetimes_of(config: dict[str, object]) -> Lifetimes:
+    """The lifetimes set by ``TRYGHED_SESSION_IDLE_SECONDS`` and ``TRYGHED_SESSION_MAX_SECONDS``."""
+    return Lifetimes(
+        idle=timedelta(seconds=int(str(config["SESSION_IDLE_SECONDS"]))),
+        lifetime=timedelta(seconds=int(str(config["SESSION_MAX_SECONDS"]))),
+    )
