@@ -461,9 +461,23 @@ def round_list(rt: Any, team_id: int | None, limit: int | None, before: int | No
 @click.option("--opens", help="ISO time or date (then TRYGHED_ROUND_OPENS_AT, 08:00); default: open by hand.")
 @click.option("--closes", help="ISO time or date (then TRYGHED_ROUND_CLOSES_AT, 16:00); the tick closes it then.")
 @click.option("--min-responses", type=int, help="Minimum answers before any figure is shown (>= 3).")
+@click.option(
+    "--channel",
+    type=click.Choice(["email", "cards"]),
+    default="email",
+    show_default=True,
+    help="email: a personal link per participant; cards: printed answer cards tied to no person.",
+)
+@click.option("--cards", "cards", type=int, help="With --channel cards: how many (default: participants + 2).")
 @command
 def round_create(
-    rt: Any, team_id: int, opens: str | None, closes: str | None, min_responses: int | None
+    rt: Any,
+    team_id: int,
+    opens: str | None,
+    closes: str | None,
+    min_responses: int | None,
+    channel: str,
+    cards: int | None,
 ) -> dict[str, Any]:
     """Create a round for a team."""
     from survey.domain.rounds import create_round
@@ -477,6 +491,8 @@ def round_create(
             parse_time(opens, rt.tz, "--opens", str(rt.config["ROUND_OPENS_AT"])),
             parse_time(closes, rt.tz, "--closes", str(rt.config["ROUND_CLOSES_AT"])),
             min_responses,
+            channel=channel,
+            cards=cards,
         )
         rid, warnings = rnd.id, threshold_warnings(s, rnd)
     return {**_show(rt, rid), "warnings": warnings}
@@ -500,6 +516,22 @@ def round_open(rt: Any, round_id: int) -> dict[str, Any]:
         "the invitations wait in the outbox; the next tick sends them once the broker is back",
     )
     return {**_show(rt, round_id), "warnings": warnings}
+
+
+@round_.command("cards")
+@click.argument("round_id", type=int)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="PDF file (default: cards-ROUND.pdf).")
+@command
+def round_cards(rt: Any, round_id: int, out: Path | None) -> dict[str, Any]:
+    """Print an open card round's answer cards: a PDF, 8 cards to an A4 sheet."""
+    from survey.domain.cards import card_sheet
+
+    with rt.db.session() as s:
+        pdf, count = card_sheet(rt, s, round_id)
+    path = (out or Path(f"cards-{round_id}.pdf")).resolve()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(pdf)
+    return {"path": str(path), "cards": count, "round_id": round_id}
 
 
 @round_.command("remind")

@@ -113,6 +113,36 @@ STRINGS: dict[str, dict[str, str]] = {
         "da": "Siden kan kun vises og udfyldes. Åbn linket fra e-mailen igen.",
         "en": "This page can only be shown and filled in. Open the link from the email again.",
     },
+    "card_title": {"da": "Har du et svarkort?", "en": "Do you have an answer card?"},
+    "card_body": {
+        "da": "Skriv koden fra dit kort (12 tegn; store eller små bogstaver, med eller uden bindestreger).",
+        "en": "Type the code from your card (12 characters; capitals or not, with or without the dashes).",
+    },
+    "card_label": {"da": "Koden fra kortet", "en": "The code from the card"},
+    "card_go": {"da": "Videre til spørgsmålene", "en": "On to the questions"},
+    "card_error": {
+        "da": "Det ligner ikke en kode fra et svarkort. Tjek de 12 tegn og prøv igen.",
+        "en": "That does not look like a code from an answer card. Check the 12 characters and try again.",
+    },
+    "card_privacy_title": {"da": "Sådan er du anonym med et svarkort", "en": "How an answer card keeps you anonymous"},
+    "card_privacy": {
+        "da": "Kortene er ikke knyttet til nogen person. Tryghed laver et antal kort med hver sin kode og "
+        "gemmer kun en nøglet fingeraftryk af koden, ingen navne og ingen e-mailadresser. Facilitatoren blander "
+        "kortene og deler dem ud, så hverken Tryghed eller nogen, der har adgang til databasen, kan vide, hvem "
+        "der har hvilket kort, eller hvem der har svaret. Tallene vises først, når runden er lukket, og kun "
+        "hvis mindst så mange har svaret, at ingen kan genkendes.",
+        "en": "The cards are tied to no person. Tryghed makes a number of cards, each with its own code, and "
+        "stores only a keyed fingerprint of the code: no names and no email addresses. The facilitator "
+        "shuffles the cards and hands them out, so neither Tryghed nor anyone with access to the database can "
+        "know who holds which card, or who has answered. Figures are shown only once the round is closed, and "
+        "only if enough people answered that nobody can be recognised.",
+    },
+    "card_privacy_limit": {
+        "da": "Det, kortet ikke kan beskytte: viser du dit kort til andre, eller noterer nogen, hvem der fik "
+        "hvilket kort, kan de vide, at det er dig, der har brugt det. Hold koden for dig selv.",
+        "en": "What the card cannot protect: if you show your card to others, or someone notes who got which "
+        "card, they can know it was you who used it. Keep the code to yourself.",
+    },
     "server_error_title": {"da": "Der skete en fejl hos os", "en": "Something went wrong on our side"},
     "server_error_body": {
         "da": "Intet er gået tabt af det, der allerede er gemt. Prøv igen om lidt, og kontakt din facilitator, "

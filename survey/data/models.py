@@ -187,6 +187,10 @@ class Round(Base):
     # dropped (``trail_reason`` says what holds them); None = in ``responses`` only (or none yet)
     answer_storage: Mapped[str | None] = mapped_column(String(16))
     trail_reason: Mapped[str | None] = mapped_column(Text)
+    # "email": a personal link per participant; "cards": printed answer cards tied to no person
+    # (survey.domain.cards); ``cards`` is how many were asked for (None: active participants + spares)
+    channel: Mapped[str] = mapped_column(String(8), default="email", server_default="email")
+    cards: Mapped[int | None] = mapped_column(Integer)
 
     team: Mapped[Team] = relationship(back_populates="rounds")
 
@@ -199,7 +203,8 @@ def _min_responses_fixed(target: Round, value: int, oldvalue: Any, _initiator: A
 
 
 class Invitation(Base):
-    """One participant's invitation to one round. Holds the token's hash, never the token."""
+    """One participant's invitation to one round, or one answer card of a card round (no participant, no
+    email: ``email`` is empty). Holds the token's hash, never the token."""
 
     __tablename__ = "invitations"
     __table_args__ = (UniqueConstraint("round_id", "participant_id"),)

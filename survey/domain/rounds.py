@@ -18,6 +18,7 @@ from pipeline.scoring import check_min_responses
 from survey.data.db import affected
 from survey.data.models import Invitation, Message, Participant, Round, RoundResultRow
 from survey.domain import answer_store, round_storage
+from survey.domain import cards as answer_cards
 from survey.domain.teams import get_team
 from survey.domain.tokens import hash_token, make_token
 from survey.errors import NotFound, UserError
@@ -45,13 +46,18 @@ def create_round(
     previous_round_id: int | None = None,
     *,
     commit: bool = True,
+    channel: str = "email",
+    cards: int | None = None,
 ) -> Round:
     """A new round for the team: a baseline if it is the team's first, else a follow-up.
 
+    ``channel``: "email" (a personal link per participant) or "cards" (answer cards tied to no person,
+    ``cards`` of them, by default the active participants plus two spares when the round opens).
     Committed, unless ``commit=False`` (the caller's transaction decides, e.g. the pipeline step that
     schedules a follow-up when a round is reported).
     """
     team = get_team(session, team_id)
+    check_channel(channel, cards)
     k = rt.config["MIN_RESPONSES"] if min_responses is None else min_responses
     try:
         check_min_responses(k)
@@ -76,6 +82,8 @@ def create_round(
         invited_count=0,
         reminders_sent=0,
         pipeline_attempts=0,
+        channel=channel,
+        cards=cards,
     )
     session.add(rnd)
     if commit:
@@ -97,8 +105,13 @@ def open_round(rt: Runtime, session: Session, round_id: int) -> Round:
             .order_by(Participant.id)
         )
     )
-    if not participants:
-        raise UserError(f"team {rnd.team_id} has no participants to invite; import some first")
+    card_round = rnd.channel == answer_cards.CHANNEL
+    count = answer_cards.card_count(rnd.cards, len(participants)) if card_round else len(participants)
+    if not count:
+        raise UserError(
+            f"team {rnd.team_id} has no participants to invite; import some first"
+            + (", or give the number of cards (--cards N)" if card_round else "")
+        )
     now = rt.now()
     if rnd.closes_at and rnd.closes_at <= now:
         raise UserError("the closing time has already passed; create a new round")
@@ -106,7 +119,7 @@ def open_round(rt: Runtime, session: Session, round_id: int) -> Round:
         session.execute(
             update(Round)
             .where(Round.id == round_id, Round.status.in_(OPENABLE))
-            .values(status="open", opened_at=now, invited_count=len(participants))
+            .values(status="open", opened_at=now, invited_count=count)
         )
     )
     if claimed != 1:
@@ -114,6 +127,9 @@ def open_round(rt: Runtime, session: Session, round_id: int) -> Round:
         raise UserError(f"round {round_id} was opened by someone else meanwhile")
     secret = rt.config["SECRET_KEY"]
     invitation_ids = []
+    if card_round:  # no participant, no email, no message: only the cards' hashes
+        invitation_ids = answer_cards.make_cards(session, secret, round_id, count, rnd.team.lang)
+        participants = []
     for p in participants:
         inv = Invitation(
             round_id=round_id,
@@ -142,6 +158,17 @@ def open_round(rt: Runtime, session: Session, round_id: int) -> Round:
     return rnd
 
 
+def check_channel(channel: str, count: int | None) -> None:
+    """A round's channel and number of cards, or a clear error."""
+    if channel not in (answer_cards.EMAIL, answer_cards.CHANNEL):
+        raise UserError(f"--channel must be email or cards, not {channel!r}")
+    if count is not None:
+        if channel != answer_cards.CHANNEL:
+            raise UserError("--cards goes with --channel cards")
+        if not 1 <= count <= answer_cards.MAX_CARDS:
+            raise UserError(f"--cards must be between 1 and {answer_cards.MAX_CARDS}")
+
+
 def remind_round(
     rt: Runtime,
     session: Session,
@@ -157,6 +184,8 @@ def remind_round(
     instead of sending reminder n + 1 right after n.
     """
     rnd = get_round(session, round_id)
+    if rnd.channel == answer_cards.CHANNEL:
+        raise UserError(f"round {round_id} is a round of answer cards: Tryghed knows no one to remind")
     if rnd.status != "open":
         raise UserError(f"round {round_id} is not open (it is {rnd.status}); only open rounds get reminders")
     limit = int(rt.config["REMINDER_MAX"])
@@ -285,6 +314,7 @@ def show_round(rt: Runtime, session: Session, round_id: int) -> dict[str, Any]:
         "team_id": rnd.team_id,
         "number": rnd.number,
         "kind": rnd.kind,
+        "channel": rnd.channel,
         "status": rnd.status,
         "status_reason": rnd.status_reason,
         "opens_at": _iso(rt, rnd.opens_at),
@@ -386,6 +416,7 @@ def reminder_candidates(
             )
             .where(
                 Round.status == "open",
+                Round.channel == answer_cards.EMAIL,  # a round of answer cards has no one to remind
                 Round.reminders_sent < max_reminders,
                 Round.opened_at.is_not(None),
                 since <= now - interval,

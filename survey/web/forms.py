@@ -219,6 +219,22 @@ class RoundForm(Prefixed):
         _l("Minimum answers before figures are shown"),
         validators=[Optional(), NumberRange(min=3, max=1000, message=_l("At least 3"))],
     )
+    channel = SelectField(_l("How people answer"), choices=lambda: options(channel_choices()), default="email")
+    cards = IntegerField(
+        _l("Number of answer cards"),
+        validators=[Optional(), NumberRange(min=1, max=400, message=_l("Between 1 and 400 cards"))],
+    )
+
+    def validate_cards(self, field: IntegerField) -> None:
+        if field.data is not None and self.channel.data != "cards":
+            raise ValidationError(_l("A number of cards goes with answer cards; choose them above or leave it empty"))
+
+
+def channel_choices() -> Pairs:
+    return [
+        ("email", str(_l("A personal link by email"))),
+        ("cards", str(_l("Answer cards handed out in a meeting (tied to no person)"))),
+    ]
 
 
 class FollowupForm(Prefixed):

@@ -35,7 +35,7 @@ from flask import Flask, request
 
 REDACTED = "[redacted]"
 # The second net: a link path in any case and percent-encoding ("/%73/", "/S//"), up to the next delimiter.
-_LINK = re.compile(r"(/+(?:[sr]|%7[32])/+)[^\s/?#\"'<>]+", re.IGNORECASE)
+_LINK = re.compile(r"(/+(?:[srk]|%7[32]|%6b)/+)[^\s/?#\"'<>]+", re.IGNORECASE)  # /k/: answer cards
 # A query value in a URL that is not the current request's (a Location or Referer header).
 _QUERY_VALUE = re.compile(r"([?&][^=&\s\"?#]*=)[^&\s\"#]+")
 # A rule's placeholder, "<token>" or "<int:team_id>" (converter arguments included).

@@ -8,12 +8,16 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from survey.data.models import Report
 from survey.domain import teams as team_actions
+from survey.domain.answer_store import answer_count
+from survey.domain.cards import CHANNEL as CARDS
+from survey.domain.cards import card_sheet
 from survey.domain.followup import create_followup
 from survey.domain.kickoff import queue_kickoff
 from survey.domain.rounds import close_round, create_round, get_round, open_round, remind_round
@@ -152,6 +156,8 @@ def new_round(team_id: int) -> tuple[str, int] | WerkzeugResponse:
                     _local(rt, form.opens.data),
                     _local(rt, form.closes.data),
                     form.min_responses.data,
+                    channel=form.channel.data,
+                    cards=form.cards.data,
                 )
             except UserError as exc:
                 form.closes.errors = [exc.message]
@@ -173,21 +179,28 @@ def _round_action(round_id: int, action: str) -> tuple[str, int] | WerkzeugRespo
     from pipeline.tasks import send_pending, start_pipeline
 
     rt = get_runtime()
+    card_round = False
     with rt.db.session() as session:
         team_id = get_round(session, round_id).team_id
         if not forms.EmptyForm().validate_on_submit():
             return _again(rt, team_id)
         try:
             if action == "open":
-                open_round(rt, session, round_id)
-                message = _("The round is open and the invitations are on their way.")
-                _warn_small(session, team_id)
+                card_round = open_round(rt, session, round_id).channel == CARDS
+                message = (
+                    _("The round is open. Print the answer cards, shuffle them and hand them out.")
+                    if card_round
+                    else _("The round is open and the invitations are on their way.")
+                )
+                if not card_round:  # a card round's number of cards is what counts, not its participants
+                    _warn_small(session, team_id)
             elif action == "remind":
                 count = remind_round(rt, session, round_id)
                 message = ngettext("%(num)s reminder is on its way.", "%(num)s reminders are on their way.", count)
             elif action == "close":
-                close_round(rt, session, round_id)
+                rnd = close_round(rt, session, round_id)
                 message = _("The round is closed; the report is being made.")
+                card_round = rnd.channel == CARDS
             else:
                 recipient = queue_kickoff(session, round_id)
                 message = _("The kick-off email is on its way to %(email)s.", email=recipient)
@@ -211,6 +224,8 @@ def _round_action(round_id: int, action: str) -> tuple[str, int] | WerkzeugRespo
         flash(_("The task service is not reachable right now; the work starts as soon as it is back."), "error")
         return _to_team(team_id, "rounds")
     flash(message)
+    if card_round:  # the cards, the live count and "Close now" are on the round's own page
+        return redirect(url_for("manage.round_page", round_id=round_id), 303)
     return _to_team(team_id, "rounds")
 
 
@@ -227,6 +242,49 @@ def remind(round_id: int) -> tuple[str, int] | WerkzeugResponse:
 @bp.post("/rounds/<int:round_id>/close")
 def close_now(round_id: int) -> tuple[str, int] | WerkzeugResponse:
     return _round_action(round_id, "close")
+
+
+def _round_page(round_id: int, template: str) -> tuple[str, int]:
+    """A page about one round: the round, its team and how many answers are in (a count, never a figure)."""
+    rt = get_runtime()
+    with rt.db.session() as session:
+        rnd = get_round(session, round_id)
+        context = {
+            "rnd": rnd,
+            "team": rnd.team,
+            "responses": answer_count(session, round_id),
+            "reported": session.get(Report, round_id) is not None,
+            "button": forms.EmptyForm(),
+        }
+        return render_template(template, **context), 200
+
+
+@bp.get("/rounds/<int:round_id>/close")
+def confirm_close(round_id: int) -> tuple[str, int]:
+    """ "Close now?": the confirmation page (a plain form, no JavaScript) before ``close_now``."""
+    return _round_page(round_id, "web/round_close.html")
+
+
+@bp.get("/rounds/<int:round_id>")
+def round_page(round_id: int) -> tuple[str, int]:
+    """A round's own page for the facilitator: for a card round, the cards, the live count of cards used
+    (a plain refresh: no JavaScript) and "Close now". A count, never a figure, while the round is open."""
+    return _round_page(round_id, "web/round.html")
+
+
+@bp.get("/rounds/<int:round_id>/cards.pdf")
+def cards_pdf(round_id: int) -> WerkzeugResponse:
+    """The open card round's answer cards (the same PDF as ``tryghed round cards``)."""
+    rt = get_runtime()
+    with rt.db.session() as session:
+        try:
+            pdf, _count = card_sheet(rt, session, round_id)
+        except UserError as exc:
+            flash(exc.message, "error")
+            return redirect(url_for("manage.round_page", round_id=round_id), 303)
+        number = get_round(session, round_id).number
+    name = f"svarkort-runde-{number}.pdf"
+    return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @bp.post("/rounds/<int:round_id>/kickoff")

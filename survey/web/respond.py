@@ -1,4 +1,5 @@
-"""The respondent's page ``/s/<token>``: the form, and the clear pages for every other case.
+"""The respondent's page ``/s/<token>`` (and an answer card's, ``/k/<code>``): the form, and the clear pages
+for every other case.
 
 Status codes are the contract: 200 form / thank-you, 400 bad answers (nothing stored), 404 unknown
 link, 409 already answered, 410 round not open. Nothing here logs a token or an answer.
@@ -16,7 +17,6 @@ from datetime import timedelta
 from flask import Blueprint, Response, current_app, g, render_template, request
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
@@ -24,7 +24,7 @@ from werkzeug.exceptions import HTTPException
 from survey.content import Instrument
 from survey.data.models import RetiredLink
 from survey.domain import answer_store, ratelimit
-from survey.domain.tokens import hash_token, looks_like_token
+from survey.domain.tokens import card_code_of, hash_card_code, hash_token, looks_like_token
 from survey.i18n import format_when
 from survey.runtime import get_runtime
 from survey.web.barometer_form import barometer_form_class, scale_choices, valid_answers
@@ -55,17 +55,39 @@ def _page(kind: str, status: int, lang: str = "da") -> Response:
     return page.response(status)
 
 
-def _lookup(conn: Connection, token: str) -> answer_store.Link | None:
-    if not looks_like_token(token):
-        return None
-    return answer_store.find_link(conn, hash_token(token))
+def _email_hash(token: str) -> str | None:
+    """The stored hash of an email link's token; None when it cannot be one (no database lookup then)."""
+    return hash_token(token) if looks_like_token(token) else None
 
 
-def _retired(session: Session, token: str) -> RetiredLink | None:
+def _card_hash(typed: str) -> str | None:
+    """The stored hash of an answer card's code, as typed or scanned; None when it cannot be one."""
+    code = card_code_of(typed)
+    return hash_card_code(get_runtime().config["SECRET_KEY"], code) if code else None
+
+
+def _retired(session: Session, token_hash: str | None) -> RetiredLink | None:
     """A link whose round was purged: recognised, so its owner is told the round is closed."""
-    if not looks_like_token(token):
-        return None
-    return session.get(RetiredLink, hash_token(token))
+    return session.get(RetiredLink, token_hash) if token_hash else None
+
+
+@bp.route("/k/<code>", methods=["GET", "POST"], merge_slashes=False)
+def card(code: str) -> Response:
+    """An answer card's page: the same form and pages as an email link (``answer``), found by the card's
+    code (any case, with or without the dashes and spaces of the printed groups)."""
+    return _answer_retrying(_card_hash(code))
+
+
+@bp.route("/k/", methods=["GET", "POST"])
+def card_entry() -> Response:
+    """Where a card's code is typed (POST: on to the card's page, 303), and what a card round protects."""
+    g.lang = _lang_from_header()
+    typed = request.form.get("code", "") if request.method == "POST" else ""
+    code = card_code_of(typed)
+    if code is not None:
+        return Response(status=303, headers={"Location": f"/k/{code}"})
+    page = render_template("survey/card_entry.html", typed=typed, error=request.method == "POST")
+    return Response(page, 400 if request.method == "POST" else 200, mimetype="text/html")
 
 
 # merge_slashes=False: "/s//<token>" answers 404 instead of a redirect to the form (one more way to reach it)
@@ -79,22 +101,26 @@ def answer(token: str) -> Response:
     connection the server closed in the meantime fails its first statement, and the request is then run
     once more on a fresh one (the failed statement had no effect: it was its own transaction).
     """
+    return _answer_retrying(_email_hash(token))
+
+
+def _answer_retrying(token_hash: str | None) -> Response:
     try:
-        return _answer(token)
+        return _answer(token_hash)
     except DBAPIError as exc:
         if not exc.connection_invalidated:
             raise
-        return _answer(token)
+        return _answer(token_hash)
 
 
-def _answer(token: str) -> Response:
+def _answer(token_hash: str | None) -> Response:
     rt = get_runtime()
     with rt.db.answer_engine.connect() as conn:  # closing it rolls back whatever was not committed
-        link = _lookup(conn, token)
+        link = answer_store.find_link(conn, token_hash) if token_hash else None
         if link is None:
             conn.rollback()
             with rt.db.session() as session:
-                retired = _retired(session, token)
+                retired = _retired(session, token_hash)
                 return _page("closed", 410, retired.lang) if retired is not None else _unknown(session)
         lang = link.lang
         g.lang = lang

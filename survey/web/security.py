@@ -29,8 +29,9 @@ from typing import Any
 from flask import Flask, Request, Response, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
-PERSONAL_PREFIXES = ("/s/", "/r/")
-SESSIONLESS_PREFIX = "/s/"  # the respondent's pages: the link is the secret, there is nothing to remember
+PERSONAL_PREFIXES = ("/s/", "/r/", "/k/")  # /k/: answer cards
+# the respondent's pages (a card's too): the link is the secret, there is nothing to remember
+SESSIONLESS_PREFIX = ("/s/", "/k/")
 # The body of each <style> block up to the first </style>. Written as "runs of anything but '<', then a '<'
 # that does not start </style>" rather than a lazy (.*?): same matches, but the lazy form tried the end tag
 # at every byte and took 0.1 ms on each 7 KiB page (docs/benchmarks.md, "Storing an answer").
