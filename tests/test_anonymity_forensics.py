@@ -525,3 +525,66 @@ def pg_attack(conn: Any, round_id: int, items: Any) -> dict[str, Any]:
 
     ctid_order = [person_of(json.loads(a), items) for _x, c, a in sorted(sets, key=lambda s: ctid_key(s[1]))]
     return {"links": links, "ctid_order": ctid_order, "xmins": len(by_xmin_set)}
+
+
+# -- Answer cards (issue 21) ----------------------------------------------------------------------------
+
+
+def test_a_card_round_stores_no_code_and_links_no_card(tmp_path: Path) -> None:
+    """A card round through the real form, 6 of 8 cards used. While open, in a copy at rest: every answered
+    flag names a card row with no participant and no email (nothing to join to a person), and no card's
+    code is anywhere in the files, in clear or behind a plain SHA-256 (only the keyed hash is stored). After
+    close: the flags and the round's own tables are gone, the answers are in ``responses`` with random ids,
+    and still no code in the files."""
+    import hashlib
+
+    from survey.domain.cards import round_cards
+    from survey.domain.rounds import create_round, open_round
+    from survey.domain.teams import add_team
+
+    db_file = tmp_path / "tryghed.sqlite"
+    app = make_app(tmp_path)
+    rt = app.extensions["tryghed"]
+    items = rt.content.instrument().items
+    with app.app_context(), rt.db.session() as s:
+        team = add_team(s, "Team Kort", "leder@example.org", "Lis", "da")
+        rid = create_round(rt, s, team.id, channel="cards", cards=8, min_responses=3).id
+        open_round(rt, s, rid)
+        codes = [c.url.rsplit("/", 1)[1] for c in round_cards(rt, s, rid)[1]]
+    client = app.test_client()
+    for person, code in enumerate(codes[:6]):
+        page = client.get(f"/k/{code}")
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.get_data(as_text=True))
+        assert token is not None
+        answered = client.post(f"/k/{code}", data={"csrf_token": token.group(1), **answers_for(person, items)})
+        assert answered.status_code == 200
+
+    def no_code_in(copy: Path) -> None:
+        files = b"".join(f.read_bytes() for f in copy.parent.iterdir())
+        for code in codes:
+            plain = hashlib.sha256(code.encode())
+            assert code.encode() not in files
+            assert plain.hexdigest().encode() not in files and plain.digest() not in files
+
+    open_copy = _copy_at_rest(db_file, tmp_path / "open")
+    no_code_in(open_copy)
+    conn = _read_only(open_copy)
+    flagged = conn.execute(
+        f"SELECT i.participant_id, i.email FROM round_{rid}_claims c JOIN invitations i ON i.id = c.invitation_id"  # noqa: S608
+        " WHERE c.answered"
+    ).fetchall()
+    assert len(flagged) == 6 and set(flagged) == {(None, "")}  # a flag names a card, and a card names no one
+    assert conn.execute("SELECT count(*) FROM participants").fetchone() == (0,)
+    conn.close()
+
+    close(app, rid)
+    closed_copy = _copy_at_rest(db_file, tmp_path / "closed")
+    no_code_in(closed_copy)
+    conn = _read_only(closed_copy)
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert not {t for t in tables if t.startswith(f"round_{rid}_")}
+    stored = [json.loads(a) for (a,) in conn.execute("SELECT answers FROM responses WHERE round_id = ?", (rid,))]
+    assert sorted(person_of(a, items) for a in stored) == list(range(6))
+    columns = {r[1] for r in conn.execute("PRAGMA table_info(responses)")}
+    assert columns == {"id", "round_id", "answers", "filled"}  # nothing that could name a card
+    conn.close()

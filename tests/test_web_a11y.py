@@ -182,3 +182,45 @@ def test_every_page_has_no_axe_violations(tmp_path: Path, browser: Any, lang: st
             _check(page, f"leader {url}", failures)
         context.close()
     assert not failures, "\n\n".join(failures)
+
+
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_answer_card_pages_have_no_axe_violations(tmp_path: Path, browser: Any, lang: str) -> None:
+    """Issue 21: the round page of a card round (open, then reported), the close confirmation, the team page
+    with a card round, and the respondent's pages of a card: the code entry (also with an error) and the form
+    on a phone's width."""
+    from survey.domain.cards import round_cards
+    from survey.domain.rounds import create_round, open_round
+    from survey.domain.teams import add_team
+
+    app = make_app(tmp_path)
+    rt = app.extensions["tryghed"]
+    with rt.db.session() as s:
+        team = add_team(s, "Team Æblegården", "lis@example.org", "Lis Leder", lang)
+        rid = create_round(rt, s, team.id, channel="cards", cards=4, closes_at=rt.now() + timedelta(hours=2)).id
+        open_round(rt, s, rid)
+        code = round_cards(rt, s, rid)[1][0].url.rsplit("/", 1)[1]
+        team_id = team.id
+    add_account(app, "fie@example.org", "facilitator", lang=lang)
+    failures: list[str] = []
+    with LiveServer(app) as live:
+        context = browser.new_context(locale="da-DK" if lang == "da" else "en-GB")
+        page = context.new_page()
+        for url in ("/k/", f"/k/{code}"):
+            assert page.goto(live.url + url).status == 200, url  # type: ignore[union-attr]
+            _check(page, url, failures)
+        page.goto(live.url + "/k/")
+        page.fill("#code", "not a code")
+        page.click("button[type=submit]")
+        _check(page, "/k/ with an error", failures)
+        _login(page, live.url, "fie@example.org")
+        for url in (f"/rounds/{rid}", f"/rounds/{rid}/close", f"/teams/{team_id}"):
+            assert page.goto(live.url + url).status == 200, url  # type: ignore[union-attr]
+            _check(page, url, failures)
+        page.goto(live.url + f"/rounds/{rid}/close")
+        with page.expect_navigation():
+            page.locator("main form button[type=submit]").click()
+        assert page.url.endswith(f"/rounds/{rid}")
+        _check(page, "round page after close", failures)
+        context.close()
+    assert not failures, "\n\n".join(failures)
