@@ -118,14 +118,18 @@ def cards_pdf(
     cards: Sequence[Card], *, team: str, closes: datetime | None, lang: str, entry_url: str, timeout_s: float = 120.0
 ) -> bytes:
     """The cards as tagged PDF bytes (PDF/UA-1). Raises ``RenderTimeout`` past ``timeout_s``."""
+    return tagged_pdf(cards_html(cards, team=team, closes=closes, lang=lang, entry_url=entry_url), timeout_s)
+
+
+def tagged_pdf(html: str, timeout_s: float) -> bytes:
+    """A document of ``templates/cards/`` as tagged PDF bytes (PDF/UA-1), within ``timeout_s``."""
     from weasyprint import HTML
 
-    from pipeline.render import PDF_VARIANT, ReportAssetFetcher, _bounded
-
-    html = cards_html(cards, team=team, closes=closes, lang=lang, entry_url=entry_url)
+    from pipeline.render import PDF_VARIANT, ReportAssetFetcher, _bounded, _scope_table_headers
 
     def work() -> bytes:
         document = HTML(string=html, base_url=CARDS_DIR.as_uri() + "/", url_fetcher=ReportAssetFetcher(CARDS_DIR))
-        return bytes(document.write_pdf(pdf_variant=PDF_VARIANT, pdf_tags=True))
+        # the paper form's table headers get their /Scope as in the leader's report
+        return bytes(document.write_pdf(pdf_variant=PDF_VARIANT, pdf_tags=True, finisher=_scope_table_headers))
 
     return _bounded(work, timeout_s)

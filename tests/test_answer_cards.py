@@ -180,7 +180,7 @@ def test_a_whole_card_round(db_url: str, tmp_path: Path) -> None:
     app.extensions["tryghed"].db.dispose()
 
 
-def test_round_form_on_the_web_makes_a_card_round(app: Flask) -> None:
+def test_round_form_on_the_web_makes_a_card_round(app: Flask, tmp_path: Path) -> None:
     from survey.domain.teams import add_team
 
     add_account(app, "fie@example.org", "facilitator")
@@ -206,6 +206,25 @@ def test_round_form_on_the_web_makes_a_card_round(app: Flask) -> None:
     with pikepdf.open(io.BytesIO(sheet.data)) as doc:
         assert len(doc.pages) == 1
     assert "0 af 3 kort brugt" in web.get(f"/rounds/{rid}").get_data(as_text=True)
+
+
+    # the paper barometer: every statement and every scale point, a tagged table with scoped headers
+    paper = web.get(f"/rounds/{rid}/paper.pdf")
+    assert paper.status_code == 200 and paper.headers["Content-Type"] == "application/pdf"
+    (tmp_path / "paper.pdf").write_bytes(paper.data)
+    text = " ".join(
+        subprocess.run(["pdftotext", str(tmp_path / "paper.pdf"), "-"], capture_output=True, text=True).stdout.split()
+    )
+    instrument = app.extensions["tryghed"].content.instrument()
+    for item in instrument.items:
+        assert " ".join(item.text.get("da").split()) in text, item.key
+    for label in instrument.scale_labels:
+        assert label.get("da") in text
+    assert "ser dette ene skema" in text
+    _doc, elements = _structure(paper.data)
+    headers = [e for e in elements if e.get("/S") == "/TH"]
+    assert len(headers) == len(instrument.items) + len(instrument.scale_labels) + 1  # + "Udsagn"
+    assert all(str(h.get("/A", {}).get("/Scope", "")) in ("/Row", "/Column") for h in headers)
 
 
 def test_card_links_are_redacted_from_logs() -> None:

@@ -96,3 +96,12 @@ def card_sheet(rt: Runtime, session: Session, round_id: int) -> tuple[bytes, int
     base = str(rt.config["BASE_URL"]).rstrip("/")
     pdf = cards_pdf(found, team=rnd.team.name, closes=closes, lang=rnd.team.lang, entry_url=base + CARD_PATH)
     return pdf, len(found)
+
+
+def paper_form(rt: Runtime, session: Session, round_id: int) -> bytes:
+    """The card round's paper barometer as a tagged PDF: the instrument's statements and scale, to fill in
+    by hand and type in with a spare card (the same form, validation and storage as any answer)."""
+    from pipeline.paper_render import paper_pdf
+
+    rnd, _found = round_cards(rt, session, round_id)
+    return paper_pdf(rt.content.instrument(rnd.instrument), team=rnd.team.name, lang=rnd.team.lang)

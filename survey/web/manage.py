@@ -5,6 +5,7 @@ the way the command does (``pipeline.tasks``: in-process without a broker, queue
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,7 +18,7 @@ from survey.data.models import Report
 from survey.domain import teams as team_actions
 from survey.domain.answer_store import answer_count
 from survey.domain.cards import CHANNEL as CARDS
-from survey.domain.cards import card_sheet
+from survey.domain.cards import card_sheet, paper_form
 from survey.domain.followup import create_followup
 from survey.domain.kickoff import queue_kickoff
 from survey.domain.rounds import close_round, create_round, get_round, open_round, remind_round
@@ -272,19 +273,32 @@ def round_page(round_id: int) -> tuple[str, int]:
     return _round_page(round_id, "web/round.html")
 
 
+def _pdf_download(round_id: int, make: Callable[[], bytes], name: str) -> WerkzeugResponse:
+    """A card round's PDF as a download, or back to the round page with the reason it cannot be made."""
+    try:
+        pdf = make()
+    except UserError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("manage.round_page", round_id=round_id), 303)
+    return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
 @bp.get("/rounds/<int:round_id>/cards.pdf")
 def cards_pdf(round_id: int) -> WerkzeugResponse:
     """The open card round's answer cards (the same PDF as ``tryghed round cards``)."""
     rt = get_runtime()
     with rt.db.session() as session:
-        try:
-            pdf, _count = card_sheet(rt, session, round_id)
-        except UserError as exc:
-            flash(exc.message, "error")
-            return redirect(url_for("manage.round_page", round_id=round_id), 303)
-        number = get_round(session, round_id).number
-    name = f"svarkort-runde-{number}.pdf"
-    return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}"'})
+        name = f"svarkort-runde-{get_round(session, round_id).number}.pdf"
+        return _pdf_download(round_id, lambda: card_sheet(rt, session, round_id)[0], name)
+
+
+@bp.get("/rounds/<int:round_id>/paper.pdf")
+def paper_pdf(round_id: int) -> WerkzeugResponse:
+    """The open card round's paper barometer, for those without a phone."""
+    rt = get_runtime()
+    with rt.db.session() as session:
+        name = f"papirskema-runde-{get_round(session, round_id).number}.pdf"
+        return _pdf_download(round_id, lambda: paper_form(rt, session, round_id), name)
 
 
 @bp.post("/rounds/<int:round_id>/kickoff")
