@@ -207,7 +207,6 @@ def test_round_form_on_the_web_makes_a_card_round(app: Flask, tmp_path: Path) ->
         assert len(doc.pages) == 1
     assert "0 af 3 kort brugt" in web.get(f"/rounds/{rid}").get_data(as_text=True)
 
-
     # the paper barometer: every statement and every scale point, a tagged table with scoped headers
     paper = web.get(f"/rounds/{rid}/paper.pdf")
     assert paper.status_code == 200 and paper.headers["Content-Type"] == "application/pdf"
