@@ -230,3 +230,32 @@ def test_card_links_are_redacted_from_logs() -> None:
     from survey.web.logredact import redact
 
     assert redact('"GET /k/K7M2Q8XR4TWN HTTP/1.1" 200') == '"GET /k/[redacted] HTTP/1.1" 200'
+
+
+def test_the_tick_reminds_email_rounds_but_never_a_card_round(tmp_path: Path) -> None:
+    """Two rounds opened ten days ago with a reminder due at any hour: the email round gets its reminder
+    from the tick, the card round none (Tryghed knows nobody to remind)."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from pipeline.tasks import tick
+    from survey.domain.rounds import create_round, open_round
+    from survey.domain.teams import add_team, import_participants
+
+    app = make_app(
+        tmp_path, REMINDER_HOURS="0-24", REMINDER_DAYS="1-7", REMINDER_SKIP_HOLIDAYS=False, REMINDER_INTERVAL_DAYS=1
+    )
+    rt = app.extensions["tryghed"]
+    with app.app_context(), rt.db.session() as s:
+        rounds = {}
+        for channel in ("email", "cards"):
+            team = add_team(s, f"Team {channel}", "lis@example.org", "Lis")
+            import_participants(s, team.id, "email,name\n" + "".join(f"{channel}{i}@example.org,P\n" for i in range(4)))
+            rounds[channel] = create_round(rt, s, team.id, channel=channel).id
+            open_round(rt, s, rounds[channel])
+        s.execute(update(Round).values(opened_at=rt.now() - timedelta(days=10)))
+        s.commit()
+        tick.run()
+        sent = {c: s.get(Round, rid).reminders_sent for c, rid in rounds.items()}
+    assert sent == {"email": 1, "cards": 0}
