@@ -259,3 +259,20 @@ def test_the_tick_reminds_email_rounds_but_never_a_card_round(tmp_path: Path) ->
         tick.run()
         sent = {c: s.get(Round, rid).reminders_sent for c, rid in rounds.items()}
     assert sent == {"email": 1, "cards": 0}
+
+
+def test_a_follow_up_of_a_card_round_is_a_card_round(app: Flask) -> None:
+    from datetime import timedelta
+
+    from survey.domain.followup import create_followup
+    from survey.domain.rounds import close_round, create_round, open_round
+    from survey.domain.teams import add_team
+
+    rt = app.extensions["tryghed"]
+    with app.app_context(), rt.db.session() as s:
+        team = add_team(s, "Team Kort", "lis@example.org", "Lis")
+        first = create_round(rt, s, team.id, channel="cards", cards=7).id
+        open_round(rt, s, first)
+        close_round(rt, s, first)
+        follow = create_followup(rt, s, first, timedelta(days=90), timedelta(days=14))
+        assert (follow.channel, follow.cards, follow.previous_round_id) == ("cards", 7, first)

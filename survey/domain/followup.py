@@ -113,6 +113,9 @@ def create_followup(
         min_responses=rnd.min_responses,  # comparable with the round it follows
         previous_round_id=rnd.id,
         commit=commit,
+        # the team answers the way it did: a meeting with answer cards is followed by one (survey.domain.cards)
+        channel=rnd.channel,
+        cards=rnd.cards,
     )
 
 
