@@ -19,12 +19,13 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("rounds", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("channel", sa.String(length=8), nullable=False, server_default="email"))
-        batch_op.add_column(sa.Column("cards", sa.Integer(), nullable=True))
+    # plain ALTER TABLE on both databases: a batch rebuild of `rounds` on SQLite would, with foreign keys
+    # on, cascade its DROP to every round's invitations (issue 17)
+    op.add_column("rounds", sa.Column("channel", sa.String(length=8), nullable=False, server_default="email"))
+    op.add_column("rounds", sa.Column("cards", sa.Integer(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("rounds", schema=None) as batch_op:
-        batch_op.drop_column("cards")
-        batch_op.drop_column("channel")
+    # SQLite 3.35+ and PostgreSQL drop a column in place (no rebuild, no cascade)
+    op.execute("ALTER TABLE rounds DROP COLUMN cards")
+    op.execute("ALTER TABLE rounds DROP COLUMN channel")
