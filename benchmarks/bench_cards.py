@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from flask import Flask  # noqa: E402
 
-from tests.helpers import SMTPSink, csrf_of, throwaway_database  # noqa: E402
+from tests.helpers import SMTPSink, hidden_fields, throwaway_database  # noqa: E402
 from tests.web_helpers import add_account, login  # noqa: E402
 from tests.web_helpers import csrf_of as page_csrf  # noqa: E402
 
@@ -55,7 +55,7 @@ def card_round(app: Flask, name: str, cards: int, used: int) -> int:
     phone = app.test_client()
     for n, code in enumerate(codes[:used]):
         page = phone.get(f"/k/{code}")
-        data = {"csrf_token": csrf_of(page.get_data(as_text=True)), **{k: 1 + (n + j) % 5 for j, k in enumerate(keys)}}
+        data = {**hidden_fields(page.get_data(as_text=True)), **{k: 1 + (n + j) % 5 for j, k in enumerate(keys)}}
         assert phone.post(f"/k/{code}", data=data).status_code == 200
     return rid
 

@@ -32,7 +32,7 @@ from sqlalchemy import create_engine, text
 
 from survey.data.models import encode_answers, random_id
 from tests.conftest import make_app
-from tests.helpers import Browser, LiveServer, close, read_outbox, setup_round, submit, token_of
+from tests.helpers import Browser, LiveServer, close, hidden_fields, read_outbox, setup_round, submit, token_of
 
 PEOPLE = 7
 ROUNDS = 4
@@ -554,9 +554,8 @@ def test_a_card_round_stores_no_code_and_links_no_card(tmp_path: Path) -> None:
     client = app.test_client()
     for person, code in enumerate(codes[:6]):
         page = client.get(f"/k/{code}")
-        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.get_data(as_text=True))
-        assert token is not None
-        answered = client.post(f"/k/{code}", data={"csrf_token": token.group(1), **answers_for(person, items)})
+        hidden = hidden_fields(page.get_data(as_text=True))
+        answered = client.post(f"/k/{code}", data={**hidden, **answers_for(person, items)})
         assert answered.status_code == 200
 
     def no_code_in(copy: Path) -> None:

@@ -25,7 +25,7 @@ from sqlalchemy import inspect, select
 from survey.data.models import Invitation, Round
 from survey.domain.tokens import CARD_LENGTH, card_code_of, group_card_code, make_card_code
 from tests.conftest import make_app
-from tests.helpers import csrf_of, expected_means, read_outbox
+from tests.helpers import expected_means, hidden_fields, read_outbox
 from tests.test_report_a11y import _structure
 from tests.web_helpers import add_account, login, post_form
 
@@ -69,7 +69,7 @@ def answer_card(client: FlaskClient, path: str, answers: dict[str, int]) -> int:
     page = client.get(path)
     if page.status_code != 200:
         return page.status_code
-    return client.post(path, data={"csrf_token": csrf_of(page.get_data(as_text=True)), **answers}).status_code
+    return client.post(path, data={**hidden_fields(page.get_data(as_text=True)), **answers}).status_code
 
 
 def test_card_codes_are_60_bits_typeable_and_forgiving() -> None:
