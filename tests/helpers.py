@@ -91,6 +91,15 @@ class SMTPSink:
         with self.lock:
             return [m for m in self.messages if m["To"] == address]
 
+    def reports_to(self, address: str) -> list[EmailMessage]:
+        """The report emails (a PDF attached) to ``address``: a leader also gets nudges, which are not reports."""
+        with self.lock:
+            return [
+                m
+                for m in self.messages
+                if m["To"] == address and any(p.get_content_type() == "application/pdf" for p in m.iter_attachments())
+            ]
+
     def by_subject(self, fragment: str) -> list[EmailMessage]:
         with self.lock:
             return [m for m in self.messages if fragment in str(m["Subject"])]

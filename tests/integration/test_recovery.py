@@ -38,7 +38,7 @@ def _reported_once_within(stack: Stack, round_id: int, since: float, team: str) 
     wait_for(lambda: stack.round(round_id).status == "reported", RECOVERY_S + 30, "the report", interval=1)
     took = time.monotonic() - since
     assert took < RECOVERY_S, f"the report took {took:.0f} s after the fault"
-    reports = stack.smtp.to("leder@example.org")
+    reports = stack.smtp.reports_to("leder@example.org")
     assert len(reports) == 1, [str(m["Subject"]) for m in reports]
     assert team in str(reports[0]["Subject"]) or team in reports[0].get_body(("plain",)).get_content()
     assert set(by_kind(stack, round_id).values()) == {1}  # every email of the round exactly once

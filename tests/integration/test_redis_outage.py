@@ -52,6 +52,6 @@ def test_answers_without_redis_and_work_resumes(outage_stack: Stack, own_redis: 
         return stack.round(round_id).status == "reported"
 
     wait_for(reported, 60, "the round to be closed and reported once Redis is back", interval=1)
-    assert len(stack.smtp.to("leder@example.org")) == 1
+    assert len(stack.smtp.reports_to("leder@example.org")) == 1
     shown = stack.cli("round", "show", str(round_id))
     assert shown["responses"] == 5 and not shown["suppressed"]

@@ -23,7 +23,7 @@ def test_round_closed_on_worker_delivers_one_report(stack: Stack, tmp_path: Path
     assert shown["status"] == "reported", shown
     wait_for(lambda: stack.settled(round_id), 30, "the TRIO notices to be sent")
 
-    reports = stack.smtp.to("leder@example.org")
+    reports = stack.smtp.reports_to("leder@example.org")
     assert len(reports) == 1
     pdf = pdf_attachment(reports[0])
     assert "Team Havbrise" in pdf_text(pdf, tmp_path)

@@ -47,7 +47,7 @@ def test_worker_killed_mid_render_reports_once(stack: Stack, tmp_path: Path) -> 
     wait_for(reported, 60, "the tick to re-drive the round to reported", interval=1)
     assert time.monotonic() - started >= STALL - 1  # it waited for the stall, not a redelivery
 
-    reports = stack.smtp.to("leder@example.org")
+    reports = stack.smtp.reports_to("leder@example.org")
     assert len(reports) == 1
     pdf = pdf_attachment(reports[0])
     reader = PdfReader(io.BytesIO(pdf))
@@ -61,5 +61,5 @@ def test_worker_killed_mid_render_reports_once(stack: Stack, tmp_path: Path) -> 
     for _ in range(3):
         stack.tick()
     time.sleep(2)
-    assert len(stack.smtp.to("leder@example.org")) == 1
+    assert len(stack.smtp.reports_to("leder@example.org")) == 1
     assert stack.round(round_id).pipeline_attempts == 0

@@ -80,7 +80,7 @@ def test_pool_child_is_replaced_and_memory_stays_bounded(stack: Stack) -> None:
         sampler.join(timeout=5)
 
     print(f"pool children (pid: highest RSS in MB): { {pid: round(mb) for pid, mb in seen.items()} }")
-    assert len(stack.smtp.to("leder@example.org")) == ROUNDS
+    assert len(stack.smtp.reports_to("leder@example.org")) == ROUNDS
     # at least ROUNDS pipeline tasks (plus the invitations' send tasks) at PER_CHILD tasks per child
     assert len(seen) >= ROUNDS // PER_CHILD, seen
     assert max(seen.values()) < RSS_BOUND_MB, seen
