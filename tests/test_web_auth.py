@@ -18,7 +18,9 @@ from survey.web.access import is_public
 from tests.conftest import make_app
 from tests.web_helpers import PASSWORD, add_account, csrf_of, login, post_form
 
-PUBLIC_PREFIXES = ("/s/", "/r/", "/login", "/healthz", "/static/")
+# The contract's public paths, plus the answer cards' links (``/k/<code>`` and the page for typing a code):
+# like ``/s/<token>`` they are a respondent's link, where the link itself is the secret (issue 21).
+PUBLIC_PREFIXES = ("/s/", "/r/", "/login", "/healthz", "/static/", "/k/")
 
 
 def _sample_url(rule) -> str:  # type: ignore[no-untyped-def]
