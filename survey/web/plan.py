@@ -9,10 +9,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
-from flask_login import current_user
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -38,9 +37,9 @@ def day(value: str | date | None) -> str:
 def _hack_choices(rt: Runtime, instrument_name: str) -> list[tuple[str, str]]:
     """The hacks of the round's instrument, grouped by pillar in the label, after a "none" choice."""
     instrument = rt.content.instrument(instrument_name)
-    names = {p.key: p.name.get(current_user.lang) for p in instrument.pillars}
+    names = {p.key: p.name.get(g.lang) for p in instrument.pillars}
     return [("", _("No hack"))] + [
-        (h.key, f"{h.title.get(current_user.lang)} ({names[h.pillar]})") for h in rt.content.hacks if h.pillar in names
+        (h.key, f"{h.title.get(g.lang)} ({names[h.pillar]})") for h in rt.content.hacks if h.pillar in names
     ]
 
 
@@ -55,7 +54,7 @@ def debrief_context(rt: Runtime, session: Session, round_id: int, **overrides: A
     instrument = rt.content.instrument(rnd.instrument)
     stored = session.get(RoundResultRow, round_id)
     focus_form = forms.FocusForm()
-    focus_form.pillar.choices = forms.options([(p.key, p.name.get(current_user.lang)) for p in instrument.pillars])
+    focus_form.pillar.choices = forms.options([(p.key, p.name.get(g.lang)) for p in instrument.pillars])
     pillar_keys = [p.key for p in instrument.pillars]
     # pre-selected: this round's choice, else the team's last choice (it keeps its focus unless it changes
     # it), else the report's suggestion
@@ -68,10 +67,8 @@ def debrief_context(rt: Runtime, session: Session, round_id: int, **overrides: A
     context: dict[str, Any] = {
         "round": rnd,
         "team": rnd.team,
-        "suggested": [
-            instrument.pillar(k).name.get(current_user.lang) for k in (stored.focus_pillars if stored else [])
-        ],
-        "chosen": instrument.pillar(rnd.chosen_focus).name.get(current_user.lang) if rnd.chosen_focus else None,
+        "suggested": [instrument.pillar(k).name.get(g.lang) for k in (stored.focus_pillars if stored else [])],
+        "chosen": instrument.pillar(rnd.chosen_focus).name.get(g.lang) if rnd.chosen_focus else None,
         "focus_form": focus_form,
         # a round without figures (not aggregated, or below k) has no focus to choose (survey.domain.focus)
         "can_record_focus": stored is not None and not stored.suppressed,
@@ -88,6 +85,46 @@ def debrief_context(rt: Runtime, session: Session, round_id: int, **overrides: A
     }
     context.update(overrides)
     return context
+
+
+def save_action(rt: Runtime, session: Session, round_id: int, form: forms.ActionForm) -> bool:
+    """Add the posted action to the round's plan (``survey.domain.actions.add_action``, as ``tryghed actions
+    add``); False with the errors on ``form`` when it is refused. The debrief page and the presentation
+    view (``survey.web.present``) both record through here."""
+    if not form.validate_on_submit():
+        return False
+    try:
+        plan.add_action(
+            session,
+            round_id,
+            form.level.data,
+            form.what.data,
+            form.who.data,
+            hack_key=form.hack.data or None,
+            content=rt.content,
+            due=form.due.data,
+            owner_email=form.owner_email.data or None,
+        )
+    except UserError as exc:
+        form.what.errors = [exc.message]
+        return False
+    flash(_("The action has been added to the plan."))
+    return True
+
+
+def save_focus(rt: Runtime, session: Session, round_id: int, form: forms.FocusForm, choices: Any) -> bool:
+    """Record the posted focus (``survey.domain.focus.record_focus``, as ``tryghed round focus``); False with
+    the errors on ``form`` when it is refused. Shared by the debrief page and the presentation view."""
+    form.pillar.choices = choices
+    if not form.validate_on_submit():
+        return False
+    try:
+        record_focus(session, rt.content, round_id, form.pillar.data)
+    except UserError as exc:
+        form.pillar.errors = [exc.message]
+        return False
+    flash(_("The team's focus has been recorded."))
+    return True
 
 
 @bp.get("/rounds/<int:round_id>/debrief")
@@ -109,24 +146,8 @@ def add_action(round_id: int) -> tuple[str, int] | WerkzeugResponse:
     rt = get_runtime()
     with rt.db.session() as session:
         form = action_form(rt, get_round(session, round_id).instrument)
-        if form.validate_on_submit():
-            try:
-                plan.add_action(
-                    session,
-                    round_id,
-                    form.level.data,
-                    form.what.data,
-                    form.who.data,
-                    hack_key=form.hack.data or None,
-                    content=rt.content,
-                    due=form.due.data,
-                    owner_email=form.owner_email.data or None,
-                )
-            except UserError as exc:
-                form.what.errors = [exc.message]
-            else:
-                flash(_("The action has been added to the plan."))
-                return _to_debrief(round_id)
+        if save_action(rt, session, round_id, form):
+            return _to_debrief(round_id)
         return render_template("web/debrief.html", **debrief_context(rt, session, round_id, action_form=form)), 400
 
 
@@ -209,14 +230,7 @@ def focus(round_id: int) -> tuple[str, int] | WerkzeugResponse:
     form = forms.FocusForm()
     with rt.db.session() as session:
         ctx = debrief_context(rt, session, round_id)
-        form.pillar.choices = ctx["focus_form"].pillar.choices
-        if form.validate_on_submit():
-            try:
-                record_focus(session, rt.content, round_id, form.pillar.data)
-            except UserError as exc:
-                form.pillar.errors = [exc.message]
-            else:
-                flash(_("The team's focus has been recorded."))
-                return _to_debrief(round_id, "focus-title")
+        if save_focus(rt, session, round_id, form, ctx["focus_form"].pillar.choices):
+            return _to_debrief(round_id, "focus-title")
         ctx["focus_form"] = form
         return render_template("web/debrief.html", **ctx), 400
