@@ -42,6 +42,7 @@ ACTIONS = (
     "round_closed",
     "report_viewed",
     "report_downloaded",
+    "paper_form_entered",  # a paper form typed in with a spare card (never the card's code)
     "unit_report_viewed",
     "unit_report_downloaded",
     "unit_created",

@@ -30,6 +30,7 @@ ROLE_BLUEPRINTS = {
     "admin": ("admin",),
     "audit": ("admin",),
     "manage": ("admin", "facilitator"),
+    "paper": ("admin", "facilitator"),
     "tracks": ("admin", "facilitator"),
 }
 # URL parameter -> how to find the team it belongs to

@@ -211,6 +211,13 @@ class EmptyForm(CheckedForm):
     """A button that changes something: only the CSRF token."""
 
 
+class PaperEntryForm(CheckedForm):
+    """The spare card whose code a typed-in paper form uses up; the statements' answers are checked by the
+    barometer form's own rule (``survey.web.barometer_form.valid_answers``)."""
+
+    code = StringField(_l("The code of a spare answer card"), validators=[DataRequired(REQUIRED), Length(max=40)])
+
+
 class RoundForm(Prefixed):
     PREFIX = "round"
     opens = DateTimeLocalField(_l("Opens (Copenhagen time; empty: open by hand)"), validators=[Optional()])
