@@ -531,9 +531,10 @@ def pg_attack(conn: Any, round_id: int, items: Any) -> dict[str, Any]:
 
 
 def test_a_card_round_stores_no_code_and_links_no_card(tmp_path: Path) -> None:
-    """A card round through the real form, 6 of 8 cards used. While open, in a copy at rest: every answered
-    flag names a card row with no participant and no email (nothing to join to a person), and no card's
-    code is anywhere in the files, in clear or behind a plain SHA-256 (only the keyed hash is stored). After
+    """A card round through the real form, 6 of 8 cards used (the sixth a paper form typed in by a
+    facilitator with a spare card). While open, in a copy at rest: every answered flag names a card row
+    with no participant and no email (nothing to join to a person), the typist's audit event names the
+    round only, and no card's code is anywhere in the files, in clear or behind a plain SHA-256 (only the keyed hash is stored). After
     close: the flags and the round's own tables are gone, the answers are in ``responses`` with random ids,
     and still no code in the files."""
     import hashlib
@@ -552,11 +553,20 @@ def test_a_card_round_stores_no_code_and_links_no_card(tmp_path: Path) -> None:
         open_round(rt, s, rid)
         codes = [c.url.rsplit("/", 1)[1] for c in round_cards(rt, s, rid)[1]]
     client = app.test_client()
-    for person, code in enumerate(codes[:6]):
+    for person, code in enumerate(codes[:5]):
         page = client.get(f"/k/{code}")
         hidden = hidden_fields(page.get_data(as_text=True))
         answered = client.post(f"/k/{code}", data={**hidden, **answers_for(person, items)})
         assert answered.status_code == 200
+    # the sixth is a paper form, typed in by a facilitator with a spare card (survey/web/paper_entry.py)
+    from tests.web_helpers import add_account, login, post_form
+
+    add_account(app, "fie@example.org", "facilitator")
+    typist = app.test_client()
+    assert login(typist, "fie@example.org") == 303
+    entry = f"/rounds/{rid}/paper"
+    typed = post_form(typist, entry, entry, {"code": codes[5], **answers_for(5, items)})
+    assert typed.status_code == 303  # type: ignore[attr-defined]
 
     def no_code_in(copy: Path) -> None:
         files = b"".join(f.read_bytes() for f in copy.parent.iterdir())
@@ -574,6 +584,9 @@ def test_a_card_round_stores_no_code_and_links_no_card(tmp_path: Path) -> None:
     ).fetchall()
     assert len(flagged) == 6 and set(flagged) == {(None, "")}  # a flag names a card, and a card names no one
     assert conn.execute("SELECT count(*) FROM participants").fetchone() == (0,)
+    # the typist is in the audit log (accountable for how many forms), with the round only: no card, no answer
+    typed_in = conn.execute("SELECT actor, subject FROM audit_events WHERE action = 'paper_form_entered'").fetchall()
+    assert typed_in == [("fie@example.org", f"round {rid}")]
     conn.close()
 
     close(app, rid)
@@ -587,3 +600,60 @@ def test_a_card_round_stores_no_code_and_links_no_card(tmp_path: Path) -> None:
     columns = {r[1] for r in conn.execute("PRAGMA table_info(responses)")}
     assert columns == {"id", "round_id", "answers", "filled"}  # nothing that could name a card
     conn.close()
+
+
+@pytest.mark.postgres
+def test_postgres_card_round_after_the_seal_keeps_no_link_or_order(pg_url: str, tmp_path: Path) -> None:
+    """The same card round on PostgreSQL, answered (by phone and one typed-in paper form) and closed while
+    another role holds a snapshot: the round's own tables are gone, no tuple but the live sealed sets holds
+    answer bytes, all of them written by one transaction, the cards' rows have no dead versions, and no
+    table holds a card's code."""
+    from survey.domain.cards import round_cards
+    from survey.domain.rounds import create_round, open_round
+    from survey.domain.teams import add_team
+    from tests.web_helpers import add_account, login, post_form
+
+    app = make_app(tmp_path, pg_url)
+    rt = app.extensions["tryghed"]
+    items = rt.content.instrument().items
+    engine = create_engine(pg_url)
+    with engine.connect() as conn:
+        conn.execute(text("CREATE EXTENSION IF NOT EXISTS pageinspect"))
+        conn.commit()
+    with app.app_context(), rt.db.session() as s:
+        team = add_team(s, "PG Kort", "leder@example.org", "Lis", "da")
+        rid = create_round(rt, s, team.id, channel="cards", cards=8, min_responses=3).id
+        open_round(rt, s, rid)
+        codes = [c.url.rsplit("/", 1)[1] for c in round_cards(rt, s, rid)[1]]
+    add_account(app, "fie@example.org", "facilitator")
+    phone, typist = app.test_client(), app.test_client()
+    assert login(typist, "fie@example.org") == 303
+    order = list(range(6))
+    random.Random(21).shuffle(order)
+    with held_transactions(pg_url):
+        for person in order:
+            if person == 5:
+                entry = f"/rounds/{rid}/paper"
+                typed = post_form(typist, entry, entry, {"code": codes[5], **answers_for(5, items)})
+                assert typed.status_code == 303  # type: ignore[attr-defined]
+            else:
+                assert phone.post(f"/k/{codes[person]}", data=answers_for(person, items)).status_code == 200
+        shown = close(app, rid)
+        assert shown["responses"] == 6 and shown["trail_pending"] is False, shown
+        with engine.connect() as conn:
+            assert conn.execute(text(f"SELECT to_regclass('round_{rid}_claims')")).scalar() is None
+            answer_bearing = {
+                table: [p for _x, d in heap_tuples(conn, table) for p in answer_sets_in(d, items)]
+                for table in user_tables(conn)
+            }
+            assert {t for t, found in answer_bearing.items() if found} == {"responses"}
+            assert sorted(answer_bearing["responses"]) == list(range(6))  # no dead or stray copies
+            xmins = conn.execute(text("SELECT DISTINCT xmin::text FROM responses WHERE round_id = :r"), {"r": rid})
+            assert len(xmins.all()) == 1  # one transaction wrote them all: no order, no time per answer
+            stored, rows = len(heap_tuples(conn, "invitations")), conn.execute(text("SELECT count(*) FROM invitations"))
+            assert stored == rows.scalar_one(), "dead invitation versions readable with pageinspect"
+            for table in user_tables(conn):
+                raw = b"".join(d for _x, d in heap_tuples(conn, table))
+                assert not any(code.encode() in raw for code in codes), table
+    engine.dispose()
+    rt.db.dispose()

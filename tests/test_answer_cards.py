@@ -276,3 +276,32 @@ def test_a_follow_up_of_a_card_round_is_a_card_round(app: Flask) -> None:
         close_round(rt, s, first)
         follow = create_followup(rt, s, first, timedelta(days=90), timedelta(days=14))
         assert (follow.channel, follow.cards, follow.previous_round_id) == ("cards", 7, first)
+
+
+def test_the_cards_pdf_is_a_tagged_a4_document_of_vector_codes(tmp_path: Path) -> None:
+    """pikepdf on the cards PDF itself: 8 cards to an A4 page (10 cards: 2 pages), a tagged document in the
+    team's language with a title, one figure with alt text per card naming that card's own link, and the
+    QR codes drawn as vectors (no raster image to blur when printed)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from pipeline.cards_render import cards_pdf
+    from survey.domain.cards import Card
+
+    codes = [make_card_code("key", f"n{i}") for i in range(10)]
+    cards = [Card(url=f"{BASE}/k/{c}", code=group_card_code(c)) for c in codes]
+    closes = datetime(2099, 1, 1, 16, 0, tzinfo=ZoneInfo("Europe/Copenhagen"))
+    for lang, title in (("da", "Svarkort – Team Syd"), ("en", "Answer cards – Team Syd")):
+        pdf = cards_pdf(cards, team="Team Syd", closes=closes, lang=lang, entry_url=f"{BASE}/k/")
+        doc, elements = _structure(pdf)
+        assert len(doc.pages) == 2
+        for page in doc.pages:
+            box = [float(v) for v in page.MediaBox]
+            assert abs(box[2] - 595.3) < 1 and abs(box[3] - 841.9) < 1  # A4 portrait, in points
+            xobjects = page.Resources.get("/XObject", {})
+            assert not [x for x in xobjects.values() if x.get("/Subtype") == "/Image"]
+        assert bool(doc.Root.MarkInfo.Marked) and str(doc.Root.Lang) == lang
+        assert str(doc.open_metadata().get("dc:title")) == title
+        alts = sorted(str(e.get("/Alt", "")) for e in elements if e.get("/S") == "/Figure")
+        assert len(alts) == 10 and all(any(c in alt for alt in alts) for c in codes)
+        doc.close()

@@ -224,3 +224,42 @@ def test_answer_card_pages_have_no_axe_violations(tmp_path: Path, browser: Any, 
         _check(page, "round page after close", failures)
         context.close()
     assert not failures, "\n\n".join(failures)
+
+
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_presentation_and_paper_entry_have_no_axe_violations(tmp_path: Path, browser: Any, lang: str) -> None:
+    """Issue 21, points 3 and 4: every screen of the debrief deck (with figures, with a form's errors, and a
+    suppressed round's), and the page where a paper form is typed in (empty, and with errors)."""
+    from tests.test_present import card_round
+
+    app = make_app(tmp_path)
+    reported = card_round(app, 6, lang=lang)
+    suppressed = card_round(app, 3, lang=lang)
+    still_open = card_round(app, 1, close=False, lang=lang)
+    add_account(app, "fie@example.org", "facilitator", lang=lang)
+    failures: list[str] = []
+    with LiveServer(app) as live:
+        context = browser.new_context(locale="da-DK" if lang == "da" else "en-GB")
+        page = context.new_page()
+        _login(page, live.url, "fie@example.org")
+        for ids in (reported, suppressed):
+            deck = f"{live.url}/rounds/{ids['round']}/present"
+            page.goto(deck)
+            screens = int(page.locator(".deck-pos").inner_text().rsplit(" ", 1)[1])
+            for n in range(1, screens + 1):
+                assert page.goto(f"{deck}?slide={n}").status == 200  # type: ignore[union-attr]
+                _check(page, f"presentation of round {ids['round']}, screen {n}", failures)
+        page.goto(f"{live.url}/rounds/{reported['round']}/present?at=actions")
+        page.locator("form.deck-form button[type=submit]").last.click()
+        assert page.locator(".error-summary").count() == 1
+        _check(page, "presentation with a form's errors", failures)
+
+        paper = f"{live.url}/rounds/{still_open['round']}/paper"
+        assert page.goto(paper).status == 200  # type: ignore[union-attr]
+        _check(page, "paper entry", failures)
+        page.fill("#code", "not a code")
+        page.locator("main form.paper-entry button[type=submit]").click()
+        assert page.locator(".error-summary").count() == 1
+        _check(page, "paper entry with errors", failures)
+        context.close()
+    assert not failures, "\n\n".join(failures)
