@@ -534,9 +534,9 @@ def test_a_card_round_stores_no_code_and_links_no_card(tmp_path: Path) -> None:
     """A card round through the real form, 6 of 8 cards used (the sixth a paper form typed in by a
     facilitator with a spare card). While open, in a copy at rest: every answered flag names a card row
     with no participant and no email (nothing to join to a person), the typist's audit event names the
-    round only, and no card's code is anywhere in the files, in clear or behind a plain SHA-256 (only the keyed hash is stored). After
-    close: the flags and the round's own tables are gone, the answers are in ``responses`` with random ids,
-    and still no code in the files."""
+    round only, and no card's code is anywhere in the files, in clear or behind a plain SHA-256 (only the
+    keyed hash is stored). After close: the flags and the round's own tables are gone, the answers are in
+    ``responses`` with random ids, and still no code in the files."""
     import hashlib
 
     from survey.domain.cards import round_cards

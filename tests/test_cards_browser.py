@@ -15,10 +15,10 @@ import pikepdf
 import pytest
 
 from survey.data.models import Round
+from tests.conftest import make_app
 from tests.helpers import LiveServer
 from tests.test_answer_cards import GROUPED, decoded_qr_codes
 from tests.test_web_browser import _login
-from tests.conftest import make_app
 from tests.web_helpers import add_account
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
