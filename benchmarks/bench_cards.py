@@ -4,8 +4,9 @@
 
 Each run: a card round of ``--cards`` cards is opened and ``--used`` of them answer through the real form
 (``/k/<code>``); a facilitator then opens the confirmation page and posts "Close now", and the clock runs
-from that POST until the round page offers the report and the web report (``/rounds/<id>/report``)
-answers 200, refreshing the round page every 0.2 s as a facilitator would (a plain refresh).
+from that POST until the round page offers the report, and the web report (``/rounds/<id>/report``) and
+the debrief on the room's screen (``/rounds/<id>/present``, point 3) answer 200, refreshing the round page
+every 0.2 s as a facilitator would (a plain refresh).
 
 - ``embedded``: the default installation (SQLite, no broker: the POST runs the pipeline in-process).
 - ``workers``: PostgreSQL (a throwaway database on 127.0.0.1:5432), Redis (a free database number on
@@ -61,7 +62,7 @@ def card_round(app: Flask, name: str, cards: int, used: int) -> int:
 
 
 def close_until_ready(app: Flask, web: Any, rid: int, timeout: float = 120.0) -> float:
-    """Seconds from the POST of "Close now" until the web report answers 200."""
+    """Seconds from the POST of "Close now" until the web report and the deck answer 200."""
     confirm = web.get(f"/rounds/{rid}/close")
     token = page_csrf(confirm.get_data(as_text=True))
     start = time.perf_counter()
@@ -69,6 +70,7 @@ def close_until_ready(app: Flask, web: Any, rid: int, timeout: float = 120.0) ->
     while time.perf_counter() - start < timeout:
         if f"/rounds/{rid}/report" in web.get(f"/rounds/{rid}").get_data(as_text=True):
             assert web.get(f"/rounds/{rid}/report").status_code == 200
+            assert web.get(f"/rounds/{rid}/present").status_code == 200
             return time.perf_counter() - start
         time.sleep(0.2)
     raise RuntimeError(f"round {rid} was not reported within {timeout} s")
@@ -146,7 +148,7 @@ def main() -> int:
         ratio = statistics.median(c / f for c, f in zip(closes, floors, strict=True))
         rows.append((mode, closes, floors, ratio))
     load1, load5, _ = os.getloadavg()
-    print("| mode | runs | close -> web report (s), median [min-max] | floor render_pdf (s), median | ratio |")
+    print("| mode | runs | close -> web report and deck (s), median [min-max] | floor render_pdf (s), median | ratio |")
     print("|---|---:|---:|---:|---:|")
     for mode, closes, floors, ratio in rows:
         print(
