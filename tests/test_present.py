@@ -131,6 +131,11 @@ def test_the_deck_speaks_the_teams_language(app: Flask) -> None:
     assert titles[:2] == ["Guide for the team meeting", "Summary"]
     assert titles[-2:] == ["Your focus", "Your first IGLO actions"]
     assert '<html lang="en">' in web.get(f"/rounds/{ids['round']}/present").get_data(as_text=True)
+    deck = f"/rounds/{ids['round']}/present"
+    chosen = post_form(web, f"{deck}?at=choose", f"{deck}/focus", {"focus-pillar": "laere"})
+    assert chosen.status_code == 303  # type: ignore[attr-defined]
+    back = web.get(chosen.headers["Location"]).get_data(as_text=True)  # type: ignore[attr-defined]
+    assert "The team&#39;s focus has been recorded." in back and "The team chose: Learning." in back
 
 
 def test_nothing_before_close_and_only_for_the_reports_readers(app: Flask) -> None:

@@ -93,15 +93,19 @@ def present(round_id: int) -> tuple[str, int]:
     rt = get_runtime()
     with rt.db.session() as session:
         page = _render(rt, session, round_id)
-    audit_log.note("report_viewed", f"round {round_id} (presentation)")
+    if not request.args:  # entering the deck is viewing the report; moving through it is not a new view
+        audit_log.note("report_viewed", f"round {round_id} (presentation)")
     return page
 
 
 def _reported(session: Session, round_id: int) -> str:
-    """The round's instrument; 404 unless it is reported (no deck, so nothing to record from one)."""
+    """The round's instrument; 404 unless it is reported (no deck, so nothing to record from one). The
+    request speaks the room's language from here on, so that what is said back (saved, refused) does too."""
     rnd = get_round(session, round_id)
     if rnd.status != "reported":
         abort(404)
+    g.lang = rnd.team.lang
+    refresh()
     return rnd.instrument
 
 
