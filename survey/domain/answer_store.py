@@ -17,10 +17,9 @@ and after the seal nothing in the database's pages may, whatever other sessions 
 
 from __future__ import annotations
 
-import json
 import logging
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -103,26 +102,57 @@ def find_link(conn: Connection, token_hash: str) -> Link | None:
     return Link(inv_id, lang, bool(answered), round_id, status, instrument, k, closes_at)
 
 
-def claim_and_store_sql(round_id: int) -> str:
+def claim_and_store_sql(round_id: int, item_keys: Sequence[str] | None) -> str:
     """PostgreSQL: claim the invitation and store its answer set in ONE statement (its own transaction on
     an autocommit connection: no BEGIN or COMMIT round trip, and still all-or-nothing).
 
-    The claim is an INSERT into the round's claims table (its primary key makes a link single-use; a
-    concurrent second post of the link waits for the first and then does nothing), and the answer set is
-    appended to the round's answer table only if the claim returned a row: two small writes on the last
-    pages of two small tables. The claim holds the round row FOR SHARE until the statement's transaction
-    ends: closing (an UPDATE of that row) waits for it, and a claim that waited for a close re-reads the
-    row and finds it closed.
+    The claim is an INSERT into the round's claims table (its primary key makes a link single-use: a
+    concurrent second post of the link waits for the first and then fails), and the answer set is appended
+    to the round's answer table only if the claim returned a row: two small writes on the last pages of two
+    small tables. With ``item_keys`` the answers go to the item columns (``:a0``, ``:a1``, ... in that
+    order), else as JSON (``:answers``). The statement writes to the claims table, so it waits for a close
+    that holds it (``round_storage.hold_answers``) before it reads the round's status; no lock on the
+    round's row (a WAL record and a MultiXact per answer).
     """
+    if item_keys is None:
+        columns, values = "answers, filled", ":answers, true"
+    else:
+        columns = ", ".join(["filled", *(round_storage.item_column(k) for k in item_keys)])
+        values = ", ".join(["true", *(f":a{n}" for n in range(len(item_keys)))])
     return (
         f"WITH claimed AS (INSERT INTO {claims_table(round_id)} (invitation_id, answered)"  # noqa: S608
-        " SELECT :i, true WHERE EXISTS (SELECT 1 FROM rounds WHERE id = :r AND status = 'open' FOR SHARE)"
-        f" ON CONFLICT (invitation_id) DO UPDATE SET answered = true WHERE NOT {claims_table(round_id)}.answered"
-        " RETURNING 1),"
-        f" stored AS (INSERT INTO {answers_table(round_id)} (answers, filled)"
-        " SELECT :answers, true WHERE EXISTS (SELECT 1 FROM claimed) RETURNING 1)"
+        " SELECT :i, true WHERE EXISTS (SELECT 1 FROM rounds WHERE id = :r AND status = 'open') RETURNING 1),"
+        f" stored AS (INSERT INTO {answers_table(round_id)} ({columns})"
+        f" SELECT {values} WHERE EXISTS (SELECT 1 FROM claimed) RETURNING 1)"
         " SELECT (SELECT count(*) FROM claimed), (SELECT count(*) FROM stored)"
     )
+
+
+# PostgreSQL rounds whose answer table takes the given items as JSON (no columns for them: the round was
+# opened before item columns, or its instrument's items changed since), learnt from the first refusal.
+_JSON_ROUNDS: set[tuple[int, tuple[str, ...]]] = set()
+_JSON_ROUNDS_LIMIT = 4096
+_UNDEFINED_COLUMN = "42703"
+_UNIQUE_VIOLATION = "23505"
+
+
+def _store_pg(conn: Connection, invitation_id: int, round_id: int, answers: dict[str, int]) -> tuple[int, int]:
+    """(claimed, stored) of ``claim_and_store_sql``: in the item columns if the table has them, else JSON."""
+    keys = tuple(sorted(answers))
+    params: dict[str, object] = {"i": invitation_id, "r": round_id}
+    if (round_id, keys) not in _JSON_ROUNDS:
+        values = {f"a{n}": answers[k] for n, k in enumerate(keys)}
+        try:
+            return tuple(conn.execute(text(claim_and_store_sql(round_id, keys)), {**params, **values}).one())  # type: ignore[return-value]
+        except DBAPIError as exc:
+            if getattr(exc.orig, "sqlstate", None) != _UNDEFINED_COLUMN:
+                raise
+            conn.rollback()
+            if len(_JSON_ROUNDS) >= _JSON_ROUNDS_LIMIT:
+                _JSON_ROUNDS.clear()
+            _JSON_ROUNDS.add((round_id, keys))
+    statement = text(claim_and_store_sql(round_id, None)).bindparams(bindparam("answers", type_=FixedWidthAnswers()))
+    return tuple(conn.execute(statement, {**params, "answers": answers}).one())  # type: ignore[return-value]
 
 
 def _fill_slot_sqlite(round_id: int) -> str:
@@ -144,18 +174,17 @@ Outcome = Literal["stored", "answered", "closed"]
 def store_answer(conn: Connection, invitation_id: int, round_id: int, answers: dict[str, int]) -> Outcome:
     """Claim the invitation and store its answer set, all or nothing: "stored", else why not.
 
-    "answered": the link was used already (by a concurrent post too: the claim is conditional);
+    "answered": the link was used already (by a concurrent post too: the claim is single-use);
     "closed": the round is no longer open (or was sealed since the link was looked up). Answers and
-    closing never cross: the claim holds the round row in share mode while it checks that the round is
-    open (answers do not wait for each other), and closing updates that row, so it waits for the answers
-    in flight, and an answer that comes after it sees the new status. PostgreSQL: one statement
-    (``_claim_and_store_pg``). SQLite (which ignores the lock and serialises writers): the claim
-    re-checks that the round is open, then the slot is filled, then the commit. Committed on return.
+    closing never cross: PostgreSQL, one statement (``claim_and_store_sql``) that writes to the round's
+    claims table, which closing holds in SHARE mode while it changes the status (answers do not wait
+    for each other; closing waits for the answers in flight, and an answer after it sees the new
+    status). SQLite (one writer at a time): the claim re-checks that the round is open, then the slot is
+    filled, then the commit. Committed on return.
     """
     try:
         if conn.dialect.name == "postgresql":
-            statement = text(claim_and_store_sql(round_id)).bindparams(bindparam("answers", type_=FixedWidthAnswers()))
-            claimed, stored = conn.execute(statement, {"i": invitation_id, "r": round_id, "answers": answers}).one()
+            claimed, stored = _store_pg(conn, invitation_id, round_id, answers)
             if claimed == 1:
                 if stored != 1:  # cannot happen: ``stored`` inserts whenever ``claimed`` returned a row
                     raise RuntimeError("an invitation was claimed without storing its answers")
@@ -180,10 +209,13 @@ def store_answer(conn: Connection, invitation_id: int, round_id: int, answers: d
         if exc.connection_invalidated:
             raise
         conn.rollback()
-        if conn.scalar(select(Round.status).where(Round.id == round_id)) == "open":
-            raise
+        status = conn.scalar(select(Round.status).where(Round.id == round_id))
         conn.rollback()
-        return "closed"  # the round's tables were dropped: it closed and was sealed meanwhile
+        if status != "open":
+            return "closed"  # the round's tables were dropped: it closed and was sealed meanwhile
+        if getattr(exc.orig, "sqlstate", None) == _UNIQUE_VIOLATION:
+            return "answered"  # a concurrent post of the same link claimed it first
+        raise
     status = conn.scalar(select(Round.status).where(Round.id == round_id))  # a fresh read, after the wait
     conn.rollback()
     return "closed" if status != "open" else "answered"
@@ -230,7 +262,7 @@ def seal_round(session: Session, round_id: int) -> int:
         )
     )
     if claimed == 1:
-        rows = [json.loads(a) for a in round_storage.own_answers(session, round_id)]
+        rows = round_storage.own_answers(session, round_id)
         _RANDOM.shuffle(rows)
         round_storage.seal_rows(session, round_id, rows)
         session.execute(delete(Message).where(Message.round_id == round_id, Message.kind == "reminder"))

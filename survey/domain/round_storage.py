@@ -11,14 +11,24 @@ and in one transaction (``survey.domain.answer_store.seal_round``).
 
 Per round ``R`` (names made from the integer id only):
 
-- ``round_R_answers``: answer sets (``answers`` fixed-width JSON, ``filled``).
-  SQLite: WITHOUT ROWID, one empty slot per invitation made at open (random id), filled in place (an
-  overwrite of the same size keeps the cell where it is, so the file tells no order; there is no index on
-  the empty slots either, whose deleted entries left an order in stale page headers). PostgreSQL: a plain
-  heap, appended to: one small, local write per answer (the order it keeps is dropped with the table).
+- ``round_R_answers``: answer sets. SQLite: ``answers`` fixed-width JSON, ``filled``; WITHOUT ROWID, one
+  empty slot per invitation made at open (random id), filled in place (an overwrite of the same size keeps
+  the cell where it is, so the file tells no order; there is no index on the empty slots either, whose
+  deleted entries left an order in stale page headers). PostgreSQL: a plain heap, appended to, one small
+  row per answer (the order it keeps is dropped with the table): a ``smallint`` column per item of the
+  round's instrument (``i_<key>``, made at open), so an answer set is 16 small integers as in the floor
+  of docs/benchmarks.md rather than 161 bytes of JSON; ``answers`` (JSON) holds a set whose items have no
+  column (the instrument's items changed while the round was open, or the round was opened before the
+  item columns: ``item_columns`` is then empty), ``filled`` is always true.
 - ``round_R_claims``: answered flags (``invitation_id``, ``answered``). SQLite: one row per invitation made
   at open, flag 0 -> 1 in place. PostgreSQL: a row inserted when its invitation is claimed (the primary key
   makes the claim single-use).
+
+Closing and answering never cross (PostgreSQL): an answer's statement takes ROW EXCLUSIVE on the round's
+claims table before it reads the round's status, and closing takes SHARE on that table (``hold_answers``)
+before it changes the status: closing waits for the answers in flight, and an answer that comes after it
+waits for the close to commit and then reads "closing". A lock on the round's own table, not on its row in
+``rounds``: locking that row from every answer wrote a WAL record (and a MultiXact) per answer.
 
 ``rounds.answer_storage`` says where a round's answers are: ``OWN``, ``DROPPING`` (sealed into
 ``responses``; the own tables wait to be dropped, ``rounds.trail_reason`` says why) or None.
@@ -26,6 +36,7 @@ Per round ``R`` (names made from the integer id only):
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable, Sequence
 
@@ -47,6 +58,11 @@ LOCK_TIMEOUT_MS = 200
 IDS_PER_STATEMENT = 5000
 _NO_AUTOVACUUM = " WITH (autovacuum_enabled = false, toast.autovacuum_enabled = false)"
 TABLES_PER_STATEMENT = 1000
+# PostgreSQL: the column of an item in a round's answer table. The prefix keeps an item key apart from the
+# table's own columns (an item may be called "answers" or "filled"); a key too long for a column name
+# (PostgreSQL: 63 bytes) leaves its round without item columns, storing JSON instead.
+ITEM_PREFIX = "i_"
+_MAX_NAME = 63
 
 
 def answers_table(round_id: int) -> str:
@@ -71,9 +87,7 @@ def create_storage(session: Session, round_id: int, invitation_ids: Sequence[int
         # No index on the answers: they are only ever read all at once, by the seal. No autovacuum: its
         # ANALYZE would copy sampled values (which invitations had answered by then) into pg_statistic,
         # a catalog whose dead rows outlive the DROP; rows that are only inserted need no vacuuming.
-        session.execute(
-            text(f"CREATE TABLE {answers} (answers text NOT NULL, filled boolean NOT NULL){_NO_AUTOVACUUM}")
-        )
+        session.execute(text(f"CREATE TABLE {answers} ({_answer_columns(item_keys)}){_NO_AUTOVACUUM}"))
         session.execute(
             text(
                 f"CREATE TABLE {claims} (invitation_id integer PRIMARY KEY, answered boolean NOT NULL){_NO_AUTOVACUUM}"
@@ -102,10 +116,44 @@ def create_storage(session: Session, round_id: int, invitation_ids: Sequence[int
     session.execute(update(Round).where(Round.id == round_id).values(answer_storage=OWN, trail_reason=None))
 
 
-def own_answers(session: Session, round_id: int) -> list[str]:
-    """The round's stored answer sets as stored (fixed-width JSON), from its own table."""
-    query = text(f"SELECT answers FROM {answers_table(round_id)} WHERE filled")  # noqa: S608
-    return list(session.scalars(query))
+def _answer_columns(item_keys: Sequence[str]) -> str:
+    """PostgreSQL: the columns of a round's answer table, with a column per item when every key fits."""
+    columns = ["answers text", "filled boolean NOT NULL DEFAULT true"]
+    if all(len(ITEM_PREFIX + key) <= _MAX_NAME for key in item_keys):
+        columns += [f"{item_column(key)} smallint" for key in item_keys]
+    return ", ".join(columns)
+
+
+def item_column(key: str) -> str:
+    """The column of an item in a PostgreSQL answer table, quoted (keys are ``[a-z][a-z0-9_]*``)."""
+    return f'"{ITEM_PREFIX}{key}"'
+
+
+def own_answers(session: Session, round_id: int) -> list[dict[str, int]]:
+    """The round's stored answer sets, from its own table (JSON, or a column per item on PostgreSQL)."""
+    rows = session.execute(text(f"SELECT * FROM {answers_table(round_id)} WHERE filled"))  # noqa: S608
+    sets = []
+    for row in rows.mappings():
+        if row["answers"] is not None:
+            sets.append(json.loads(row["answers"]))
+        else:
+            cut = len(ITEM_PREFIX)
+            sets.append({k[cut:]: int(v) for k, v in row.items() if k.startswith(ITEM_PREFIX) and v is not None})
+    return sets
+
+
+def hold_answers(session: Session, round_id: int) -> None:
+    """Before a round's status leaves "open" (PostgreSQL, in the closing transaction): wait for the
+    answers in flight to the round and make later ones wait for this transaction (see the module's
+    docstring). A round whose tables are gone (closed and sealed meanwhile) has nothing to hold."""
+    if not _postgres(session):
+        return  # SQLite has one writer at a time, and the claim re-reads the status in its own write
+    try:
+        with session.begin_nested():
+            session.execute(text(f"LOCK TABLE {claims_table(round_id)} IN SHARE MODE"))
+    except DBAPIError as exc:
+        if exc.connection_invalidated:
+            raise
 
 
 def answer_counts(session: Session, round_ids: Iterable[int]) -> dict[int, int]:

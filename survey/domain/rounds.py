@@ -240,6 +240,7 @@ def close_round(rt: Runtime, session: Session, round_id: int, *, followup_after_
         raise UserError(f"round {round_id} is already closed (it is {rnd.status})", status=rnd.status)
     now = rt.now()
     extra = {} if followup_after_days is None else {"followup_after_days": followup_after_days}
+    round_storage.hold_answers(session, round_id)  # answers in flight finish first; later ones see "closing"
     claimed = affected(
         session.execute(
             update(Round)

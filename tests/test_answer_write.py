@@ -1,0 +1,229 @@
+"""An answer's write on PostgreSQL (issue 22, point 1): small and local, and still never crossing a close.
+
+- An answer set is a row of small integers (a ``smallint`` column per item of the round's instrument), and
+  the seal reads back exactly the answers given; a set whose items have no column (the instrument's items
+  changed while the round was open) is kept whole as JSON.
+- Closing and answering never cross although answers no longer lock the round's row: closing waits for an
+  answer in flight (which is then sealed with the others), and an answer that comes while the close is
+  being committed waits for it and is refused ("closed"), storing nothing.
+- Two posts of one link at the same moment: one is stored, the other is told "answered".
+- Migration 0016 down: the sets in item columns become the fixed-width JSON of ``encode_answers`` again.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic import command
+from alembic.config import Config
+from flask import Flask
+from sqlalchemy import Connection, select, text, update
+
+from survey.data.db import MIGRATIONS
+from survey.data.models import Invitation, encode_answers
+from survey.domain import answer_store, round_storage
+from tests.conftest import make_app
+from tests.helpers import setup_round
+
+pytestmark = pytest.mark.postgres
+
+
+def _round(app: Flask, people: int = 4) -> tuple[int, list[int], list[str]]:
+    """An open round: its id, its invitation ids and its instrument's item keys."""
+    rt = app.extensions["tryghed"]
+    _team, round_id = setup_round(app, people)
+    with rt.db.session() as s:
+        invitations = list(
+            s.scalars(select(Invitation.id).where(Invitation.round_id == round_id).order_by(Invitation.id))
+        )
+    return round_id, invitations, [i.key for i in rt.content.instrument().items]
+
+
+def _store(app: Flask, invitation: int, round_id: int, answers: dict[str, int]) -> str:
+    with app.extensions["tryghed"].db.answer_engine.connect() as conn:
+        return answer_store.store_answer(conn, invitation, round_id, answers)
+
+
+def _own(app: Flask, round_id: int) -> list[dict[str, int]]:
+    with app.extensions["tryghed"].db.session() as s:
+        return sorted(round_storage.own_answers(s, round_id), key=lambda a: sorted(a.items()))
+
+
+def _in_flight(app: Flask, round_id: int, invitation: int, answers: dict[str, int]) -> Connection:
+    """A connection whose transaction has claimed ``invitation`` and stored its answers, not yet committed."""
+    conn = app.extensions["tryghed"].db.engine.connect()
+    keys = sorted(answers)
+    values = {f"a{n}": answers[k] for n, k in enumerate(keys)}
+    done = conn.execute(
+        text(answer_store.claim_and_store_sql(round_id, keys)), {"i": invitation, "r": round_id, **values}
+    ).one()
+    assert tuple(done) == (1, 1)
+    return conn
+
+
+def _waiting(app: Flask, thread: threading.Thread) -> bool:
+    """True once ``thread`` is blocked on a lock in PostgreSQL (and still running)."""
+    with app.extensions["tryghed"].db.engine.connect() as conn:
+        for _ in range(100):
+            waits = conn.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+            ).scalar_one()
+            if waits:
+                return thread.is_alive()
+            time.sleep(0.05)
+    return False
+
+
+def test_an_answer_set_is_a_row_of_small_integers(pg_url: str, tmp_path: Path) -> None:
+    app = make_app(tmp_path, pg_url)
+    try:
+        round_id, invitations, keys = _round(app)
+        with app.extensions["tryghed"].db.engine.connect() as conn:
+            columns = dict(
+                conn.execute(
+                    text("SELECT column_name, data_type FROM information_schema.columns WHERE table_name = :t"),
+                    {"t": round_storage.answers_table(round_id)},
+                ).all()
+            )
+        assert {c: t for c, t in columns.items() if c.startswith("i_")} == {f"i_{k}": "smallint" for k in keys}
+        given = [{k: (n + i) % 5 + 1 for n, k in enumerate(keys)} for i in range(3)]
+        for invitation, answers in zip(invitations, given, strict=False):
+            assert _store(app, invitation, round_id, answers) == "stored"
+        with app.extensions["tryghed"].db.engine.connect() as conn:
+            raw = conn.execute(text(f"SELECT answers FROM {round_storage.answers_table(round_id)}")).scalars().all()
+        assert raw == [None, None, None]  # no JSON: the items' columns hold the answers
+        assert _own(app, round_id) == sorted(given, key=lambda a: sorted(a.items()))
+    finally:
+        app.extensions["tryghed"].db.dispose()
+
+
+def test_an_answer_set_whose_items_have_no_column_is_kept_whole(pg_url: str, tmp_path: Path) -> None:
+    """The instrument's items changed while the round was open: an item without a column sends the whole
+    set to JSON (on every later answer too), and an item left out is simply not in the set."""
+    app = make_app(tmp_path, pg_url)
+    try:
+        round_id, invitations, keys = _round(app)
+        renamed = {**dict.fromkeys(keys[1:], 2), "nyt_spoergsmaal": 5}
+        fewer = dict.fromkeys(keys[:-1], 3)
+        assert _store(app, invitations[0], round_id, renamed) == "stored"
+        assert _store(app, invitations[1], round_id, renamed | {"nyt_spoergsmaal": 1}) == "stored"
+        assert _store(app, invitations[2], round_id, fewer) == "stored"
+        assert _own(app, round_id) == sorted(
+            [renamed, renamed | {"nyt_spoergsmaal": 1}, fewer], key=lambda a: sorted(a.items())
+        )
+    finally:
+        app.extensions["tryghed"].db.dispose()
+
+
+def test_closing_waits_for_an_answer_in_flight_and_seals_it(pg_url: str, tmp_path: Path) -> None:
+    from survey.domain.rounds import close_round
+
+    app = make_app(tmp_path, pg_url)
+    rt = app.extensions["tryghed"]
+    try:
+        round_id, invitations, keys = _round(app)
+        answer = _in_flight(app, round_id, invitations[0], dict.fromkeys(keys, 4))
+        closed: list[str] = []
+
+        def closer() -> None:
+            with app.app_context(), rt.db.session() as s:
+                closed.append(close_round(rt, s, round_id).status)
+
+        thread = threading.Thread(target=closer)
+        thread.start()
+        assert _waiting(app, thread)  # the close waits for the answer's transaction
+        answer.commit()
+        answer.close()
+        thread.join(timeout=30)
+        assert closed == ["closing"]
+        with rt.db.session() as s:
+            assert answer_store.seal_round(s, round_id) == 1
+            s.commit()
+    finally:
+        rt.db.dispose()
+
+
+def test_an_answer_during_the_close_waits_and_is_refused(pg_url: str, tmp_path: Path) -> None:
+    from survey.data.models import Round
+
+    app = make_app(tmp_path, pg_url)
+    rt = app.extensions["tryghed"]
+    try:
+        round_id, invitations, keys = _round(app)
+        outcome: list[str] = []
+        with rt.db.session() as s:
+            round_storage.hold_answers(s, round_id)  # what close_round does first
+            s.execute(update(Round).where(Round.id == round_id).values(status="closing"))
+            thread = threading.Thread(
+                target=lambda: outcome.append(_store(app, invitations[0], round_id, dict.fromkeys(keys, 4)))
+            )
+            thread.start()
+            assert _waiting(app, thread)  # the answer waits for the close ...
+            s.commit()
+        thread.join(timeout=30)
+        assert outcome == ["closed"]  # ... and then reads its status
+        assert _own(app, round_id) == []
+    finally:
+        rt.db.dispose()
+
+
+def test_two_posts_of_one_link_at_once_store_one_answer(pg_url: str, tmp_path: Path) -> None:
+    app = make_app(tmp_path, pg_url)
+    rt = app.extensions["tryghed"]
+    try:
+        round_id, invitations, keys = _round(app)
+        first = _in_flight(app, round_id, invitations[0], dict.fromkeys(keys, 2))
+        outcome: list[str] = []
+        thread = threading.Thread(
+            target=lambda: outcome.append(_store(app, invitations[0], round_id, dict.fromkeys(keys, 5)))
+        )
+        thread.start()
+        assert _waiting(app, thread)  # the second waits for the first's claim ...
+        first.commit()
+        first.close()
+        thread.join(timeout=30)
+        assert outcome == ["answered"]  # ... and finds the link used
+        assert _own(app, round_id) == [dict.fromkeys(keys, 2)]
+    finally:
+        rt.db.dispose()
+
+
+def _alembic(app: Flask, action: str, revision: str) -> None:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with app.extensions["tryghed"].db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        getattr(command, action)(cfg, revision)
+
+
+def test_migration_0016_down_writes_the_answer_sets_back_as_json(pg_url: str, tmp_path: Path) -> None:
+    app = make_app(tmp_path, pg_url)
+    rt = app.extensions["tryghed"]
+    try:
+        round_id, invitations, keys = _round(app, 5)
+        given = [{k: (n * 3 + i) % 11 for n, k in enumerate(keys)} for i in range(3)]  # 0..10: one and two digits
+        given.append({k: 7 for k in keys[:-2]})  # two items left out
+        for invitation, answers in zip(invitations, given, strict=False):
+            assert _store(app, invitation, round_id, answers) == "stored"
+        _alembic(app, "downgrade", "0015")
+        table = round_storage.answers_table(round_id)
+        with rt.db.engine.connect() as conn:
+            stored: list[Any] = conn.execute(text(f"SELECT answers FROM {table} WHERE filled")).scalars().all()
+            columns = conn.execute(
+                text("SELECT column_name FROM information_schema.columns WHERE table_name = :t"), {"t": table}
+            ).scalars()
+            assert sorted(columns) == ["answers", "filled"]  # the layout of 0015
+        assert sorted(stored) == sorted(encode_answers(a) for a in given)
+        _alembic(app, "upgrade", "head")
+        rt.db.dispose()
+        assert _store(app, invitations[4], round_id, dict.fromkeys(keys, 1)) == "stored"  # as JSON now
+        assert _own(app, round_id) == sorted([*given, dict.fromkeys(keys, 1)], key=lambda a: sorted(a.items()))
+    finally:
+        rt.db.dispose()
