@@ -58,8 +58,8 @@ def _in_flight(app: Flask, round_id: int, invitation: int, answers: dict[str, in
     conn = app.extensions["tryghed"].db.engine.connect()
     keys = sorted(answers)
     values = {f"a{n}": answers[k] for n, k in enumerate(keys)}
-    done = conn.execute(
-        text(answer_store.claim_and_store_sql(round_id, keys)), {"i": invitation, "r": round_id, **values}
+    done = conn.exec_driver_sql(
+        answer_store.claim_and_store_sql(round_id, keys), {"i": invitation, "r": round_id, **values}
     ).one()
     assert tuple(done) == (1, 1)
     return conn

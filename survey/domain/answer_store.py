@@ -22,15 +22,24 @@ import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import bindparam, case, delete, false, func, select, text, update
+from sqlalchemy import bindparam, delete, func, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from survey.data.db import affected
-from survey.data.models import FixedWidthAnswers, Invitation, Message, Response, Round, encode_answers, random_id
+from survey.data.models import (
+    FixedWidthAnswers,
+    Invitation,
+    Message,
+    Response,
+    Round,
+    UTCDateTime,
+    encode_answers,
+    random_id,
+)
 from survey.domain import round_storage
 from survey.domain.round_storage import DROPPING, OWN, answers_table, claims_table
 
@@ -40,11 +49,14 @@ _RANDOM = random.SystemRandom()  # slot choice and sealed order must not be pred
 
 @dataclass(frozen=True)
 class Link:
-    """What the respondent's page needs to know about a link: its invitation and round, one row."""
+    """What the respondent's page needs to know about a link: its invitation and round, one row.
+
+    ``answered`` is None when the lookup did not ask (``find_link(..., flag=False)``): a POST learns it from
+    the store itself, which refuses a link used already."""
 
     invitation_id: int
     lang: str
-    answered: bool
+    answered: bool | None
     round_id: int
     status: str
     instrument: str
@@ -62,78 +74,132 @@ _LINK_COLUMNS = (
     Round.closes_at,
 )
 _BY_HASH = Invitation.token_hash == bindparam("token_hash")
+_LINK_SQLITE = select(*_LINK_COLUMNS).join(Round, Round.id == Invitation.round_id).where(_BY_HASH)
 # PostgreSQL: the answered flag comes from the round's own table through ``tryghed_answered`` (a function
 # made by migration 0008: a table name cannot be a parameter), so the lookup stays one round trip. It is
-# asked only of an open round; NULL means the table is gone (sealed since the status was read).
+# asked only of an open round; NULL means the table is gone (sealed since the status was read). The
+# function plans its query at every call, so a POST does not ask (the store refuses a used link itself).
 _LINK_PG = (
-    select(
-        *_LINK_COLUMNS,
-        case((Round.status == "open", func.tryghed_answered(Round.id, Invitation.id)), else_=false()),
-    )
-    .join(Round, Round.id == Invitation.round_id)
-    .where(_BY_HASH)
+    "SELECT i.id, i.lang, r.id, r.status, r.instrument, r.min_responses, r.closes_at, {answered}"
+    " FROM invitations i JOIN rounds r ON r.id = i.round_id WHERE i.token_hash = %(token_hash)s"
 )
-_LINK_SQLITE = select(*_LINK_COLUMNS).join(Round, Round.id == Invitation.round_id).where(_BY_HASH)
+_LINK_PG_FLAG = _LINK_PG.format(answered="CASE WHEN r.status = 'open' THEN tryghed_answered(r.id, i.id) ELSE false END")
+_LINK_PG_NO_FLAG = _LINK_PG.format(answered="false")
+_UTC = UTCDateTime()
 
 
-def find_link(conn: Connection, token_hash: str) -> Link | None:
-    """The invitation and round of a token's hash, and whether it was answered; None when unknown."""
+def _driver(conn: Connection, sql: str, params: dict[str, object]) -> tuple[Any, ...] | None:
+    """PostgreSQL: run one statement on the driver's own connection and return its first row.
+
+    The respondent's path runs three statements per submission; through SQLAlchemy's execution layer each
+    cost about twice the CPU of the driver's own call (docs/benchmarks.md), and on two shared cores the
+    throughput follows the CPU. Errors are raised as SQLAlchemy's, as ``Connection.execute`` would (a
+    connection the server dropped is invalidated, and the caller retries), without their parameters.
+    """
+    raw = conn.connection.dbapi_connection
+    assert raw is not None  # a checked-out connection
+    dbapi = conn.dialect.loaded_dbapi
+    cursor = raw.cursor()
+    try:
+        cursor.execute(sql, params)
+        return cursor.fetchone()  # type: ignore[no-any-return]
+    except dbapi.Error as exc:
+        gone = conn.dialect.is_disconnect(exc, raw, cursor)
+        if gone:
+            conn.invalidate(exc)
+        raise DBAPIError.instance(
+            sql, None, exc, dbapi.Error, hide_parameters=True, dialect=conn.dialect, connection_invalidated=gone
+        ) from exc
+    finally:
+        cursor.close()
+
+
+def find_link(conn: Connection, token_hash: str, *, flag: bool = True) -> Link | None:
+    """The invitation and round of a token's hash, and whether it was answered; None when unknown.
+
+    ``flag=False``: PostgreSQL does not ask whether it was answered (``Link.answered`` is None then)."""
     if conn.dialect.name == "postgresql":
-        row = conn.execute(_LINK_PG, {"token_hash": token_hash}).first()
+        row = _driver(conn, _LINK_PG_FLAG if flag else _LINK_PG_NO_FLAG, {"token_hash": token_hash})
         if row is None:
             return None
         inv_id, lang, round_id, status, instrument, k, closes_at, answered = row
-        if answered is None:  # the round was sealed between reading its status and its flags
+        closes_at = _UTC.process_result_value(closes_at, conn.dialect)
+        if flag and answered is None:  # the round was sealed between reading its status and its flags
             status = "closing" if status == "open" else status
-    else:
-        found = conn.execute(_LINK_SQLITE, {"token_hash": token_hash}).first()
-        if found is None:
-            return None
-        inv_id, lang, round_id, status, instrument, k, closes_at = found
-        answered = False
-        if status == "open":
-            flag = text(f"SELECT answered FROM {claims_table(round_id)} WHERE invitation_id = :i")  # noqa: S608
-            try:
-                answered = bool(conn.scalar(flag, {"i": inv_id}))
-            except DBAPIError as exc:  # the table is gone: sealed since the status was read
-                if exc.connection_invalidated:
-                    raise
-                status = "closing"
-    return Link(inv_id, lang, bool(answered), round_id, status, instrument, k, closes_at)
+        answered = bool(answered) if flag else None
+        return Link(inv_id, lang, answered, round_id, status, instrument, k, closes_at)
+    found = conn.execute(_LINK_SQLITE, {"token_hash": token_hash}).first()
+    if found is None:
+        return None
+    inv_id, lang, round_id, status, instrument, k, closes_at = found
+    answered = False
+    if status == "open":
+        flag_sql = text(f"SELECT answered FROM {claims_table(round_id)} WHERE invitation_id = :i")  # noqa: S608
+        try:
+            answered = bool(conn.scalar(flag_sql, {"i": inv_id}))
+        except DBAPIError as exc:  # the table is gone: sealed since the status was read
+            if exc.connection_invalidated:
+                raise
+            status = "closing"
+    return Link(inv_id, lang, answered, round_id, status, instrument, k, closes_at)
+
+
+def was_answered(conn: Connection, link: Link) -> bool | None:
+    """Whether a link found with ``flag=False`` was answered; None when its round's tables are gone (it
+    was sealed meanwhile). For the pages other than a stored answer, which tell "answered" first."""
+    if link.answered is not None or link.status != "open":
+        return link.answered
+    row = _driver(conn, "SELECT tryghed_answered(%(r)s, %(i)s)", {"r": link.round_id, "i": link.invitation_id})
+    return None if row is None or row[0] is None else bool(row[0])
 
 
 def claim_and_store_sql(round_id: int, item_keys: Sequence[str] | None) -> str:
     """PostgreSQL: claim the invitation and store its answer set in ONE statement (its own transaction on
-    an autocommit connection: no BEGIN or COMMIT round trip, and still all-or-nothing).
+    an autocommit connection: no BEGIN or COMMIT round trip, and still all-or-nothing). Driver parameters:
+    ``%(i)s`` the invitation, ``%(r)s`` the round, and ``%(a0)s``, ``%(a1)s``, ... the answers to
+    ``item_keys`` in that order, or ``%(answers)s`` the answer set as JSON when ``item_keys`` is None.
 
-    The claim is an INSERT into the round's claims table (its primary key makes a link single-use: a
-    concurrent second post of the link waits for the first and then fails), and the answer set is appended
-    to the round's answer table only if the claim returned a row: two small writes on the last pages of two
-    small tables. With ``item_keys`` the answers go to the item columns (``:a0``, ``:a1``, ... in that
-    order), else as JSON (``:answers``). The statement writes to the claims table, so it waits for a close
-    that holds it (``round_storage.hold_answers``) before it reads the round's status; no lock on the
-    round's row (a WAL record and a MultiXact per answer).
+    The claim is an INSERT into the round's claims table, made only if the round is open and the link
+    has no claim yet (its primary key keeps a link single-use against a concurrent second post: that one
+    waits for the first and then fails). The answer set is appended to the round's answer table only if
+    the claim returned a row: two small writes on the last pages of two small tables. The statement writes
+    to the claims table, so it waits for a close that holds it (``round_storage.hold_answers``) before it
+    reads the round's status; no lock on the round's row (a WAL record and a MultiXact per answer).
     """
+    claims = claims_table(round_id)
     if item_keys is None:
-        columns, values = "answers, filled", ":answers, true"
+        columns, values = "answers, filled", "%(answers)s, true"
     else:
         columns = ", ".join(["filled", *(round_storage.item_column(k) for k in item_keys)])
-        values = ", ".join(["true", *(f":a{n}" for n in range(len(item_keys)))])
+        values = ", ".join(["true", *(f"%(a{n})s" for n in range(len(item_keys)))])
     return (
-        f"WITH claimed AS (INSERT INTO {claims_table(round_id)} (invitation_id, answered)"  # noqa: S608
-        " SELECT :i, true WHERE EXISTS (SELECT 1 FROM rounds WHERE id = :r AND status = 'open') RETURNING 1),"
+        f"WITH claimed AS (INSERT INTO {claims} (invitation_id, answered) SELECT %(i)s, true"  # noqa: S608
+        " WHERE EXISTS (SELECT 1 FROM rounds WHERE id = %(r)s AND status = 'open')"
+        f" AND NOT EXISTS (SELECT 1 FROM {claims} WHERE invitation_id = %(i)s) RETURNING 1),"
         f" stored AS (INSERT INTO {answers_table(round_id)} ({columns})"
         f" SELECT {values} WHERE EXISTS (SELECT 1 FROM claimed) RETURNING 1)"
         " SELECT (SELECT count(*) FROM claimed), (SELECT count(*) FROM stored)"
     )
 
 
+# The statement text per (round, items), built once per process: the same text each time also lets the
+# driver prepare it on a connection after a few uses (psycopg's prepare_threshold).
+_SQL_CACHE: dict[tuple[int, tuple[str, ...] | None], str] = {}
 # PostgreSQL rounds whose answer table takes the given items as JSON (no columns for them: the round was
 # opened before item columns, or its instrument's items changed since), learnt from the first refusal.
 _JSON_ROUNDS: set[tuple[int, tuple[str, ...]]] = set()
-_JSON_ROUNDS_LIMIT = 4096
+_CACHE_LIMIT = 4096
 _UNDEFINED_COLUMN = "42703"
 _UNIQUE_VIOLATION = "23505"
+
+
+def _statement(round_id: int, keys: tuple[str, ...] | None) -> str:
+    sql = _SQL_CACHE.get((round_id, keys))
+    if sql is None:
+        if len(_SQL_CACHE) >= _CACHE_LIMIT:
+            _SQL_CACHE.clear()  # a bound, not an LRU: one entry per open round and instrument
+        sql = _SQL_CACHE[(round_id, keys)] = claim_and_store_sql(round_id, keys)
+    return sql
 
 
 def _store_pg(conn: Connection, invitation_id: int, round_id: int, answers: dict[str, int]) -> tuple[int, int]:
@@ -143,16 +209,19 @@ def _store_pg(conn: Connection, invitation_id: int, round_id: int, answers: dict
     if (round_id, keys) not in _JSON_ROUNDS:
         values = {f"a{n}": answers[k] for n, k in enumerate(keys)}
         try:
-            return tuple(conn.execute(text(claim_and_store_sql(round_id, keys)), {**params, **values}).one())  # type: ignore[return-value]
+            return _counts(_driver(conn, _statement(round_id, keys), params | values))
         except DBAPIError as exc:
             if getattr(exc.orig, "sqlstate", None) != _UNDEFINED_COLUMN:
                 raise
-            conn.rollback()
-            if len(_JSON_ROUNDS) >= _JSON_ROUNDS_LIMIT:
+            if len(_JSON_ROUNDS) >= _CACHE_LIMIT:
                 _JSON_ROUNDS.clear()
             _JSON_ROUNDS.add((round_id, keys))
-    statement = text(claim_and_store_sql(round_id, None)).bindparams(bindparam("answers", type_=FixedWidthAnswers()))
-    return tuple(conn.execute(statement, {**params, "answers": answers}).one())  # type: ignore[return-value]
+    return _counts(_driver(conn, _statement(round_id, None), params | {"answers": encode_answers(answers)}))
+
+
+def _counts(row: tuple[Any, ...] | None) -> tuple[int, int]:
+    assert row is not None  # the statement's SELECT always returns one row
+    return int(row[0]), int(row[1])
 
 
 def _fill_slot_sqlite(round_id: int) -> str:

@@ -95,9 +95,10 @@ def card_entry() -> Response:
 def answer(token: str) -> Response:
     """The form (GET), or the answers stored (POST); a clear page with its status code otherwise.
 
-    PostgreSQL is read and written on an autocommit connection (``Database.answer_engine``): the lookup is
-    one statement and storing is one statement (``answer_store.store_answer``), so a whole submission makes
-    three round trips to the database (GET: lookup; POST: lookup, store), with no BEGIN, COMMIT or ping. A
+    PostgreSQL is read and written on an autocommit connection (``Database.answer_engine``), on the driver's
+    own connection: the lookup is one statement and storing is one statement (``answer_store.store_answer``),
+    so a whole submission makes three round trips to the database (GET: lookup; POST: lookup, store), with
+    no BEGIN, COMMIT or ping. A
     connection the server closed in the meantime fails its first statement, and the request is then run
     once more on a fresh one (the failed statement had no effect: it was its own transaction).
     """
@@ -115,8 +116,10 @@ def _answer_retrying(token_hash: str | None) -> Response:
 
 def _answer(token_hash: str | None) -> Response:
     rt = get_runtime()
+    posted = request.method == "POST"
     with rt.db.answer_engine.connect() as conn:  # closing it rolls back whatever was not committed
-        link = answer_store.find_link(conn, token_hash) if token_hash else None
+        # a POST does not ask whether the link was answered: storing refuses a used link by itself
+        link = answer_store.find_link(conn, token_hash, flag=not posted) if token_hash else None
         if link is None:
             conn.rollback()
             with rt.db.session() as session:
@@ -128,14 +131,19 @@ def _answer(token_hash: str | None) -> Response:
             return _page("closed", 410, lang)
         if link.answered:
             return _page("answered", 409, lang)
-        if request.method == "POST" and (refused := _unreadable_body()) is not None:
-            return _page(*refused, lang)
         instrument = rt.content.instrument(link.instrument)
-        if request.method == "GET":
+        if not posted:
             return _form_page(link, instrument, lang).response(200)
-        if (answers := valid_answers(request.form, instrument, lang)) is not None:
+        refused = _unreadable_body()
+        if refused is None and (answers := valid_answers(request.form, instrument, lang)) is not None:
             outcome = answer_store.store_answer(conn, link.invitation_id, link.round_id, answers)
             return _page({"stored": "thanks"}.get(outcome, outcome), _STATUS[outcome], lang)
+        # Nothing to store: a used link is told so first, as on a GET (then the body's problem)
+        answered = answer_store.was_answered(conn, link)
+        if answered is not False:  # None: the round's tables are gone (it was sealed meanwhile)
+            return _page("answered", 409, lang) if answered else _page("closed", 410, lang)
+        if refused is not None:
+            return _page(*refused, lang)
         # Something is missing or off the scale: the form finds and shows every error, keeps the chosen
         # answers, and nothing is stored.
         form = barometer_form_class(instrument, lang)()
