@@ -139,7 +139,7 @@ def seal_vs_insert(app: Any, reps: int, size: int) -> dict[str, list[tuple[float
 
 def wal_per_answer(app: Any, count: int) -> dict[str, dict[str, list[int]]]:
     """WAL bytes of each answer's statement (EXPLAIN (ANALYZE, WAL)) and of the floor's INSERT."""
-    from sqlalchemy import select, text
+    from sqlalchemy import select
 
     rt = app.extensions["tryghed"]
     engine = rt.db.engine
@@ -158,21 +158,24 @@ def wal_per_answer(app: Any, count: int) -> dict[str, dict[str, list[int]]]:
         invitations = list(s.scalars(select(Invitation.id).where(Invitation.round_id == round_id)))
 
     def wal_of(conn: Any, sql: str, params: dict[str, Any]) -> int:
-        plan = conn.execute(text(f"EXPLAIN (ANALYZE, WAL, FORMAT JSON) {sql}"), params).scalar_one()
+        plan = conn.exec_driver_sql(f"EXPLAIN (ANALYZE, WAL, FORMAT JSON) {sql}", params).scalar_one()
         plan = json.loads(plan) if isinstance(plan, str) else plan
         return int(plan[0]["Plan"].get("WAL Bytes", 0))
 
     out: dict[str, dict[str, list[int]]] = {}
-    store = answer_store.claim_and_store_sql(round_id)
-    floor = "INSERT INTO floor_answers (id, answers) VALUES (:id, :answers)"
+    keys = sorted(answers())
+    store = answer_store.claim_and_store_sql(round_id, keys)  # as the form stores it: a column per item
+    floor = "INSERT INTO floor_answers (id, answers) VALUES (%(id)s, %(answers)s)"
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         for phase in ("after a checkpoint", "steady"):
             if phase == "after a checkpoint":
                 conn.exec_driver_sql("CHECKPOINT")
             got: dict[str, list[int]] = {"Tryghed": [], "floor": []}
             for inv in invitations[:count] if phase != "steady" else invitations[count:]:
-                encoded = encode_answers(answers())
-                got["Tryghed"].append(wal_of(conn, store, {"i": inv, "r": round_id, "answers": encoded}))
+                given = answers()
+                encoded = encode_answers(given)
+                columns = {f"a{n}": given[k] for n, k in enumerate(keys)}
+                got["Tryghed"].append(wal_of(conn, store, {"i": inv, "r": round_id, **columns}))
                 got["floor"].append(wal_of(conn, floor, {"id": secrets.token_hex(16), "answers": encoded}))
             out[phase] = got
     return out

@@ -1,7 +1,8 @@
 """Closing while answers are in flight: every accepted answer is in the aggregate, and none is accepted after.
 
-Answers hold the round row in share mode while they claim their invitation (they do not wait for each
-other); closing updates that row, so it waits for the answers in flight, and later answers see "closing".
+Answers write to the round's claims table (they do not wait for each other); closing holds that table in
+SHARE mode while it changes the status, so it waits for the answers in flight, and later answers see
+"closing" (PostgreSQL; SQLite has one writer at a time).
 """
 
 from __future__ import annotations
