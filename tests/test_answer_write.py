@@ -14,22 +14,29 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from alembic import command
-from alembic.config import Config
 from flask import Flask
 from sqlalchemy import Connection, select, text, update
 
-from survey.data.db import MIGRATIONS
 from survey.data.models import Invitation, encode_answers
 from survey.domain import answer_store, round_storage
 from tests.conftest import make_app
 from tests.helpers import setup_round
+from tests.test_seal import _alembic
 
 pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def app(pg_url: str, tmp_path: Path) -> Iterator[Flask]:
+    """The app on a throwaway PostgreSQL database, its pools closed after the test."""
+    app = make_app(tmp_path, pg_url)
+    yield app
+    app.extensions["tryghed"].db.dispose()
 
 
 def _round(app: Flask, people: int = 4) -> tuple[int, list[int], list[str]]:
@@ -81,149 +88,116 @@ def _waiting(app: Flask, thread: threading.Thread) -> bool:
     return False
 
 
-def test_an_answer_set_is_a_row_of_small_integers(pg_url: str, tmp_path: Path) -> None:
-    app = make_app(tmp_path, pg_url)
-    try:
-        round_id, invitations, keys = _round(app)
-        with app.extensions["tryghed"].db.engine.connect() as conn:
-            columns = dict(
-                conn.execute(
-                    text("SELECT column_name, data_type FROM information_schema.columns WHERE table_name = :t"),
-                    {"t": round_storage.answers_table(round_id)},
-                ).all()
-            )
-        assert {c: t for c, t in columns.items() if c.startswith("i_")} == {f"i_{k}": "smallint" for k in keys}
-        given = [{k: (n + i) % 5 + 1 for n, k in enumerate(keys)} for i in range(3)]
-        for invitation, answers in zip(invitations, given, strict=False):
-            assert _store(app, invitation, round_id, answers) == "stored"
-        with app.extensions["tryghed"].db.engine.connect() as conn:
-            raw = conn.execute(text(f"SELECT answers FROM {round_storage.answers_table(round_id)}")).scalars().all()
-        assert raw == [None, None, None]  # no JSON: the items' columns hold the answers
-        assert _own(app, round_id) == sorted(given, key=lambda a: sorted(a.items()))
-    finally:
-        app.extensions["tryghed"].db.dispose()
+def _after_waiting(app: Flask, target: Callable[[], Any], release: Callable[[], None]) -> list[Any]:
+    """Run ``target`` in a thread, check that it waits on a lock in PostgreSQL, then ``release`` the lock;
+    returns what ``target`` returned."""
+    outcome: list[Any] = []
+    thread = threading.Thread(target=lambda: outcome.append(target()))
+    thread.start()
+    assert _waiting(app, thread)
+    release()
+    thread.join(timeout=30)
+    return outcome
 
 
-def test_an_answer_set_whose_items_have_no_column_is_kept_whole(pg_url: str, tmp_path: Path) -> None:
+def _commit_and_close(conn: Connection) -> None:
+    conn.commit()
+    conn.close()
+
+
+def test_an_answer_set_is_a_row_of_small_integers(app: Flask) -> None:
+    round_id, invitations, keys = _round(app)
+    with app.extensions["tryghed"].db.engine.connect() as conn:
+        columns = dict(
+            conn.execute(
+                text("SELECT column_name, data_type FROM information_schema.columns WHERE table_name = :t"),
+                {"t": round_storage.answers_table(round_id)},
+            ).all()
+        )
+    assert {c: t for c, t in columns.items() if c.startswith("i_")} == {f"i_{k}": "smallint" for k in keys}
+    given = [{k: (n + i) % 5 + 1 for n, k in enumerate(keys)} for i in range(3)]
+    for invitation, answers in zip(invitations, given, strict=False):
+        assert _store(app, invitation, round_id, answers) == "stored"
+    with app.extensions["tryghed"].db.engine.connect() as conn:
+        raw = conn.execute(text(f"SELECT answers FROM {round_storage.answers_table(round_id)}")).scalars().all()
+    assert raw == [None, None, None]  # no JSON: the items' columns hold the answers
+    assert _own(app, round_id) == sorted(given, key=lambda a: sorted(a.items()))
+
+
+def test_an_answer_set_whose_items_have_no_column_is_kept_whole(app: Flask) -> None:
     """The instrument's items changed while the round was open: an item without a column sends the whole
     set to JSON (on every later answer too), and an item left out is simply not in the set."""
-    app = make_app(tmp_path, pg_url)
-    try:
-        round_id, invitations, keys = _round(app)
-        renamed = {**dict.fromkeys(keys[1:], 2), "nyt_spoergsmaal": 5}
-        fewer = dict.fromkeys(keys[:-1], 3)
-        assert _store(app, invitations[0], round_id, renamed) == "stored"
-        assert _store(app, invitations[1], round_id, renamed | {"nyt_spoergsmaal": 1}) == "stored"
-        assert _store(app, invitations[2], round_id, fewer) == "stored"
-        assert _own(app, round_id) == sorted(
-            [renamed, renamed | {"nyt_spoergsmaal": 1}, fewer], key=lambda a: sorted(a.items())
-        )
-    finally:
-        app.extensions["tryghed"].db.dispose()
+    round_id, invitations, keys = _round(app)
+    renamed = {**dict.fromkeys(keys[1:], 2), "nyt_spoergsmaal": 5}
+    fewer = dict.fromkeys(keys[:-1], 3)
+    assert _store(app, invitations[0], round_id, renamed) == "stored"
+    assert _store(app, invitations[1], round_id, renamed | {"nyt_spoergsmaal": 1}) == "stored"
+    assert _store(app, invitations[2], round_id, fewer) == "stored"
+    assert _own(app, round_id) == sorted(
+        [renamed, renamed | {"nyt_spoergsmaal": 1}, fewer], key=lambda a: sorted(a.items())
+    )
 
 
-def test_closing_waits_for_an_answer_in_flight_and_seals_it(pg_url: str, tmp_path: Path) -> None:
+def test_closing_waits_for_an_answer_in_flight_and_seals_it(app: Flask) -> None:
     from survey.domain.rounds import close_round
 
-    app = make_app(tmp_path, pg_url)
     rt = app.extensions["tryghed"]
-    try:
-        round_id, invitations, keys = _round(app)
-        answer = _in_flight(app, round_id, invitations[0], dict.fromkeys(keys, 4))
-        closed: list[str] = []
+    round_id, invitations, keys = _round(app)
+    answer = _in_flight(app, round_id, invitations[0], dict.fromkeys(keys, 4))
 
-        def closer() -> None:
-            with app.app_context(), rt.db.session() as s:
-                closed.append(close_round(rt, s, round_id).status)
+    def closer() -> str:
+        with app.app_context(), rt.db.session() as s:
+            return close_round(rt, s, round_id).status
 
-        thread = threading.Thread(target=closer)
-        thread.start()
-        assert _waiting(app, thread)  # the close waits for the answer's transaction
-        answer.commit()
-        answer.close()
-        thread.join(timeout=30)
-        assert closed == ["closing"]
-        with rt.db.session() as s:
-            assert answer_store.seal_round(s, round_id) == 1
-            s.commit()
-    finally:
-        rt.db.dispose()
+    # the close waits for the answer's transaction
+    assert _after_waiting(app, closer, lambda: _commit_and_close(answer)) == ["closing"]
+    with rt.db.session() as s:
+        assert answer_store.seal_round(s, round_id) == 1
+        s.commit()
 
 
-def test_an_answer_during_the_close_waits_and_is_refused(pg_url: str, tmp_path: Path) -> None:
+def test_an_answer_during_the_close_waits_and_is_refused(app: Flask) -> None:
     from survey.data.models import Round
 
-    app = make_app(tmp_path, pg_url)
     rt = app.extensions["tryghed"]
-    try:
-        round_id, invitations, keys = _round(app)
-        outcome: list[str] = []
-        with rt.db.session() as s:
-            round_storage.hold_answers(s, round_id)  # what close_round does first
-            s.execute(update(Round).where(Round.id == round_id).values(status="closing"))
-            thread = threading.Thread(
-                target=lambda: outcome.append(_store(app, invitations[0], round_id, dict.fromkeys(keys, 4)))
-            )
-            thread.start()
-            assert _waiting(app, thread)  # the answer waits for the close ...
-            s.commit()
-        thread.join(timeout=30)
-        assert outcome == ["closed"]  # ... and then reads its status
-        assert _own(app, round_id) == []
-    finally:
-        rt.db.dispose()
+    round_id, invitations, keys = _round(app)
+    with rt.db.session() as s:
+        round_storage.hold_answers(s, round_id)  # what close_round does first
+        s.execute(update(Round).where(Round.id == round_id).values(status="closing"))
+        # the answer waits for the close, and then reads its status
+        outcome = _after_waiting(app, lambda: _store(app, invitations[0], round_id, dict.fromkeys(keys, 4)), s.commit)
+    assert outcome == ["closed"]
+    assert _own(app, round_id) == []
 
 
-def test_two_posts_of_one_link_at_once_store_one_answer(pg_url: str, tmp_path: Path) -> None:
-    app = make_app(tmp_path, pg_url)
+def test_two_posts_of_one_link_at_once_store_one_answer(app: Flask) -> None:
+    round_id, invitations, keys = _round(app)
+    first = _in_flight(app, round_id, invitations[0], dict.fromkeys(keys, 2))
+    # the second waits for the first's claim, and then finds the link used
+    second = _after_waiting(
+        app, lambda: _store(app, invitations[0], round_id, dict.fromkeys(keys, 5)), lambda: _commit_and_close(first)
+    )
+    assert second == ["answered"]
+    assert _own(app, round_id) == [dict.fromkeys(keys, 2)]
+
+
+def test_migration_0016_down_writes_the_answer_sets_back_as_json(app: Flask) -> None:
     rt = app.extensions["tryghed"]
-    try:
-        round_id, invitations, keys = _round(app)
-        first = _in_flight(app, round_id, invitations[0], dict.fromkeys(keys, 2))
-        outcome: list[str] = []
-        thread = threading.Thread(
-            target=lambda: outcome.append(_store(app, invitations[0], round_id, dict.fromkeys(keys, 5)))
-        )
-        thread.start()
-        assert _waiting(app, thread)  # the second waits for the first's claim ...
-        first.commit()
-        first.close()
-        thread.join(timeout=30)
-        assert outcome == ["answered"]  # ... and finds the link used
-        assert _own(app, round_id) == [dict.fromkeys(keys, 2)]
-    finally:
-        rt.db.dispose()
-
-
-def _alembic(app: Flask, action: str, revision: str) -> None:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    with app.extensions["tryghed"].db.engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        getattr(command, action)(cfg, revision)
-
-
-def test_migration_0016_down_writes_the_answer_sets_back_as_json(pg_url: str, tmp_path: Path) -> None:
-    app = make_app(tmp_path, pg_url)
-    rt = app.extensions["tryghed"]
-    try:
-        round_id, invitations, keys = _round(app, 5)
-        given = [{k: (n * 3 + i) % 11 for n, k in enumerate(keys)} for i in range(3)]  # 0..10: one and two digits
-        given.append({k: 7 for k in keys[:-2]})  # two items left out
-        for invitation, answers in zip(invitations, given, strict=False):
-            assert _store(app, invitation, round_id, answers) == "stored"
-        _alembic(app, "downgrade", "0015")
-        table = round_storage.answers_table(round_id)
-        with rt.db.engine.connect() as conn:
-            stored: list[Any] = conn.execute(text(f"SELECT answers FROM {table} WHERE filled")).scalars().all()
-            columns = conn.execute(
-                text("SELECT column_name FROM information_schema.columns WHERE table_name = :t"), {"t": table}
-            ).scalars()
-            assert sorted(columns) == ["answers", "filled"]  # the layout of 0015
-        assert sorted(stored) == sorted(encode_answers(a) for a in given)
-        _alembic(app, "upgrade", "head")
-        rt.db.dispose()
-        assert _store(app, invitations[4], round_id, dict.fromkeys(keys, 1)) == "stored"  # as JSON now
-        assert _own(app, round_id) == sorted([*given, dict.fromkeys(keys, 1)], key=lambda a: sorted(a.items()))
-    finally:
-        rt.db.dispose()
+    round_id, invitations, keys = _round(app, 5)
+    given = [{k: (n * 3 + i) % 11 for n, k in enumerate(keys)} for i in range(3)]  # 0..10: one and two digits
+    given.append({k: 7 for k in keys[:-2]})  # two items left out
+    for invitation, answers in zip(invitations, given, strict=False):
+        assert _store(app, invitation, round_id, answers) == "stored"
+    _alembic(app, "downgrade", "0015")
+    table = round_storage.answers_table(round_id)
+    with rt.db.engine.connect() as conn:
+        stored: list[Any] = conn.execute(text(f"SELECT answers FROM {table} WHERE filled")).scalars().all()
+        columns = conn.execute(
+            text("SELECT column_name FROM information_schema.columns WHERE table_name = :t"), {"t": table}
+        ).scalars()
+        assert sorted(columns) == ["answers", "filled"]  # the layout of 0015
+    assert sorted(stored) == sorted(encode_answers(a) for a in given)
+    _alembic(app, "upgrade", "head")
+    rt.db.dispose()
+    assert _store(app, invitations[4], round_id, dict.fromkeys(keys, 1)) == "stored"  # as JSON now
+    assert _own(app, round_id) == sorted([*given, dict.fromkeys(keys, 1)], key=lambda a: sorted(a.items()))
