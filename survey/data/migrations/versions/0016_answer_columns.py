@@ -5,13 +5,16 @@ Revises: 0015
 
 Rounds opened from this revision on get a ``smallint`` column per item (``i_<key>``) in their own answer
 table (``survey.domain.round_storage``), ``answers`` (JSON) becomes nullable and ``filled`` defaults to
-true. Tables made before (rounds open during the upgrade) get the nullable ``answers`` and the default
-only: their rows stay JSON, and their new answers are stored as JSON too. SQLite is unchanged.
+true. Tables made before (rounds open during the upgrade) get the nullable ``answers``, the default, and
+item columns for the items of their stored sets when every set has the same items (the sets move into
+them); otherwise their rows stay JSON, and new answers are stored as JSON too. SQLite is unchanged.
 
 Downgrade: every answer set stored in item columns is written back as the fixed-width JSON of
 ``encode_answers`` (keys in order, values padded to two places), then the item columns go. Nothing is lost.
 """
 
+import json
+import re
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -23,6 +26,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 PREFIX = "i_"
+KEY = re.compile(r"[a-z][a-z0-9_]*")
 
 
 def _own_tables(conn: sa.Connection) -> list[str]:
@@ -40,6 +44,19 @@ def upgrade() -> None:
         conn.exec_driver_sql(
             f"ALTER TABLE {table} ALTER COLUMN answers DROP NOT NULL, ALTER COLUMN filled SET DEFAULT true"
         )
+        # the stored sets into item columns when they all have the same items (keys are [a-z][a-z0-9_]*)
+        key_sets = {
+            tuple(sorted(json.loads(a)))
+            for a in conn.exec_driver_sql(f"SELECT answers FROM {table} WHERE answers IS NOT NULL").scalars()  # noqa: S608
+        }
+        if len(key_sets) != 1:
+            continue
+        keys = next(iter(key_sets))
+        if not all(KEY.fullmatch(k) and len(PREFIX + k) <= 63 for k in keys):
+            continue
+        conn.exec_driver_sql(f"ALTER TABLE {table} " + ", ".join(f'ADD COLUMN "{PREFIX}{k}" smallint' for k in keys))
+        sets = ", ".join(f""""{PREFIX}{k}" = (answers::json ->> '{k}')::smallint""" for k in keys)
+        conn.exec_driver_sql(f"UPDATE {table} SET {sets}, answers = NULL WHERE answers IS NOT NULL")  # noqa: S608
 
 
 def downgrade() -> None:
