@@ -199,5 +199,5 @@ def test_migration_0016_down_writes_the_answer_sets_back_as_json(app: Flask) -> 
     assert sorted(stored) == sorted(encode_answers(a) for a in given)
     _alembic(app, "upgrade", "head")
     rt.db.dispose()
-    assert _store(app, invitations[4], round_id, dict.fromkeys(keys, 1)) == "stored"  # as JSON now
+    assert _store(app, invitations[4], round_id, dict.fromkeys(keys, 1)) == "stored"  # into item columns again
     assert _own(app, round_id) == sorted([*given, dict.fromkeys(keys, 1)], key=lambda a: sorted(a.items()))
