@@ -106,6 +106,12 @@ def main() -> None:
     parser.add_argument("--history", type=int, default=6)
     args = parser.parse_args()
     tryghed = str(Path(sys.executable).parent / "tryghed")
+    # the bytecode of our own modules, as an installation has it (the Dockerfile compiles it; pip does for
+    # site-packages): without it each run would time Python compiling survey/ and pipeline/
+    compile_env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", "survey", "pipeline"], cwd=ROOT, env=compile_env, check=True
+    )
     with tempfile.TemporaryDirectory() as tmp:
         instance = Path(tmp) / "instance"
         instance.mkdir()
