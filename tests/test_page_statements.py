@@ -62,6 +62,14 @@ class Org:
         assert response.status_code == 200, url
         return len(seen)
 
+    def statements_as(self, client: FlaskClient, url: str) -> int:
+        """``statements`` for another logged-in account."""
+        own, self.client = self.client, client
+        try:
+            return self.statements(url)
+        finally:
+            self.client = own
+
 
 @pytest.fixture
 def org(tmp_path: Path, db_url: str) -> Iterator[Org]:
@@ -152,22 +160,15 @@ def test_requests_and_accounts_do_not_grow(org: Org) -> None:
     admin = org.app.test_client()
     assert login(admin, "admin@example.org") == 303
 
-    def admin_statements() -> int:
-        client, org.client = org.client, admin
-        try:
-            return org.statements("/admin/users")
-        finally:
-            org.client = client
-
     with org.rt.db.session() as s:
         tracks.request_facilitator(s, org.seeded.teams["T0"], "briefing", "Hjælp")
-    small = (org.statements("/requests"), admin_statements())
+    small = (org.statements("/requests"), org.statements_as(admin, "/admin/users"))
     with org.rt.db.session() as s:
         for i in range(1, 12):
             tracks.request_facilitator(s, org.seeded.teams[f"T{i}"], "measurement", f"Hjælp {i}")
     for i in range(10):
         add_account(org.app, f"leder{i}@example.org", "leader")
-    assert (org.statements("/requests"), admin_statements()) == small
+    assert (org.statements("/requests"), org.statements_as(admin, "/admin/users")) == small
 
 
 def test_a_unit_heads_start_page_does_not_grow_with_their_units(org: Org) -> None:
@@ -191,22 +192,15 @@ def test_a_unit_heads_start_page_does_not_grow_with_their_units(org: Org) -> Non
                 team.leader_email = "hanne@example.org"
             s.commit()
 
-    def head_statements() -> int:
-        client, org.client = org.client, head
-        try:
-            return org.statements("/")
-        finally:
-            org.client = client
-
     make_head(["Lille afdeling"], ["A1"])
-    small = head_statements()
+    small = org.statements_as(head, "/")
     with org.rt.db.session() as s:
         add_units(s, [(f"Gruppe {i}", "Stor afdeling") for i in range(12)], org.seeded)
     org.teams("Stor afdeling", {f"B{i}": 1 + i % 3 for i in range(8)})
     make_head([f"Gruppe {i}" for i in range(12)], ["A2", *(f"B{i}" for i in range(8))])
     html = head.get("/").get_data(as_text=True)
     assert html.count('class="card"') == 10 and html.count('href="/units/') >= 13
-    assert head_statements() == small
+    assert org.statements_as(head, "/") == small
 
 
 def test_needs_attention_covers_every_team_in_bounded_statements(org: Org) -> None:

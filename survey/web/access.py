@@ -109,4 +109,3 @@ def headed_units() -> list[tuple[int, str]]:
             with get_runtime().db.session() as session:
                 g.headed_units = [(u.id, u.name) for u in units_headed_by(session, current_user.email)]
     return list(g.headed_units)
-
