@@ -21,7 +21,10 @@ COPY survey ./survey
 COPY pipeline ./pipeline
 COPY templates ./templates
 COPY translations ./translations
-RUN pip install --no-cache-dir --no-deps --no-build-isolation . && pybabel compile -d translations
+RUN pip install --no-cache-dir --no-deps --no-build-isolation . && pybabel compile -d translations \
+    && python -m compileall -q survey pipeline
+# (the bytecode of /app is compiled here, as root: the tryghed user cannot write __pycache__ there, and
+# without it every command and worker would compile the code anew at each start; docs/benchmarks.md)
 # Import the code from /app, next to the top-level templates/ folder it renders from (a plain
 # `pip install .` puts the packages in site-packages, where ../templates does not exist).
 ENV PYTHONPATH=/app

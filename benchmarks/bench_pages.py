@@ -13,6 +13,8 @@ template, security headers), warm.
 - **Start page** (``GET /``) against its floor: one SQL query on the raw DBAPI connection that reads the
   rows the page shows (each team with its latest round and that round's answer count) and a plain Jinja
   table of those rows (name, step, round, status, answers, rate, track), autoescaped, no Flask.
+- **A small page** (``GET /knowledge``: content only, no query of its own) beside them: what every
+  logged-in page costs before it reads anything (session, login, guard, the layout).
 - **Team page** (``GET /teams/<id>``) of the team with ``--rounds`` rounds against the page of the team with
   one round.
 
@@ -122,6 +124,8 @@ def bench(url: str, label: str, teams: int, rounds: int, runs: int) -> dict[str,
     pages = {
         "start": get("/"),
         "start floor": floor,
+        # the fixed cost of any logged-in page (session, login, guard, the layout), for reading the ratio
+        "small page": get("/knowledge"),
         "team at 1 round": get(f"/teams/{team_ids['short']}"),
         f"team at {rounds} rounds": get(f"/teams/{team_ids['long']}"),
     }
@@ -130,7 +134,7 @@ def bench(url: str, label: str, teams: int, rounds: int, runs: int) -> dict[str,
         fn()  # warm: templates compiled, catalogs loaded
     runpy.run_path(str(ROOT / "gunicorn.conf.py"))["post_worker_init"](None)  # as the production worker does
     for name, fn in pages.items():
-        if name == "start floor":
+        if name in ("start floor", "small page"):
             continue
         seen: list[str] = []
 
@@ -170,9 +174,9 @@ def main() -> None:
     print(
         f"| backend | teams | cards shown | start page (ms) | floor: 1 query + plain Jinja table (ms) | ratio "
         f"| team page, {args.rounds} rounds (ms) | team page, 1 round (ms) | ratio | statements: start / team "
-        "| load average before / after |"
+        "| small page /knowledge (ms) | load average before / after |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|")
     cpu_rows = []
     for r in results:
         m = r["median"]
@@ -182,17 +186,20 @@ def main() -> None:
             f"| {m['start'] / m['start floor']:.2f} | {m[long_key] * 1000:.0f} | {m['team at 1 round'] * 1000:.0f} "
             f"| {m[long_key] / m['team at 1 round']:.2f} | {r['statements']['start']} / "
             f"{r['statements'][long_key]} (1 round: {r['statements']['team at 1 round']}) "
-            f"| {r['load'][0]:.2f} / {r['load'][1]:.2f} |"
+            f"| {m['small page'] * 1000:.0f} | {r['load'][0]:.2f} / {r['load'][1]:.2f} |"
         )
         c = r["cpu"]
         cpu_rows.append(
             f"| {r['backend']} | {c['start'] * 1000:.0f} | {c['start floor'] * 1000:.0f} "
             f"| {c['start'] / c['start floor']:.2f} | {c[long_key] * 1000:.0f} | {c['team at 1 round'] * 1000:.0f} "
-            f"| {c[long_key] / c['team at 1 round']:.2f} |"
+            f"| {c[long_key] / c['team at 1 round']:.2f} | {c['small page'] * 1000:.0f} |"
         )
     print("\nCPU time of the benchmark process (medians):\n")
-    print("| backend | start page (ms) | floor (ms) | ratio | team page, long (ms) | team page, 1 round (ms) | ratio |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print(
+        "| backend | start page (ms) | floor (ms) | ratio | team page, long (ms) | team page, 1 round (ms) | ratio "
+        "| small page (ms) |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     print("\n".join(cpu_rows))
 
 

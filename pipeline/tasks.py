@@ -9,15 +9,14 @@ the work it does is claimed with conditional UPDATEs (``survey.domain.rounds``, 
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from celery import shared_task
 from sqlalchemy import update
 
 from pipeline import heartbeat, steps
-from pipeline.schedule import parse_days, parse_hours, reminder_due
-from survey.data.db import affected
+from pipeline.tick import UNIT_REPORT_LIMIT_S, TickPlan, reminder_due_now, run_tick
 from survey.data.models import Round
 from survey.domain import answer_store, round_storage, rounds
 from survey.errors import UserError
@@ -25,7 +24,7 @@ from survey.mail import outbox
 from survey.mail.composer import Composer
 from survey.mail.pacing import pacer_for
 from survey.mail.transport import make_transport
-from survey.runtime import Runtime, get_runtime
+from survey.runtime import get_runtime
 
 log = logging.getLogger(__name__)
 
@@ -105,27 +104,6 @@ def open_round(round_id: int) -> str:
             return "skipped"
     send_pending.delay(round_id)
     return "opened"
-
-
-def reminder_due_now(rt: Runtime, rnd: Any, now: datetime) -> bool:
-    """The configured reminder rules (``pipeline.schedule``) applied to one round now.
-
-    ``rnd``: a ``Round``, or a row with its ``opened_at``, ``last_reminder_at``, ``reminders_sent`` and
-    ``closes_at`` (``survey.domain.rounds.reminder_candidates``).
-    """
-    return reminder_due(
-        now,
-        rt.tz,
-        opened_at=rnd.opened_at,
-        last_reminder_at=rnd.last_reminder_at,
-        reminders_sent=rnd.reminders_sent,
-        max_reminders=int(rt.config["REMINDER_MAX"]),
-        interval=timedelta(days=int(rt.config["REMINDER_INTERVAL_DAYS"])),
-        hours=parse_hours(str(rt.config["REMINDER_HOURS"])),
-        closes_at=rnd.closes_at,
-        days=parse_days(str(rt.config["REMINDER_DAYS"])),
-        skip_holidays=bool(rt.config["REMINDER_SKIP_HOLIDAYS"]),
-    )
 
 
 @shared_task(name="pipeline.tasks.remind_round", ignore_result=True)
@@ -224,11 +202,6 @@ def remove_trail(round_id: int) -> bool:
     return round_storage.remove_trail(rt.db.engine, round_id)
 
 
-# A municipality's overview PDF lays out for minutes (WeasyPrint); past this a worker kills the task, and
-# the tick queues the request again after a stall period more (survey.domain.unit_reports.stalled_reports).
-UNIT_REPORT_LIMIT_S = 960
-
-
 @shared_task(
     name="pipeline.tasks.render_unit_report",
     ignore_result=True,
@@ -279,93 +252,31 @@ def _queue_empty() -> bool:
         return False
 
 
-def queue_nudges(rt: Runtime, now: datetime) -> dict[str, int]:
-    """The tick's nudge step (``survey.domain.nudges``); nothing when ``TRYGHED_NUDGES`` is off."""
-    if not rt.config.get("NUDGES", True):
-        return {}
-    from survey.domain.nudges import queue_due
-
-    with rt.db.session() as session:
-        return queue_due(session, now, now.astimezone(rt.tz).date())
+def dispatch(found: TickPlan) -> None:
+    """Hand what a tick found due (``pipeline.tick.plan``) to one task each."""
+    for rid in found.opened:
+        open_round.delay(rid)
+    for rid, seq in found.reminded:
+        remind_round.delay(rid, seq)
+    for rid in found.closed:
+        close_round.delay(rid)
+    for rid in found.redriven:
+        run_pipeline.delay(rid)
+    for rid in found.mail_rounds:
+        send_pending.delay(rid)
+    for rid in found.trails:
+        remove_trail.delay(rid)
+    for report_id in found.unit_reports:
+        render_unit_report.delay(report_id)
+    if found.mail_without_round:
+        send_pending.delay(None)
 
 
 @shared_task(name="pipeline.tasks.tick", ignore_result=True)
 def tick() -> dict[str, Any]:
     """One scheduler pass: enqueue opening, reminders, closing, stalled pipelines and mail retries."""
     rt = get_runtime()
-    now = rt.now()
-    stall = timedelta(seconds=int(rt.config["STALL_SECONDS"]))
-    beat_timeout = heartbeat.beat_timeout(rt.config)
-    idle = not rt.eager and _queue_empty()
-    with rt.db.session() as session:
-        due = rounds.due_rounds(session, now, stall, beat_timeout, idle)
-        # claim the re-drive, so that overlapping ticks enqueue a stalled round once; the dead beat is
-        # cleared, and the new task beats again once it runs (until then the stall period applies)
-        redrive = [
-            rid
-            for rid in due["stalled"]
-            if affected(
-                session.execute(
-                    update(Round)
-                    .where(Round.id == rid, rounds.stalled_pipeline(now, stall, beat_timeout, idle))
-                    .values(pipeline_touched_at=now, pipeline_beat_at=None)
-                )
-            )
-            == 1
-        ]
-        session.commit()
-        # (round, reminder number): two ticks that both see a reminder due enqueue the same number,
-        # and only one task can claim it. Only the rounds SQL finds due by count and time are read.
-        candidates = rounds.reminder_candidates(
-            session,
-            now,
-            max_reminders=int(rt.config["REMINDER_MAX"]),
-            interval=timedelta(days=int(rt.config["REMINDER_INTERVAL_DAYS"])),
-        )
-        remind = [(r.id, r.reminders_sent + 1) for r in candidates if reminder_due_now(rt, r, now)]
-        redrive += [rid for rid in due["sending"] if rid not in redrive]
-        trails = round_storage.pending_trails(session)  # sealed rounds whose own tables wait to be dropped
-    nudged = queue_nudges(rt, now)  # a separate, bounded step: its rows go out with the mail below
-    with rt.db.session() as session:
-        due_mail = outbox.rounds_with_due_mail(session, now, outbox.lease_of(rt.config), rounds.TICK_BATCH)
-        mail_rounds = [rid for rid in due_mail if rid is not None]
-    for rid in due["open"]:
-        open_round.delay(rid)
-    for rid, seq in remind:
-        remind_round.delay(rid, seq)
-    for rid in due["close"]:
-        close_round.delay(rid)
-    for rid in redrive:
-        run_pipeline.delay(rid)
-    for rid in mail_rounds:
-        send_pending.delay(rid)
-    for rid in trails:
-        remove_trail.delay(rid)
-    with rt.db.session() as session:
-        # a unit overview whose worker died mid-render (or whose task the broker lost) is made again
-        from survey.domain.unit_reports import stalled_reports
-
-        unit_reports = stalled_reports(session, now, stall + timedelta(seconds=UNIT_REPORT_LIMIT_S), rounds.TICK_BATCH)
-    for report_id in unit_reports:
-        render_unit_report.delay(report_id)
-    if None in due_mail:
-        # nudges about a facilitation request belong to no round: one sender for all due mail takes them
-        send_pending.delay(None)
-    from survey.domain.purge import purge  # retention: personal data of long-finished rounds goes
-
-    with rt.db.session() as session:
-        purged = purge(rt, session, limit=rounds.TICK_BATCH)["purged_rounds"]
-    return {
-        "opened": due["open"],
-        "reminded": [rid for rid, _seq in remind],
-        "closed": due["close"],
-        "redriven": redrive,
-        "mail_rounds": mail_rounds,
-        "purged": purged,
-        "trails": trails,
-        "unit_reports": unit_reports,
-        "nudged": nudged,
-    }
+    return run_tick(rt, idle=not rt.eager and _queue_empty(), dispatch=dispatch)
 
 
 def send_again(retried: dict[str, Any]) -> None:

@@ -28,7 +28,10 @@ NO_DATABASE_NEEDED = {"init", "instrument_show", "db_downgrade"}
 # Commands that run a task or hand one to the workers. Tasks run in the Flask app's context (the emails
 # are Flask templates), so these build the app; every other command runs on the bare runtime, without
 # importing Flask or Celery, which is most of a short command's time (docs/benchmarks.md).
-RUN_TASKS = {"round_open", "round_remind", "round_close", "round_kickoff", "tick", "mail_retry"}
+RUN_TASKS = {"round_open", "round_remind", "round_close", "round_kickoff", "mail_retry"}
+# Commands that build the app only once they have a task to hand over: the cron-run tick finds nothing due
+# almost every minute, and then runs on the bare runtime (pipeline.tick).
+TASKS_WHEN_DUE = {"tick"}
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 # Commands whose plain (non-JSON) output is a sentence rather than "key: value" lines, by function name.
 HUMAN: dict[str, Callable[[dict[str, Any]], str]] = {}
@@ -852,9 +855,23 @@ def unit_report(rt: Any, unit_id: int, out: Path | None, lang: str) -> dict[str,
 @command
 def tick(rt: Any) -> dict[str, Any]:
     """One scheduler pass (beat runs this every minute)."""
-    from pipeline.tasks import tick as tick_task
+    from pipeline.tick import run_tick
 
-    return tick_task.run()
+    if not rt.eager:
+        # with a broker the tick asks it how many tasks wait, and hands every one to the workers: the app's way
+        with _runtime(with_tasks=True):
+            from pipeline.tasks import tick as tick_task
+
+            return tick_task.run()
+
+    def hand_over(found: Any) -> None:
+        # the tasks run here, in the app's context: built only on a minute with something due
+        with _runtime(with_tasks=True):
+            from pipeline.tasks import dispatch
+
+            dispatch(found)
+
+    return run_tick(rt, idle=False, dispatch=hand_over)
 
 
 @main.command()

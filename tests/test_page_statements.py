@@ -62,6 +62,14 @@ class Org:
         assert response.status_code == 200, url
         return len(seen)
 
+    def statements_as(self, client: FlaskClient, url: str) -> int:
+        """``statements`` for another logged-in account."""
+        own, self.client = self.client, client
+        try:
+            return self.statements(url)
+        finally:
+            self.client = own
+
 
 @pytest.fixture
 def org(tmp_path: Path, db_url: str) -> Iterator[Org]:
@@ -152,19 +160,65 @@ def test_requests_and_accounts_do_not_grow(org: Org) -> None:
     admin = org.app.test_client()
     assert login(admin, "admin@example.org") == 303
 
-    def admin_statements() -> int:
-        client, org.client = org.client, admin
-        try:
-            return org.statements("/admin/users")
-        finally:
-            org.client = client
-
     with org.rt.db.session() as s:
         tracks.request_facilitator(s, org.seeded.teams["T0"], "briefing", "Hjælp")
-    small = (org.statements("/requests"), admin_statements())
+    small = (org.statements("/requests"), org.statements_as(admin, "/admin/users"))
     with org.rt.db.session() as s:
         for i in range(1, 12):
             tracks.request_facilitator(s, org.seeded.teams[f"T{i}"], "measurement", f"Hjælp {i}")
     for i in range(10):
         add_account(org.app, f"leder{i}@example.org", "leader")
-    assert (org.statements("/requests"), admin_statements()) == small
+    assert (org.statements("/requests"), org.statements_as(admin, "/admin/users")) == small
+
+
+def test_a_unit_heads_start_page_does_not_grow_with_their_units(org: Org) -> None:
+    """The start page of a head (their units, and the teams they lead) at 1 unit and 1 team against 13 and 9."""
+    from survey.data.models import Team, Unit
+
+    add_account(org.app, "hanne@example.org", "leader")
+    head = org.app.test_client()
+    assert login(head, "hanne@example.org") == 303
+    org.teams("Lille afdeling", {"A1": 1, "A2": 2})
+
+    def make_head(units: list[str], teams: list[str]) -> None:
+        with org.rt.db.session() as s:
+            for name in units:
+                unit = s.get(Unit, org.seeded.units[name])
+                assert unit is not None
+                unit.head_email = "hanne@example.org"
+            for name in teams:
+                team = s.get(Team, org.seeded.teams[name])
+                assert team is not None
+                team.leader_email = "hanne@example.org"
+            s.commit()
+
+    make_head(["Lille afdeling"], ["A1"])
+    small = org.statements_as(head, "/")
+    with org.rt.db.session() as s:
+        add_units(s, [(f"Gruppe {i}", "Stor afdeling") for i in range(12)], org.seeded)
+    org.teams("Stor afdeling", {f"B{i}": 1 + i % 3 for i in range(8)})
+    make_head([f"Gruppe {i}" for i in range(12)], ["A2", *(f"B{i}" for i in range(8))])
+    html = head.get("/").get_data(as_text=True)
+    assert html.count('class="card"') == 10 and html.count('href="/units/') >= 13
+    assert org.statements_as(head, "/") == small
+
+
+def test_needs_attention_covers_every_team_in_bounded_statements(org: Org) -> None:
+    """The list covers the teams beyond the shown page, and is cut (with a note) when it is long."""
+    from survey.domain.overview import ATTENTION_LIMIT
+    from survey.web.pages import PAGE_SIZE
+
+    # every team here has an agreed plan and no follow-up round: each one needs attention
+    org.teams("Lille afdeling", {f"T{i:03d}": 1 for i in range(PAGE_SIZE + 5)})
+    html = org.client.get("/").get_data(as_text=True)
+    assert html.count('class="card"') == PAGE_SIZE
+    last = f"T{PAGE_SIZE + 4:03d}"  # by name the last team: on page 2, yet in the list on page 1
+    assert f">{last}</a>: " in html
+    assert "Flere teams kræver opmærksomhed" not in html
+    small = org.statements("/")
+    org.teams("Stor afdeling", {f"U{i:03d}": 1 for i in range(ATTENTION_LIMIT)})
+    html = org.client.get("/").get_data(as_text=True)
+    attention = html.split('id="attention-title"')[1].split("</section>")[0]
+    assert attention.count("<li>") == ATTENTION_LIMIT
+    assert "Flere teams kræver opmærksomhed" in attention
+    assert org.statements("/") == small

@@ -69,6 +69,36 @@ def test_a_unit_head_opens_the_units_they_head_and_below_and_nothing_else(tree: 
     assert leader.get(f"/units/{ids['Afd B']}").status_code == 404
 
 
+def test_a_unit_heads_start_page_is_their_units(tree: tuple[Flask, Seeded]) -> None:
+    """A head who leads no team sees their units, not "no team has you as its leader"; a head who also
+    leads a team sees both; a plain leader sees no unit."""
+    app, seeded = tree
+    head = app.test_client()
+    assert login(head, "hanne@example.org") == 303
+    start = head.get("/").get_data(as_text=True)
+    assert f'href="/units/{seeded.units["Afd B"]}"' in start and "Afd B" in start
+    assert "Dine enheder" in start
+    assert "leder af et team" not in start and "som leder endnu" not in start and 'class="card"' not in start
+    assert "Afd A" not in start and "Forvaltning" not in start  # only the units they head
+
+    rt = app.extensions["tryghed"]
+    from survey.data.models import Team
+
+    with rt.db.session() as s:
+        team = s.get(Team, seeded.teams["T1"])
+        assert team is not None
+        team.leader_email = "hanne@example.org"
+        s.commit()
+    both = head.get("/").get_data(as_text=True)
+    assert f'href="/units/{seeded.units["Afd B"]}"' in both
+    assert both.count('class="card"') == 1 and "T1" in both
+
+    leader = app.test_client()
+    assert login(leader, "lis@example.org") == 303
+    plain = leader.get("/").get_data(as_text=True)
+    assert "Dine enheder" not in plain and "/units/" not in plain
+
+
 def test_the_page_is_the_checked_overview_and_the_pdf_downloads(tree: tuple[Flask, Seeded], tmp_path: Path) -> None:
     app, seeded = tree
     rt = app.extensions["tryghed"]
@@ -105,19 +135,26 @@ def test_the_page_is_the_checked_overview_and_the_pdf_downloads(tree: tuple[Flas
 
 
 @pytest.mark.browser
-def test_unit_pages_have_no_axe_violations(tree: tuple[Flask, Seeded], browser: Any) -> None:
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_unit_pages_have_no_axe_violations(tree: tuple[Flask, Seeded], browser: Any, lang: str) -> None:
     app, seeded = tree
+    from survey.data.models import User
+
+    with app.extensions["tryghed"].db.session() as s:
+        for user in s.query(User):
+            user.lang = lang
+        s.commit()
     failures: list[str] = []
     with LiveServer(app) as live:
         for email in ("fie@example.org", "hanne@example.org"):
-            context = browser.new_context(locale="da-DK")
+            context = browser.new_context(locale="da-DK" if lang == "da" else "en-GB")
             page = context.new_page()
             page.goto(f"{live.url}/login")
             page.fill("#email", email)
             page.fill("#password", PASSWORD)
             with page.expect_navigation():
                 page.click("button[type=submit]")
-            for url in ("/units", f"/units/{seeded.units['Afd B']}", f"/units/{seeded.units['Afd B']}/report"):
+            for url in ("/", "/units", f"/units/{seeded.units['Afd B']}", f"/units/{seeded.units['Afd B']}/report"):
                 response = page.goto(live.url + url)
                 assert response is not None and response.status == 200, url
                 for width in (390, 1280):

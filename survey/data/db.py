@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import Column, Table, case, create_engine, event
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult, Engine, Result
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -90,6 +89,8 @@ def count_in_window(
 
     Returns the count and the start of the window it belongs to.
     """
+    from sqlalchemy.dialects import postgresql, sqlite  # the one in use is loaded already
+
     table = cast(Table, key.table)
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     cutoff = now - window
@@ -115,6 +116,10 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
+        if self.engine.dialect.name == "postgresql":
+            from survey.data.models import postgresql_conditions
+
+            postgresql_conditions()
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager

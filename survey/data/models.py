@@ -9,8 +9,6 @@
   (see ``survey.domain.round_storage`` and ``survey.domain.answer_store``).
 """
 
-from __future__ import annotations
-
 import json
 import secrets
 from datetime import UTC, date, datetime
@@ -96,6 +94,25 @@ NAMING = {
 }
 
 
+# Partial indexes carry their PostgreSQL condition only once PostgreSQL is in use (``postgresql_conditions``,
+# called for a PostgreSQL engine and by the migrations): naming ``postgresql_where`` here imports SQLAlchemy's
+# whole PostgreSQL dialect, its drivers and asyncio, into every command on the embedded SQLite default, a
+# fifth of a short command's start (docs/benchmarks.md, "Starting a command").
+_PARTIAL: list[Index] = []
+
+
+def _partial(name: str, *columns: str, sqlite_where: Any) -> Index:
+    index = Index(name, *columns, sqlite_where=sqlite_where)
+    _PARTIAL.append(index)
+    return index
+
+
+def postgresql_conditions() -> None:
+    """Give the partial indexes their condition on PostgreSQL too (the same as on SQLite)."""
+    for index in _PARTIAL:  # idempotent
+        index.dialect_kwargs["postgresql_where"] = index.dialect_kwargs["sqlite_where"]
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
@@ -119,8 +136,8 @@ class Team(Base):
     # the organisational unit the team belongs to (None: not placed in the tree)
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
 
-    participants: Mapped[list[Participant]] = relationship(back_populates="team")
-    rounds: Mapped[list[Round]] = relationship(back_populates="team", order_by="Round.number")
+    participants: Mapped[list["Participant"]] = relationship(back_populates="team")
+    rounds: Mapped[list["Round"]] = relationship(back_populates="team", order_by="Round.number")
 
 
 class Participant(Base):
@@ -144,11 +161,10 @@ class Round(Base):
         # the tick's rounds due to close (status alone: the planner reads every round past its closing time)
         Index("ix_rounds_status_closes_at", "status", "closes_at"),
         # the retention purge's rounds due: only those not yet purged, by closing time
-        Index(
+        _partial(
             "ix_rounds_unpurged",
             "closed_at",
             sqlite_where=text("purged_at IS NULL"),
-            postgresql_where=text("purged_at IS NULL"),
         ),
     )
 
@@ -303,12 +319,11 @@ class Message(Base):
     __table_args__ = (
         UniqueConstraint("round_id", "kind", "recipient", "seq"),
         # pending rows only: the tick's rounds with mail due, and a sender's claim within one round
-        Index(
+        _partial(
             "ix_messages_pending",
             "round_id",
             "id",
             sqlite_where=text("status = 'pending'"),
-            postgresql_where=text("status = 'pending'"),
         ),
         UniqueConstraint("request_id", "kind", "recipient", name="uq_messages_request_kind_recipient"),
     )

@@ -199,7 +199,7 @@ class Todo:
 
 
 def leader_todos(session: Session, teams: list[Team], now: datetime, today: date) -> list[Todo]:
-    """What the leader of ``teams`` has to do now (a leader has few teams: the queries stay small)."""
+    """What the leader of ``teams`` has to do now, in a fixed number of statements whatever the teams."""
     out: list[Todo] = []
     ids = [t.id for t in teams]
     if not ids:
@@ -208,12 +208,23 @@ def leader_todos(session: Session, teams: list[Team], now: datetime, today: date
     latest: dict[int, Round] = {}
     for rnd in session.scalars(select(Round).where(Round.team_id.in_(ids)).order_by(Round.number)):
         latest[rnd.team_id] = rnd
+    reported = [rnd.id for rnd in latest.values() if rnd.status == "reported"]
+    # two statements for all the latest reported rounds, not two per team (a head may lead many)
+    shown: set[int] = set()
+    planned: set[int] = set()
+    if reported:
+        shown = set(
+            session.scalars(
+                select(RoundResultRow.round_id).where(
+                    RoundResultRow.round_id.in_(reported), RoundResultRow.suppressed.is_(False)
+                )
+            )
+        )
+        planned = set(session.scalars(select(Action.round_id).where(Action.round_id.in_(reported)).distinct()))
     for team_id, rnd in latest.items():
         if rnd.status != "reported":
             continue
-        stored = session.get(RoundResultRow, rnd.id)
-        has_plan = session.scalar(select(exists().where(Action.round_id == rnd.id)))
-        if stored is not None and not stored.suppressed and (rnd.chosen_focus is None or not has_plan):
+        if rnd.id in shown and (rnd.chosen_focus is None or rnd.id not in planned):
             late = rnd.reported_at is not None and rnd.reported_at <= now - NO_PLAN_AFTER
             out.append(Todo("no_plan" if late else "debrief", by_id[team_id], round_id=rnd.id))
     copy = aliased(Action)

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Integer, bindparam, exists, func, literal, select, union, union_all
+from sqlalchemy.orm import Session, aliased
 
 from pipeline.report_text import percent
 from survey.data.models import Action, FacilitationRequest, Message, Round, Team
@@ -25,7 +26,7 @@ CLOSING_SOON = timedelta(days=2)
 class TeamStatus:
     """One team as the start page shows it."""
 
-    team: Team
+    team: Any  # a Team, or a row with its TEAM_COLUMNS
     step: str  # one of STEPS
     latest: Any  # the latest round (a row of ROUND_COLUMNS), None before the first
     invited: int
@@ -81,21 +82,45 @@ def _visible(query: Any, role: str, email: str) -> Any:
     return query
 
 
-def visible_teams(session: Session, role: str, email: str, *, limit: int | None = None, offset: int = 0) -> list[Team]:
+# What a page of teams reads of each team (the start page's cards): rows, not ORM objects
+TEAM_COLUMNS = (Team.id, Team.name, Team.track, Team.leader_email)
+
+
+def visible_teams(session: Session, role: str, email: str, *, limit: int | None = None, offset: int = 0) -> list[Any]:
     """The teams an account may see: a leader those whose leader email is theirs, others every team.
 
-    By name; ``limit``/``offset`` give one page of them (``ix_teams_name`` serves the order).
+    By name; ``limit``/``offset`` give one page of them (``ix_teams_name`` serves the order). Rows with the
+    team's ``TEAM_COLUMNS``.
     """
-    query = _visible(select(Team), role, email).order_by(Team.name, Team.id).limit(limit).offset(offset)
-    return list(session.scalars(query))
+    query = _visible(select(*TEAM_COLUMNS), role, email).order_by(Team.name, Team.id).limit(limit).offset(offset)
+    return list(session.execute(query))
 
 
-def may_see_team(team: Team, role: str, email: str) -> bool:
+def may_see_team(team: Any, role: str, email: str) -> bool:
     """The same rule as ``visible_teams`` for one team."""
     return role in ("admin", "facilitator") or (team.leader_email or "").lower() == email.lower()
 
 
-def team_statuses(session: Session, teams: list[Team], now: datetime, min_rate: float = 0.5) -> list[TeamStatus]:
+@cache
+def _status_statements() -> tuple[Any, Any]:
+    """The statements of ``team_statuses``, built once and run with the ids of a chunk of teams."""
+    teams: Any = bindparam("teams", expanding=True)
+    rounds: Any = bindparam("rounds", expanding=True)
+    rounds_query = select(*ROUND_COLUMNS).where(Round.team_id.in_(teams)).order_by(Round.number)
+    # the three flags in one statement: a failed email (not a reminder), an open request, an action
+    flags = union(
+        select(literal("failed"), Round.team_id)
+        .join(Message, Message.round_id == Round.id)
+        .where(Round.team_id.in_(teams), Message.status == "failed", Message.kind != "reminder"),
+        select(literal("request"), FacilitationRequest.team_id).where(
+            FacilitationRequest.team_id.in_(teams), FacilitationRequest.status == "open"
+        ),
+        select(literal("action"), Action.round_id).where(Action.round_id.in_(rounds)),
+    )
+    return rounds_query, flags
+
+
+def team_statuses(session: Session, teams: list[Any], now: datetime, min_rate: float = 0.5) -> list[TeamStatus]:
     """Step, latest round, response count and attention points for each team.
 
     Every statement is bounded by the teams given (a page), reached through indexes on the team and
@@ -111,34 +136,18 @@ def team_statuses(session: Session, teams: list[Team], now: datetime, min_rate: 
     ids = [t.id for t in teams]
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
+        rounds_query, flags = _status_statements()
         # the columns the step, the counts and the page need, as rows: no ORM object per round
-        for r in session.execute(select(*ROUND_COLUMNS).where(Round.team_id.in_(chunk)).order_by(Round.number)):
+        for r in session.execute(rounds_query, {"teams": chunk}):
             rounds[r.team_id].append(r)
         latest_ids = [rounds[t][-1].id for t in chunk if rounds[t]]
         if latest_ids:
             # of the latest rounds only, the only count shown: in the round's own storage while it is open,
             # in ``responses`` once sealed (survey.domain.answer_store)
             answered.update(answer_store.answer_counts(session, latest_ids))
-        failed.update(
-            session.scalars(
-                select(Round.team_id)
-                .join(Message, Message.round_id == Round.id)
-                .where(Round.team_id.in_(chunk), Message.status == "failed", Message.kind != "reminder")
-                .distinct()
-            )
-        )
         round_ids = [r.id for t in chunk for r in rounds[t]]
-        if round_ids:
-            with_actions.update(
-                session.scalars(select(Action.round_id).where(Action.round_id.in_(round_ids)).distinct())
-            )
-        open_requests.update(
-            session.scalars(
-                select(FacilitationRequest.team_id).where(
-                    FacilitationRequest.team_id.in_(chunk), FacilitationRequest.status == "open"
-                )
-            )
-        )
+        for kind, key in session.execute(flags, {"teams": chunk, "rounds": round_ids}):
+            (failed if kind == "failed" else open_requests if kind == "request" else with_actions).add(key)
     out = []
     for team in teams:
         rs = rounds[team.id]
@@ -162,6 +171,87 @@ def team_statuses(session: Session, teams: list[Team], now: datetime, min_rate: 
             status.attention.append("request")
         out.append(status)
     return out
+
+
+# The start page's "needs attention" list: at most this many entries, over every team (not only the page)
+ATTENTION_LIMIT = 50
+# Open rounds closing soon whose answers are counted for it: open rounds close within days, so few are
+CLOSING_CANDIDATES = 500
+
+
+@dataclass
+class Attention:
+    """What needs a facilitator's attention in the whole organisation, by team name."""
+
+    entries: list[tuple[Any, str]]  # (team row with id and name, attention key)
+    more: bool  # there is more than the list shows
+
+
+@cache
+def _attention_statements() -> tuple[Any, Any]:
+    """The statements of ``needs_attention``, built once (an alias and a union cost more to build than to run)."""
+    later = aliased(Round)
+    latest = ~exists().where(later.team_id == Round.team_id, later.number > Round.number)  # a team's latest round
+    cut = bindparam("cut", type_=Integer)
+    closing = (
+        select(Round.id, Round.team_id, Round.invited_count, Round.min_responses)
+        .where(Round.status == "open", Round.closes_at <= bindparam("soon"), Round.invited_count > 0, latest)
+        .order_by(Round.closes_at)
+        .limit(CLOSING_CANDIDATES)
+    )
+    parts = [
+        select(literal("failed_mail"), Round.team_id)
+        .join(Message, Message.round_id == Round.id)
+        .where(Message.status == "failed", Message.kind != "reminder")
+        .distinct()
+        .limit(cut),
+        # from the actions (teams with a plan), not from every reported round
+        select(literal("plan_no_followup"), Round.team_id)
+        .select_from(Action)
+        .join(Round, Round.id == Action.round_id)
+        .where(Round.status == "reported", latest)
+        .distinct()
+        .limit(cut),
+        select(literal("request"), FacilitationRequest.team_id)
+        .where(FacilitationRequest.status == "open")
+        .distinct()
+        .limit(cut),
+    ]
+    # each part keeps its own LIMIT inside the union (a subquery each: SQLite allows no LIMIT in a compound)
+    return closing, union_all(*(select(p.subquery()) for p in parts))
+
+
+def needs_attention(session: Session, now: datetime, min_rate: float = 0.5, limit: int = ATTENTION_LIMIT) -> Attention:
+    """The attention points of ``team_statuses`` for every team, in a constant number of bounded statements.
+
+    Each kind is read through an index and cut at ``limit`` (``ix_rounds_status_closes_at``,
+    ``ix_messages_status``, ``ix_facilitation_requests_status``; the actions, then their rounds), so the
+    cost follows what needs attention, not the size of the organisation. Only a team's latest round counts,
+    as on its card.
+    """
+    closing_query, flagged = _attention_statements()
+    found: dict[str, list[int]] = {}
+    closing = session.execute(closing_query, {"soon": now + CLOSING_SOON}).all()
+    counts = answer_store.answer_counts(session, [r.id for r in closing]) if closing else {}
+    found["closing_low"] = [
+        r.team_id for r in closing if counts.get(r.id, 0) < max(r.min_responses, r.invited_count * min_rate)
+    ][: limit + 1]
+    for key, team_id in session.execute(flagged, {"cut": limit + 1}):
+        found.setdefault(key, []).append(team_id)
+    more = any(len(ids) > limit for ids in found.values())
+    ids = {team_id for team_ids in found.values() for team_id in team_ids[:limit]}
+    if not ids:
+        return Attention([], more)
+    teams = {t.id: t for t in session.execute(select(Team.id, Team.name).where(Team.id.in_(ids)))}
+    order = {key: n for n, key in enumerate(ATTENTION_KEYS)}
+    entries = sorted(
+        ((teams[team_id], key) for key, team_ids in found.items() for team_id in team_ids[:limit]),
+        key=lambda entry: (entry[0].name, entry[0].id, order[entry[1]]),
+    )
+    return Attention(entries[:limit], more or len(entries) > limit)
+
+
+ATTENTION_KEYS = ("closing_low", "failed_mail", "plan_no_followup", "request")
 
 
 def delivery(session: Session, round_id: int) -> dict[str, Any]:

@@ -95,3 +95,17 @@ def guard() -> WerkzeugResponse | None:
                 if team is None or not may_see_team(team, current_user.role, current_user.email):
                     abort(404)
     return None
+
+
+def headed_units() -> list[tuple[int, str]]:
+    """The units (id, name) the logged-in account heads (units.head_email), read once per request: the
+    menu and the start page both show them. Facilitators and admins head none here (they see every unit)."""
+    if "headed_units" not in g:
+        from survey.domain.units import units_headed_by
+
+        if current_user.manages:
+            g.headed_units = []
+        else:
+            with get_runtime().db.session() as session:
+                g.headed_units = [(u.id, u.name) for u in units_headed_by(session, current_user.email)]
+    return list(g.headed_units)

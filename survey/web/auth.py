@@ -36,6 +36,7 @@ from survey.domain.throttle import throttle_of
 from survey.errors import UserError
 from survey.runtime import get_runtime
 from survey.web import audit_log
+from survey.web.access import headed_units
 from survey.web.forms import PASSWORD_HINT, EmptyForm, LanguageForm, LoginForm, PasswordForm, password_advice
 
 bp = Blueprint("auth", __name__)
@@ -212,12 +213,5 @@ def _forms() -> dict[str, object]:
         "language_form": LanguageForm(formdata=None, lang=current_user.lang),
         "logout_form": EmptyForm(formdata=None),
         # the menu shows "Units" to an account that heads one (facilitators and admins always see it)
-        "heads_units": (not current_user.manages) and _heads_a_unit(current_user.email),
+        "heads_units": bool(headed_units()),
     }
-
-
-def _heads_a_unit(email: str) -> bool:
-    from survey.domain.units import units_headed_by
-
-    with get_runtime().db.session() as session:
-        return bool(units_headed_by(session, email))

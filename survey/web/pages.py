@@ -23,6 +23,7 @@ from survey.domain.small_teams import small_team
 from survey.domain.teams import get_team, list_participants
 from survey.runtime import Runtime, get_runtime
 from survey.web import audit_log, forms
+from survey.web.access import headed_units
 
 bp = Blueprint("pages", __name__)
 
@@ -48,7 +49,9 @@ def start() -> tuple[str, int]:
         if not teams and page > 1:
             page, teams = 1, teams_of(1)  # past the end (an old link): the first page
         statuses = overview.team_statuses(session, teams[:PAGE_SIZE], rt.now())
-        requests = tracks.open_requests(session) if current_user.manages else []
+        # every team's attention points, not only the page's, open requests among them (bounded:
+        # survey.domain.overview.needs_attention)
+        attention = overview.needs_attention(session, rt.now()) if current_user.manages else None
         # the leader's to-do list: the same occasions as the nudge emails (survey.domain.nudges)
         now = rt.now()
         todos = (
@@ -58,8 +61,9 @@ def start() -> tuple[str, int]:
         )
         return render_template(
             "web/start.html",
+            units=headed_units(),  # a unit head's start page is their units (and their teams, if they lead any)
             statuses=statuses,
-            requests=requests,
+            attention=attention,
             steps=_steps(rt),
             todos=todos,
             page=page,

@@ -12,9 +12,10 @@ from __future__ import annotations
 from alembic import context
 
 from survey.data.migrate import migration_connection
-from survey.data.models import Base
+from survey.data.models import Base, postgresql_conditions
 
 config = context.config
+postgresql_conditions()  # the metadata as a PostgreSQL database has it (autogenerate)
 target_metadata = Base.metadata
 
 
