@@ -23,6 +23,7 @@ from survey.domain.small_teams import small_team
 from survey.domain.teams import get_team, list_participants
 from survey.runtime import Runtime, get_runtime
 from survey.web import audit_log, forms
+from survey.web.org_forms import leader_form
 
 bp = Blueprint("pages", __name__)
 
@@ -143,6 +144,7 @@ def team_context(rt: Runtime, session: Session, team_id: int, **overrides: Any) 
         "round_form": forms.RoundForm(),
         "followup_form": forms.FollowupForm(),
         "request_form": forms.RequestForm(),
+        "leader_form": leader_form(session, team) if current_user.manages else None,
         "button": forms.EmptyForm(),
         "csv_errors": None,
         # fewer people than the threshold: told before the round, with the honest options
