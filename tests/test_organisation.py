@@ -11,14 +11,16 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from flask import Flask
 from sqlalchemy import select
 
 from survey.data.models import AuditEvent, Round, Team, Unit, UnitPool
+from tests.a11y import axe_violations, describe
 from tests.conftest import make_app
-from tests.helpers import read_outbox, submit, token_of
+from tests.helpers import LiveServer, read_outbox, submit, token_of
 from tests.test_cli import run
-from tests.web_helpers import add_account, csrf_of, login, post_form
+from tests.web_helpers import PASSWORD, add_account, csrf_of, login, post_form
 
 
 def _audit(app: Flask) -> list[tuple[str, str | None, str | None]]:
@@ -359,3 +361,92 @@ def test_every_round_action_that_cannot_be_undone_asks_first(tmp_path: Path) -> 
     with rt.db.session() as s:
         assert s.get(Round, opened).status in ("closing", "reported")  # type: ignore[union-attr]
     rt.db.dispose()
+
+
+# -- every page added or touched: axe at 390 and 1280 px, Danish and English; the overview never overflows -
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_organisation_pages_have_no_axe_violations(tmp_path: Path, browser: Any, lang: str) -> None:
+    from survey.domain.rounds import create_round
+    from survey.domain.teams import add_team
+    from tests.test_units import TEAMS, UNITS
+    from tests.unit_fixtures import Seeded, add_reported_rounds, add_units
+
+    app = make_app(tmp_path)
+    rt = app.extensions["tryghed"]
+    team_id, round_id = _reported_team(app)
+    seeded = Seeded()
+    with rt.db.session() as s:
+        add_units(s, [*UNITS, ("Tom", None)], seeded)
+        add_reported_rounds(s, rt.content.instrument(), TEAMS, seeded, k=5, seed=7)
+        draft = create_round(rt, s, team_id).id
+        empty_team = add_team(s, "Forkert team", "lis@example.org").id
+    add_account(app, "fie@example.org", "admin", lang=lang)
+    failures: list[str] = []
+    top, afd = seeded.units["Forvaltning"], seeded.units["Afd A"]
+    with LiveServer(app) as live:
+        context = browser.new_context(locale="da-DK" if lang == "da" else "en-GB")
+        page = context.new_page()
+        _browser_login(page, live.url, "fie@example.org")
+        for url in (
+            "/units",
+            f"/units/{top}",
+            f"/units/{seeded.units['Tom']}",
+            "/units/new",
+            f"/units/{afd}/edit",
+            f"/units/{afd}/delete",  # refused: it holds teams
+            f"/units/{seeded.units['Tom']}/delete",
+            f"/teams/{team_id}",
+            f"/teams/{team_id}/delete",  # refused: it has answers
+            f"/teams/{empty_team}/delete",
+            f"/rounds/{draft}/delete",
+            f"/rounds/{round_id}/delete",  # refused
+            f"/rounds/{draft}/open",
+            f"/rounds/{draft}/kickoff",
+            f"/rounds/{round_id}/remind",
+            f"/rounds/{round_id}/mail/retry",
+        ):
+            response = page.goto(live.url + url)
+            assert response is not None and response.status == 200, url
+            _checked(page, url, failures)
+        page.goto(live.url + "/units/new")
+        page.locator("main form button[type=submit]").click()
+        assert page.locator(".error-summary").count() == 1
+        _checked(page, "new unit with errors", failures)
+        page.goto(f"{live.url}/teams/{team_id}")
+        page.fill("#leader-leader_email", "nope")
+        page.locator("#organisation button[type=submit]").click()
+        assert page.locator(".error-summary").count() == 1
+        _checked(page, "team with leader errors", failures)
+
+        # the heatmap scrolls in its own labelled region, reachable by keyboard; the page itself never does
+        page.goto(f"{live.url}/units/{top}")
+        page.set_viewport_size({"width": 390, "height": 900})
+        region = page.locator("div.scroll[role=region]").last
+        assert region.get_attribute("tabindex") == "0" and region.get_attribute("aria-label")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        assert region.evaluate("el => el.scrollWidth > el.clientWidth")
+        assert page.locator("header.top nav").count() == 1  # the app's navigation
+        context.close()
+    assert not failures, "\n\n".join(failures)
+
+
+def _browser_login(page: Any, url: str, email: str) -> None:
+    page.goto(f"{url}/login")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+
+
+def _checked(page: Any, label: str, failures: list[str]) -> None:
+    for width in (390, 1280):
+        page.set_viewport_size({"width": width, "height": 900})
+        found = axe_violations(page)
+        if found:
+            failures.append(f"{label} at {width}px:\n{describe(found)}")
+        overflow = page.evaluate("document.documentElement.scrollWidth")
+        if overflow > width:
+            failures.append(f"{label}: the page is {overflow}px wide at {width}px")
