@@ -414,12 +414,8 @@ def team_delete(rt: Any, team_id: int, yes: bool) -> dict[str, Any]:
     """Delete a team none of whose rounds has opened (asks for --yes); a team with answers is kept."""
     from survey.domain.removal import delete_team, team_refusal
 
-    with rt.db.session() as s:
-        reason = team_refusal(s, team_id)
-        if reason:
-            raise UserError(reason, team_id=team_id)
-        _confirmed(yes, "the team, its participants and its rounds that never opened are deleted")
-        return delete_team(s, team_id)
+    what = "the team, its participants and its rounds that never opened are deleted"
+    return _delete(rt, team_refusal, delete_team, team_id, yes, what)
 
 
 @main.group()
@@ -698,12 +694,24 @@ def round_delete(rt: Any, round_id: int, yes: bool) -> dict[str, Any]:
     """Delete a round that has not opened (draft or scheduled; the team's latest) (asks for --yes)."""
     from survey.domain.removal import delete_round, round_refusal
 
+    return _delete(rt, round_refusal, delete_round, round_id, yes, "the round is deleted")
+
+
+def _delete(
+    rt: Any,
+    refusal: Callable[[Any, int], str | None],
+    delete: Callable[[Any, int], dict[str, Any]],
+    object_id: int,
+    yes: bool,
+    what: str,
+) -> dict[str, Any]:
+    """A deletion that may be refused: the reason comes first (no --yes makes it possible), then --yes."""
     with rt.db.session() as s:
-        reason = round_refusal(s, round_id)
+        reason = refusal(s, object_id)
         if reason:
-            raise UserError(reason, round_id=round_id)
-        _confirmed(yes, "the round is deleted")
-        return delete_round(s, round_id)
+            raise UserError(reason)
+        _confirmed(yes, what)
+        return delete(s, object_id)
 
 
 def _confirmed(yes: bool, what: str) -> None:

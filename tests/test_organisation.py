@@ -18,8 +18,9 @@ from sqlalchemy import select
 from survey.data.models import AuditEvent, Round, Team, Unit, UnitPool
 from tests.a11y import axe_violations, describe
 from tests.conftest import make_app
-from tests.helpers import LiveServer, read_outbox, submit, token_of
+from tests.helpers import LiveServer
 from tests.test_cli import run
+from tests.test_web_a11y import _state
 from tests.web_helpers import PASSWORD, add_account, csrf_of, login, post_form
 
 
@@ -66,7 +67,7 @@ def test_unit_set_and_delete_from_the_command_line(tmp_path: Path) -> None:
 
 def test_team_set_leader_and_deletions_from_the_command_line(tmp_path: Path) -> None:
     run(tmp_path, "init")
-    team = run(tmp_path, "team", "add", "Bo Nord", "--leader-email", "old@example.org", "--leader-name", "Ole")["id"]
+    team = run(tmp_path, "team", "add", "Bo Nord", "--leader-email", "lis@example.org", "--leader-name", "Ole")["id"]
     changed = run(tmp_path, "team", "set", str(team), "--leader-email", "New@Example.org", "--leader-name", "Nina")
     assert changed["leader_email"] == "new@example.org" and changed["leader_name"] == "Nina"
     assert run(tmp_path, "team", "set", str(team), "--leader-name", "")["leader_name"] is None
@@ -99,7 +100,7 @@ def test_team_set_leader_and_deletions_from_the_command_line(tmp_path: Path) -> 
 
     app = make_app(tmp_path, f"sqlite:///{tmp_path / 'instance' / 'tryghed.sqlite'}")
     events = _audit(app)
-    assert ("leader_changed", "cli", f"team {team}: old@example.org -> new@example.org") in events
+    assert ("leader_changed", "cli", f"team {team}: lis@example.org -> new@example.org") in events
     assert ("round_deleted", "cli", f"round {second}") in events and ("team_deleted", "cli", f"team {team}") in events
     assert not [e for e in events if e[0] == "team_deleted" and e[2] == f"team {other}"]  # refused: not logged
     app.extensions["tryghed"].db.dispose()
@@ -138,41 +139,20 @@ def test_deleting_a_unit_keeps_its_pools_frozen_with_its_parent(tmp_path: Path) 
 
 
 def _reported_team(app: Flask) -> tuple[int, int]:
-    """A team led by old@example.org with a reported round (5 of 6 answered) and an action; (team, round)."""
-    from pipeline.tasks import run_pipeline, send_pending
-    from survey.domain.actions import add_action
-    from survey.domain.rounds import close_round, create_round, open_round
-    from survey.domain.teams import add_team, import_participants
-
-    rt = app.extensions["tryghed"]
-    with rt.db.session() as s:
-        team = add_team(s, "Team Æblegården", "old@example.org", "Ole")
-        import_participants(s, team.id, "email,name\n" + "".join(f"p{i}@example.org,P {i}\n" for i in range(6)))
-        rnd = create_round(rt, s, team.id, closes_at=rt.now() + timedelta(days=5))
-        open_round(rt, s, rnd.id)
-        ids = (team.id, rnd.id)
-    send_pending.delay(ids[1])
-    client = app.test_client()
-    items = rt.content.instrument().items
-    for msg in read_outbox(Path(rt.config["OUTBOX_DIR"]))[:5]:
-        submit(client, token_of(msg), {i.key: 4 for i in items})
-    with rt.db.session() as s:
-        close_round(rt, s, ids[1])
-    run_pipeline.delay(ids[1])
-    with rt.db.session() as s:
-        add_action(s, ids[1], "gruppe", "Runde om fejl på mødet", "Teamet", "1. marts")
-    return ids
+    """The web pages' test team (led by lis@example.org): a reported round with a plan; (team, round)."""
+    ids = _state(app)
+    return ids["team"], ids["round"]
 
 
 def test_a_new_leader_gains_the_team_and_the_old_one_loses_it_at_once(tmp_path: Path) -> None:
     app = make_app(tmp_path)
     team_id, round_id = _reported_team(app)
-    for email, role in (("old@example.org", "leader"), ("new@example.org", "leader"), ("fie@example.org", "admin")):
+    for email, role in (("lis@example.org", "leader"), ("new@example.org", "leader"), ("fie@example.org", "admin")):
         add_account(app, email, role)
     pages = (f"/teams/{team_id}", f"/rounds/{round_id}/report", f"/rounds/{round_id}/report.pdf")
     pages += (f"/rounds/{round_id}/debrief",)
     old, new, fie = app.test_client(), app.test_client(), app.test_client()
-    for client, email in ((old, "old@example.org"), (new, "new@example.org"), (fie, "fie@example.org")):
+    for client, email in ((old, "lis@example.org"), (new, "new@example.org"), (fie, "fie@example.org")):
         assert login(client, email) == 303
     assert [old.get(p).status_code for p in pages] == [200] * 4
     assert [new.get(p).status_code for p in pages] == [404] * 4
@@ -198,7 +178,7 @@ def test_a_new_leader_gains_the_team_and_the_old_one_loses_it_at_once(tmp_path: 
     assert [new.get(p).status_code for p in pages] == [200] * 4
     assert "Æblegården" in new.get("/").get_data(as_text=True)
     assert "Runde om fejl på mødet" in new.get(f"/rounds/{round_id}/debrief").get_data(as_text=True)
-    assert ("leader_changed", "fie@example.org", f"team {team_id}: old@example.org -> new@example.org") in _audit(app)
+    assert ("leader_changed", "fie@example.org", f"team {team_id}: lis@example.org -> new@example.org") in _audit(app)
     app.extensions["tryghed"].db.dispose()
 
 
@@ -407,6 +387,7 @@ def test_organisation_pages_have_no_axe_violations(tmp_path: Path, browser: Any,
             f"/rounds/{draft}/kickoff",
             f"/rounds/{round_id}/remind",
             f"/rounds/{round_id}/mail/retry",
+            f"/rounds/{round_id}/report",  # the web report, with the app's navigation above it
         ):
             response = page.goto(live.url + url)
             assert response is not None and response.status == 200, url
@@ -429,6 +410,8 @@ def test_organisation_pages_have_no_axe_violations(tmp_path: Path, browser: Any,
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
         assert region.evaluate("el => el.scrollWidth > el.clientWidth")
         assert page.locator("header.top nav").count() == 1  # the app's navigation
+        page.goto(f"{live.url}/rounds/{round_id}/report")
+        assert page.locator("header.top nav").count() == 1 and page.locator("main#main").count() == 1
         context.close()
     assert not failures, "\n\n".join(failures)
 

@@ -167,9 +167,7 @@ def test_the_overview_page_comes_in_pages_that_together_are_the_document(
     rt = app.extensions["tryghed"]
     unit_id = seeded.units["Forvaltning"]
     with rt.db.session() as s:
-        whole = unit_render.overview_html(
-            build_overview(rt.content, s, unit_id, 5), rt.content, "da", rt.tz
-        )
+        whole = unit_render.overview_html(build_overview(rt.content, s, unit_id, 5), rt.content, "da", rt.tz)
     monkeypatch.setattr(unit_render, "ROWS_PER_PAGE", 3)
     client = app.test_client()
     assert login(client, "fie@example.org") == 303

@@ -26,6 +26,7 @@ from survey.domain.small_teams import small_team
 from survey.errors import UserError
 from survey.runtime import Runtime, get_runtime
 from survey.web import audit_log, forms
+from survey.web.confirm import confirm_page
 from survey.web.pages import team_context
 
 bp = Blueprint("manage", __name__)
@@ -268,21 +269,17 @@ def confirm_close(round_id: int) -> tuple[str, int]:
 
 def _confirm(round_id: int, action: str, title: str, consequences: list[str], yes: str) -> tuple[str, int]:
     """A confirmation page before ``action`` (a POST endpoint of this blueprint) on a round."""
-    rt = get_runtime()
-    with rt.db.session() as session:
+    with get_runtime().db.session() as session:
         rnd = get_round(session, round_id)
-        return render_template(
-            "web/confirm.html",
-            title=f"{title} – {rnd.team.name}",
-            refusal=None,
-            consequences=consequences,
+        return confirm_page(
+            f"{title} – {rnd.team.name}",
+            consequences,
             action=url_for(action, round_id=round_id),
             yes=yes,
             back=url_for("pages.team", team_id=rnd.team_id) + "#rounds",
             no=_("No, back to the team"),
-            button=forms.EmptyForm(),
             danger=False,
-        ), 200
+        )
 
 
 @bp.get("/rounds/<int:round_id>/open")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,7 +27,7 @@ from survey.domain.units import add_unit, get_unit
 from survey.errors import UserError
 from survey.runtime import get_runtime
 from survey.web import audit_log
-from survey.web.forms import EmptyForm
+from survey.web.confirm import confirm_page, confirmed_delete
 from survey.web.org_forms import leader_form, unit_form
 from survey.web.pages import team_context
 
@@ -104,9 +104,8 @@ def confirm_delete_unit(unit_id: int) -> tuple[str, int]:
     with get_runtime().db.session() as session:
         unit = get_unit(session, unit_id)
         held = org.contents(session, unit_id)
-        return render_template(
-            "web/confirm.html",
-            title=_("Delete the unit %(unit)s", unit=unit.name),
+        return confirm_page(
+            _("Delete the unit %(unit)s", unit=unit.name),
             refusal=None
             if held.empty
             else _(
@@ -123,22 +122,18 @@ def confirm_delete_unit(unit_id: int) -> tuple[str, int]:
             yes=_("Yes, delete the unit"),
             back=url_for("organisation.edit_unit", unit_id=unit_id),
             no=_("No, back to the unit"),
-            button=EmptyForm(),
-        ), 200
+        )
 
 
 @bp.post("/units/<int:unit_id>/delete")
 def delete_unit(unit_id: int) -> WerkzeugResponse:
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    with get_runtime().db.session() as session:
-        try:
-            result = org.delete_unit(session, unit_id)
-        except UserError as exc:
-            flash(exc.message, "error")
-            return redirect(url_for("organisation.confirm_delete_unit", unit_id=unit_id), 303)
+    done = confirmed_delete(
+        lambda session: org.delete_unit(session, unit_id), url_for("organisation.confirm_delete_unit", unit_id=unit_id)
+    )
+    if not isinstance(done, dict):
+        return done
     audit_log.note("unit_deleted", f"unit {unit_id}")
-    flash(_("The unit %(unit)s has been deleted.", unit=result["name"]))
+    flash(_("The unit %(unit)s has been deleted.", unit=done["name"]))
     return redirect(url_for("units.index"), 303)
 
 
@@ -176,9 +171,8 @@ def confirm_delete_team(team_id: int) -> tuple[str, int]:
     with get_runtime().db.session() as session:
         team = get_team(session, team_id)
         held = removal.team_contents(session, team_id)
-        return render_template(
-            "web/confirm.html",
-            title=_("Delete the team %(team)s", team=team.name),
+        return confirm_page(
+            _("Delete the team %(team)s", team=team.name),
             refusal=_(
                 "The team cannot be deleted: it has rounds that have opened, so it has answers, and answers are "
                 "kept. To stop using the team, simply create no more rounds for it."
@@ -198,22 +192,19 @@ def confirm_delete_team(team_id: int) -> tuple[str, int]:
             yes=_("Yes, delete the team"),
             back=url_for("pages.team", team_id=team_id),
             no=_("No, back to the team"),
-            button=EmptyForm(),
-        ), 200
+        )
 
 
 @bp.post("/teams/<int:team_id>/delete")
 def delete_team(team_id: int) -> WerkzeugResponse:
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    with get_runtime().db.session() as session:
-        try:
-            result = removal.delete_team(session, team_id)
-        except UserError as exc:
-            flash(exc.message, "error")
-            return redirect(url_for("organisation.confirm_delete_team", team_id=team_id), 303)
+    done = confirmed_delete(
+        lambda session: removal.delete_team(session, team_id),
+        url_for("organisation.confirm_delete_team", team_id=team_id),
+    )
+    if not isinstance(done, dict):
+        return done
     audit_log.note("team_deleted", f"team {team_id}")
-    flash(_("The team %(team)s has been deleted.", team=result["name"]))
+    flash(_("The team %(team)s has been deleted.", team=done["name"]))
     return redirect(url_for("pages.start"), 303)
 
 
@@ -223,9 +214,8 @@ def confirm_delete_round(round_id: int) -> tuple[str, int]:
     with get_runtime().db.session() as session:
         rnd = get_round(session, round_id)
         refusal = removal.round_refusal(session, round_id)
-        return render_template(
-            "web/confirm.html",
-            title=_("Delete round %(n)s of %(team)s", n=rnd.number, team=rnd.team.name),
+        return confirm_page(
+            _("Delete round %(n)s of %(team)s", n=rnd.number, team=rnd.team.name),
             refusal=None
             if refusal is None
             else (
@@ -245,21 +235,17 @@ def confirm_delete_round(round_id: int) -> tuple[str, int]:
             yes=_("Yes, delete round %(n)s", n=rnd.number),
             back=url_for("pages.team", team_id=rnd.team_id) + "#rounds",
             no=_("No, back to the team"),
-            button=EmptyForm(),
-        ), 200
+        )
 
 
 @bp.post("/rounds/<int:round_id>/delete")
 def delete_round(round_id: int) -> WerkzeugResponse:
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    with get_runtime().db.session() as session:
-        team_id = get_round(session, round_id).team_id
-        try:
-            result = removal.delete_round(session, round_id)
-        except UserError as exc:
-            flash(exc.message, "error")
-            return redirect(url_for("organisation.confirm_delete_round", round_id=round_id), 303)
-    audit_log.note("round_deleted", f"round {round_id} (team {team_id})")
-    flash(_("Round %(n)s has been deleted.", n=result["number"]))
-    return redirect(url_for("pages.team", team_id=team_id) + "#rounds", 303)
+    done = confirmed_delete(
+        lambda session: removal.delete_round(session, round_id),
+        url_for("organisation.confirm_delete_round", round_id=round_id),
+    )
+    if not isinstance(done, dict):
+        return done
+    audit_log.note("round_deleted", f"round {round_id} (team {done['team_id']})")
+    flash(_("Round %(n)s has been deleted.", n=done["number"]))
+    return redirect(url_for("pages.team", team_id=done["team_id"]) + "#rounds", 303)

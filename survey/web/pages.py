@@ -23,6 +23,7 @@ from survey.domain.small_teams import small_team
 from survey.domain.teams import get_team, list_participants
 from survey.runtime import Runtime, get_runtime
 from survey.web import audit_log, forms
+from survey.web.appnav import with_app_nav
 from survey.web.org_forms import leader_form
 
 bp = Blueprint("pages", __name__)
@@ -190,7 +191,7 @@ def report_page(round_id: int) -> tuple[str, int]:
             abort(404)
         data = build_report_data(session, round_id, rt.content, rt.tz)
     audit_log.note("report_viewed", f"round {round_id}")
-    return report_html(data, for_web=True), 200
+    return with_app_nav(report_html(data, for_web=True)), 200
 
 
 @bp.post("/teams/<int:team_id>/requests")
