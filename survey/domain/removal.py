@@ -12,6 +12,7 @@ removes a plan and nothing else.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -51,14 +52,10 @@ def round_refusal(session: Session, round_id: int) -> str | None:
 
 def delete_round(session: Session, round_id: int) -> dict[str, object]:
     """Delete a round that has not opened (draft or scheduled) and is its team's latest. Committed."""
-    reason = round_refusal(session, round_id)
-    if reason:
-        raise UserError(reason, code="round_kept", round_id=round_id)
+    _refuse(round_refusal(session, round_id), code="round_kept", round_id=round_id)
     rnd = get_round(session, round_id)
     result: dict[str, object] = {"deleted": round_id, "team_id": rnd.team_id, "number": rnd.number}
-    # children a never-opened round can have (a kick-off email, actions typed in early), then the round
-    session.execute(delete(Message).where(Message.round_id == round_id))
-    session.execute(delete(Action).where(Action.round_id == round_id))
+    _delete_round_rows(session, [round_id])
     session.delete(rnd)
     session.commit()
     return result
@@ -87,14 +84,10 @@ def team_refusal(session: Session, team_id: int) -> str | None:
 
 def delete_team(session: Session, team_id: int) -> dict[str, object]:
     """Delete a team none of whose rounds has opened, with its participants and unopened rounds. Committed."""
-    reason = team_refusal(session, team_id)
-    if reason:
-        raise UserError(reason, code="team_kept", team_id=team_id)
+    _refuse(team_refusal(session, team_id), code="team_kept", team_id=team_id)
     team = get_team(session, team_id)
     held = team_contents(session, team_id)
-    rounds = select(Round.id).where(Round.team_id == team_id)
-    session.execute(delete(Message).where(Message.round_id.in_(rounds)))
-    session.execute(delete(Action).where(Action.round_id.in_(rounds)))
+    _delete_round_rows(session, select(Round.id).where(Round.team_id == team_id))
     requests = select(FacilitationRequest.id).where(FacilitationRequest.team_id == team_id)
     session.execute(delete(Message).where(Message.request_id.in_(requests)))
     session.execute(delete(FacilitationRequest).where(FacilitationRequest.team_id == team_id))
@@ -104,3 +97,14 @@ def delete_team(session: Session, team_id: int) -> dict[str, object]:
     session.delete(team)
     session.commit()
     return result
+
+
+def _refuse(reason: str | None, **details: object) -> None:
+    if reason:
+        raise UserError(reason, **details)
+
+
+def _delete_round_rows(session: Session, round_ids: Any) -> None:
+    """What a round that never opened can have besides itself: a kick-off email, actions typed in early."""
+    session.execute(delete(Message).where(Message.round_id.in_(round_ids)))
+    session.execute(delete(Action).where(Action.round_id.in_(round_ids)))
