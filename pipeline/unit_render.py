@@ -1,12 +1,14 @@
 """Render a unit's overview (``survey.domain.units.Overview``) to HTML and to a tagged PDF.
 
-One template, ``templates/unit/overview.html``, serves both: WeasyPrint prints it (A4 landscape, PDF/UA-1)
-and the web app returns the same HTML as the unit page (``overview_page``), so the route is a thin view.
+One body, ``templates/unit/_overview_body.html``, serves both: WeasyPrint prints it inside
+``unit/overview.html`` (A4 landscape, PDF/UA-1), and the web app places it in its own page with the app's
+navigation (``overview_page``, ``templates/web/unit_overview.html``), so the route is a thin view.
 The figures arrive already filtered by ``pipeline.unit_disclosure``; this module only formats them.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -40,10 +42,20 @@ LABELS: dict[str, dict[str, str]] = {
         "pillar": "Søjle",
         "mean": "Gennemsnit",
         "band": "Farve",
-        "change": "Ændring siden sidste overblik",
-        "change_since": "Sidste overblik: {date}",
+        "change": "Ændring mod teamenes forrige måling",
+        "change_since": (
+            "Ændringen sammenligner hvert team med en tidligere måling med tal ({teams} i alt) med teamets "
+            "egen forrige måling. Den afhænger ikke af, hvornår overblikket er set eller hentet."
+        ),
         "noise": "(inden for det, antallet af svar kan forklare: læs som uændret)",
-        "no_previous": "Der er ikke lavet et overblik før, så ændringen vises fra næste gang.",
+        "no_previous": "Ingen af teamene har endnu en tidligere måling med tal, så der er ingen ændring at vise.",
+        "cell_change": (
+            "Under et teams tal står ændringen siden teamets forrige måling; ≈ foran betyder, at antallet "
+            "af svar kan forklare den (læs som uændret)."
+        ),
+        "empty": "Der er endnu ingen teams i {unit} eller enhederne under den.",
+        "region": "Teams side om side, kan rulles vandret",
+        "figures_region": "Enhedens tal, kan rulles vandret",
         "no_unit_figure": "Der er endnu ingen tal for enheden samlet.",
         "facts_teams": "Teams",
         "facts_measured": "Med tal",
@@ -92,10 +104,20 @@ LABELS: dict[str, dict[str, str]] = {
         "pillar": "Pillar",
         "mean": "Mean",
         "band": "Colour",
-        "change": "Change since the last overview",
-        "change_since": "Last overview: {date}",
+        "change": "Change against the teams' previous measurement",
+        "change_since": (
+            "The change compares each team that has an earlier measurement with figures ({teams} in all) with "
+            "its own previous measurement. It does not depend on when the overview was viewed or downloaded."
+        ),
         "noise": "(within what the numbers of answers can explain: read as unchanged)",
-        "no_previous": "No overview has been made before, so the change is shown from next time.",
+        "no_previous": "None of the teams has an earlier measurement with figures yet, so there is no change to show.",
+        "cell_change": (
+            "Below a team's figure is its change since the team's previous measurement; ≈ in front means the "
+            "numbers of answers can explain it (read as unchanged)."
+        ),
+        "empty": "There are no teams in {unit} or the units below it yet.",
+        "region": "Teams side by side, scrolls sideways",
+        "figures_region": "The unit's figures, scrolls sideways",
         "no_unit_figure": "There are no figures for the unit as a whole yet.",
         "facts_teams": "Teams",
         "facts_measured": "With figures",
@@ -181,12 +203,13 @@ def overview_context(
 
     def cell(mean: float | None) -> dict[str, str]:
         if mean is None:
-            return {"text": "–", "band": "none", "band_label": ""}
+            return {"text": "–", "band": "none", "band_label": "", "delta": ""}
         band = band_of(mean, bands)
         return {
             "text": report_text.format_mean(mean, lang),
             "band": band,
             "band_label": report_text.band_label(band, lang),
+            "delta": "",
         }
 
     shown = {t.id: t.pillars for t in ov.teams if t.pillars is not None and t.in_unit_figure}
@@ -204,6 +227,9 @@ def overview_context(
         other = t.instrument is not None and t.instrument.name != ins.name
         if t.pillars is not None and not other:
             cells = [cell(t.pillars.get(k)) for k in keys]
+            if t.change is not None:
+                for c, k in zip(cells, keys, strict=True):
+                    c["delta"] = _delta_text(t.change.delta.get(k), t.change.n_now, t.change.n_then, lang)
             note = ""
         elif other and t.instrument is not None:
             # another scale or other pillars: its figures are in its own report, not in these columns
@@ -236,12 +262,13 @@ def overview_context(
         }
         for p in ov.pools[max(0, start - len(ov.teams)) : max(0, end - len(ov.teams))]
     ]
-    change = _change(ov)
     unit_pillars = [
         {
             "name": p.name.get(lang),
             **cell(ov.pillars.get(p.key) if ov.pillars else None),
-            "change": _change_text(change.get(p.key), ov, lang),
+            "change": _change_text(ov.change.delta.get(p.key), ov.change.n_now, ov.change.n_then, lang)
+            if ov.change
+            else "",
         }
         for p in ins.pillars
     ]
@@ -262,7 +289,10 @@ def overview_context(
         },
         "has_unit_figure": ov.pillars is not None,
         "unit_pillars": unit_pillars,
-        "previous": report_text.format_date(ov.previous.created_at.astimezone(tz), lang) if ov.previous else "",
+        "has_change": ov.change is not None,
+        "change_note": ui["change_since"].format(teams=ov.change.teams) if ov.change else ui["no_previous"],
+        "has_teams": bool(ov.teams),
+        "empty": ui["empty"].format(unit=ov.name),
         "facts": [
             (ui["facts_teams"], str(len(ov.teams))),
             (ui["facts_measured"], str(sum(1 for t in ov.teams if t.pillars is not None))),
@@ -282,25 +312,25 @@ def overview_context(
     }
 
 
-def _change_text(delta: float | None, ov: Overview, lang: str) -> str:
-    """The change since the last overview, flagged when the numbers of answers can explain it."""
-    if ov.previous is None:
-        return ""
+def _change_text(delta: float | None, n_now: int, n_then: int, lang: str) -> str:
+    """A change against the previous measurement, flagged when the numbers of answers can explain it."""
     text = report_text.format_delta(delta, lang)
-    if delta is not None and within_chance(delta, ov.respondents, ov.previous.respondents):
+    if delta is not None and within_chance(delta, n_now, n_then):
         text += " " + LABELS[lang]["noise"]
     return text
+
+
+def _delta_text(delta: float | None, n_now: int, n_then: int, lang: str) -> str:
+    """The short form under a team's cell: "+0,30", or "≈ +0,05" when chance can explain it."""
+    if delta is None:
+        return ""
+    text = report_text.format_delta(delta, lang)
+    return f"≈ {text}" if within_chance(delta, n_now, n_then) else text
 
 
 def _rate(n: int, total: int) -> str:
     # the one rule for a share of a count (half up), as in the team's report and on the start page
     return report_text.format_share(n, total, "da") if total else ""
-
-
-def _change(ov: Overview) -> dict[str, float | None]:
-    from survey.domain.units import change_since_previous
-
-    return change_since_previous(ov)
 
 
 def overview_html(
@@ -309,23 +339,33 @@ def overview_html(
     lang: str,
     tz: ZoneInfo,
     *,
-    for_web: bool = False,
     now: datetime | None = None,
     page: int | None = None,
 ) -> str:
-    """The overview as one HTML document (print layout, or a standalone web page with ``for_web``).
+    """The overview as one HTML document, laid out for print (the PDF).
 
     ``page``: only that page of the heatmap's rows (``overview_context``); None: every row.
     """
     context = overview_context(ov, content, lang, tz, now, page)
     css = Markup(CSS.read_text(encoding="utf-8"))
-    return _environment().get_template("unit/overview.html").render(**context, for_web=for_web, css=css)
+    return _environment().get_template("unit/overview.html").render(**context, for_web=False, css=css)
 
 
-def overview_page(ov: Overview, content: Content, lang: str, tz: ZoneInfo, page: int = 1) -> str:
-    """The unit page of the web app: the same document as the PDF, laid out for the screen, a page of
-    ``ROWS_PER_PAGE`` rows at a time."""
-    return overview_html(ov, content, lang, tz, for_web=True, page=page)
+@dataclass(frozen=True)
+class OverviewPage:
+    """The unit page's parts for the web app's own page (with its navigation): title, body and stylesheet."""
+
+    title: str
+    body: Markup
+    css: Markup
+
+
+def overview_page(ov: Overview, content: Content, lang: str, tz: ZoneInfo, page: int = 1) -> OverviewPage:
+    """The unit page of the web app: the same content as the PDF, laid out for the screen, a page of
+    ``ROWS_PER_PAGE`` rows at a time, to be placed inside the app's page (``web/unit_overview.html``)."""
+    context = overview_context(ov, content, lang, tz, None, page)
+    body = _environment().get_template("unit/_overview_body.html").render(**context, for_web=True)
+    return OverviewPage(context["title"], Markup(body), Markup(CSS.read_text(encoding="utf-8")))
 
 
 def overview_pdf(

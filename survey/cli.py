@@ -99,6 +99,8 @@ AUDITED = {
     "unit_add": ("unit_created", "unit", "id"),
     "unit_set": ("unit_changed", "unit", "unit_id"),
     "unit_delete": ("unit_deleted", "unit", "unit_id"),
+    "team_delete": ("team_deleted", "team", "team_id"),
+    "round_delete": ("round_deleted", "round", "round_id"),
 }
 
 
@@ -351,14 +353,40 @@ def team_list(rt: Any) -> dict[str, Any]:
 @click.option("--track", type=click.Choice(["selfguided", "facilitated"]))
 @click.option("--instrument", help="An instrument name; an empty string means the default instrument.")
 @click.option("--trio-email", "trio_emails", multiple=True, help="Replaces the TRIO addresses (repeat the option).")
+@click.option("--leader-email", help="A new leader: gets the team and its history; the old one loses it at once.")
+@click.option("--leader-name", help="The leader's name (an empty string removes it).")
+@click.option("--unit", "unit_id", type=int, help="Place the team in this unit.")
+@click.option("--no-unit", is_flag=True, help="Take the team out of its unit.")
 @command
 def team_set(
-    rt: Any, team_id: int, lang: str | None, track: str | None, instrument: str | None, trio_emails: tuple[str, ...]
+    rt: Any,
+    team_id: int,
+    lang: str | None,
+    track: str | None,
+    instrument: str | None,
+    trio_emails: tuple[str, ...],
+    leader_email: str | None,
+    leader_name: str | None,
+    unit_id: int | None,
+    no_unit: bool,
 ) -> dict[str, Any]:
-    """Change a team's language, track, instrument or TRIO addresses (the web app's team settings)."""
-    from survey.domain.teams import update_team
+    """Change a team's language, track, instrument, TRIO addresses, leader or unit (the web app's team
+    settings); only the options given change."""
+    from survey.domain import organisation
+    from survey.domain.teams import get_team, update_team
 
+    if unit_id is not None and no_unit:
+        raise UserError("give either --unit or --no-unit, not both")
     with rt.db.session() as s:
+        get_team(s, team_id)  # an unknown team is "not found" before any option is checked
+        if unit_id is not None or no_unit:
+            organisation.place_team(s, team_id, unit_id)
+            _record(rt, "team_changed", f"team {team_id}: unit {unit_id if unit_id is not None else '-'}")
+        if leader_email is not None or leader_name is not None:
+            current = get_team(s, team_id)
+            _, old = organisation.set_leader(s, team_id, leader_email or current.leader_email or "", leader_name)
+            if leader_email is not None:
+                _record(rt, "leader_changed", f"team {team_id}: {old} -> {current.leader_email}")
         t = update_team(
             s,
             team_id,
@@ -370,11 +398,27 @@ def team_set(
         )
         return {
             "id": t.id,
+            "name": t.name,
+            "leader_email": t.leader_email,
+            "leader_name": t.leader_name,
+            "unit_id": t.unit_id,
             "lang": t.lang,
             "track": t.track,
             "instrument": t.instrument,
             "trio_emails": t.trio_emails,
         }
+
+
+@team.command("delete")
+@click.argument("team_id", type=int)
+@click.option("--yes", is_flag=True, help="Confirm: the team, its participants and its unopened rounds go.")
+@command
+def team_delete(rt: Any, team_id: int, yes: bool) -> dict[str, Any]:
+    """Delete a team none of whose rounds has opened (asks for --yes); a team with answers is kept."""
+    from survey.domain.removal import delete_team, team_refusal
+
+    what = "the team, its participants and its rounds that never opened are deleted"
+    return _delete(rt, team_refusal, delete_team, team_id, yes, what)
 
 
 @main.group()
@@ -645,6 +689,48 @@ def round_focus(rt: Any, round_id: int, pillar_key: str) -> dict[str, Any]:
     return _show(rt, round_id)
 
 
+@round_.command("delete")
+@click.argument("round_id", type=int)
+@click.option("--yes", is_flag=True, help="Confirm: the round that never opened is deleted.")
+@command
+def round_delete(rt: Any, round_id: int, yes: bool) -> dict[str, Any]:
+    """Delete a round that has not opened (draft or scheduled; the team's latest) (asks for --yes)."""
+    from survey.domain.removal import delete_round, round_refusal
+
+    return _delete(rt, round_refusal, delete_round, round_id, yes, "the round is deleted")
+
+
+def _delete(
+    rt: Any,
+    refusal: Callable[[Any, int], str | None],
+    delete: Callable[[Any, int], dict[str, Any]],
+    object_id: int,
+    yes: bool,
+    what: str,
+) -> dict[str, Any]:
+    """A deletion that may be refused: the reason comes first (no --yes makes it possible), then --yes."""
+    with rt.db.session() as s:
+        reason = refusal(s, object_id)
+        if reason:
+            raise UserError(reason)
+        _confirmed(yes, what)
+        return delete(s, object_id)
+
+
+def _confirmed(yes: bool, what: str) -> None:
+    """Destructive commands ask for ``--yes``, like ``actions delete``."""
+    if not yes:
+        raise UserError(f"bekræft med --yes / confirm with --yes: {what}")
+
+
+def _record(rt: Any, action: str, subject: str) -> None:
+    """One audit event by the command line (for commands whose subject says more than an id)."""
+    from survey.domain import audit
+
+    with rt.db.session() as session:
+        audit.record(session, action, "cli", subject, rt.now())
+
+
 @main.group()
 def actions() -> None:
     """The team's IGLO action plan after a round."""
@@ -741,8 +827,7 @@ def actions_delete(rt: Any, action_id: int, yes: bool) -> dict[str, Any]:
     """Remove an action from the plan (asks for --yes)."""
     from survey.domain.actions import delete_action
 
-    if not yes:
-        raise UserError("bekræft med --yes / confirm with --yes: the action is removed from the plan")
+    _confirmed(yes, "the action is removed from the plan")
     with rt.db.session() as s:
         round_id = delete_action(s, action_id)
     return {"deleted": action_id, "round_id": round_id}
@@ -821,6 +906,38 @@ def unit_add(rt: Any, name: str, parent_id: int | None, head_email: str | None) 
         return {"id": u.id, "name": u.name, "parent_id": u.parent_id, "head_email": u.head_email}
 
 
+@unit.command("set")
+@click.argument("unit_id", type=int)
+@click.option("--name", help="A new name.")
+@click.option("--parent", "parent_id", type=int, help="Move the unit under this unit (never under itself).")
+@click.option("--top", is_flag=True, help="Make the unit a top unit (no unit above it).")
+@click.option("--head-email", help="The unit head's email; an empty string removes the head.")
+@command
+def unit_set(
+    rt: Any, unit_id: int, name: str | None, parent_id: int | None, top: bool, head_email: str | None
+) -> dict[str, Any]:
+    """Rename a unit, move it, or set its head; only the options given change."""
+    from survey.domain.organisation import set_unit
+
+    with rt.db.session() as s:
+        u = set_unit(s, unit_id, name=name, parent_id=parent_id, top=top, head_email=head_email)
+        return {"id": u.id, "name": u.name, "parent_id": u.parent_id, "head_email": u.head_email}
+
+
+@unit.command("delete")
+@click.argument("unit_id", type=int)
+@click.option("--yes", is_flag=True, help="Confirm: the empty unit is deleted.")
+@command
+def unit_delete(rt: Any, unit_id: int, yes: bool) -> dict[str, Any]:
+    """Delete a unit that holds no team and no unit (asks for --yes)."""
+    from survey.domain.organisation import contents, delete_unit
+
+    with rt.db.session() as s:
+        if contents(s, unit_id).empty:
+            _confirmed(yes, "the unit is deleted")
+        return delete_unit(s, unit_id)
+
+
 @unit.command("show")
 @click.argument("unit_id", type=int)
 @command
@@ -838,7 +955,7 @@ def unit_show(rt: Any, unit_id: int) -> dict[str, Any]:
 @click.option("--lang", default="da", show_default=True, help="da or en.")
 @command
 def unit_report(rt: Any, unit_id: int, out: Path | None, lang: str) -> dict[str, Any]:
-    """The unit's overview as a PDF; its figures become the baseline of the next overview's change."""
+    """The unit's overview as a PDF (the change it shows is each team's since its previous measurement)."""
     from survey.domain.teams import check_lang
     from survey.domain.units import unit_report as render_unit_report
 

@@ -236,11 +236,14 @@ def test_every_form_and_route_with_hostile_values(db_url: str, tmp_path: Path) -
     assert client.get("/").status_code == 200
 
     # a leader's forms (the request for a facilitator, the debrief, the plan) with every hostile value
+    from survey.domain.organisation import set_leader
     from survey.domain.users import set_active, set_role
 
     with app.extensions["tryghed"].db.session() as s:  # the admin's walk may have disabled or promoted them
         set_active(s, ids["leader"], True)
         set_role(s, ids["leader"], "leader")
+        for team in (ids["team_id"], ids["other_team"]):  # and given their teams to another leader
+            set_leader(s, team, "leder@example.org")
     leader = app.test_client()
     assert login(leader, "leder@example.org") == 303
     leader_forms = collect_forms(leader, [u for u in urls if leader.get(u).status_code == 200])

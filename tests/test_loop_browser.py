@@ -105,10 +105,12 @@ def test_a_whole_follow_up_cycle_in_the_browser(tmp_path: Path, browser: Any, sm
         _login(fp, live.url, "fie@example.org")
         fp.goto(f"{live.url}/teams/{team_id}")
         fp.get_by_role("button", name="Opret runde").click()
-        fp.get_by_role("button", name="Åbn runde 2 nu").click()
+        fp.get_by_role("link", name="Åbn runde 2 nu").click()  # a page that says what happens
+        fp.get_by_role("button", name="Ja, åbn runde 2 nu").click()
         answer_all([2, 3, 2, 2, 2])
         fp.goto(f"{live.url}/teams/{team_id}")
-        fp.get_by_role("button", name="Luk runde 2 nu").click()
+        fp.get_by_role("link", name="Luk runde 2 nu").click()  # a page that says what happens
+        fp.get_by_role("button", name="Ja, luk runde 2 nu").click()
 
         # round 2's plan: the ongoing action carried over, the done one not; the focus field remembers
         lp.goto(f"{live.url}/teams/{team_id}")

@@ -89,7 +89,7 @@ def test_team_page_resends_a_failed_report_and_the_round_is_reported(
     client = app.test_client()
     assert login(client, "fac@example.org") == 303
     page = client.get(f"/teams/{team_id}").get_data(as_text=True)
-    assert f'action="/rounds/{round_id}/mail/retry"' in page and "leder@example.org (report)" in page
+    assert f'href="/rounds/{round_id}/mail/retry"' in page and "leder@example.org (report)" in page
     assert client.post(f"/rounds/{round_id}/mail/retry").status_code == 400  # no CSRF token: nothing done
     assert _messages(app, round_id)[-1].status == "failed"
 

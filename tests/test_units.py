@@ -138,8 +138,8 @@ def test_no_suppressed_team_recoverable_from_pages_pdf_and_json(tree: tuple[Flas
                 shown = show_unit(rt.content, s, unit, K)
                 figures |= figures_in_json(shown)
                 ov = build_overview(rt.content, s, unit, K)
-                figures |= figures_in_html(overview_page(ov, rt.content, "da", rt.tz))
-                figures |= figures_in_html(overview_page(ov, rt.content, "en", rt.tz), ".")
+                figures |= figures_in_html(overview_page(ov, rt.content, "da", rt.tz).body)
+                figures |= figures_in_html(overview_page(ov, rt.content, "en", rt.tz).body, ".")
         root = run(tmp_path, "unit", "show", str(seeded.units["Forvaltning"]), env=env)
         assert figures_in_json(root) <= figures
         report = run(
@@ -191,11 +191,12 @@ def test_overview_pdf_read_back_tagged_and_rendered(tree: tuple[Flask, Seeded], 
     for expected in ("Overblik – Forvaltning", "Øvrige teams under Afd A (2 teams)", "Forvaltning samlet", "T8"):
         assert expected in text
     assert "for få svar; indgår ikke" in text  # T8, in no figure
-    assert "ændring siden sidste overblik" not in text.lower()  # nothing to compare the first overview with
+    # T6 measured twice: the unit's change is T6's own, against its previous measurement, in both PDFs
+    assert "egen forrige måling" in text and "(1 i alt)" in text and "+0," in text
     text_en = " ".join(pdf_layout_text(Path(en["path"])).split())
     assert "Other teams in Afd B (2 teams)" in text_en and "Forvaltning as a whole" in text_en
-    assert "change since the last overview" in text_en.lower() and "±0.00" in text_en  # same rounds as the first
-    assert "read as unchanged" in text_en  # and a change the numbers can explain is said to be one
+    assert "its own previous measurement" in text_en and "(1 in all)" in text_en
+    assert "±0.00" not in text_en  # making the first PDF stored no baseline for the second
 
     reader = PdfReader(io.BytesIO(Path(da["path"]).read_bytes()))
     assert len(reader.pages) == da["pages"]
@@ -214,7 +215,11 @@ def test_overview_page_has_no_axe_violations(tree: tuple[Flask, Seeded], browser
     rt = app.extensions["tryghed"]
     for lang in ("da", "en"):
         with rt.db.session() as s:
-            html = unit_page(rt, s, seeded.units["Forvaltning"], lang)  # what the web route returns
+            view = unit_page(rt, s, seeded.units["Forvaltning"], lang)  # what the web route places in its page
+        html = (
+            f'<!doctype html><html lang="{lang}"><head><title>{view.title}</title><style>{view.css}</style></head>'
+            f"<body><main>{view.body}</main></body></html>"
+        )
         context = browser.new_context(java_script_enabled=True, viewport={"width": 1280, "height": 900})
         page = context.new_page()
         page.set_content(html)
@@ -295,6 +300,7 @@ def test_unit_commands_and_errors(tmp_path: Path) -> None:
             "suppressed": False,
             "pillars": None,
             "pool_id": None,
+            "change": None,
         }
     ]
     assert shown["pillars"] is None and shown["respondents"] == 0 and shown["teams_suppressed"] == 0
@@ -333,7 +339,7 @@ def test_a_team_on_another_instrument_keeps_its_own_scale_and_adds_to_nothing(tm
         seven = rt.content.instrument("edmondson7")
         add_reported_rounds(s, seven, [("E1", "Afd", [6]), ("E2", "Afd", [2])], seeded, k=K, seed=3)
         shown = show_unit(rt.content, s, seeded.units["Afd"], K)
-        page = unit_page(rt, s, seeded.units["Afd"], "da")
+        page = str(unit_page(rt, s, seeded.units["Afd"], "da").body)
     by_name = {t["name"]: t for t in shown["teams"]}
     e1 = by_name["E1"]["pillars"]
     assert e1 is not None and {p["key"] for p in e1} == {p.key for p in seven.pillars}

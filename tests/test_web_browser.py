@@ -103,7 +103,8 @@ def test_facilitator_and_leader_run_the_toolkit(tmp_path: Path, browser: Any) ->
         closes = (datetime.now() + timedelta(days=7)).strftime("%Y-%m-%dT%H:%M")
         page.get_by_label("Lukker (dansk tid)").fill(closes)
         page.get_by_role("button", name="Opret runde").click()
-        page.get_by_role("button", name="Åbn runde 1 nu").click()
+        page.get_by_role("link", name="Åbn runde 1 nu").click()  # a page that says what happens
+        page.get_by_role("button", name="Ja, åbn runde 1 nu").click()
         assert _rate(page) == "0 af 6 har svaret"
         tokens = _new_tokens(outbox, used)
         assert len(tokens) == 6
@@ -118,7 +119,8 @@ def test_facilitator_and_leader_run_the_toolkit(tmp_path: Path, browser: Any) ->
         assert _rate(page) == "5 af 6 har svaret"
         assert "p0@example.org" in page.content()  # the participant list, but nothing ties anyone to an answer
 
-        page.get_by_role("button", name="Luk runde 1 nu").click()
+        page.get_by_role("link", name="Luk runde 1 nu").click()  # a page that says what happens
+        page.get_by_role("button", name="Ja, luk runde 1 nu").click()
         with page.expect_download() as download:
             page.get_by_role("link", name="Rapport for runde 1 (PDF)").click()
         pdf = Path(download.value.path()).read_bytes()
@@ -166,10 +168,12 @@ def test_facilitator_and_leader_run_the_toolkit(tmp_path: Path, browser: Any) ->
 
         # the follow-up round runs; its report reviews the plan with the status
         page.goto(team_url)
-        page.get_by_role("button", name="Åbn runde 2 nu").click()
+        page.get_by_role("link", name="Åbn runde 2 nu").click()  # a page that says what happens
+        page.get_by_role("button", name="Ja, åbn runde 2 nu").click()
         answer(_new_tokens(outbox, used)[:5], 4)
         page.reload()
-        page.get_by_role("button", name="Luk runde 2 nu").click()
+        page.get_by_role("link", name="Luk runde 2 nu").click()  # a page that says what happens
+        page.get_by_role("button", name="Ja, luk runde 2 nu").click()
         lp.goto(team_url)
         lp.get_by_role("link", name="Rapport for runde 2 på nettet").click()
         review = lp.locator("#review")

@@ -483,7 +483,9 @@ class UnitPoolRound(Base):
 
 
 class UnitOverview(Base):
-    """The unit's own figures as published in an overview report, for "change since the last overview"."""
+    """The unit's own figures as published in an overview report, by earlier versions, as the baseline of
+    "change since the last overview". No longer read or written: the change is each team's against its own
+    previous measurement, so no view or download moves it. Kept so that an upgrade loses nothing."""
 
     __tablename__ = "unit_overviews"
 

@@ -1,5 +1,5 @@
 """The audit log: who signed in or failed to, who changed accounts and roles, opened, reminded or closed
-rounds, viewed or downloaded reports, and changed units.
+rounds, viewed or downloaded reports, changed units, teams and leaders, and deleted teams and rounds.
 
 An event is (time, actor, action, subject): the actor is an account's email (or ``cli``, or None for
 someone who signed in with no account, e.g. a report link from an email), the subject names what was
@@ -48,6 +48,10 @@ ACTIONS = (
     "unit_created",
     "unit_changed",
     "unit_deleted",
+    "team_changed",
+    "team_deleted",
+    "leader_changed",
+    "round_deleted",
 )
 
 

@@ -77,8 +77,8 @@ def _move(session: Session, report_id: str, before: tuple[str, ...], **values: o
 def make_report(rt: Runtime, session: Session, report_id: str) -> str:
     """Make the requested PDF (the worker's part); returns the final status, or "skipped" for a duplicate.
 
-    The figures are the same as ``tryghed unit report``'s (``survey.domain.units.unit_report``), and the
-    overview is recorded as the baseline of the next one's change, as a download always was.
+    The figures are the same as ``tryghed unit report``'s (``survey.domain.units.unit_report``); making
+    the file stores nothing that a later overview reads.
     """
     from survey.domain.units import unit_report
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, func, insert, or_, select
@@ -20,12 +21,13 @@ from sqlalchemy.orm import Session
 from pipeline import unit_disclosure as rule
 from pipeline.scoring import band_of, scored
 from survey.content.model import Content, Instrument
-from survey.data.models import Response, Round, RoundResultRow, Team, Unit, UnitOverview, UnitPool, UnitPoolRound
+from survey.data.models import Response, Round, RoundResultRow, Team, Unit, UnitPool, UnitPoolRound
 from survey.domain.teams import check_email
 from survey.domain.validation import NAME_MAX, clean_text
 from survey.errors import NotFound, UserError
 
 if TYPE_CHECKING:
+    from pipeline.unit_render import OverviewPage
     from survey.runtime import Runtime
 
 STALE_DAYS = 365  # a team whose last round is older than this is flagged "not measured for a year"
@@ -104,6 +106,21 @@ class TeamRow:
     pool_id: str | None
     in_unit_figure: bool
     instrument: Instrument | None = None  # of the latest reported round; None when there is none
+    change: TeamChange | None = None  # since the team's previous measurement; None: nothing to compare
+
+
+@dataclass(frozen=True)
+class TeamChange:
+    """A team's change since its own previous measurement: its latest reported round that reached its k
+    before the one shown, measured with the same instrument. Both rounds are atoms of their own (each
+    reached k), so the difference reveals nothing the team's two reports do not."""
+
+    since_round_id: int
+    since_number: int
+    n_then: int
+    n_now: int
+    then: dict[str, float | None]  # pillar means of the previous measurement
+    delta: dict[str, float | None]  # pillar key -> now minus then (None where either has no figure)
 
 
 @dataclass(frozen=True)
@@ -115,6 +132,17 @@ class PoolRow:
     teams: int
     respondents: int
     pillars: dict[str, float | None]
+
+
+@dataclass(frozen=True)
+class UnitChange:
+    """The change of the teams of the unit figure that have a previous measurement: their latest rounds
+    summed, against their previous measurements summed (exact sums; every part reached k)."""
+
+    teams: int
+    n_now: int
+    n_then: int
+    delta: dict[str, float | None]
 
 
 @dataclass(frozen=True)
@@ -131,8 +159,8 @@ class Overview:
     pillars: dict[str, float | None] | None
     respondents: int
     excluded_respondents: int
-    previous: UnitOverview | None
     k: int
+    change: UnitChange | None = None  # the unit's teams against their own previous measurements
 
     @property
     def teams_suppressed(self) -> int:
@@ -215,7 +243,17 @@ def _build(content: Content, session: Session, unit_id: int, k: int) -> Overview
 
     wanted = set(plan.shown_rounds) | {r for p in pools for r in p.round_ids}
     instruments = {r.round_id: content.instrument(r.instrument) for r in team_rows if r.round_id in wanted}
-    sums = _round_sums(session, instruments, {r.round_id: r.result for r in team_rows if r.round_id in wanted})
+    results = {r.round_id: r.result for r in team_rows if r.round_id in wanted}
+    # each shown team's previous measurement (same instrument), summed in the same pass as the latest rounds
+    latest_of = {r.id: (r.round_id, r.instrument) for r in team_rows}
+    before = {
+        p.team_id: p
+        for p in _previous_measurements(session, units, latest)
+        if latest_of[p.team_id][0] in plan.shown_rounds and latest_of[p.team_id][1] == p.instrument
+    }
+    instruments.update({p.id: content.instrument(p.instrument) for p in before.values()})
+    results.update({p.id: p.result for p in before.values()})
+    sums = _round_sums(session, instruments, results)
     keys = [p.key for p in instrument.pillars]
     pool_of = {r: p for p in pools for r in p.round_ids}
     in_unit_rounds, unit_pools = plan.unit_atoms[unit_id]
@@ -226,6 +264,8 @@ def _build(content: Content, session: Session, unit_id: int, k: int) -> Overview
         shown = r.round_id in plan.shown_rounds
         own_keys = [p.key for p in instruments[r.round_id].pillars] if shown else []
         pool = pool_of.get(r.round_id)
+        pillars = rule.means(sums[r.round_id], own_keys) if shown else None
+        prev = before.get(r.id)
         teams.append(
             TeamRow(
                 id=r.id,
@@ -238,10 +278,11 @@ def _build(content: Content, session: Session, unit_id: int, k: int) -> Overview
                 invited=r.invited_count or 0,
                 responses=r.responses or 0,
                 suppressed=r.round_id is not None and not shown,
-                pillars=rule.means(sums[r.round_id], own_keys) if shown else None,
+                pillars=pillars,
                 pool_id=pool.id if pool else None,
                 in_unit_figure=r.round_id in in_figure,
                 instrument=content.instruments.get(r.instrument) if r.instrument else None,
+                change=_team_change(prev, sums, pillars, r.responses or 0, own_keys) if prev and pillars else None,
             )
         )
     pool_rows = [
@@ -256,9 +297,18 @@ def _build(content: Content, session: Session, unit_id: int, k: int) -> Overview
         if p.unit_id in set(units)
     ]
     unit_sums = rule.combine(sums[r] for r in in_figure)
-    previous = session.scalars(
-        select(UnitOverview).where(UnitOverview.unit_id == unit_id).order_by(UnitOverview.id.desc()).limit(1)
-    ).first()
+    # the unit's change: its own-figure teams that have a previous measurement, now against then
+    compared = [t for t in teams if t.change is not None and t.round_id in in_unit_rounds]
+    change = None
+    if compared:
+        now_sums = rule.combine(sums[t.round_id] for t in compared if t.round_id is not None)
+        then_sums = rule.combine(sums[t.change.since_round_id] for t in compared if t.change is not None)
+        change = UnitChange(
+            teams=len(compared),
+            n_now=now_sums.n,
+            n_then=then_sums.n,
+            delta=_delta(rule.means(now_sums, keys), rule.means(then_sums, keys)),
+        )
     excluded = sum(r.responses or 0 for r in team_rows if r.round_id is not None and r.round_id not in in_figure)
     return Overview(
         unit_id=unit_id,
@@ -271,8 +321,8 @@ def _build(content: Content, session: Session, unit_id: int, k: int) -> Overview
         pillars=rule.means(unit_sums, keys) if unit_sums.n else None,
         respondents=unit_sums.n,
         excluded_respondents=excluded,
-        previous=previous,
         k=k,
+        change=change,
     )
 
 
@@ -367,30 +417,63 @@ def _sums_from_distributions(ins: Instrument, result: dict[str, Any] | None) -> 
     return rule.Sums(int(result["responses"]), {p: (s, c) for p, (s, c) in acc.items()})
 
 
-def record_overview(session: Session, overview: Overview) -> None:
-    """Remember the unit's figures as published, for the next overview's "change since last time"."""
-    session.add(
-        UnitOverview(unit_id=overview.unit_id, respondents=overview.respondents, pillars=overview.pillars or {})
+@dataclass(frozen=True)
+class _Previous:
+    team_id: int
+    id: int
+    number: int
+    instrument: str
+    responses: int
+    result: dict[str, Any] | None
+
+
+def _previous_measurements(session: Session, units: list[int], latest: Any) -> list[_Previous]:
+    """For each team of ``units``, its newest reported round before its latest (``latest``: team id ->
+    number of the latest reported round) that reached its own k: the team's previous measurement. What
+    anyone viewed or downloaded plays no part (PRODUCT.md: viewing or downloading never moves a baseline)."""
+    reached = (
+        select(Round.team_id, func.max(Round.number).label("number"))
+        .join(RoundResultRow, RoundResultRow.round_id == Round.id)
+        .join(latest, latest.c.team_id == Round.team_id)
+        .join(Team, Team.id == Round.team_id)
+        .where(
+            Team.unit_id.in_(units),
+            Round.status == "reported",
+            Round.number < latest.c.number,
+            RoundResultRow.responses >= Round.min_responses,
+        )
+        .group_by(Round.team_id)
+        .subquery()
     )
-    session.commit()
+    rows = session.execute(
+        select(Round.team_id, Round.id, Round.number, Round.instrument, RoundResultRow.responses, RoundResultRow.result)
+        .join(reached, (reached.c.team_id == Round.team_id) & (reached.c.number == Round.number))
+        .join(RoundResultRow, RoundResultRow.round_id == Round.id)
+    ).all()
+    return [_Previous(r.team_id, r.id, r.number, r.instrument, r.responses, r.result) for r in rows]
 
 
-def change_since_previous(overview: Overview) -> dict[str, float | None]:
-    """Pillar key -> change of the unit's mean since the last published overview (None: unknown)."""
+def _delta(now: dict[str, float | None], then: dict[str, float | None]) -> dict[str, float | None]:
+    """Pillar key -> the difference of the two shown means (None where either is missing)."""
     from pipeline.scoring import round_half_up
 
-    before = overview.previous.pillars if overview.previous else {}
-    now = overview.pillars or {}
     out: dict[str, float | None] = {}
-    for key in now:
-        a, b = now.get(key), before.get(key)
-        out[key] = round_half_up(a - b) if a is not None and b is not None else None
+    for key, a in now.items():
+        b = then.get(key)
+        out[key] = round_half_up(Decimal(str(a)) - Decimal(str(b))) if a is not None and b is not None else None
     return out
 
 
-def unit_page(rt: Runtime, session: Session, unit_id: int, lang: str = "da", page: int = 1) -> str:
-    """The unit's overview as a web page (the same template as the PDF): the whole body of the route,
-    one page of rows at a time (``pipeline.unit_render.ROWS_PER_PAGE``).
+def _team_change(
+    prev: _Previous, sums: dict[int, rule.Sums], now: dict[str, float | None], n_now: int, keys: list[str]
+) -> TeamChange:
+    then = rule.means(sums[prev.id], keys)
+    return TeamChange(prev.id, prev.number, sums[prev.id].n, n_now, then, _delta(now, then))
+
+
+def unit_page(rt: Runtime, session: Session, unit_id: int, lang: str = "da", page: int = 1) -> OverviewPage:
+    """The unit's overview for the web page (the same body as the PDF), one page of rows at a time
+    (``pipeline.unit_render.ROWS_PER_PAGE``).
 
     The caller checks access first: a facilitator or admin, or a unit head for whom
     ``unit_id in visible_units(session, email)``.
@@ -404,8 +487,9 @@ def unit_page(rt: Runtime, session: Session, unit_id: int, lang: str = "da", pag
 def unit_report(
     rt: Runtime, session: Session, unit_id: int, lang: str = "da", on_layout: Callable[[], None] | None = None
 ) -> tuple[bytes, int]:
-    """The unit's overview as PDF bytes and its page count; its figures are recorded as the baseline of
-    the next overview's "change since last time" (``tryghed unit report`` and the web app's download).
+    """The unit's overview as PDF bytes and its page count (``tryghed unit report`` and the web app's
+    download). Making it stores nothing that a later overview reads: the change it shows is each team's
+    since its own previous measurement, the same whoever asked for it and however often.
 
     ``on_layout`` is called once the figures are ready and the layout (most of the time) begins.
     """
@@ -414,9 +498,7 @@ def unit_report(
     ov = build_overview(rt.content, session, unit_id, rt.config["MIN_RESPONSES"])
     if on_layout is not None:
         on_layout()
-    pdf, pages = overview_pdf(ov, rt.content, lang, rt.tz)
-    record_overview(session, ov)
-    return pdf, pages
+    return overview_pdf(ov, rt.content, lang, rt.tz)
 
 
 def units_for(session: Session, email: str, *, sees_all: bool) -> list[Unit]:
@@ -468,6 +550,9 @@ def show_unit(content: Content, session: Session, unit_id: int, k: int) -> dict[
                 "suppressed": t.suppressed,
                 "pillars": figure(t.pillars, own=t.instrument),
                 "pool_id": t.pool_id,
+                "change": _change_json(t.change.delta, t.change.n_now, t.change.n_then, since=t.change.since_round_id)
+                if t.change
+                else None,
             }
             for t in ov.teams
         ],
@@ -486,4 +571,21 @@ def show_unit(content: Content, session: Session, unit_id: int, k: int) -> dict[
         ],
         "excluded_respondents": ov.excluded_respondents,
         "min_responses": ov.k,
+        "change": _change_json(ov.change.delta, ov.change.n_now, ov.change.n_then, teams=ov.change.teams)
+        if ov.change
+        else None,
+    }
+
+
+def _change_json(delta: dict[str, float | None], n_now: int, n_then: int, **about: int) -> dict[str, Any]:
+    """A change as ``unit show`` gives it: each pillar's difference and whether chance can explain it."""
+    from pipeline.trend import within_chance
+
+    return {
+        **about,
+        "n_now": n_now,
+        "n_then": n_then,
+        "pillars": [
+            {"key": k, "delta": d, "unchanged": d is None or within_chance(d, n_now, n_then)} for k, d in delta.items()
+        ],
     }

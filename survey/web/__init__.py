@@ -30,6 +30,7 @@ def init_app(app: Flask, csrf: CSRFProtect) -> None:
         labels,
         manage,
         oidc,
+        organisation,
         pages,
         paper_entry,
         plan,
@@ -50,7 +51,21 @@ def init_app(app: Flask, csrf: CSRFProtect) -> None:
     app.register_error_handler(NotFound, lambda _exc: respond.not_found(_exc))
     app.register_error_handler(UserError, lambda _exc: respond.unreadable(_exc))
     audit_log.init_app(app)
-    for module in (health, auth, oidc, admin, audit_log, pages, plan, present, manage, paper_entry, tracks, units):
+    for module in (
+        health,
+        auth,
+        oidc,
+        admin,
+        audit_log,
+        pages,
+        plan,
+        present,
+        manage,
+        paper_entry,
+        tracks,
+        units,
+        organisation,
+    ):
         app.register_blueprint(module.bp)
     csrf.exempt(health.bp)
     app.jinja_env.globals["hidden_csrf"] = hidden_csrf

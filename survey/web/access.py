@@ -3,8 +3,8 @@
 - Public: the respondent's form (``/s/``), the signed report link (``/r/``), ``/login``, ``/healthz`` and
   static files. Everything else needs a login: a GET without one is sent to ``/login`` (303), any other
   method gets 401.
-- Roles: the ``admin`` blueprint is for admins; the ``manage`` blueprint (changing teams, participants and
-  rounds) for facilitators and admins; the other pages for every role.
+- Roles: the ``admin`` blueprint is for admins; the ``manage`` and ``organisation`` blueprints (changing
+  teams, participants, rounds, units and leaders) for facilitators and admins; the other pages for every role.
 - Teams: a page that names a team, round, participant, action or request in its URL is checked against
   the account: a leader reaching another team's object gets 404 (not 403, which would confirm it exists).
 - Units: a unit's overview is open to facilitators and admins, and to the account that heads the unit or
@@ -31,6 +31,7 @@ ROLE_BLUEPRINTS = {
     "audit": ("admin",),
     "manage": ("admin", "facilitator"),
     "paper": ("admin", "facilitator"),
+    "organisation": ("admin", "facilitator"),
     "tracks": ("admin", "facilitator"),
 }
 # URL parameter -> how to find the team it belongs to

@@ -26,6 +26,7 @@ from survey.domain.small_teams import small_team
 from survey.errors import UserError
 from survey.runtime import Runtime, get_runtime
 from survey.web import audit_log, forms
+from survey.web.confirm import confirm_page
 from survey.web.pages import team_context
 
 bp = Blueprint("manage", __name__)
@@ -264,6 +265,95 @@ def _round_page(round_id: int, template: str) -> tuple[str, int]:
 def confirm_close(round_id: int) -> tuple[str, int]:
     """ "Close now?": the confirmation page (a plain form, no JavaScript) before ``close_now``."""
     return _round_page(round_id, "web/round_close.html")
+
+
+def _confirm(round_id: int, action: str, title: str, consequences: list[str], yes: str) -> tuple[str, int]:
+    """A confirmation page before ``action`` (a POST endpoint of this blueprint) on a round."""
+    with get_runtime().db.session() as session:
+        rnd = get_round(session, round_id)
+        return confirm_page(
+            f"{title} – {rnd.team.name}",
+            consequences,
+            action=url_for(action, round_id=round_id),
+            yes=yes,
+            back=url_for("pages.team", team_id=rnd.team_id) + "#rounds",
+            no=_("No, back to the team"),
+            danger=False,
+        )
+
+
+@bp.get("/rounds/<int:round_id>/open")
+def confirm_open(round_id: int) -> tuple[str, int]:
+    """ "Open now?": opening sends the invitations, which cannot be called back."""
+    with get_runtime().db.session() as session:
+        rnd = get_round(session, round_id)
+        number, cards = rnd.number, rnd.channel == CARDS
+    return _confirm(
+        round_id,
+        "manage.open_now",
+        _("Open round %(n)s now", n=number),
+        [
+            _("The round opens now and takes answers until it closes.")
+            + " "
+            + (
+                _("The answer cards can be printed on the round's page.")
+                if cards
+                else _("Every active participant gets an email with a personal link at once; it cannot be called back.")
+            ),
+            _("The round's threshold of answers is fixed from now on."),
+        ],
+        _("Yes, open round %(n)s now", n=number),
+    )
+
+
+@bp.get("/rounds/<int:round_id>/remind")
+def confirm_remind(round_id: int) -> tuple[str, int]:
+    """ "Send a reminder?": the emails cannot be called back."""
+    return _confirm(
+        round_id,
+        "manage.remind",
+        _("Send a reminder"),
+        [
+            _("Everyone who has not answered yet gets the same link again by email; nobody sees who that is."),
+            _("Sent emails cannot be called back."),
+        ],
+        _("Yes, send the reminder"),
+    )
+
+
+@bp.get("/rounds/<int:round_id>/kickoff")
+def confirm_kickoff(round_id: int) -> tuple[str, int]:
+    """ "Send the kick-off?": an email to the leader."""
+    with get_runtime().db.session() as session:
+        leader = get_round(session, round_id).team.leader_email
+    return _confirm(
+        round_id,
+        "manage.kickoff",
+        _("Send the kick-off to the leader"),
+        [
+            _(
+                "%(email)s gets the shared knowledge of step 1 by email: the pillars, roles, traps and links.",
+                email=leader,
+            ),
+            _("Sent emails cannot be called back."),
+        ],
+        _("Yes, send the kick-off"),
+    )
+
+
+@bp.get("/rounds/<int:round_id>/mail/retry")
+def confirm_retry(round_id: int) -> tuple[str, int]:
+    """ "Send the failed emails again?"."""
+    return _confirm(
+        round_id,
+        "manage.retry_mail",
+        _("Send the failed emails again"),
+        [
+            _("Every email of the round that failed for good is sent again, with the same content and link."),
+            _("Sent emails cannot be called back."),
+        ],
+        _("Yes, send them again"),
+    )
 
 
 @bp.get("/rounds/<int:round_id>")

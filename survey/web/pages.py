@@ -24,6 +24,8 @@ from survey.domain.teams import get_team, list_participants
 from survey.runtime import Runtime, get_runtime
 from survey.web import audit_log, forms
 from survey.web.access import headed_units
+from survey.web.appnav import with_app_nav
+from survey.web.org_forms import leader_form
 
 bp = Blueprint("pages", __name__)
 
@@ -147,6 +149,7 @@ def team_context(rt: Runtime, session: Session, team_id: int, **overrides: Any) 
         "round_form": forms.RoundForm(),
         "followup_form": forms.FollowupForm(),
         "request_form": forms.RequestForm(),
+        "leader_form": leader_form(session, team) if current_user.manages else None,
         "button": forms.EmptyForm(),
         "csv_errors": None,
         # fewer people than the threshold: told before the round, with the honest options
@@ -192,7 +195,7 @@ def report_page(round_id: int) -> tuple[str, int]:
             abort(404)
         data = build_report_data(session, round_id, rt.content, rt.tz)
     audit_log.note("report_viewed", f"round {round_id}")
-    return report_html(data, for_web=True), 200
+    return with_app_nav(report_html(data, for_web=True)), 200
 
 
 @bp.post("/teams/<int:team_id>/requests")

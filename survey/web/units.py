@@ -43,7 +43,9 @@ def overview(unit_id: int) -> tuple[str, int]:
     audit_log.note("unit_report_viewed", f"unit {unit_id}")
     page = request.args.get("page", 1, type=int) or 1
     with rt.db.session() as session:
-        return unit_page(rt, session, unit_id, g.lang, page), 200
+        view = unit_page(rt, session, unit_id, g.lang, page)
+        unit = get_unit(session, unit_id)
+        return render_template("web/unit_overview.html", view=view, unit=unit), 200
 
 
 @bp.get("/units/<int:unit_id>/overview.pdf")
