@@ -45,7 +45,7 @@ def test_catalogs_cover_every_text_and_danish_translates_all(tmp_path: Path) -> 
 
 
 def test_missing_mo_files_are_compiled_at_start(tmp_path: Path) -> None:
-    from survey.web.i18n import compile_catalogs
+    from survey.locales import compile_catalogs
 
     folder = tmp_path / "translations" / "da" / "LC_MESSAGES"
     folder.mkdir(parents=True)
