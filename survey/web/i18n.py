@@ -18,6 +18,7 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
 
+from survey.errors import in_lang
 from survey.locales import compile_catalogs, translate, translations
 
 
@@ -95,6 +96,11 @@ def percent(value: float | None) -> str:
     return "" if value is None else _percent(value, g.get("lang") or "da")  # the page's locale (survey.i18n)
 
 
+def said(value: Any) -> Any:
+    """A domain message (``survey.errors.Text``) in the page's language; anything else unchanged."""
+    return in_lang(value, g.get("lang") or "da")
+
+
 def init_babel(app: Flask) -> None:
     """Flask-Babel over the shared catalogs; the page language is chosen per request in ``g.lang``."""
     from survey.locales import TRANSLATIONS_DIR
@@ -114,4 +120,5 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(_=gettext, gettext=gettext)  # after Flask-Babel installed its own
     app.jinja_env.filters["when"] = when
     app.jinja_env.filters["percent"] = percent
+    app.jinja_env.filters["said"] = said
     app.jinja_env.filters["number"] = lambda v, digits=2: format_decimal(v, format="#,##0." + "0" * digits)
