@@ -32,7 +32,7 @@ translations: $(STAMP)
 
 # Re-extract the texts after changing any template or Python text (web, mail, PDFs), then translate the new entries.
 extract-messages: $(STAMP)
-	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k N_ -k translate:2 -k translate_plural:2,3 -k Text -o translations/messages.pot .
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k N_ -k translate:2 -k translate_plural:2,3 -k Text -k pN_:1c,2 -o translations/messages.pot .
 	$(VENV)/bin/pybabel update -i translations/messages.pot -d translations
 
 demo: $(STAMP)

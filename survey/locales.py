@@ -14,6 +14,7 @@ still works: ``compile_catalogs`` builds any missing or stale ``.mo`` before a c
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -98,3 +99,22 @@ def translate_plural(lang: str, singular: str, plural: str, n: int, /, **values:
     """The singular or plural text for ``n`` in ``lang`` (``translate_plural:2,3`` for extraction);
     ``%(num)d`` is ``n``."""
     return translations(lang).ungettext(singular, plural, n) % {"num": n, **values}
+
+
+def pN_(context: str, msgid: str) -> tuple[str, str]:  # noqa: N802 - gettext's convention, with a context
+    """Mark ``msgid`` with a ``msgctxt`` for extraction (``pN_:1c,2``): the same English word that a page and
+    the report translate differently ("Answers": "Svar" / "Svarfordeling")."""
+    return (context, msgid)
+
+
+def translate_table(table: Mapping[str, str | tuple[str, str]], lang: str) -> dict[str, str]:
+    """A table of marked msgids (``N_`` or ``pN_``) in ``lang``, key by key.
+
+    The report's and the cards' label tables keep ``str.format`` placeholders (``{team}``) in their msgids:
+    their callers fill them with ``.format`` after the lookup.
+    """
+    catalog = translations(lang)
+    return {
+        key: catalog.upgettext(*msgid) if isinstance(msgid, tuple) else catalog.ugettext(msgid)
+        for key, msgid in table.items()
+    }

@@ -239,7 +239,8 @@ def _csv_problem(exc: csv.Error) -> Text:
     message = str(exc)
     if "field larger than field limit" in message:
         return Text(
-            "a field is longer than %(most)s characters; is this the right file?", most=f"{csv.field_size_limit():,}"
+            "a field is longer than %(most)s characters; is this the right file?",
+            most=format(csv.field_size_limit(), ","),
         )
     return Text("not readable as CSV: %(problem)s", problem=message)  # the csv module's own words
 
