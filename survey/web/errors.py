@@ -33,9 +33,13 @@ def _page(kind: int | str, status: int) -> tuple[str, int]:
 
 
 def _nearest_get_page() -> str | None:
-    """The closest address above the request's path that answers GET (``/teams/3/participants/import`` ->
-    ``/teams/3``), or None."""
+    """For a form's address, the closest address above it that answers GET (``/teams/3/participants/import``
+    -> ``/teams/3``); None for anything else."""
     adapter = current_app.url_map.bind_to_environ(request.environ)
+    try:  # only a real form address: werkzeug also says 405 for a path no rule takes (an id past 2^31)
+        adapter.match(request.path, method="POST")
+    except HTTPException:
+        return None
     parts = request.path.rstrip("/").split("/")
     while len(parts) > 1:
         parts.pop()
