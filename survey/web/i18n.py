@@ -34,7 +34,7 @@ def when(value: datetime | None, with_time: bool = True) -> str:
     memo: dict[tuple[datetime, bool], str] = g.setdefault("_when", {})
     key = (value, with_time)
     if key not in memo:
-        lang = g.get("lang") or "da"  # the page's locale, as Flask-Babel's selector reads it (survey.i18n)
+        lang = g.get("lang") or "da"  # the page's locale, as Flask-Babel's selector reads it (survey.web.i18n.init_babel)
         local = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(_zone(current_app.config["TIMEZONE"]))
         locale, day, time = _patterns(lang)
         text = day.apply(local.date(), locale)
@@ -93,7 +93,7 @@ def _percent(value: float, locale: str) -> str:
 def percent(value: float | None) -> str:
     """A share as a percentage in the page's language ('40 %'); Babel's formatting, remembered per value
     (the start page formats one per team, from few distinct values)."""
-    return "" if value is None else _percent(value, g.get("lang") or "da")  # the page's locale (survey.i18n)
+    return "" if value is None else _percent(value, g.get("lang") or "da")  # the page's locale (init_babel)
 
 
 def said(value: Any) -> Any:
