@@ -34,7 +34,7 @@ def when(value: datetime | None, with_time: bool = True) -> str:
     memo: dict[tuple[datetime, bool], str] = g.setdefault("_when", {})
     key = (value, with_time)
     if key not in memo:
-        lang = g.get("lang") or "da"  # the page's locale, as Flask-Babel's selector reads it (survey.web.i18n.init_babel)
+        lang = g.get("lang") or "da"  # the page's locale, as Flask-Babel's selector reads it (init_babel)
         local = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(_zone(current_app.config["TIMEZONE"]))
         locale, day, time = _patterns(lang)
         text = day.apply(local.date(), locale)
