@@ -30,9 +30,9 @@ lock: $(STAMP)
 translations: $(STAMP)
 	$(VENV)/bin/pybabel compile -d translations
 
-# Re-extract the texts after changing the web app's templates or views, then translate the new entries.
+# Re-extract the texts after changing any template or Python text (web, mail, PDFs), then translate the new entries.
 extract-messages: $(STAMP)
-	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -o translations/messages.pot .
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k N_ -k translate:2 -k translate_plural:2,3 -k Text -k pN_:1c,2 -o translations/messages.pot .
 	$(VENV)/bin/pybabel update -i translations/messages.pot -d translations
 
 demo: $(STAMP)

@@ -17,6 +17,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from pipeline import report_text
+from survey.locales import LANGS, N_, babel_locale, translate, translate_table
 from survey.paths import TEMPLATES_DIR
 
 if TYPE_CHECKING:
@@ -25,33 +26,17 @@ if TYPE_CHECKING:
 CARDS_DIR = TEMPLATES_DIR / "cards"
 PER_SHEET = 8
 
-LABELS: dict[str, dict[str, str]] = {
-    "da": {
-        "title": "Svarkort – {team}",
-        "heading": "Tryghedsbarometer for {team}",
-        "scan": "Scan koden med telefonens kamera, eller skriv adressen:",
-        "type": "Eller gå til {entry} og skriv koden:",
-        "closes": "Svar senest {when}.",
-        "closes_open": "Runden lukker, når mødet tager den op.",
-        "anonymous": "Kortet er ikke knyttet til dig: Tryghed ved ikke, hvem der har hvilket kort.",
-        "more": "Læs mere om kortene og din anonymitet på {entry}",
-        "qr_alt": "QR-kode med linket {url}",
-        "single_use": "Kortet kan bruges én gang.",
-        "at": "kl.",
-    },
-    "en": {
-        "title": "Answer cards – {team}",
-        "heading": "Safety barometer for {team}",
-        "scan": "Scan the code with your phone's camera, or type the address:",
-        "type": "Or go to {entry} and type the code:",
-        "closes": "Answer by {when}.",
-        "closes_open": "The round closes when the meeting takes it up.",
-        "anonymous": "This card is tied to no one: Tryghed never knows who holds which card.",
-        "more": "Read more about the cards and your anonymity at {entry}",
-        "qr_alt": "QR code with the link {url}",
-        "single_use": "The card can be used once.",
-        "at": "at",
-    },
+LABELS: dict[str, str | tuple[str, str]] = {
+    "title": N_("Answer cards – {team}"),
+    "heading": N_("Safety barometer for {team}"),
+    "scan": N_("Scan the code with your phone's camera, or type the address:"),
+    "type": N_("Or go to {entry} and type the code:"),
+    "closes": N_("Answer by {when}."),
+    "closes_open": N_("The round closes when the meeting takes it up."),
+    "anonymous": N_("This card is tied to no one: Tryghed never knows who holds which card."),
+    "more": N_("Read more about the cards and your anonymity at {entry}"),
+    "qr_alt": N_("QR code with the link {url}"),
+    "single_use": N_("The card can be used once."),
 }
 
 
@@ -75,18 +60,20 @@ def qr_svg(url: str, label: str) -> Markup:
     return Markup(svg.replace("<svg ", f"<svg {attrs} ", 1).replace(">", f"><title>{escape(label)}</title>", 1))
 
 
-def _when(closes: datetime | None, lang: str) -> str:
-    ui = LABELS[lang]
+def _when(closes: datetime | None, ui: dict[str, str], lang: str) -> str:
     if closes is None:
         return ui["closes_open"]
-    when = f"{report_text.format_date(closes, lang)} {ui['at']} {closes:%H.%M}"
+    from babel.dates import format_time
+
+    time = format_time(closes, "short", locale=babel_locale(lang))
+    when = translate(lang, "%(day)s, %(time)s", day=report_text.format_date(closes, lang), time=time)
     return ui["closes"].format(when=when)
 
 
 def cards_html(cards: Sequence[Card], *, team: str, closes: datetime | None, lang: str, entry_url: str) -> str:
     """The cards as one HTML document for WeasyPrint (A4, 2 x 4 cards with cut lines)."""
-    lang = lang if lang in LABELS else "da"
-    ui = LABELS[lang]
+    lang = lang if lang in LANGS else "da"
+    ui = translate_table(LABELS, lang)
     entry = entry_url.split("://", 1)[-1].rstrip("/")  # what people type: no scheme
     items: list[dict[str, Any]] = [
         {
@@ -105,7 +92,7 @@ def cards_html(cards: Sequence[Card], *, team: str, closes: datetime | None, lan
             title=ui["title"].format(team=team),
             heading=ui["heading"].format(team=team),
             ui=ui,
-            when=_when(closes, lang),
+            when=_when(closes, ui, lang),
             type_line=ui["type"].format(entry=entry),
             more=ui["more"].format(entry=entry),
             sheets=sheets,

@@ -12,38 +12,27 @@ from typing import TYPE_CHECKING
 from markupsafe import Markup
 
 from pipeline.cards_render import CARDS_DIR, _environment, tagged_pdf
+from survey.locales import LANGS, N_, translate_table
 
 if TYPE_CHECKING:
     from survey.content.model import Instrument
 
-LABELS: dict[str, dict[str, str]] = {
-    "da": {
-        "title": "{instrument} – papirudgave for {team}",
-        "lead": "Sæt ét kryds ved hvert udsagn. Skriv ikke dit navn. Læg skemaet i bunken hos facilitatoren.",
-        "typed": (
-            "Facilitatoren taster skemaet ind med et af de ekstra svarkort, så det gemmes og tælles som alle andre "
-            "svar. Den, der taster, ser dette ene skema, ligesom med værktøjskassens papirbarometer; skemaet "
-            "makuleres bagefter."
-        ),
-        "statement": "Udsagn",
-    },
-    "en": {
-        "title": "{instrument} – paper form for {team}",
-        "lead": "Tick one box for each statement. Do not write your name. Put the form on the facilitator's pile.",
-        "typed": (
-            "The facilitator types the form in with one of the spare answer cards, so it is stored and counted "
-            "like every other answer. Whoever types it sees this one form, just as with the toolkit's paper "
-            "barometer; the form is shredded afterwards."
-        ),
-        "statement": "Statement",
-    },
+LABELS: dict[str, str | tuple[str, str]] = {
+    "title": N_("{instrument} – paper form for {team}"),
+    "lead": N_("Tick one box for each statement. Do not write your name. Put the form on the facilitator's pile."),
+    "typed": N_(
+        "The facilitator types the form in with one of the spare answer cards, so it is stored and "
+        "counted like every other answer. Whoever types it sees this one form, just as with the toolkit's"
+        " paper barometer; the form is shredded afterwards."
+    ),
+    "statement": N_("Statement"),
 }
 
 
 def paper_html(instrument: Instrument, *, team: str, lang: str) -> str:
     """The paper form as one HTML document for WeasyPrint."""
-    lang = lang if lang in LABELS else "da"
-    ui = LABELS[lang]
+    lang = lang if lang in LANGS else "da"
+    ui = translate_table(LABELS, lang)
     return (
         _environment()
         .get_template("cards/paper.html")

@@ -22,6 +22,7 @@ from pipeline.report_html import ASSETS_DIR
 from pipeline.scoring import band_of
 from pipeline.trend import within_chance
 from pipeline.unit_disclosure import MIN_TEAMS_FOR_RANK, ranks
+from survey.locales import LANGS, N_, translate_table
 from survey.paths import TEMPLATES_DIR
 
 if TYPE_CHECKING:
@@ -34,131 +35,62 @@ STALE = timedelta(days=365)
 # 5.6 MB of HTML; a page of these is about 150 KB. The PDF keeps every row.
 ROWS_PER_PAGE = 250
 
-LABELS: dict[str, dict[str, str]] = {
-    "da": {
-        "title": "Overblik",
-        "lead": "Psykologisk tryghed i {unit} og enhederne under den: hvert teams seneste rapporterede måling.",
-        "unit_figures": "Enhedens samlede tal",
-        "pillar": "Søjle",
-        "mean": "Gennemsnit",
-        "band": "Farve",
-        "change": "Ændring mod teamenes forrige måling",
-        "change_since": (
-            "Ændringen sammenligner hvert team med en tidligere måling med tal ({teams} i alt) med teamets "
-            "egen forrige måling. Den afhænger ikke af, hvornår overblikket er set eller hentet."
-        ),
-        "noise": "(inden for det, antallet af svar kan forklare: læs som uændret)",
-        "no_previous": "Ingen af teamene har endnu en tidligere måling med tal, så der er ingen ændring at vise.",
-        "cell_change": (
-            "Under et teams tal står ændringen siden teamets forrige måling; ≈ foran betyder, at antallet "
-            "af svar kan forklare den (læs som uændret)."
-        ),
-        "empty": "Der er endnu ingen teams i {unit} eller enhederne under den.",
-        "region": "Teams side om side, kan rulles vandret",
-        "figures_region": "Enhedens tal, kan rulles vandret",
-        "no_unit_figure": "Der er endnu ingen tal for enheden samlet.",
-        "facts_teams": "Teams",
-        "facts_measured": "Med tal",
-        "facts_suppressed": "For få svar",
-        "facts_rate": "Svarprocent",
-        "facts_respondents": "Svar i enhedens tal",
-        "heatmap": "Teams side om side",
-        "heatmap_caption": "Hvert teams seneste rapporterede runde. Tallet i cellen er søjlens gennemsnit (1-5).",
-        "team": "Team",
-        "unit": "Enhed",
-        "step": "Trin",
-        "last": "Seneste måling",
-        "answered": "Svar",
-        "rank": "Placering",
-        "n_of": "{n} af {total}",
-        "n_answers": "{n} svar",
-        "rank_of": "{rank}. af {count}",
-        "never": "Ingen måling endnu",
-        "stale": "over et år siden",
-        "too_few": "for få svar",
-        "in_pool": "tæller i øvrige teams",
-        "other_instrument": "målt med {name}; se teamets egen rapport",
-        "not_counted": "indgår ikke",
-        "pool": "Øvrige teams under {unit} ({teams} teams)",
-        "whole": "{unit} samlet",
-        "legend": "Farverne: rød under {red}, gul fra {red} til under {green}, grøn fra {green}.",
-        "privacy_title": "Sådan beskytter overblikket den enkelte",
-        "privacy": (
-            "Et team med færre end {k} svar viser ingen tal, heller ikke indirekte: intet tal her kan "
-            "trækkes fra et andet for at finde et lille teams svar. Små teams lægges sammen i en celle "
-            "'Øvrige teams', når de tilsammen har mindst {k} svar; ellers tæller deres svar ikke med i "
-            "nogen figur ({excluded} svar denne gang). Placeringen vises kun, når mindst {rank_min} teams har tal."
-        ),
-        "generated": "Lavet {date}",
-        "steps_note": "Trin: 1 Fælles viden, 2 Tag temperaturen, 3 Det gør vi, 4 Vi holder fast.",
-        "page": "Side",
-        "pager": "Sider i oversigten",
-        "page_of": "Side {page} af {pages}",
-        "previous": "Forrige side",
-        "next": "Næste side",
-    },
-    "en": {
-        "title": "Overview",
-        "lead": "Psychological safety in {unit} and the units below it: each team's latest reported round.",
-        "unit_figures": "The unit's own figures",
-        "pillar": "Pillar",
-        "mean": "Mean",
-        "band": "Colour",
-        "change": "Change against the teams' previous measurement",
-        "change_since": (
-            "The change compares each team that has an earlier measurement with figures ({teams} in all) with "
-            "its own previous measurement. It does not depend on when the overview was viewed or downloaded."
-        ),
-        "noise": "(within what the numbers of answers can explain: read as unchanged)",
-        "no_previous": "None of the teams has an earlier measurement with figures yet, so there is no change to show.",
-        "cell_change": (
-            "Below a team's figure is its change since the team's previous measurement; ≈ in front means the "
-            "numbers of answers can explain it (read as unchanged)."
-        ),
-        "empty": "There are no teams in {unit} or the units below it yet.",
-        "region": "Teams side by side, scrolls sideways",
-        "figures_region": "The unit's figures, scrolls sideways",
-        "no_unit_figure": "There are no figures for the unit as a whole yet.",
-        "facts_teams": "Teams",
-        "facts_measured": "With figures",
-        "facts_suppressed": "Too few answers",
-        "facts_rate": "Response rate",
-        "facts_respondents": "Answers in the unit's figures",
-        "heatmap": "Teams side by side",
-        "heatmap_caption": "Each team's latest reported round. The figure in each cell is the pillar mean (1-5).",
-        "team": "Team",
-        "unit": "Unit",
-        "step": "Step",
-        "last": "Last round",
-        "answered": "Answers",
-        "rank": "Rank",
-        "n_of": "{n} of {total}",
-        "n_answers": "{n} answers",
-        "rank_of": "{rank} of {count}",
-        "never": "Not measured yet",
-        "stale": "over a year ago",
-        "too_few": "too few answers",
-        "in_pool": "counted in other teams",
-        "other_instrument": "measured with {name}; see the team's own report",
-        "not_counted": "not counted",
-        "pool": "Other teams in {unit} ({teams} teams)",
-        "whole": "{unit} as a whole",
-        "legend": "Colours: red below {red}, yellow from {red} to below {green}, green from {green}.",
-        "privacy_title": "How the overview protects each person",
-        "privacy": (
-            "A team with fewer than {k} answers shows no figure, not even indirectly: no figure here can be "
-            "subtracted from another to find a small team's answers. Small teams are pooled into an 'Other "
-            "teams' cell when together they have at least {k} answers; otherwise their answers count in no "
-            "figure ({excluded} answers this time). Ranks are shown only when at least {rank_min} teams have figures."
-        ),
-        "generated": "Made {date}",
-        "steps_note": "Steps: 1 Shared knowledge, 2 Take the temperature, 3 What we do, 4 We hold on.",
-        "page": "Page",
-        "pager": "Pages of the overview",
-        "page_of": "Page {page} of {pages}",
-        "previous": "Previous page",
-        "next": "Next page",
-    },
+LABELS: dict[str, str | tuple[str, str]] = {
+    "title": N_("Overview"),
+    "lead": N_("Psychological safety in {unit} and the units below it: each team's latest reported round."),
+    "unit_figures": N_("The unit's own figures"),
+    "pillar": N_("Pillar"),
+    "mean": N_("Mean"),
+    "band": N_("Colour"),
+    "change": N_("Change against the teams' previous measurement"),
+    "change_since": N_(
+        "The change compares each team that has an earlier measurement with figures ({teams} in all) with its own previous measurement. It does not depend on when the overview was viewed or downloaded."
+    ),
+    "noise": N_("(within what the numbers of answers can explain: read as unchanged)"),
+    "no_previous": N_("None of the teams has an earlier measurement with figures yet, so there is no change to show."),
+    "cell_change": N_(
+        "Below a team's figure is its change since the team's previous measurement; ≈ in front means the numbers of answers can explain it (read as unchanged)."
+    ),
+    "empty": N_("There are no teams in {unit} or the units below it yet."),
+    "region": N_("Teams side by side, scrolls sideways"),
+    "figures_region": N_("The unit's figures, scrolls sideways"),
+    "no_unit_figure": N_("There are no figures for the unit as a whole yet."),
+    "facts_teams": N_("Teams"),
+    "facts_measured": N_("With figures"),
+    "facts_suppressed": N_("Too few answers"),
+    "facts_rate": N_("Response rate"),
+    "facts_respondents": N_("Answers in the unit's figures"),
+    "heatmap": N_("Teams side by side"),
+    "heatmap_caption": N_("Each team's latest reported round. The figure in each cell is the pillar mean (1-5)."),
+    "team": N_("Team"),
+    "unit": N_("Unit"),
+    "step": N_("Step"),
+    "last": N_("Last round"),
+    "answered": N_("Answers"),
+    "rank": N_("Rank"),
+    "n_of": N_("{n} of {total}"),
+    "n_answers": N_("{n} answers"),
+    "rank_of": N_("{rank} of {count}"),
+    "never": N_("Not measured yet"),
+    "stale": N_("over a year ago"),
+    "too_few": N_("too few answers"),
+    "in_pool": N_("counted in other teams"),
+    "other_instrument": N_("measured with {name}; see the team's own report"),
+    "not_counted": N_("not counted"),
+    "pool": N_("Other teams in {unit} ({teams} teams)"),
+    "whole": N_("{unit} as a whole"),
+    "legend": N_("Colours: red below {red}, yellow from {red} to below {green}, green from {green}."),
+    "privacy_title": N_("How the overview protects each person"),
+    "privacy": N_(
+        "A team with fewer than {k} answers shows no figure, not even indirectly: no figure here can be subtracted from another to find a small team's answers. Small teams are pooled into an 'Other teams' cell when together they have at least {k} answers; otherwise their answers count in no figure ({excluded} answers this time). Ranks are shown only when at least {rank_min} teams have figures."
+    ),
+    "generated": N_("Made {date}"),
+    "steps_note": N_("Steps: 1 Shared knowledge, 2 Take the temperature, 3 What we do, 4 We hold on."),
+    "page": N_("Page"),
+    "pager": N_("Pages of the overview"),
+    "page_of": N_("Page {page} of {pages}"),
+    "previous": N_("Previous page"),
+    "next": N_("Next page"),
 }
 
 
@@ -193,8 +125,8 @@ def overview_context(
     in the same order as the whole document, so the pages together are exactly it); a page past the end
     is the last one. Only the rows shown are formatted (a municipality has 10,000). None: every row.
     """
-    lang = lang if lang in LABELS else "da"
-    ui = LABELS[lang]
+    lang = lang if lang in LANGS else "da"
+    ui = translate_table(LABELS, lang)
     now = now or datetime.now(UTC)
     ins = ov.instrument
     bands = ins.bands
@@ -316,7 +248,7 @@ def _change_text(delta: float | None, n_now: int, n_then: int, lang: str) -> str
     """A change against the previous measurement, flagged when the numbers of answers can explain it."""
     text = report_text.format_delta(delta, lang)
     if delta is not None and within_chance(delta, n_now, n_then):
-        text += " " + LABELS[lang]["noise"]
+        text += " " + translate_table({"noise": LABELS["noise"]}, lang)["noise"]
     return text
 
 

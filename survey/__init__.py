@@ -38,8 +38,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, web: bool = True) -
     app.extensions["tryghed"] = runtime
     celery_init_app(app)
 
-    from survey import i18n
-    from survey.web import logredact
+    from survey.web import i18n, logredact
 
     logredact.install(app)  # before anything can log a request path
     if config["LOG_FORMAT"] == "json":
@@ -53,7 +52,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, web: bool = True) -
         # a Celery worker replaces the root handlers later and is given the format there (celery_init)
         apply_format("json")
         apply_format("json", [default_handler, *logging.getLogger("gunicorn.error").handlers])
-    i18n.init_app(app)
+    i18n.init_babel(app)
     if web:
         _init_web(app)
     return app

@@ -76,7 +76,7 @@ def test_participants_settings_and_rounds_from_the_team_page(app: Flask, tmp_pat
         client, page, f"{page}/rounds", {"round-opens": "2030-01-02T10:00", "round-closes": "2030-01-01T10:00"}
     )
     assert refused.status_code == 400  # type: ignore[attr-defined]
-    assert "close after it opens" in refused.get_data(as_text=True)  # type: ignore[attr-defined]
+    assert "runden skal lukke, efter at den åbner" in refused.get_data(as_text=True)  # type: ignore[attr-defined]
     made = post_form(
         client, page, f"{page}/rounds", {"round-opens": "2030-01-01T10:00", "round-closes": "2030-01-10T16:00"}
     )
@@ -137,7 +137,7 @@ def test_tracks_request_take_plan_and_timeline(app: Flask) -> None:
     assert post_form(fac, "/requests", f"/requests/{req_id}/take", {}).status_code == 303  # type: ignore[attr-defined]
     again = post_form(fac, "/requests", f"/requests/{req_id}/take", {})
     assert again.status_code == 303  # type: ignore[attr-defined]
-    assert "already been taken" in fac.get("/requests").get_data(as_text=True)
+    assert "er allerede taget" in fac.get("/requests").get_data(as_text=True)  # the domain refusal, in Danish
     missing = post_form(fac, "/requests", f"/requests/{req_id}/plan", {f"r{req_id}-when": "2027-02-03T09:30"})
     assert missing.status_code == 400  # type: ignore[attr-defined]
     planned = post_form(

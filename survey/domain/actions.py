@@ -20,7 +20,7 @@ from survey.content.model import Content
 from survey.data.models import Action
 from survey.domain.rounds import get_round
 from survey.domain.validation import clean_email, clean_text
-from survey.errors import NotFound, UserError
+from survey.errors import NotFound, Text, UserError
 
 # The IGLO sheet's four levels of who can act, in its order: Individ, Gruppe, Ledelse, Organisation.
 IGLO_LEVELS = ("individ", "gruppe", "ledelse", "organisation")
@@ -40,7 +40,9 @@ def parse_due(value: str | date | None, option: str = "--due") -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError as exc:
-        raise UserError(f"{option}: {value!r} er ikke en dato som 2027-03-31 / is not a date like 2027-03-31") from exc
+        raise UserError(
+            Text("%(option)s: %(value)s is not a date like 2027-03-31", option=option, value=repr(value))
+        ) from exc
 
 
 def _check_hack(hack_key: str | None, content: Content | None) -> str | None:
@@ -51,14 +53,20 @@ def _check_hack(hack_key: str | None, content: Content | None) -> str | None:
         return None
     known = [h.key for h in content.hacks] if content is not None else None
     if known is not None and hack_key not in known:
-        raise UserError(f"unknown hack {hack_key!r}; known hacks: {', '.join(known)}")
+        raise UserError(
+            Text(
+                "unknown hack %(hack_key)s; known hacks: %(choices)s", hack_key=repr(hack_key), choices=", ".join(known)
+            )
+        )
     return hack_key
 
 
 def _check_level(level: str) -> str:
     level = level.strip().lower()
     if level not in IGLO_LEVELS:
-        raise UserError(f"level must be one of {', '.join(IGLO_LEVELS)}, got {level!r}")
+        raise UserError(
+            Text("level must be one of %(choices)s, got %(level)s", choices=", ".join(IGLO_LEVELS), level=repr(level))
+        )
     return level
 
 
@@ -82,7 +90,13 @@ def add_action(
     """
     rnd = get_round(session, round_id)
     if rnd.status not in ("closing", "reported"):
-        raise UserError(f"round {round_id} is {rnd.status}; actions are agreed after its results are out")
+        raise UserError(
+            Text(
+                "round %(round_id)s is %(status)s; actions are agreed after its results are out",
+                round_id=round_id,
+                status=rnd.status,
+            )
+        )
     action = Action(
         round_id=round_id,
         level=_check_level(level),
@@ -103,14 +117,20 @@ def add_action(
 def get_action(session: Session, action_id: int) -> Action:
     action = session.get(Action, action_id)
     if action is None:
-        raise NotFound(f"action {action_id} does not exist")
+        raise NotFound(Text("action %(action_id)s does not exist", action_id=action_id))
     return action
 
 
 def set_action_status(session: Session, action_id: int, status: str) -> Action:
     """Mark an agreed action planned, done, ongoing or dropped (committed); the follow-up report shows it."""
     if status not in ACTION_STATUSES:
-        raise UserError(f"status must be one of {', '.join(ACTION_STATUSES)}, got {status!r}")
+        raise UserError(
+            Text(
+                "status must be one of %(choices)s, got %(status)s",
+                choices=", ".join(ACTION_STATUSES),
+                status=repr(status),
+            )
+        )
     action = get_action(session, action_id)
     action.status = status
     session.commit()
@@ -146,7 +166,13 @@ def edit_action(
         action.hack_key = _check_hack(hack_key, content)
     if status is not None:
         if status not in ACTION_STATUSES:
-            raise UserError(f"status must be one of {', '.join(ACTION_STATUSES)}, got {status!r}")
+            raise UserError(
+                Text(
+                    "status must be one of %(choices)s, got %(status)s",
+                    choices=", ".join(ACTION_STATUSES),
+                    status=repr(status),
+                )
+            )
         action.status = status
     session.commit()
     return action

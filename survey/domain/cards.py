@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from survey.data.models import Invitation, Round
 from survey.domain.tokens import group_card_code, hash_card_code, make_card_code
-from survey.errors import NotFound, UserError
+from survey.errors import NotFound, Text, UserError
 from survey.runtime import Runtime
 
 CHANNEL = "cards"
@@ -70,13 +70,20 @@ def round_cards(rt: Runtime, session: Session, round_id: int) -> tuple[Round, li
     """The round and its cards (codes rebuilt from the nonces), in a random order; clear errors otherwise."""
     rnd = session.get(Round, round_id)
     if rnd is None:
-        raise NotFound(f"round {round_id} does not exist")
+        raise NotFound(Text("round %(round_id)s does not exist", round_id=round_id))
     if rnd.channel != CHANNEL:
-        raise UserError(f"round {round_id} is an email round; it has no answer cards", status=rnd.status)
+        raise UserError(
+            Text("round %(round_id)s is an email round; it has no answer cards", round_id=round_id), status=rnd.status
+        )
     if rnd.status in ("draft", "scheduled"):
-        raise UserError(f"the cards are made when the round opens; open round {round_id} first", status=rnd.status)
+        raise UserError(
+            Text("the cards are made when the round opens; open round %(round_id)s first", round_id=round_id),
+            status=rnd.status,
+        )
     if rnd.status != "open":
-        raise UserError(f"round {round_id} is closed; its cards take no more answers", status=rnd.status)
+        raise UserError(
+            Text("round %(round_id)s is closed; its cards take no more answers", round_id=round_id), status=rnd.status
+        )
     secret = rt.config["SECRET_KEY"]
     base = str(rt.config["BASE_URL"]).rstrip("/")
     nonces = session.scalars(

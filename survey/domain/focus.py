@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from survey.content.model import Content
 from survey.data.models import Round, RoundResultRow
 from survey.domain.rounds import get_round
-from survey.errors import UserError
+from survey.errors import Text, UserError
 
 
 def record_focus(session: Session, content: Content, round_id: int, pillar_key: str) -> Round:
@@ -32,18 +32,28 @@ def record_focus(session: Session, content: Content, round_id: int, pillar_key: 
     stored = session.get(RoundResultRow, round_id)
     if stored is None:
         raise UserError(
-            f"round {round_id} is {rnd.status}; a focus is chosen after its results are out", round_id=round_id
+            Text(
+                "round %(round_id)s is %(status)s; a focus is chosen after its results are out",
+                round_id=round_id,
+                status=rnd.status,
+            ),
+            round_id=round_id,
         )
     if stored.suppressed:
         raise UserError(
-            f"round {round_id} had too few answers to show figures, so it has no focus to choose",
+            Text(
+                "round %(round_id)s had too few answers to show figures, so it has no focus to choose",
+                round_id=round_id,
+            ),
             round_id=round_id,
         )
     key = pillar_key.strip().lower()
     pillars = [p.key for p in content.instrument(rnd.instrument).pillars]
     if key not in pillars:
         raise UserError(
-            f"unknown pillar {pillar_key!r}; choose one of {', '.join(pillars)}", round_id=round_id, pillars=pillars
+            Text("unknown pillar %(key)s; choose one of %(choices)s", key=repr(pillar_key), choices=", ".join(pillars)),
+            round_id=round_id,
+            pillars=pillars,
         )
     rnd.chosen_focus = key
     rnd.chosen_focus_at = datetime.now(UTC)

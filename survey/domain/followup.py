@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from survey.data.models import Round
 from survey.domain.rounds import create_round, get_round
-from survey.errors import UserError
+from survey.errors import Text, UserError
 from survey.runtime import Runtime
 
 DEFAULT_DURATION = timedelta(days=14)
@@ -33,7 +33,9 @@ def parse_span(value: str, option: str) -> timedelta:
     """'90d', '12w' or '36h' -> a timedelta; anything else is a UserError naming the option."""
     found = _SPAN.match(value or "")
     if not found or int(found.group(1)) <= 0:
-        raise UserError(f"{option}: {value!r} is not a duration like 90d, 12w or 36h")
+        raise UserError(
+            Text("%(option)s: %(value)s is not a duration like 90d, 12w or 36h", option=option, value=repr(value))
+        )
     return int(found.group(1)) * _UNIT[found.group(2).lower()]
 
 
@@ -41,7 +43,9 @@ def parse_days(value: str, option: str) -> int:
     """A duration in whole days ('90d' or '12w'), as stored in ``rounds.followup_after_days``."""
     span = parse_span(value, option)
     if span % timedelta(days=1):
-        raise UserError(f"{option}: {value!r} must be whole days (e.g. 90d or 12w)")
+        raise UserError(
+            Text("%(option)s: %(value)s must be whole days (e.g. 90d or 12w)", option=option, value=repr(value))
+        )
     return span.days
 
 
@@ -91,14 +95,19 @@ def create_followup(
     """
     rnd = get_round(session, round_id)
     if after <= timedelta(0) or duration <= timedelta(0):
-        raise UserError("the delay and the duration of a follow-up must be positive")
+        raise UserError(Text("the delay and the duration of a follow-up must be positive"))
     later = session.scalars(
         select(Round).where(Round.team_id == rnd.team_id, Round.number > rnd.number).order_by(Round.number)
     ).first()
     if later is not None:
         raise UserError(
-            f"round {round_id} already has a later round ({later.id}, {later.status}); "
-            "follow up on the team's latest round",
+            Text(
+                "round %(round_id)s already has a later round (%(later_id)s, %(status)s); "
+                "follow up on the team's latest round",
+                round_id=round_id,
+                later_id=later.id,
+                status=later.status,
+            ),
             round_id=later.id,
         )
     opens_at, closes_at = whole_times(

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from survey.data.models import Message
 from survey.domain.rounds import get_round
-from survey.errors import UserError
+from survey.errors import Text, UserError
 from survey.mail import outbox
 
 
@@ -16,14 +16,20 @@ def queue_kickoff(session: Session, round_id: int) -> str:
     rnd = get_round(session, round_id)
     team = rnd.team
     if not team.leader_email:
-        raise UserError(f"team {team.id} has no leader email")
+        raise UserError(Text("team %(team_id)s has no leader email", team_id=team.id))
     exists = session.scalar(
         select(Message.id).where(
             Message.round_id == round_id, Message.kind == "kickoff", Message.recipient == team.leader_email
         )
     )
     if exists is not None:
-        raise UserError(f"the kick-off email for round {round_id} has already been sent to {team.leader_email}")
+        raise UserError(
+            Text(
+                "the kick-off email for round %(round_id)s has already been sent to %(email)s",
+                round_id=round_id,
+                email=team.leader_email,
+            )
+        )
     outbox.queue(session, round_id=round_id, kind="kickoff", recipient=team.leader_email, lang=team.lang)
     session.commit()
     return team.leader_email

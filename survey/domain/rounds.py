@@ -21,7 +21,7 @@ from survey.domain import answer_store, round_storage
 from survey.domain import cards as answer_cards
 from survey.domain.teams import get_team
 from survey.domain.tokens import hash_token, make_token
-from survey.errors import NotFound, UserError
+from survey.errors import NotFound, Text, UserError
 from survey.mail import outbox
 from survey.runtime import Runtime
 
@@ -32,7 +32,7 @@ CLOSED = ("closing", "reported", "failed")
 def get_round(session: Session, round_id: int) -> Round:
     rnd = session.get(Round, round_id)
     if rnd is None:
-        raise NotFound(f"round {round_id} does not exist")
+        raise NotFound(Text("round %(round_id)s does not exist", round_id=round_id))
     return rnd
 
 
@@ -62,12 +62,12 @@ def create_round(
     try:
         check_min_responses(k)
     except ValueError as exc:
-        raise UserError(f"--min-responses: {exc}") from exc
+        raise UserError(Text("--min-responses: %(exc)s", exc=exc)) from exc
     now = rt.now()
     if opens_at and closes_at and closes_at <= opens_at:
-        raise UserError("the round must close after it opens")
+        raise UserError(Text("the round must close after it opens"))
     if closes_at and closes_at <= now:
-        raise UserError("the closing time is in the past")
+        raise UserError(Text("the closing time is in the past"))
     last = session.scalars(select(Round).where(Round.team_id == team_id).order_by(Round.number.desc())).first()
     rnd = Round(
         team_id=team.id,
@@ -97,7 +97,10 @@ def open_round(rt: Runtime, session: Session, round_id: int) -> Round:
     """Open the round and queue one invitation per active participant (committed, not yet sent)."""
     rnd = get_round(session, round_id)
     if rnd.status not in OPENABLE:
-        raise UserError(f"round {round_id} cannot be opened: it is {rnd.status}", status=rnd.status)
+        raise UserError(
+            Text("round %(round_id)s cannot be opened: it is %(status)s", round_id=round_id, status=rnd.status),
+            status=rnd.status,
+        )
     participants = list(
         session.scalars(
             select(Participant)
@@ -109,12 +112,17 @@ def open_round(rt: Runtime, session: Session, round_id: int) -> Round:
     count = answer_cards.card_count(rnd.cards, len(participants)) if card_round else len(participants)
     if not count:
         raise UserError(
-            f"team {rnd.team_id} has no participants to invite; import some first"
-            + (", or give the number of cards (--cards N)" if card_round else "")
+            Text("team %(team_id)s has no participants to invite; import some first", team_id=rnd.team_id)
+            if not card_round
+            else Text(
+                "team %(team_id)s has no participants to invite; import some first, or give the number of cards "
+                "(--cards N)",
+                team_id=rnd.team_id,
+            )
         )
     now = rt.now()
     if rnd.closes_at and rnd.closes_at <= now:
-        raise UserError("the closing time has already passed; create a new round")
+        raise UserError(Text("the closing time has already passed; create a new round"))
     claimed = affected(
         session.execute(
             update(Round)
@@ -124,7 +132,7 @@ def open_round(rt: Runtime, session: Session, round_id: int) -> Round:
     )
     if claimed != 1:
         session.rollback()
-        raise UserError(f"round {round_id} was opened by someone else meanwhile")
+        raise UserError(Text("round %(round_id)s was opened by someone else meanwhile", round_id=round_id))
     secret = rt.config["SECRET_KEY"]
     invitation_ids = []
     if card_round:  # no participant, no email, no message: only the cards' hashes
@@ -161,12 +169,12 @@ def open_round(rt: Runtime, session: Session, round_id: int) -> Round:
 def check_channel(channel: str, count: int | None) -> None:
     """A round's channel and number of cards, or a clear error."""
     if channel not in (answer_cards.EMAIL, answer_cards.CHANNEL):
-        raise UserError(f"--channel must be email or cards, not {channel!r}")
+        raise UserError(Text("--channel must be email or cards, not %(channel)s", channel=repr(channel)))
     if count is not None:
         if channel != answer_cards.CHANNEL:
-            raise UserError("--cards goes with --channel cards")
+            raise UserError(Text("--cards goes with --channel cards"))
         if not 1 <= count <= answer_cards.MAX_CARDS:
-            raise UserError(f"--cards must be between 1 and {answer_cards.MAX_CARDS}")
+            raise UserError(Text("--cards must be between 1 and %(most)s", most=answer_cards.MAX_CARDS))
 
 
 def remind_round(
@@ -185,12 +193,26 @@ def remind_round(
     """
     rnd = get_round(session, round_id)
     if rnd.channel == answer_cards.CHANNEL:
-        raise UserError(f"round {round_id} is a round of answer cards: Tryghed knows no one to remind")
+        raise UserError(
+            Text("round %(round_id)s is a round of answer cards: Tryghed knows no one to remind", round_id=round_id)
+        )
     if rnd.status != "open":
-        raise UserError(f"round {round_id} is not open (it is {rnd.status}); only open rounds get reminders")
+        raise UserError(
+            Text(
+                "round %(round_id)s is not open (it is %(status)s); only open rounds get reminders",
+                round_id=round_id,
+                status=rnd.status,
+            )
+        )
     limit = int(rt.config["REMINDER_MAX"])
     if rnd.reminders_sent >= limit:
-        raise UserError(f"round {round_id} has had its {limit} reminder(s) already (TRYGHED_REMINDER_MAX)")
+        raise UserError(
+            Text(
+                "round %(round_id)s has had its %(limit)s reminder(s) already (TRYGHED_REMINDER_MAX)",
+                round_id=round_id,
+                limit=limit,
+            )
+        )
     seq = rnd.reminders_sent + 1
     if expected_seq is not None and expected_seq != seq:
         return 0
@@ -234,10 +256,18 @@ def close_round(rt: Runtime, session: Session, round_id: int, *, followup_after_
     rnd = get_round(session, round_id)
     if rnd.status in OPENABLE:
         raise UserError(
-            f"round {round_id} has never been opened (it is {rnd.status}); open it first", status=rnd.status
+            Text(
+                "round %(round_id)s has never been opened (it is %(status)s); open it first",
+                round_id=round_id,
+                status=rnd.status,
+            ),
+            status=rnd.status,
         )
     if rnd.status in CLOSED:
-        raise UserError(f"round {round_id} is already closed (it is {rnd.status})", status=rnd.status)
+        raise UserError(
+            Text("round %(round_id)s is already closed (it is %(status)s)", round_id=round_id, status=rnd.status),
+            status=rnd.status,
+        )
     now = rt.now()
     extra = {} if followup_after_days is None else {"followup_after_days": followup_after_days}
     round_storage.hold_answers(session, round_id)  # answers in flight finish first; later ones see "closing"
@@ -256,7 +286,7 @@ def close_round(rt: Runtime, session: Session, round_id: int, *, followup_after_
         carry_over(session, round_id)
     session.commit()
     if claimed != 1:
-        raise UserError(f"round {round_id} was closed by someone else meanwhile")
+        raise UserError(Text("round %(round_id)s was closed by someone else meanwhile", round_id=round_id))
     session.refresh(rnd)
     return rnd
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from survey.data.models import Participant, Team
 from survey.domain.validation import NAME_MAX, clean_email, clean_optional, clean_text
-from survey.errors import NotFound, UserError
+from survey.errors import NotFound, Text, UserError
 
 LANGS = ("da", "en")
 TRACKS = ("selfguided", "facilitated")
@@ -26,14 +26,18 @@ def check_email(value: str, what: str = "email") -> str:
 
 def check_lang(value: str) -> str:
     if value not in LANGS:
-        raise UserError(f"language must be one of {', '.join(LANGS)}, got {value!r}")
+        raise UserError(
+            Text("language must be one of %(choices)s, got %(value)s", choices=", ".join(LANGS), value=repr(value))
+        )
     return value
 
 
 def check_instrument(name: str | None, known: Collection[str]) -> str | None:
     """``name`` if it is one of the ``known`` instruments (None: the default instrument)."""
     if name is not None and name not in known:
-        raise UserError(f"unknown instrument {name!r}; known: {', '.join(sorted(known))}")
+        raise UserError(
+            Text("unknown instrument %(name)s; known: %(choices)s", name=repr(name), choices=", ".join(sorted(known)))
+        )
     return name
 
 
@@ -60,7 +64,7 @@ def add_team(
         from survey.data.models import Unit
 
         if session.get(Unit, unit_id) is None:
-            raise NotFound(f"unit {unit_id} does not exist")
+            raise NotFound(Text("unit %(unit_id)s does not exist", unit_id=unit_id))
     team = Team(
         track=check_track(track),
         name=name,
@@ -78,7 +82,9 @@ def add_team(
 
 def check_track(value: str) -> str:
     if value not in TRACKS:
-        raise UserError(f"track must be one of {', '.join(TRACKS)}, got {value!r}")
+        raise UserError(
+            Text("track must be one of %(choices)s, got %(value)s", choices=", ".join(TRACKS), value=repr(value))
+        )
     return value
 
 
@@ -131,7 +137,7 @@ def deactivate_participant(session: Session, participant_id: int) -> Participant
     """Take a participant out of future rounds (committed); invitations already sent stay valid."""
     person = session.get(Participant, participant_id)
     if person is None:
-        raise NotFound(f"participant {participant_id} does not exist")
+        raise NotFound(Text("participant %(participant_id)s does not exist", participant_id=participant_id))
     person.active = False
     session.commit()
     return person
@@ -151,7 +157,7 @@ def list_participants(session: Session, team_id: int) -> list[Participant]:
 def get_team(session: Session, team_id: int) -> Team:
     team = session.get(Team, team_id)
     if team is None:
-        raise NotFound(f"team {team_id} does not exist")
+        raise NotFound(Text("team %(team_id)s does not exist", team_id=team_id))
     return team
 
 
@@ -176,14 +182,21 @@ def parse_participants_csv(text: str, default_lang: str = "da") -> list[ParsedRo
     try:
         header = next(reader, None)
     except csv.Error as exc:
-        raise UserError("bad CSV header", errors=[{"line": 1, "error": _csv_problem(exc)}]) from exc
+        raise UserError(Text("bad CSV header"), errors=[{"line": 1, "error": _csv_problem(exc)}]) from exc
     if header is None:
-        raise UserError("the CSV file is empty", errors=[{"line": 1, "error": "empty file, expected a header"}])
+        raise UserError(
+            Text("the CSV file is empty"), errors=[{"line": 1, "error": Text("empty file, expected a header")}]
+        )
     columns = [h.strip().lower() for h in header]
     if columns[:2] != ["email", "name"] or len(columns) > 3 or (len(columns) == 3 and columns[2] != "lang"):
         raise UserError(
-            "bad CSV header",
-            errors=[{"line": 1, "error": f"expected 'email,name[,lang]', got {','.join(header)!r}"}],
+            Text("bad CSV header"),
+            errors=[
+                {
+                    "line": 1,
+                    "error": Text("expected 'email,name[,lang]', got %(header)s", header=repr(",".join(header))),
+                }
+            ],
         )
     rows: list[ParsedRow] = []
     seen: dict[str, int] = {}
@@ -192,7 +205,12 @@ def parse_participants_csv(text: str, default_lang: str = "da") -> list[ParsedRo
         if not any(c.strip() for c in cells):
             continue
         if len(cells) != len(columns):
-            errors.append({"line": line, "error": f"expected {len(columns)} columns, got {len(cells)}"})
+            errors.append(
+                {
+                    "line": line,
+                    "error": Text("expected %(expected)s columns, got %(got)s", expected=len(columns), got=len(cells)),
+                }
+            )
             continue
         try:
             email = check_email(cells[0])
@@ -202,22 +220,29 @@ def parse_participants_csv(text: str, default_lang: str = "da") -> list[ParsedRo
             errors.append({"line": line, "error": exc.message})
             continue
         if email in seen:
-            errors.append({"line": line, "error": f"{email} is already on line {seen[email]}"})
+            errors.append(
+                {"line": line, "error": Text("%(email)s is already on line %(line)s", email=email, line=seen[email])}
+            )
             continue
         seen[email] = line
         rows.append(ParsedRow(line, email, name, lang))
     if errors:
-        raise UserError(f"{len(errors)} invalid row(s); nothing was imported", errors=errors)
+        raise UserError(Text("%(count)s invalid row(s); nothing was imported", count=len(errors)), errors=errors)
     if not rows:
-        raise UserError("the CSV file has no participants", errors=[{"line": 2, "error": "no rows after the header"}])
+        raise UserError(
+            Text("the CSV file has no participants"), errors=[{"line": 2, "error": Text("no rows after the header")}]
+        )
     return rows
 
 
-def _csv_problem(exc: csv.Error) -> str:
+def _csv_problem(exc: csv.Error) -> Text:
     message = str(exc)
     if "field larger than field limit" in message:
-        return f"a field is longer than {csv.field_size_limit():,} characters; is this the right file?"
-    return f"not readable as CSV: {message}"
+        return Text(
+            "a field is longer than %(most)s characters; is this the right file?",
+            most=format(csv.field_size_limit(), ","),
+        )
+    return Text("not readable as CSV: %(problem)s", problem=message)  # the csv module's own words
 
 
 def _rows(reader: Any, errors: list[dict[str, object]]) -> Iterator[list[str]]:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, aliased
 from survey.data.models import Action, FacilitationRequest, Round
 from survey.domain.teams import get_team
 from survey.domain.validation import clean_text
-from survey.errors import NotFound, UserError
+from survey.errors import NotFound, Text, UserError
 
 # What a facilitator can be asked for, and the toolkit step each belongs to.
 REQUEST_KINDS: dict[str, str] = {
@@ -31,7 +31,9 @@ def request_facilitator(session: Session, team_id: int, kind: str, note: str = "
     """A leader's request for a facilitator for one step (committed)."""
     get_team(session, team_id)
     if kind not in REQUEST_KINDS:
-        raise UserError(f"kind must be one of {', '.join(REQUEST_KINDS)}, got {kind!r}")
+        raise UserError(
+            Text("kind must be one of %(choices)s, got %(kind)s", choices=", ".join(REQUEST_KINDS), kind=repr(kind))
+        )
     note = clean_text(note, "note", max_len=2000, multiline=True, required=False)
     req = FacilitationRequest(team_id=team_id, kind=kind, note=note, status="open")
     session.add(req)
@@ -42,7 +44,7 @@ def request_facilitator(session: Session, team_id: int, kind: str, note: str = "
 def get_request(session: Session, request_id: int) -> FacilitationRequest:
     req = session.get(FacilitationRequest, request_id)
     if req is None:
-        raise NotFound(f"request {request_id} does not exist")
+        raise NotFound(Text("request %(request_id)s does not exist", request_id=request_id))
     return req
 
 
@@ -67,7 +69,7 @@ def take_request(session: Session, request_id: int, facilitator_id: int) -> Faci
     """A facilitator takes an open request (committed); a request already taken is refused."""
     req = get_request(session, request_id)
     if req.status != "open":
-        raise UserError(f"request {request_id} has already been taken")
+        raise UserError(Text("request %(request_id)s has already been taken", request_id=request_id))
     req.status, req.facilitator_id = "taken", facilitator_id
     session.commit()
     return req
@@ -77,7 +79,9 @@ def plan_session(session: Session, request_id: int, when: datetime, place: str, 
     """Plan the session of a taken request: date and time, place, what to bring (committed)."""
     req = get_request(session, request_id)
     if req.status == "open":
-        raise UserError(f"request {request_id} must be taken before its session is planned")
+        raise UserError(
+            Text("request %(request_id)s must be taken before its session is planned", request_id=request_id)
+        )
     place = clean_text(place, "place", max_len=200)
     bring = clean_text(bring, "what to bring", max_len=2000, multiline=True, required=False)
     req.session_at, req.place, req.bring, req.status = when, place, bring, "planned"

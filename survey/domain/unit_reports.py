@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from survey.data.db import affected
 from survey.data.models import UnitReport
-from survey.errors import NotFound
+from survey.errors import NotFound, Text
 
 if TYPE_CHECKING:
     from survey.runtime import Runtime
@@ -50,7 +50,9 @@ def get_report(session: Session, unit_id: int, report_id: str) -> UnitReport:
     """The request ``report_id`` of this unit, or NotFound (an id of another unit is not found either)."""
     job = session.get(UnitReport, report_id)
     if job is None or job.unit_id != unit_id:
-        raise NotFound(f"unit {unit_id} has no overview request {report_id}")
+        raise NotFound(
+            Text("unit %(unit_id)s has no overview request %(report_id)s", unit_id=unit_id, report_id=report_id)
+        )
     return job
 
 

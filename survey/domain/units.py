@@ -24,7 +24,7 @@ from survey.content.model import Content, Instrument
 from survey.data.models import Response, Round, RoundResultRow, Team, Unit, UnitPool, UnitPoolRound
 from survey.domain.teams import check_email
 from survey.domain.validation import NAME_MAX, clean_text
-from survey.errors import NotFound, UserError
+from survey.errors import NotFound, Text, UserError
 
 if TYPE_CHECKING:
     from pipeline.unit_render import OverviewPage
@@ -39,7 +39,7 @@ def add_unit(session: Session, name: str, parent_id: int | None = None, head_ema
     # shown on pages and in PDFs: one line, no control or direction characters (survey.domain.validation)
     name = clean_text(name, "unit name", max_len=NAME_MAX)
     if parent_id is not None and session.get(Unit, parent_id) is None:
-        raise NotFound(f"unit {parent_id} does not exist")
+        raise NotFound(Text("unit %(parent_id)s does not exist", parent_id=parent_id))
     unit = Unit(
         name=name, parent_id=parent_id, head_email=check_email(head_email, "head email") if head_email else None
     )
@@ -52,7 +52,7 @@ def get_unit(session: Session, unit_id: int) -> Unit:
     """The unit, or NotFound."""
     unit = session.get(Unit, unit_id)
     if unit is None:
-        raise NotFound(f"unit {unit_id} does not exist")
+        raise NotFound(Text("unit %(unit_id)s does not exist", unit_id=unit_id))
     return unit
 
 
@@ -176,7 +176,7 @@ def build_overview(content: Content, session: Session, unit_id: int, k: int) -> 
         except IntegrityError:
             # another request froze a pool holding one of these rounds first: read again and use theirs
             session.rollback()
-    raise UserError(f"unit {unit_id}: the overview could not be computed, try again")
+    raise UserError(Text("unit %(unit_id)s: the overview could not be computed, try again", unit_id=unit_id))
 
 
 def _build(content: Content, session: Session, unit_id: int, k: int) -> Overview:
@@ -184,7 +184,7 @@ def _build(content: Content, session: Session, unit_id: int, k: int) -> Overview
     parent = {r.id: r.parent_id for r in rows}
     names = {r.id: r.name for r in rows}
     if unit_id not in parent:
-        raise NotFound(f"unit {unit_id} does not exist")
+        raise NotFound(Text("unit %(unit_id)s does not exist", unit_id=unit_id))
     units = rule.subtree(rule.children_of(parent), unit_id)
     instrument = content.instrument()
 

@@ -17,7 +17,7 @@ from survey.domain import sessions
 from survey.domain.passwords import check_new_password
 from survey.domain.teams import check_email, check_lang
 from survey.domain.validation import clean_optional
-from survey.errors import NotFound, UserError
+from survey.errors import NotFound, Text, UserError
 
 if TYPE_CHECKING:
     from argon2 import PasswordHasher
@@ -60,11 +60,13 @@ def add_user(session: Session, email: str, role: str, password: str, name: str |
     """Create an account (committed). The email must be new; the role one of ``ROLES``."""
     email = check_email(email)
     if role not in ROLES:
-        raise UserError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
+        raise UserError(
+            Text("role must be one of %(choices)s, got %(role)s", choices=", ".join(ROLES), role=repr(role))
+        )
     name = clean_optional(name, "name")
     check_new_password(password, email=email, name=name)
     if session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise UserError(f"there is already an account for {email}")
+        raise UserError(Text("there is already an account for %(email)s", email=email))
     user = User(
         email=email,
         role=role,
@@ -82,7 +84,7 @@ def add_user(session: Session, email: str, role: str, password: str, name: str |
 def get_user(session: Session, user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None:
-        raise NotFound(f"user {user_id} does not exist")
+        raise NotFound(Text("user %(user_id)s does not exist", user_id=user_id))
     return user
 
 
@@ -117,7 +119,7 @@ def change_password(session: Session, user_id: int, current: str, new: str, keep
     """Replace the password after checking the current one (committed); every session but ``keep`` ends."""
     user = get_user(session, user_id)
     if not _matches(user.password_hash, current):
-        raise UserError("the current password is wrong")
+        raise UserError(Text("the current password is wrong"))
     check_new_password(new, email=user.email, name=user.name)
     user.password_hash = _hasher().hash(new)
     user.session_epoch += 1
@@ -145,7 +147,9 @@ def set_active(session: Session, user_id: int, active: bool) -> User:
 def set_role(session: Session, user_id: int, role: str) -> User:
     """Give the account another role (committed); its open sessions see the new role at their next request."""
     if role not in ROLES:
-        raise UserError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
+        raise UserError(
+            Text("role must be one of %(choices)s, got %(role)s", choices=", ".join(ROLES), role=repr(role))
+        )
     user = get_user(session, user_id)
     user.role = role
     session.commit()

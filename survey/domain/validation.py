@@ -21,7 +21,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from survey.errors import UserError
+from survey.errors import Text, UserError
+from survey.locales import N_
 
 # Characters that end a line somewhere (Python's str.splitlines() list): never in a single-line value.
 LINE_BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
@@ -36,11 +37,35 @@ MAX_ID = 2**31 - 1
 EMAIL_RE = re.compile(r"^[^@\s,;:<>\"()\[\]\\]+@[^@\s,;:<>\"()\[\]\\]+\.[^@\s,;:<>\"()\[\]\\]+$")
 
 
+# The names fields go by in messages, for the catalogs (N_: extracted here, translated when shown). A CLI
+# option keeps its "--name" in English (PRODUCT.md); a web page shows the translated word.
+FIELDS = {
+    "name": N_("name"),
+    "email": N_("email"),
+    "team name": N_("team name"),
+    "leader name": N_("leader name"),
+    "leader email": N_("leader email"),
+    "unit name": N_("unit name"),
+    "head email": N_("head email"),
+    "TRIO email": N_("TRIO email"),
+    "note": N_("note"),
+    "place": N_("place"),
+    "what to bring": N_("what to bring"),
+    "subject": N_("subject"),
+    "--what": N_("--what"),
+    "--who": N_("--who"),
+    "--by": N_("--by"),
+    "--owner-email": N_("--owner-email"),
+}
+
+
 class InvalidText(UserError):
     """A value that may not be stored; ``field`` names it, ``problem`` says what is wrong."""
 
     def __init__(self, field: str, problem: str) -> None:
-        super().__init__(f"{field}: {problem}", field=field)
+        # the field's name in the reader's language where it has one (``FIELDS``), else as the caller wrote it
+        name = Text(FIELDS[field]) if field in FIELDS else field
+        super().__init__(Text("%(field)s: %(problem)s", field=name, problem=problem), field=field)
         self.field = field
         self.problem = problem
 
@@ -59,7 +84,7 @@ def clean_text(
     mail header (an action's description, a comment).
     """
     if not isinstance(value, str):
-        raise InvalidText(field, f"expected text, got {type(value).__name__}")
+        raise InvalidText(field, Text("expected text, got %(kind)s", kind=type(value).__name__))
     if multiline:
         value = value.replace("\r\n", "\n").replace("\r", "\n")
     value = value.strip()
@@ -67,21 +92,34 @@ def clean_text(
         if ch in LINE_BREAKS:
             if multiline and ch == "\n":
                 continue
-            raise InvalidText(field, f"must be one line; it contains a line break ({_describe(ch)})")
+            raise InvalidText(
+                field, Text("must be one line; it contains a line break (%(character)s)", character=_describe(ch))
+            )
         if ch in BIDI_CONTROLS:
             raise InvalidText(
                 field,
-                f"contains an invisible text-direction character ({_describe(ch)}); remove it and type the text again",
+                Text(
+                    "contains an invisible text-direction character (%(character)s); remove it and type the text again",
+                    character=_describe(ch),
+                ),
             )
         category = unicodedata.category(ch)
         if category == "Cc" and not (multiline and ch == "\t"):
-            raise InvalidText(field, f"contains a control character ({_describe(ch)})")
+            raise InvalidText(field, Text("contains a control character (%(character)s)", character=_describe(ch)))
         if category in ("Cs", "Co"):
-            raise InvalidText(field, f"contains a character that is not text ({_describe(ch)}); is the file UTF-8?")
+            raise InvalidText(
+                field,
+                Text(
+                    "contains a character that is not text (%(character)s); is the file UTF-8?", character=_describe(ch)
+                ),
+            )
     if required and not value:
-        raise InvalidText(field, "must not be empty")
+        raise InvalidText(field, Text("must not be empty"))
     if len(value) > max_len:
-        raise InvalidText(field, f"is {len(value)} characters long; at most {max_len} are allowed")
+        raise InvalidText(
+            field,
+            Text("is %(length)s characters long; at most %(max_len)s are allowed", length=len(value), max_len=max_len),
+        )
     return value
 
 
@@ -97,7 +135,15 @@ def check_whole_numbers(values: dict[str, object]) -> None:
     for name, value in values.items():
         if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_ID:
             option = name.replace("_", "-")
-            raise UserError(f"{option}: {value} is out of range (at most {MAX_ID})", field=option)
+            raise UserError(
+                Text(
+                    "%(option)s: %(value)s is out of range (at most %(most)s)",
+                    option=option,
+                    value=value,
+                    most=MAX_ID,
+                ),
+                field=option,
+            )
 
 
 def clean_email(value: str, field: str = "email") -> str:
@@ -105,5 +151,5 @@ def clean_email(value: str, field: str = "email") -> str:
     value = clean_text(value, field, max_len=EMAIL_MAX)
     local = value.rsplit("@", 1)[0]
     if not EMAIL_RE.match(value) or len(local) > LOCAL_PART_MAX or ".." in value:
-        raise InvalidText(field, f"{value!r} is not a valid email address")
+        raise InvalidText(field, Text("%(value)s is not a valid email address", value=repr(value)))
     return value.lower()

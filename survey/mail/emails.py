@@ -11,10 +11,20 @@ from pipeline.report_text import format_number
 from survey.data.models import Invitation, Report, Round, RoundResultRow
 from survey.domain.report_links import report_link
 from survey.domain.tokens import make_token
-from survey.i18n import format_when, t
+from survey.locales import N_, format_when, translate
 from survey.mail import mailtext
 from survey.mail.nudges import NUDGE_KINDS, compose_nudge
 from survey.runtime import Runtime
+
+# The subject of each kind of email (the catalogs translate them; every subject names the team)
+_SUBJECTS = {
+    "invitation": N_("What is it like to be in %(team)s? (%(duration)s, anonymous)"),
+    "reminder": N_("Reminder: the safety survey for %(team)s closes %(closes)s"),
+    "reminder_open": N_("Reminder: the safety survey for %(team)s – your link still works"),
+    "report": N_("Report: psychological safety in %(team)s"),
+    "trio": N_("For information: the safety round in %(team)s has closed"),
+    "kickoff": N_("Before you start: psychological safety in %(team)s"),
+}
 
 
 class Addressed(Protocol):
@@ -86,8 +96,8 @@ def personal_parts(rt: Runtime, rnd: Round, kind: str, lang: str, link: str) -> 
     common = _common(rt, rnd, lang)
     closes = common["closes"]
     # a round without a close date gets a subject that does not end mid-sentence
-    key = f"subject_{kind}" if closes or kind != "reminder" else "subject_reminder_open"
-    subject = t(key, lang, team=rnd.team.name, closes=closes, duration=common["duration"])
+    key = kind if closes or kind != "reminder" else "reminder_open"
+    subject = translate(lang, _SUBJECTS[key], team=rnd.team.name, closes=closes, duration=common["duration"])
     text, html = _render_pair(kind, lang, link=link, subject=subject, **common)
     return subject, text, html
 
@@ -122,7 +132,7 @@ def compose(rt: Runtime, session: object, msg: Addressed) -> EmailMessage:
             raise LookupError(f"round {rnd.id} has no report yet")
         focus = [instrument.pillar(k).name.get(lang) for k in result.focus_pillars]
         hacks = [h for h in rt.content.hacks if h.key in result.hack_keys]
-        subject = t("subject_report", lang, team=team.name)
+        subject = translate(lang, _SUBJECTS["report"], team=team.name)
         text, html = _render_pair(
             "report",
             lang,
@@ -153,7 +163,7 @@ def compose(rt: Runtime, session: object, msg: Addressed) -> EmailMessage:
                 for p in result.result["pillars"]
             ]
         )
-        subject = t("subject_trio", lang, team=team.name)
+        subject = translate(lang, _SUBJECTS["trio"], team=team.name)
         text, html = _render_pair(
             "trio",
             lang,
@@ -168,7 +178,7 @@ def compose(rt: Runtime, session: object, msg: Addressed) -> EmailMessage:
 
     if msg.kind == "kickoff":
         content = rt.content
-        subject = t("subject_kickoff", lang, team=team.name)
+        subject = translate(lang, _SUBJECTS["kickoff"], team=team.name)
         text, html = _render_pair(
             "kickoff",
             lang,

@@ -16,6 +16,8 @@ from email.utils import format_datetime, parseaddr
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from survey.locales import translate_plural
+
 SECONDS_PER_STATEMENT = 11  # measured on the phone form: 16 statements take about three minutes
 
 
@@ -49,9 +51,7 @@ def answer_minutes(statements: int) -> int:
 
 def duration_text(minutes: int, lang: str) -> str:
     """'3 minutter' / '1 minut' / '3 minutes' / '1 minute'."""
-    if lang == "en":
-        return f"{minutes} minute" if minutes == 1 else f"{minutes} minutes"
-    return f"{minutes} minut" if minutes == 1 else f"{minutes} minutter"
+    return translate_plural(lang, "%(num)d minute", "%(num)d minutes", minutes)
 
 
 def identity(config: Mapping[str, Any]) -> dict[str, str | None]:

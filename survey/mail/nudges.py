@@ -11,139 +11,79 @@ from sqlalchemy.orm import Session
 
 from survey.data.models import Action, FacilitationRequest, Round, Team
 from survey.domain.report_links import report_link
-from survey.i18n import format_when
+from survey.locales import N_, format_when, translate
 from survey.runtime import Runtime
 
 NUDGE_KINDS = ("debrief", "no_plan", "action_due", "action_overdue", "request_new", "session_planned")
 SESSION_LENGTH = timedelta(hours=2)  # the toolkit's sessions take 1.5-4 hours; the calendar holds two
 
-# Subject, greeting and paragraphs per kind and language; {placeholders} are filled from the row's data.
-TEXTS: dict[str, dict[str, dict[str, Any]]] = {
+# Subject, paragraphs and link label per kind (English msgids; the catalogs translate them); %(placeholders)s
+# are filled from the row's data. A paragraph that is only a placeholder is the user's own text, not translated.
+TEXTS: dict[str, dict[str, Any]] = {
     "debrief": {
-        "da": {
-            "subject": "Næste skridt for {team}: hold mødet om resultaterne",
-            "body": [
-                "Rapporten for {team} er kommet. Næste skridt er teammødet, hvor I taler om resultaterne, "
-                "vælger jeres fokus og aftaler en handleplan.",
-                "Guiden til mødet giver en dagsorden med tider og spørgsmål, bygget på jeres egne tal.",
-            ],
-            "link_label": "Åbn guiden til teammødet",
-        },
-        "en": {
-            "subject": "Next step for {team}: hold the meeting about the results",
-            "body": [
-                "The report for {team} has arrived. The next step is the team meeting where you discuss the "
-                "results, choose your focus and agree an action plan.",
-                "The guide for the meeting gives an agenda with times and questions, built from your own figures.",
-            ],
-            "link_label": "Open the guide for the team meeting",
-        },
+        "subject": N_("Next step for %(team)s: hold the meeting about the results"),
+        "body": [
+            N_(
+                "The report for %(team)s has arrived. The next step is the team meeting where you discuss"
+                " the results, choose your focus and agree an action plan."
+            ),
+            N_("The guide for the meeting gives an agenda with times and questions, built from your own figures."),
+        ],
+        "link_label": N_("Open the guide for the team meeting"),
     },
     "no_plan": {
-        "da": {
-            "subject": "{team}: fokus og handleplan mangler stadig",
-            "body": [
-                "Det er to uger siden, rapporten for {team} kom, og {missing} er endnu ikke registreret.",
-                "Registrér teamets valg på siden for teammødet, så næste rapport kan følge op på det.",
-            ],
-            "link_label": "Åbn teammødet og handleplanen",
-            "missing_focus": "jeres fokus",
-            "missing_plan": "handleplanen",
-            "missing_both": "hverken jeres fokus eller handleplanen",
-        },
-        "en": {
-            "subject": "{team}: the focus and action plan are still missing",
-            "body": [
-                "It is two weeks since the report for {team} arrived, and {missing} has not been recorded yet.",
-                "Record the team's choices on the debrief page, so that the next report can follow them up.",
-            ],
-            "link_label": "Open the debrief and the action plan",
-            "missing_focus": "your focus",
-            "missing_plan": "the action plan",
-            "missing_both": "neither your focus nor the action plan",
-        },
+        "subject": N_("%(team)s: the focus and action plan are still missing"),
+        "body": [
+            N_("It is two weeks since the report for %(team)s arrived, and %(missing)s has not been recorded yet."),
+            N_("Record the team's choices on the debrief page, so that the next report can follow them up."),
+        ],
+        "link_label": N_("Open the debrief and the action plan"),
+        "missing_focus": N_("your focus"),
+        "missing_plan": N_("the action plan"),
+        "missing_both": N_("neither your focus nor the action plan"),
     },
     "action_due": {
-        "da": {
-            "subject": "Snart frist: {what_short}",
-            "body": ["Handlingen »{what}« i {team}s handleplan har frist {due}.", "Er den gjort, så markér den."],
-            "link_label": "Åbn handleplanen",
-        },
-        "en": {
-            "subject": "Due soon: {what_short}",
-            "body": ["The action “{what}” in the action plan of {team} is due {due}.", "If it is done, mark it so."],
-            "link_label": "Open the action plan",
-        },
+        "subject": N_("Due soon: %(what_short)s"),
+        "body": [
+            N_("The action “%(what)s” in the action plan of %(team)s is due %(due)s."),
+            N_("If it is done, mark it so."),
+        ],
+        "link_label": N_("Open the action plan"),
     },
     "action_overdue": {
-        "da": {
-            "subject": "Fristen er overskredet: {what_short}",
-            "body": [
-                "Handlingen »{what}« i {team}s handleplan havde frist {due}.",
-                "Markér, om den er gjort, i gang eller droppet, eller giv den en ny frist.",
-            ],
-            "link_label": "Åbn handleplanen",
-        },
-        "en": {
-            "subject": "Overdue: {what_short}",
-            "body": [
-                "The action “{what}” in the action plan of {team} was due {due}.",
-                "Mark it done, ongoing or dropped, or give it a new due date.",
-            ],
-            "link_label": "Open the action plan",
-        },
+        "subject": N_("Overdue: %(what_short)s"),
+        "body": [
+            N_("The action “%(what)s” in the action plan of %(team)s was due %(due)s."),
+            N_("Mark it done, ongoing or dropped, or give it a new due date."),
+        ],
+        "link_label": N_("Open the action plan"),
     },
     "request_new": {
-        "da": {
-            "subject": "{team} ønsker en facilitator",
-            "body": ["{team} har bedt om en facilitator til: {kind}.", "{note}"],
-            "link_label": "Se forespørgslerne",
-        },
-        "en": {
-            "subject": "{team} asks for a facilitator",
-            "body": ["{team} has asked for a facilitator for: {kind}.", "{note}"],
-            "link_label": "See the requests",
-        },
+        "subject": N_("%(team)s asks for a facilitator"),
+        "body": [
+            N_("%(team)s has asked for a facilitator for: %(kind)s."),
+            "%(note)s",
+        ],
+        "link_label": N_("See the requests"),
     },
     "session_planned": {
-        "da": {
-            "subject": "Planlagt: {kind} med {team} {when}",
-            "body": [
-                "Facilitatoren har planlagt {kind} for {team}: {when}, {place}.",
-                "{bring}",
-                "Kalenderinvitationen er vedhæftet.",
-            ],
-            "link_label": "Åbn teamets side",
-        },
-        "en": {
-            "subject": "Planned: {kind} with {team} {when}",
-            "body": [
-                "The facilitator has planned {kind} for {team}: {when}, {place}.",
-                "{bring}",
-                "The calendar invitation is attached.",
-            ],
-            "link_label": "Open the team's page",
-        },
+        "subject": N_("Planned: %(kind)s with %(team)s %(when)s"),
+        "body": [
+            N_("The facilitator has planned %(kind)s for %(team)s: %(when)s, %(place)s."),
+            "%(bring)s",
+            N_("The calendar invitation is attached."),
+        ],
+        "link_label": N_("Open the team's page"),
     },
 }
 
 KIND_NAMES = {
-    "da": {
-        "premeeting": "formøde med lederen",
-        "briefing": "orientering af medarbejderne",
-        "measurement": "målingen",
-        "debriefing": "mødet om resultaterne",
-        "sparring": "sparring på arbejdet",
-        "followup": "et opfølgningsforløb",
-    },
-    "en": {
-        "premeeting": "a pre-meeting with the leader",
-        "briefing": "a briefing of the staff",
-        "measurement": "the measurement",
-        "debriefing": "the meeting about the results",
-        "sparring": "sparring on the work",
-        "followup": "a follow-up process",
-    },
+    "premeeting": N_("a pre-meeting with the leader"),
+    "briefing": N_("a briefing of the staff"),
+    "measurement": N_("the measurement"),
+    "debriefing": N_("the meeting about the results"),
+    "sparring": N_("sparring on the work"),
+    "followup": N_("a follow-up process"),
 }
 
 
@@ -165,11 +105,11 @@ def nudge_parts(rt: Runtime, session: Session, msg: Any) -> tuple[str, str, str,
         assert team is not None
         values.update(
             team=team.name,
-            kind=KIND_NAMES[lang].get(req.kind, req.kind),
+            kind=translate(lang, KIND_NAMES[req.kind]) if req.kind in KIND_NAMES else req.kind,
             note=req.note or "",
             when=format_when(req.session_at, lang, rt.tz),
             place=req.place or "",
-            bring=(("Medbring: " if lang == "da" else "Bring: ") + req.bring) if req.bring else "",
+            bring=translate(lang, "Bring: %(things)s", things=req.bring) if req.bring else "",
         )
         link = f"{base}/requests#request-{req.id}" if msg.kind == "request_new" else f"{base}/teams/{team.id}"
         values["_request"] = req
@@ -183,13 +123,13 @@ def nudge_parts(rt: Runtime, session: Session, msg: Any) -> tuple[str, str, str,
         link = report_link(rt, rnd.id) + "/debrief"
     elif msg.kind == "no_plan":
         has_plan = session.query(Action.id).filter(Action.round_id == rnd.id).first() is not None
-        texts = TEXTS["no_plan"][lang]
+        texts = TEXTS["no_plan"]
         key = (
             "missing_both"
             if rnd.chosen_focus is None and not has_plan
             else ("missing_focus" if rnd.chosen_focus is None else "missing_plan")
         )
-        values["missing"] = texts[key]
+        values["missing"] = translate(lang, texts[key])
     else:
         action = session.get(Action, msg.seq)
         if action is None or action.due is None:
@@ -211,11 +151,11 @@ def compose_nudge(rt: Runtime, session: Session, msg: Any, render_pair: Any, mak
     from survey.mail import mailtext
 
     kind, lang, link, values = nudge_parts(rt, session, msg)
-    texts = TEXTS[kind][lang]
+    texts = TEXTS[kind]
     fill = {k: v for k, v in values.items() if not k.startswith("_")}
-    subject = texts["subject"].format(**fill)
-    paragraphs = [p for p in (line.format(**fill) for line in texts["body"]) if p.strip()]
-    greeting = "Hej" if lang == "da" else "Hello"
+    subject = translate(lang, texts["subject"], **fill)
+    paragraphs = [p for p in (translate(lang, line, **fill) for line in texts["body"]) if p.strip()]
+    greeting = translate(lang, "Hello")
     text, html = render_pair(
         "nudge",
         lang,
@@ -223,7 +163,7 @@ def compose_nudge(rt: Runtime, session: Session, msg: Any, render_pair: Any, mak
         greeting=greeting,
         paragraphs=paragraphs,
         link=link,
-        link_label=texts["link_label"],
+        link_label=translate(lang, texts["link_label"]),
         links=rt.content.links,
         **mailtext.identity(rt.config),
     )

@@ -19,12 +19,12 @@ if TYPE_CHECKING:  # the CLI imports survey.web.logredact and must not pay for t
 
 def init_app(app: Flask, csrf: CSRFProtect) -> None:
     """Register the web blueprints, sessions (Flask-Login), the access guard and the gettext catalogs."""
-    from survey.errors import NotFound, UserError
     from survey.web import (
         access,
         admin,
         audit_log,
         auth,
+        errors,
         health,
         i18n,
         labels,
@@ -35,7 +35,6 @@ def init_app(app: Flask, csrf: CSRFProtect) -> None:
         paper_entry,
         plan,
         present,
-        respond,
         tracks,
         units,
     )
@@ -46,10 +45,9 @@ def init_app(app: Flask, csrf: CSRFProtect) -> None:
     # First of all hooks, before Flask-WTF's CSRF check: a request without a login gets 401/403 (the
     # contract), not a CSRF error that would tell a stranger about the form.
     app.before_request_funcs.setdefault(None, []).insert(0, access.guard)
-    # A domain refusal that a view did not turn into a form error is still the asker's problem, not a 500:
-    # a missing object is 404, anything else 400 (the same pages as Flask's own 404 and 400).
-    app.register_error_handler(NotFound, lambda _exc: respond.not_found(_exc))
-    app.register_error_handler(UserError, lambda _exc: respond.unreadable(_exc))
+    # The error pages: the staff's in the app's layout, the respondent's own on /s/ and /k/; a domain
+    # refusal a view did not turn into a form error is 404 (missing) or 400, not a 500.
+    errors.init_app(app)
     audit_log.init_app(app)
     for module in (
         health,

@@ -15,6 +15,7 @@ from survey.errors import UserError
 from survey.runtime import get_runtime
 from survey.web import audit_log
 from survey.web.forms import PASSWORD_HINT, EmptyForm, RoleForm, UserForm, password_advice, role_choices
+from survey.web.i18n import said
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -34,7 +35,7 @@ def accounts() -> tuple[str, int] | WerkzeugResponse:
                 except WeakPassword as exc:
                     form.password.errors = [password_advice(exc)]
                 except UserError as exc:
-                    form.email.errors = [exc.message]
+                    form.email.errors = [said(exc.message)]
                 else:
                     audit_log.note("account_created", f"user {user.email}")
                     flash(_("The account for %(email)s has been created.", email=user.email))

@@ -10,7 +10,7 @@ from wtforms import Field
 from wtforms.validators import InputRequired
 
 from survey.content import Instrument
-from survey.i18n import t
+from survey.locales import translate
 
 
 class ScaleField(Field):
@@ -40,10 +40,10 @@ def scale_value(valuelist: list[Any], allowed: dict[str, int], lang: str) -> int
     if not valuelist or valuelist == [""]:
         return None  # nothing chosen: InputRequired says so
     if len(valuelist) > 1:
-        raise ValueError(t("one_answer", lang))
+        raise ValueError(translate(lang, "Choose only one answer"))
     raw = valuelist[0]
     if not isinstance(raw, str) or raw not in allowed:
-        raise ValueError(t("out_of_range", lang))
+        raise ValueError(translate(lang, "Choose one of the answers on the scale"))
     return allowed[raw]
 
 
@@ -76,7 +76,7 @@ def barometer_form_class(instrument: Instrument, lang: str) -> type[FlaskForm]:
     fields = {
         item.key: ScaleField(
             item.text.get(lang),
-            validators=[InputRequired(message=t("required", lang))],
+            validators=[InputRequired(message=translate(lang, "Please choose an answer"))],
             values=[value for value, _label in scale],
             lang=lang,
         )

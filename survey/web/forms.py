@@ -25,6 +25,7 @@ from survey.domain.passwords import WeakPassword
 from survey.domain.teams import check_email
 from survey.domain.validation import InvalidText, clean_text
 from survey.errors import UserError
+from survey.web.form_texts import FORM_TEXTS, FormTexts
 
 Pairs = list[tuple[str, str]]
 
@@ -82,7 +83,13 @@ PLAIN_TEXT = _l("Remove the control characters or invisible text-direction chara
 class CheckedForm(FlaskForm):
     """A form whose every text field passes the domain's input check (``survey.domain.validation``)
     before anything reaches a database: NUL, control and bidi characters are refused at the field, the
-    same on SQLite and PostgreSQL, and the value is trimmed as the domain would store it."""
+    same on SQLite and PostgreSQL, and the value is trimmed as the domain would store it.
+
+    WTForms' own messages come from Tryghed's catalogs in the page's language (``form_texts``)."""
+
+    class Meta:
+        def get_translations(self, form: Any) -> FormTexts:
+            return FORM_TEXTS
 
     def validate(self, extra_validators: Any = None) -> bool:
         valid = super().validate(extra_validators)

@@ -1,17 +1,11 @@
-"""The web app's language: gettext catalogs (``translations/{da,en}/LC_MESSAGES/messages.po``) through
-Flask-Babel, and dates and numbers formatted with Babel's locale data.
-
-The ``.po`` files are the source and are committed; the compiled ``.mo`` files are build output (``make
-translations`` and the Dockerfile run ``pybabel compile``). A checkout where nobody has compiled them yet
-still works: ``compile_catalogs`` builds any missing or stale ``.mo`` when the app starts.
+"""The web app's language: the gettext catalogs of ``survey.locales`` through Flask-Babel (views) and a
+per-language cache (templates), and dates and numbers formatted with Babel's locale data.
 """
 
 from __future__ import annotations
 
-import logging
 from datetime import UTC, datetime
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,35 +13,13 @@ from babel import Locale
 from babel.dates import get_date_format, get_time_format, parse_pattern
 from babel.numbers import format_percent as babel_percent
 from flask import Flask, current_app, g
-from flask_babel import format_decimal, get_translations
+from flask_babel import Babel, format_decimal
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
 
-TRANSLATIONS_DIR = Path(__file__).resolve().parent.parent.parent / "translations"
-LANGS = ("da", "en")
-log = logging.getLogger(__name__)
-
-
-def compile_catalogs(folder: Path = TRANSLATIONS_DIR) -> list[Path]:
-    """Compile each ``messages.po`` whose ``.mo`` is missing or older; returns the files written."""
-    from babel.messages.mofile import write_mo
-    from babel.messages.pofile import read_po
-
-    written = []
-    for po in sorted(folder.glob("*/LC_MESSAGES/messages.po")):
-        mo = po.with_suffix(".mo")
-        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
-            continue
-        try:
-            with po.open("rb") as src:
-                catalog = read_po(src)
-            with mo.open("wb") as out:
-                write_mo(out, catalog)
-            written.append(mo)
-        except OSError as exc:  # a read-only install must have compiled them in its build
-            log.warning("cannot compile %s: %s", po, exc)
-    return written
+from survey.errors import in_lang
+from survey.locales import compile_catalogs, translate, translations
 
 
 def when(value: datetime | None, with_time: bool = True) -> str:
@@ -62,7 +34,7 @@ def when(value: datetime | None, with_time: bool = True) -> str:
     memo: dict[tuple[datetime, bool], str] = g.setdefault("_when", {})
     key = (value, with_time)
     if key not in memo:
-        lang = g.get("lang") or "da"  # the page's locale, as Flask-Babel's selector reads it (survey.i18n)
+        lang = g.get("lang") or "da"  # the page's locale, as Flask-Babel's selector reads it (init_babel)
         local = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(_zone(current_app.config["TIMEZONE"]))
         locale, day, time = _patterns(lang)
         text = day.apply(local.date(), locale)
@@ -107,7 +79,8 @@ def gettext(context: Context, string: str, /, **variables: Any) -> str:
 def _text(cache: dict[tuple[str, bool, bool], str], string: str, escape: bool) -> str:
     found = cache.get((string, escape, False))
     if found is None:
-        found = get_translations().ugettext(string)
+        # the process-wide catalog of the page's language, loaded once (survey.locales), not per request
+        found = translations(g.get("lang") or "da").ugettext(string)
         found = cache[(string, escape, False)] = Markup(found) if escape else found
     return found
 
@@ -120,7 +93,25 @@ def _percent(value: float, locale: str) -> str:
 def percent(value: float | None) -> str:
     """A share as a percentage in the page's language ('40 %'); Babel's formatting, remembered per value
     (the start page formats one per team, from few distinct values)."""
-    return "" if value is None else _percent(value, g.get("lang") or "da")  # the page's locale (survey.i18n)
+    return "" if value is None else _percent(value, g.get("lang") or "da")  # the page's locale (init_babel)
+
+
+def said(value: Any) -> Any:
+    """A domain message (``survey.errors.Text``) in the page's language; anything else unchanged."""
+    return in_lang(value, g.get("lang") or "da")
+
+
+def init_babel(app: Flask) -> None:
+    """Flask-Babel over the shared catalogs; the page language is chosen per request in ``g.lang``."""
+    from survey.locales import TRANSLATIONS_DIR
+
+    Babel(
+        app,
+        locale_selector=lambda: getattr(g, "lang", "da"),
+        default_translation_directories=str(TRANSLATIONS_DIR),
+        default_timezone=str(app.config["TIMEZONE"]),
+    )
+    app.jinja_env.globals["translate"] = translate  # a text in a named language (the bilingual 503 page)
 
 
 def init_app(app: Flask) -> None:
@@ -129,4 +120,5 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(_=gettext, gettext=gettext)  # after Flask-Babel installed its own
     app.jinja_env.filters["when"] = when
     app.jinja_env.filters["percent"] = percent
+    app.jinja_env.filters["said"] = said
     app.jinja_env.filters["number"] = lambda v, digits=2: format_decimal(v, format="#,##0." + "0" * digits)

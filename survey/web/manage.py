@@ -27,6 +27,7 @@ from survey.errors import UserError
 from survey.runtime import Runtime, get_runtime
 from survey.web import audit_log, forms
 from survey.web.confirm import confirm_page
+from survey.web.i18n import said
 from survey.web.pages import team_context
 
 bp = Blueprint("manage", __name__)
@@ -62,7 +63,7 @@ def new_team() -> tuple[str, int] | WerkzeugResponse:
                     track=form.track.data,
                 )
             except UserError as exc:
-                form.name.errors = [exc.message]
+                form.name.errors = [said(exc.message)]
             else:
                 flash(_("The team has been created. Add its participants next."))
                 return _to_team(team.id)
@@ -88,7 +89,7 @@ def settings(team_id: int) -> tuple[str, int] | WerkzeugResponse:
                     known_instruments=tuple(rt.content.instruments),
                 )
             except UserError as exc:
-                form.trio_emails.errors = [exc.message]
+                form.trio_emails.errors = [said(exc.message)]
             else:
                 flash(_("The settings have been saved."))
                 return _to_team(team_id, "settings")
@@ -127,7 +128,7 @@ def add_participant(team_id: int) -> tuple[str, int] | WerkzeugResponse:
             try:
                 team_actions.add_participant(session, team_id, form.email.data, form.name.data, form.lang.data)
             except UserError as exc:
-                form.email.errors = [exc.message]
+                form.email.errors = [said(exc.message)]
             else:
                 flash(_("The participant has been added."))
                 return _to_team(team_id, "participants")
@@ -162,7 +163,7 @@ def new_round(team_id: int) -> tuple[str, int] | WerkzeugResponse:
                     cards=form.cards.data,
                 )
             except UserError as exc:
-                form.closes.errors = [exc.message]
+                form.closes.errors = [said(exc.message)]
             else:
                 flash(_("The round has been created."))
                 _warn_small(session, team_id)
@@ -207,7 +208,7 @@ def _round_action(round_id: int, action: str) -> tuple[str, int] | WerkzeugRespo
                 recipient = queue_kickoff(session, round_id)
                 message = _("The kick-off email is on its way to %(email)s.", email=recipient)
         except UserError as exc:
-            flash(exc.message, "error")
+            flash(said(exc.message), "error")
             return _to_team(team_id, "rounds")
     # the change is committed (whether the broker takes the work now or the tick later): log it
     logged = {"open": "round_opened", "remind": "round_reminded", "close": "round_closed"}
@@ -368,7 +369,7 @@ def _pdf_download(round_id: int, make: Callable[[], bytes], name: str) -> Werkze
     try:
         pdf = make()
     except UserError as exc:
-        flash(exc.message, "error")
+        flash(said(exc.message), "error")
         return redirect(url_for("manage.round_page", round_id=round_id), 303)
     return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
@@ -435,7 +436,7 @@ def followup(round_id: int) -> tuple[str, int] | WerkzeugResponse:
                     rt, session, round_id, timedelta(days=form.after_days.data), timedelta(days=form.duration_days.data)
                 )
             except UserError as exc:
-                form.after_days.errors = [exc.message]
+                form.after_days.errors = [said(exc.message)]
             else:
                 flash(_("The follow-up round has been scheduled."))
                 return _to_team(team_id, "rounds")

@@ -22,6 +22,7 @@ from survey.domain.rounds import get_round
 from survey.errors import UserError
 from survey.runtime import Runtime, get_runtime
 from survey.web import forms
+from survey.web.i18n import said
 
 bp = Blueprint("plan", __name__)
 
@@ -106,7 +107,7 @@ def save_action(rt: Runtime, session: Session, round_id: int, form: forms.Action
             owner_email=form.owner_email.data or None,
         )
     except UserError as exc:
-        form.what.errors = [exc.message]
+        form.what.errors = [said(exc.message)]
         return False
     flash(_("The action has been added to the plan."))
     return True
@@ -121,7 +122,7 @@ def save_focus(rt: Runtime, session: Session, round_id: int, form: forms.FocusFo
     try:
         record_focus(session, rt.content, round_id, form.pillar.data)
     except UserError as exc:
-        form.pillar.errors = [exc.message]
+        form.pillar.errors = [said(exc.message)]
         return False
     flash(_("The team's focus has been recorded."))
     return True
@@ -199,7 +200,7 @@ def edit_action(action_id: int) -> tuple[str, int] | WerkzeugResponse:
                     content=rt.content,
                 )
             except UserError as exc:
-                form.what.errors = [exc.message]
+                form.what.errors = [said(exc.message)]
             else:
                 flash(_("The action has been changed."))
                 return _to_debrief(rnd.id)

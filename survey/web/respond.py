@@ -25,7 +25,7 @@ from survey.content import Instrument
 from survey.data.models import RetiredLink
 from survey.domain import answer_store, ratelimit
 from survey.domain.tokens import card_code_of, hash_card_code, hash_token, looks_like_token
-from survey.i18n import format_when
+from survey.locales import format_when
 from survey.runtime import get_runtime
 from survey.web.barometer_form import barometer_form_class, scale_choices, valid_answers
 from survey.web.security import CachedPage

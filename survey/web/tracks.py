@@ -13,6 +13,7 @@ from survey.domain import tracks
 from survey.errors import UserError
 from survey.runtime import get_runtime
 from survey.web import forms
+from survey.web.i18n import said
 
 bp = Blueprint("tracks", __name__)
 
@@ -48,7 +49,7 @@ def take(request_id: int) -> WerkzeugResponse:
                 tracks.take_request(session, request_id, current_user.user_id)
                 flash(_("You have taken the request. Plan the session next."))
             except UserError as exc:
-                flash(exc.message, "error")
+                flash(said(exc.message), "error")
     return redirect(url_for("tracks.requests") + f"#request-{request_id}", 303)
 
 
@@ -63,7 +64,7 @@ def plan(request_id: int) -> tuple[str, int] | WerkzeugResponse:
                     session, request_id, form.when.data.replace(tzinfo=rt.tz), form.place.data, form.bring.data or ""
                 )
             except UserError as exc:
-                form.place.errors = [exc.message]
+                form.place.errors = [said(exc.message)]
             else:
                 flash(_("The session has been planned."))
                 return redirect(url_for("tracks.requests") + f"#request-{request_id}", 303)
