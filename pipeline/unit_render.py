@@ -44,12 +44,15 @@ LABELS: dict[str, str | tuple[str, str]] = {
     "band": N_("Colour"),
     "change": N_("Change against the teams' previous measurement"),
     "change_since": N_(
-        "The change compares each team that has an earlier measurement with figures ({teams} in all) with its own previous measurement. It does not depend on when the overview was viewed or downloaded."
+        "The change compares each team that has an earlier measurement with figures ({teams} in all) "
+        "with its own previous measurement. It does not depend on when the overview was viewed or "
+        "downloaded."
     ),
     "noise": N_("(within what the numbers of answers can explain: read as unchanged)"),
     "no_previous": N_("None of the teams has an earlier measurement with figures yet, so there is no change to show."),
     "cell_change": N_(
-        "Below a team's figure is its change since the team's previous measurement; ≈ in front means the numbers of answers can explain it (read as unchanged)."
+        "Below a team's figure is its change since the team's previous measurement; ≈ in front means the"
+        " numbers of answers can explain it (read as unchanged)."
     ),
     "empty": N_("There are no teams in {unit} or the units below it yet."),
     "region": N_("Teams side by side, scrolls sideways"),
@@ -82,7 +85,11 @@ LABELS: dict[str, str | tuple[str, str]] = {
     "legend": N_("Colours: red below {red}, yellow from {red} to below {green}, green from {green}."),
     "privacy_title": N_("How the overview protects each person"),
     "privacy": N_(
-        "A team with fewer than {k} answers shows no figure, not even indirectly: no figure here can be subtracted from another to find a small team's answers. Small teams are pooled into an 'Other teams' cell when together they have at least {k} answers; otherwise their answers count in no figure ({excluded} answers this time). Ranks are shown only when at least {rank_min} teams have figures."
+        "A team with fewer than {k} answers shows no figure, not even indirectly: no figure here can be "
+        "subtracted from another to find a small team's answers. Small teams are pooled into an 'Other "
+        "teams' cell when together they have at least {k} answers; otherwise their answers count in no "
+        "figure ({excluded} answers this time). Ranks are shown only when at least {rank_min} teams have"
+        " figures."
     ),
     "generated": N_("Made {date}"),
     "steps_note": N_("Steps: 1 Shared knowledge, 2 Take the temperature, 3 What we do, 4 We hold on."),
