@@ -1,0 +1,53 @@
+"""Migration 0016 (when a facilitated session ends) on a database that holds data, SQLite and PostgreSQL:
+up keeps every request and planned session (with no end), down keeps them again without the end."""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import text
+
+from survey.data.db import MIGRATIONS, Database
+
+
+def _migrate(db: Database, target: str, down: bool = False) -> None:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        (command.downgrade if down else command.upgrade)(cfg, target)
+
+
+COLUMNS = "id, team_id, kind, note, status, session_at, place, bring"
+
+
+def test_0016_up_and_down_keep_the_sessions(db_url: str) -> None:
+    db = Database(db_url)
+    _migrate(db, "0015")
+    with db.engine.begin() as c:
+        c.execute(
+            text(
+                "INSERT INTO teams (id, name, lang, trio_emails, track, created_at) "
+                "VALUES (1, 'T', 'da', '[]', 'facilitated', '2026-01-01')"
+            )
+        )
+        c.execute(
+            text(
+                f"INSERT INTO facilitation_requests ({COLUMNS}, created_at) VALUES "
+                "(1, 1, 'briefing', 'Gerne formiddag', 'planned', '2027-02-03 08:30:00', 'Lokale 2', 'Rapporten', "
+                "'2026-01-01'), (2, 1, 'debriefing', '', 'open', NULL, NULL, NULL, '2026-01-02')"
+            )
+        )
+        before = c.execute(text(f"SELECT {COLUMNS} FROM facilitation_requests ORDER BY id")).all()
+    _migrate(db, "0016")
+    with db.engine.begin() as c:
+        assert c.execute(text(f"SELECT {COLUMNS} FROM facilitation_requests ORDER BY id")).all() == before
+        assert c.execute(text("SELECT ends_at FROM facilitation_requests")).scalars().all() == [None, None]
+        c.execute(text("UPDATE facilitation_requests SET ends_at = '2027-02-03 11:30:00' WHERE id = 1"))
+    _migrate(db, "0015", down=True)
+    with db.engine.begin() as c:
+        assert c.execute(text(f"SELECT {COLUMNS} FROM facilitation_requests ORDER BY id")).all() == before
+    _migrate(db, "head")
+    with db.engine.begin() as c:
+        assert c.execute(text("SELECT count(*) FROM facilitation_requests")).scalar() == 2
+    db.engine.dispose()
