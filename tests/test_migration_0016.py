@@ -3,27 +3,17 @@ up keeps every request and planned session (with no end), down keeps them again 
 
 from __future__ import annotations
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import text
 
-from survey.data.db import MIGRATIONS, Database
-
-
-def _migrate(db: Database, target: str, down: bool = False) -> None:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    with db.engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        (command.downgrade if down else command.upgrade)(cfg, target)
-
+from survey.data.db import Database
+from tests.helpers import migrate_to
 
 COLUMNS = "id, team_id, kind, note, status, session_at, place, bring"
 
 
 def test_0016_up_and_down_keep_the_sessions(db_url: str) -> None:
     db = Database(db_url)
-    _migrate(db, "0015")
+    migrate_to(db, "0015")
     with db.engine.begin() as c:
         c.execute(
             text(
@@ -39,15 +29,15 @@ def test_0016_up_and_down_keep_the_sessions(db_url: str) -> None:
             )
         )
         before = c.execute(text(f"SELECT {COLUMNS} FROM facilitation_requests ORDER BY id")).all()
-    _migrate(db, "0016")
+    migrate_to(db, "0016")
     with db.engine.begin() as c:
         assert c.execute(text(f"SELECT {COLUMNS} FROM facilitation_requests ORDER BY id")).all() == before
         assert c.execute(text("SELECT ends_at FROM facilitation_requests")).scalars().all() == [None, None]
         c.execute(text("UPDATE facilitation_requests SET ends_at = '2027-02-03 11:30:00' WHERE id = 1"))
-    _migrate(db, "0015", down=True)
+    migrate_to(db, "0015", down=True)
     with db.engine.begin() as c:
         assert c.execute(text(f"SELECT {COLUMNS} FROM facilitation_requests ORDER BY id")).all() == before
-    _migrate(db, "head")
+    migrate_to(db, "head")
     with db.engine.begin() as c:
         assert c.execute(text("SELECT count(*) FROM facilitation_requests")).scalar() == 2
     db.engine.dispose()

@@ -15,7 +15,9 @@ from survey.i18n import format_when
 from survey.runtime import Runtime
 
 NUDGE_KINDS = ("debrief", "no_plan", "action_due", "action_overdue", "request_new", "session_planned")
-SESSION_LENGTH = timedelta(hours=2)  # the toolkit's sessions take 1.5-4 hours; the calendar holds two
+# the toolkit's sessions take 1.5-4 hours, as needed: the calendar holds the end the facilitator planned,
+# and two hours when they gave none (a placeholder in the calendar, not a length the toolkit names)
+SESSION_LENGTH = timedelta(hours=2)
 
 # Subject, greeting and paragraphs per kind and language; {placeholders} are filled from the row's data.
 TEXTS: dict[str, dict[str, dict[str, Any]]] = {
@@ -131,7 +133,7 @@ KIND_NAMES = {
     "da": {
         "premeeting": "formøde med lederen",
         "briefing": "orientering af medarbejderne",
-        "measurement": "målingen",
+        "measurement": "screeningen (målingen)",
         "debriefing": "mødet om resultaterne",
         "sparring": "sparring på arbejdet",
         "followup": "et opfølgningsforløb",
@@ -139,7 +141,7 @@ KIND_NAMES = {
     "en": {
         "premeeting": "a pre-meeting with the leader",
         "briefing": "a briefing of the staff",
-        "measurement": "the measurement",
+        "measurement": "the screening (the survey round)",
         "debriefing": "the meeting about the results",
         "sparring": "sparring on the work",
         "followup": "a follow-up process",
@@ -256,7 +258,7 @@ def session_ics(rt: Runtime, req: FacilitationRequest, summary: str, paragraphs:
     event.add("dtstamp", rt.now())
     start = req.session_at.astimezone(rt.tz)
     event.add("dtstart", start)
-    event.add("dtend", start + SESSION_LENGTH)
+    event.add("dtend", req.ends_at.astimezone(rt.tz) if req.ends_at else start + SESSION_LENGTH)
     event.add("summary", summary)
     event.add("location", req.place or "")
     event.add("description", "\n\n".join(paragraphs))
