@@ -28,7 +28,7 @@ PER_SHEET = 8
 LABELS: dict[str, dict[str, str]] = {
     "da": {
         "title": "Svarkort – {team}",
-        "heading": "Tryghedsbarometer for {team}",
+        "heading": "Måling af psykologisk tryghed – {team}",
         "scan": "Scan koden med telefonens kamera, eller skriv adressen:",
         "type": "Eller gå til {entry} og skriv koden:",
         "closes": "Svar senest {when}.",
@@ -41,7 +41,7 @@ LABELS: dict[str, dict[str, str]] = {
     },
     "en": {
         "title": "Answer cards – {team}",
-        "heading": "Safety barometer for {team}",
+        "heading": "Psychological safety survey – {team}",
         "scan": "Scan the code with your phone's camera, or type the address:",
         "type": "Or go to {entry} and type the code:",
         "closes": "Answer by {when}.",

@@ -22,8 +22,7 @@ LABELS: dict[str, dict[str, str]] = {
         "lead": "Sæt ét kryds ved hvert udsagn. Skriv ikke dit navn. Læg skemaet i bunken hos facilitatoren.",
         "typed": (
             "Facilitatoren taster skemaet ind med et af de ekstra svarkort, så det gemmes og tælles som alle andre "
-            "svar. Den, der taster, ser dette ene skema, ligesom med værktøjskassens papirbarometer; skemaet "
-            "makuleres bagefter."
+            "svar. Den, der taster, ser dette ene skema, og skemaet makuleres bagefter."
         ),
         "statement": "Udsagn",
     },
@@ -32,8 +31,7 @@ LABELS: dict[str, dict[str, str]] = {
         "lead": "Tick one box for each statement. Do not write your name. Put the form on the facilitator's pile.",
         "typed": (
             "The facilitator types the form in with one of the spare answer cards, so it is stored and counted "
-            "like every other answer. Whoever types it sees this one form, just as with the toolkit's paper "
-            "barometer; the form is shredded afterwards."
+            "like every other answer. Whoever types it sees this one form, and the form is shredded afterwards."
         ),
         "statement": "Statement",
     },

@@ -455,9 +455,6 @@ def pillar_sentence(name: str, mean: float | None, band: str | None, lang: str, 
 # wording edits of the labels above and structural additions here merge apart.
 SECTION_LABELS: dict[str, dict[str, str]] = {
     "da": {
-        "group_disagree": "Uenig",
-        "group_neutral": "Hverken/eller",
-        "group_agree": "Enig",
         "agree_share": "{share} % er enige",
         "safe_share": "{share} % svarer trygt",
         "legend_unsafe": "Svar på den utrygge side",
@@ -520,7 +517,8 @@ SECTION_LABELS: dict[str, dict[str, str]] = {
         "debrief_heading": "Guide til teammødet",
         "debrief_intro": (
             "En dagsorden til mødet, hvor I taler om resultaterne, bygget på netop jeres tal. Den kan "
-            "bruges af lederen alene i det selvstyrede forløb eller af en facilitator. Afsæt {minutes} minutter."
+            "bruges af lederen alene i det selvstyrede forløb. Dagsordenen og tiderne er Tryghed-programmets eget "
+            "forslag: afsæt {minutes} minutter."
         ),
         "debrief_minutes": "{n} min.",
         "debrief_questions": "Spørgsmål til teamet",
@@ -548,11 +546,10 @@ SECTION_LABELS: dict[str, dict[str, str]] = {
         "suppressed_dilemmas_intro": (
             "Dilemmaerne rummer ingen tal og kan bruges, selv om runden ikke gav tal: vælg et og tal om det."
         ),
+        "process_planned": "Planlagt: {when}, {place}",
+        "process_unplanned": "Ikke planlagt endnu: facilitatoren planlægger den på teamets side i Tryghed.",
     },
     "en": {
-        "group_disagree": "Disagree",
-        "group_neutral": "Neither",
-        "group_agree": "Agree",
         "agree_share": "{share} % agree",
         "safe_share": "{share} % answer on the safe side",
         "legend_unsafe": "Answers on the unsafe side",
@@ -616,7 +613,8 @@ SECTION_LABELS: dict[str, dict[str, str]] = {
         "debrief_heading": "Guide for the team meeting",
         "debrief_intro": (
             "An agenda for the meeting where you discuss the results, built from your own figures. A leader "
-            "can use it alone in the self-guided track, or a facilitator can. Set aside {minutes} minutes."
+            "can use it alone in the self-guided track. The agenda and its times are the Tryghed programme's own "
+            "suggestion: set aside {minutes} minutes."
         ),
         "debrief_minutes": "{n} min",
         "debrief_questions": "Questions for the team",
@@ -644,6 +642,8 @@ SECTION_LABELS: dict[str, dict[str, str]] = {
         "suppressed_dilemmas_intro": (
             "The dilemmas hold no figures and can be used although this round gave none: pick one and talk about it."
         ),
+        "process_planned": "Planned: {when}, {place}",
+        "process_unplanned": "Not planned yet: the facilitator plans it on the team's page in Tryghed.",
     },
 }
 

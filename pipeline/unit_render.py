@@ -130,7 +130,7 @@ LABELS: dict[str, dict[str, str]] = {
             "figure ({excluded} answers this time). Ranks are shown only when at least {rank_min} teams have figures."
         ),
         "generated": "Made {date}",
-        "steps_note": "Steps: 1 Shared knowledge, 2 Take the temperature, 3 What we do, 4 We hold on.",
+        "steps_note": "Steps: 1 Shared knowledge, 2 Take the temperature, 3 What we do, 4 Keeping it going.",
         "page": "Page",
         "pager": "Pages of the overview",
         "page_of": "Page {page} of {pages}",
