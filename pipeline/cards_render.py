@@ -28,7 +28,7 @@ PER_SHEET = 8
 
 LABELS: dict[str, str | tuple[str, str]] = {
     "title": N_("Answer cards – {team}"),
-    "heading": N_("Safety barometer for {team}"),
+    "heading": N_("Psychological safety survey – {team}"),
     "scan": N_("Scan the code with your phone's camera, or type the address:"),
     "type": N_("Or go to {entry} and type the code:"),
     "closes": N_("Answer by {when}."),

@@ -22,8 +22,8 @@ LABELS: dict[str, str | tuple[str, str]] = {
     "lead": N_("Tick one box for each statement. Do not write your name. Put the form on the facilitator's pile."),
     "typed": N_(
         "The facilitator types the form in with one of the spare answer cards, so it is stored and "
-        "counted like every other answer. Whoever types it sees this one form, just as with the toolkit's"
-        " paper barometer; the form is shredded afterwards."
+        "counted like every other answer. Whoever types it sees this one form, and the form is shredded "
+        "afterwards."
     ),
     "statement": N_("Statement"),
 }

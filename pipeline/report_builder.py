@@ -9,15 +9,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pipeline.recommend import recommended_hacks
-from pipeline.report_data import HistoryPoint, IgloAction, ReportData, toolkit_material
+from pipeline.report_data import HistoryPoint, IgloAction, ProcessSession, ReportData, toolkit_material
 from pipeline.report_text import format_date, format_month
 from pipeline.scoring import ItemResult, PillarResult, RoundResult
 from pipeline.trend import RoundChange, changes_since
 from survey.content import Content
-from survey.content.model import Hack
+from survey.content.model import Hack, Meeting
 from survey.data.models import Action, Round, RoundResultRow
 from survey.domain.actions import hacks_in_plan
 from survey.domain.focus import last_chosen_focus
+from survey.domain.tracks import process_of
 
 
 def result_from_json(data: dict[str, Any]) -> RoundResult:
@@ -144,6 +145,8 @@ def build_report_data(session: Session, round_id: int, content: Content, tz: Any
     dilemmas = [d for pillar in hack_pillars for d in content.dilemmas_for(pillar)]
     opens = rnd.opened_at or rnd.opens_at
     closes = rnd.closed_at or rnd.closes_at
+    track = content.track(team.track)
+    process = _process(session, team.id, track.sessions if track else (), tz)
     return ReportData(
         lang=lang,
         team_name=team.name,
@@ -170,4 +173,20 @@ def build_report_data(session: Session, round_id: int, content: Content, tz: Any
         plan_hacks=[] if result.suppressed else plan_hacks,
         has_hacks=any(h.pillar in pillar_keys for h in content.hacks),
         generated_at=stored.computed_at.astimezone(tz),
+        track=track,
+        process=process,
     )
+
+
+def _process(session: Session, team_id: int, meetings: Sequence[Meeting], tz: Any) -> list[ProcessSession]:
+    """The sessions of the team's process, each with what a facilitator has planned for it (if anything)."""
+    state = process_of(session, team_id, [m.key for m in meetings])
+    out = []
+    for m in meetings:
+        req = state[m.key]
+        if req is not None and req.status == "planned" and req.session_at is not None:
+            ends = req.ends_at.astimezone(tz) if req.ends_at else None
+            out.append(ProcessSession(m.title, m.text, req.session_at.astimezone(tz), ends, req.place or ""))
+        else:
+            out.append(ProcessSession(m.title, m.text))
+    return out

@@ -11,15 +11,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from babel.dates import format_time
 from markupsafe import Markup
 
 from pipeline import charts, report_text
 from pipeline.debrief import debrief_agenda
 from pipeline.recommend import focus_reason
-from pipeline.report_data import ReportData
+from pipeline.report_data import ProcessSession, ReportData
 from pipeline.trend import PillarChange, RoundChange
 from survey.content import PILLAR_ORDER
 from survey.domain.actions import IGLO_LEVELS
+from survey.locales import babel_locale
 
 
 def report_context(data: ReportData) -> dict[str, object]:
@@ -42,7 +44,10 @@ def report_context(data: ReportData) -> dict[str, object]:
         "green_from": bands.green_from,
         "tick_text": lambda v: report_text.format_number(v, lang),
     }
-    group_labels = (ui["group_disagree"], ui["group_neutral"], ui["group_agree"])
+    # the answer groups in the instrument's own scale words: a 7-point "passer" scale is no agree/disagree
+    group_labels = ins.answer_groups(lang)
+    points = len(ins.scale_labels)
+    middle_label = ins.scale_labels[points // 2].get(lang) if points % 2 else ui["legend_neutral"]
     # the round every "since" sentence is about: the newest earlier round with figures
     labels_by_round = {h.round_id: h.label for h in data.history}
     latest = data.changes[0] if data.changes and not suppressed else None
@@ -167,7 +172,7 @@ def report_context(data: ReportData) -> dict[str, object]:
             # the three groups every distribution is drawn in, coloured by what they mean for safety
             "legend": [
                 {"label": ui["legend_unsafe"], "class": "swatch-unsafe"},
-                {"label": ui["legend_neutral"], "class": "swatch-neutral"},
+                {"label": middle_label, "class": "swatch-neutral"},
                 {"label": ui["legend_safe"], "class": "swatch-safe"},
             ],
         },
@@ -203,9 +208,33 @@ def report_context(data: ReportData) -> dict[str, object]:
         "dilemmas": dilemmas,
         "agenda": agenda,
         "agenda_minutes": sum(part.minutes for part in agenda),
+        # a facilitated team's report shows the toolkit's process in place of the self-run agenda
+        "process": [_process_session(s, ui, lang) for s in data.process],
+        "traps": [
+            {"title": t.title.get(lang), "text": t.text.get(lang), "origin": _origin(data, t.origin, lang)}
+            for t in data.traps
+        ],
         "iglo_levels": [(lvl, ui[f"iglo_{lvl}"], actions_by_level[lvl]) for lvl in IGLO_LEVELS],
         **_suppressed_text(data, ui, lang),
     }
+
+
+def _origin(data: ReportData, origin: str, lang: str) -> str:
+    """How a text of this origin is labelled: the toolkit's theme, or the programme's own addition."""
+    label = data.about.origin(origin) if data.about else None
+    return label.get(lang) if label else ""
+
+
+def _process_session(s: ProcessSession, ui: dict[str, str], lang: str) -> dict[str, str]:
+    """One session of the team's process, with when and where once a facilitator has planned it."""
+    status = ui["process_unplanned"]
+    if s.starts is not None:
+        locale = babel_locale(lang)
+        when = f"{report_text.format_date(s.starts, lang)} {format_time(s.starts, 'short', locale=locale)}"
+        if s.ends is not None:
+            when += f"–{format_time(s.ends, 'short', locale=locale)}"
+        status = ui["process_planned"].format(when=when, place=s.place)
+    return {"title": s.title.get(lang), "text": s.text.get(lang), "status": status}
 
 
 def _suppressed_text(data: ReportData, ui: dict[str, str], lang: str) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from typing import Any
 
 from pipeline.scoring import RoundResult
 from pipeline.trend import RoundChange
-from survey.content.model import Advice, Content, Dilemma, Hack, Instrument, Role, Step, Trap
+from survey.content.model import About, Advice, Content, Dilemma, Hack, Instrument, Role, Step, Text, Track, Trap
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,18 @@ class HistoryPoint:
     suppressed: bool
     # pillar key -> mean; None where the round was below its k
     pillar_means: dict[str, float | None]
+
+
+@dataclass(frozen=True)
+class ProcessSession:
+    """One session of the team's track's process (the facilitated track's pre-meeting, briefing,
+    screening, debriefing) and what has been planned for it."""
+
+    title: Text
+    text: Text
+    starts: datetime | None = None  # aware, Europe/Copenhagen; None until a facilitator plans it
+    ends: datetime | None = None
+    place: str = ""
 
 
 @dataclass(frozen=True)
@@ -83,6 +95,11 @@ class ReportData:
     roles: list[Role] = field(default_factory=list)
     # every dilemma of the content: a suppressed report offers one per pillar (they hold no figures)
     all_dilemmas: list[Dilemma] = field(default_factory=list)
+    # whose words the texts are, and how a text's origin is labelled (the traps)
+    about: About | None = None
+    # the team's track, and its process: the facilitated track's sessions in place of the self-run agenda
+    track: Track | None = None
+    process: list[ProcessSession] = field(default_factory=list)
 
 
 def toolkit_material(content: Content) -> dict[str, Any]:
@@ -94,4 +111,5 @@ def toolkit_material(content: Content) -> dict[str, Any]:
         "steps": list(content.steps),
         "links": dict(content.links),
         "all_dilemmas": list(content.dilemmas),
+        "about": content.about,
     }

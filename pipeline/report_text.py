@@ -292,9 +292,6 @@ def pillar_sentence(name: str, mean: float | None, band: str | None, lang: str, 
 # strongest and weakest statements, debrief guide, suppressed report). Kept in their own table so that
 # wording edits of the labels above and structural additions here merge apart.
 SECTION_LABELS: dict[str, str | tuple[str, str]] = {
-    "group_disagree": N_("Disagree"),
-    "group_neutral": N_("Neither"),
-    "group_agree": N_("Agree"),
     "agree_share": N_("{share} % agree"),
     "safe_share": N_("{share} % answer on the safe side"),
     "legend_unsafe": N_("Answers on the unsafe side"),
@@ -360,7 +357,8 @@ SECTION_LABELS: dict[str, str | tuple[str, str]] = {
     "debrief_heading": N_("Guide for the team meeting"),
     "debrief_intro": N_(
         "An agenda for the meeting where you discuss the results, built from your own figures. A leader "
-        "can use it alone in the self-guided track, or a facilitator can. Set aside {minutes} minutes."
+        "can use it alone in the self-guided track. The agenda and its times are the Tryghed programme's "
+        "own suggestion: set aside {minutes} minutes."
     ),
     "debrief_minutes": N_("{n} min"),
     "debrief_questions": N_("Questions for the team"),
@@ -388,6 +386,8 @@ SECTION_LABELS: dict[str, str | tuple[str, str]] = {
     "suppressed_dilemmas_intro": N_(
         "The dilemmas hold no figures and can be used although this round gave none: pick one and talk about it."
     ),
+    "process_planned": N_("Planned: {when}, {place}"),
+    "process_unplanned": N_("Not planned yet: the facilitator plans it on the team's page in Tryghed."),
 }
 
 

@@ -92,7 +92,7 @@ LABELS: dict[str, str | tuple[str, str]] = {
         " figures."
     ),
     "generated": N_("Made {date}"),
-    "steps_note": N_("Steps: 1 Shared knowledge, 2 Take the temperature, 3 What we do, 4 We hold on."),
+    "steps_note": N_("Steps: 1 Shared knowledge, 2 Take the temperature, 3 What we do, 4 Keeping it going."),
     "page": N_("Page"),
     "pager": N_("Pages of the overview"),
     "page_of": N_("Page {page} of {pages}"),

@@ -288,3 +288,17 @@ def stored_answers(app: Flask, round_id: int | None = None) -> tuple[int, int]:
             else:
                 sets += s.scalar(select(func.count()).select_from(Response).where(Response.round_id == rid)) or 0
         return sets, flags
+
+
+def migrate_to(db: Any, target: str, down: bool = False) -> None:
+    """Alembic up (or down) to ``target`` on ``db``'s engine, in one transaction."""
+    from alembic import command
+    from alembic.config import Config
+
+    from survey.data.db import MIGRATIONS
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        (command.downgrade if down else command.upgrade)(cfg, target)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pickle
 import re
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,8 @@ from survey.content import (
     get_content,
     load_content,
 )
+
+FIXTURES = Path(__file__).parent / "fixtures" / "content"
 
 MINIMAL_INSTRUMENT = """
 [instrument]
@@ -181,12 +184,68 @@ def test_content_says_whose_texts_it_ships(content):
     assert default.about is not None and default.official_url == _UPLOADS + "Tryghedsbarometer3.pdf"
     assert "fire søjler" in default.about.da and "four pillars" in default.about.en
     assert content.about is not None and "forråelse" in content.about.purpose.da
-    facilitated = next(t for t in content.tracks if t.key == "faciliteret")
-    assert [m.key for m in facilitated.sessions] == ["formoede", "briefing", "debriefing"]
-    assert all(1.5 <= m.hours_min <= m.hours_max <= 4 for m in facilitated.sessions)
+    facilitated = content.track("facilitated")
+    assert facilitated is not None and content.track("selfguided") is not None
+    # the toolkit's own process: pre-meeting, briefing, the screening, debriefing; each one can be planned
+    assert [m.key for m in facilitated.sessions] == ["premeeting", "briefing", "measurement", "debriefing"]
+    # the length as PRODUCT.md gives it (three sessions of 1.5-4 hours), no split of our own shown as fact
+    assert "tre sessioner" in facilitated.text.da and "1,5-4 timer hver" in facilitated.text.da
+    assert "three sessions" in facilitated.text.en and "1.5-4 hours each" in facilitated.text.en
     assert "udkanten" in facilitated.text.da and "edge of the team" in facilitated.text.en
     trio = next(r for r in content.roles if r.key == "trio")
     assert "Lederen er selv med i TRIO" in trio.responsibility.da
+
+
+def test_the_product_names_its_own_instrument_and_the_toolkits_measures(content):
+    """The shipped instrument has a name of its own (the toolkit's document is the Tryghedsbarometer), says
+    its wording is the product's own on the toolkit's four pillars, and the facilitated track's measures
+    are Amy Edmondson's four, as the toolkit lists them."""
+    default = content.instrument()
+    for lang in ("da", "en"):
+        assert "tryghedsbarometer" not in default.title.get(lang).lower()
+    assert default.title.da == "Tryghed-barometeret" and default.title.en == "The Tryghed barometer"
+    assert default.about is not None
+    assert "egen ordlyd" in default.about.da and "fire søjler" in default.about.da
+    assert "own wording" in default.about.en and "four pillars" in default.about.en
+    measures = content.measures
+    assert measures is not None and "Edmondson" in measures.title.da and "Edmondson" in measures.title.en
+    assert [n.da.lower() for n in measures.names] == [
+        "villighed til at hjælpe",
+        "holdning til risiko og fejl",
+        "inklusion og diversitet",
+        "åbne samtaler",
+    ]
+    assert "licens" in measures.text.da and "licensed" in measures.text.en
+    assert "instrumentfil" in measures.text.da and "instrument file" in measures.text.en
+
+
+def test_traps_say_which_is_the_toolkits_and_which_are_ours(content):
+    """PRODUCT.md knows one trap of the toolkit's (psychological safety is not just being nice); every other
+    trap is the programme's own, and the content labels both."""
+    toolkit = [t for t in content.traps if t.origin == "toolkit"]
+    assert [t.key for t in toolkit] == ["bare_soede"]
+    assert "søde" in toolkit[0].title.da and "nice" in toolkit[0].title.en
+    assert len(content.traps) > 1 and all(t.origin == "tryghed" for t in content.traps if t is not toolkit[0])
+    assert content.about is not None
+    assert content.about.origin("toolkit") == content.about.origin_toolkit
+    assert content.about.origin_tryghed is not None and "egen" in content.about.origin_tryghed.da
+
+
+def test_answer_groups_follow_the_scale(content):
+    """The report's three answer groups use the instrument's scale words: agree/disagree only on an
+    agree/disagree scale; a file without group names gets its own labels as ranges."""
+    assert content.instrument().answer_groups("da") == ("Uenig", "Hverken/eller", "Enig")
+    seven = load_content(FIXTURES).instrument("edmondson7")
+    assert seven.answer_groups("da") == ("Passer ikke", "Hverken eller", "Passer")
+    assert seven.answer_groups("en") == ("Inaccurate", "In between", "Accurate")
+    bare = replace(seven, scale_groups=None)
+    assert bare.answer_groups("da") == (
+        "Passer slet ikke – passer kun lidt",
+        "Hverken eller",
+        "Passer nogenlunde – passer helt",
+    )
+    four = replace(bare, scale_labels=bare.scale_labels[:2] + bare.scale_labels[-2:])
+    assert four.answer_groups("en") == ("Very inaccurate – inaccurate", "", "Accurate – very accurate")
 
 
 def _all_texts(content) -> list[Text]:
@@ -204,6 +263,11 @@ def _all_texts(content) -> list[Text]:
     texts += [
         t for tr in content.tracks for t in (tr.title, tr.text, *(x for m in tr.sessions for x in (m.title, m.text)))
     ]
+    if content.measures:
+        texts += [content.measures.title, content.measures.text, *content.measures.names]
+    if content.about:
+        texts += [t for t in (content.about.origin_toolkit, content.about.origin_tryghed) if t]
+    texts += [g for i in content.instruments.values() for g in (i.scale_groups or ())]
     return texts
 
 
@@ -520,11 +584,17 @@ key = "kort"
 title = { da = "T", en = "T" }
 text = { da = "T", en = "T" }
 [[tracks.sessions]]
-key = "s"
+key = "briefing"
 title = { da = "S", en = "S" }
 text = { da = "S", en = "S" }
-hours_min = 3
-hours_max = 2
+"""
+
+SCALE_GROUPS = """
+[scale]
+min = 1
+max = 4
+labels = [{ da = "1", en = "1" }, { da = "2", en = "2" }, { da = "3", en = "3" }, { da = "4", en = "4" }]
+groups = [{ da = "L", en = "L" }, { da = "M", en = "M" }, { da = "H", en = "H" }]
 """
 
 
@@ -566,9 +636,25 @@ hours_max = 2
             "unknown instrument 'nope' (known: tryghedsbarometer)",
         ),
         ('[[pillars]]\nkey = "ny"\nname = { da = "N", en = "N" }\n', "pillars[0].description", "required"),
-        (TRACK, "tracks[0].sessions[0].hours_max", "must be from hours_min (3) to 8 hours, got 2"),
-        (TRACK.replace("hours_min = 3", "hours_min = 0"), "tracks[0].sessions[0].hours_min", "more than 0"),
-        (TRACK.replace("hours_min = 3", 'hours_min = "3"'), "tracks[0].sessions[0].hours_min", "expected a number"),
+        (TRACK.replace('"briefing"', '"kaffe"'), "tracks[0].sessions[0].key", "unknown session kind 'kaffe'"),
+        # a per-session length is no longer content: the toolkit's length is said in the track's text
+        (TRACK + "hours_min = 1.5\n", "tracks[0].sessions[0].hours_min", "unknown key"),
+        (
+            '[[traps]]\nkey = "t"\norigin = "book"\ntitle = { da = "T", en = "T" }\ntext = { da = "T", en = "T" }\n',
+            "traps[0].origin",
+            "unknown origin 'book' (known: toolkit, tryghed)",
+        ),
+        (SCALE_GROUPS, "scale.groups", "expected 2 group names for a 4-point scale, got 3"),
+        (
+            '[measures]\ntitle = { da = "T", en = "T" }\ntext = { da = "T", en = "T" }\nnames = []\n',
+            "measures.names",
+            "must not be empty",
+        ),
+        (
+            '[about]\npurpose = { da = "P", en = "P" }\nown_texts = { da = "O", en = "O" }\norigin_toolkit = "x"\n',
+            "about.origin_toolkit",
+            "expected a table",
+        ),
         ('[about]\npurpose = { da = "P", en = "P" }\n', "about.own_texts", "required key is missing"),
     ],
 )

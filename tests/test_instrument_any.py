@@ -27,6 +27,9 @@ LEFTOVERS = re.compile(
     r"\b16\b|fire søjler|four pillars|tre hacks|three hacks|helt enig|strongly agree|\b1-5\b|fire trin|four steps",
     re.IGNORECASE,
 )
+# The answer groups of the default agree/disagree scale, as they print before a share ("Enig 40 %"):
+# a "passer" scale is never reported in them (issue 20)
+AGREE_GROUPS = re.compile(r"\b(Uenig|Enig|Hverken/eller|Hverken enig eller uenig|Disagree|Agree|Neither)\s+\d+ %")
 EMPTY_LIST = re.compile(r"<(ul|ol)\b[^>]*>\s*</\1>|<div class=\"hacks\">\s*</div>")
 
 
@@ -47,6 +50,8 @@ def test_demo_runs_with_another_instrument(tmp_path: Path) -> None:
     text = pdf_text(Path(out["pdf"]).read_bytes(), tmp_path)
     assert _leftovers(text) == []
     assert "Passer helt" in text and "Passer slet ikke" in text  # the scale's own words, not "helt enig"
+    flat = " ".join(text.split())
+    assert AGREE_GROUPS.search(flat) is None and re.search(r"Passer ikke \d+ % · Hverken eller \d+ %", flat)
     report = email.message_from_bytes(Path(out["report_email"]).read_bytes(), policy=policy.default)
     assert isinstance(report, EmailMessage)
     for part in (text_part(report), html_part(report)):
@@ -126,6 +131,12 @@ def test_whole_round_with_the_7_point_instrument(tmp_path: Path, lang: str, monk
     assert _leftovers(text) == []
     labels = ("Passer helt", "Passer slet ikke") if lang == "da" else ("Very accurate", "Very inaccurate")
     assert all(label in text for label in labels)
+    # the grouped answers and the legend in the scale's own words, never agree / disagree
+    flat = " ".join(text.split())
+    assert AGREE_GROUPS.search(flat) is None
+    group = r"Passer ikke \d+ %" if lang == "da" else r"Inaccurate \d+ %"
+    middle = "Hverken eller" if lang == "da" else "Neither accurate nor inaccurate"
+    assert re.search(group, flat) and middle in flat
     for part in (text_part(report), html_part(report)):
         assert _leftovers(part) == []
     # the web report: no heading over an empty list, the 7-point distributions grouped into shares
@@ -135,6 +146,7 @@ def test_whole_round_with_the_7_point_instrument(tmp_path: Path, lang: str, monk
     assert _leftovers(re.sub(r"<[^>]+>", " ", page)) == []
     assert EMPTY_LIST.search(page) is None
     assert re.search(r">\d{1,3} %</text>", page) is not None
+    assert AGREE_GROUPS.search(" ".join(re.sub(r"<[^>]+>", " ", page).split())) is None
 
 
 @pytest.mark.parametrize("points", range(2, 12))

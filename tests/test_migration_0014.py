@@ -5,24 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import text
 
-from survey.data.db import MIGRATIONS, Database
-
-
-def _migrate(db: Database, target: str, down: bool = False) -> None:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    with db.engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        (command.downgrade if down else command.upgrade)(cfg, target)
+from survey.data.db import Database
+from tests.helpers import migrate_to
 
 
 def test_0014_up_and_down_keep_the_data(db_url: str, tmp_path: Path) -> None:
     db = Database(db_url)
-    _migrate(db, "0007")
+    migrate_to(db, "0007")
     with db.engine.begin() as c:
         c.execute(
             text(
@@ -49,7 +40,7 @@ def test_0014_up_and_down_keep_the_data(db_url: str, tmp_path: Path) -> None:
                 "created_at) VALUES (1, 1, 'report', 'l@example.org', 0, 'da', '<a@b>', 'sent', 1, '2026-01-01')"
             )
         )
-    _migrate(db, "0014")
+    migrate_to(db, "0014")
     with db.engine.begin() as c:
         row = c.execute(text("SELECT what, by_when, status, due, owner_email, carried_from FROM actions")).one()
         assert tuple(row) == ("Runde", "marts", "ongoing", None, None, None)
@@ -73,9 +64,9 @@ def test_0014_up_and_down_keep_the_data(db_url: str, tmp_path: Path) -> None:
             )
         )
         assert c.execute(text("SELECT count(*) FROM messages")).scalar() == 2
-    _migrate(db, "0007", down=True)
+    migrate_to(db, "0007", down=True)
     with db.engine.begin() as c:
         assert c.execute(text("SELECT id FROM messages")).scalars().all() == [1]
         assert c.execute(text("SELECT what FROM actions ORDER BY id")).scalars().all() == ["Runde", "Kopi"]
-    _migrate(db, "head")
+    migrate_to(db, "head")
     db.dispose()

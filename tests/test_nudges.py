@@ -92,12 +92,14 @@ def test_nudges_arrive_once_each_in_the_recipients_language(
     when = datetime.combine(today + timedelta(days=7), datetime.min.time().replace(hour=9), tzinfo=rt.tz)
     with app.app_context(), rt.db.session() as s:
         tracks.take_request(s, req_id, fac)
-        tracks.plan_session(s, req_id, when, "Mødelokale 2", "Rapporten")
+        tracks.plan_session(s, req_id, when, "Mødelokale 2", "Rapporten", when + timedelta(hours=3, minutes=30))
     assert tick(app)["nudged"]["session_planned"] == 1
     [planned] = smtp.by_subject("Planned:")
     [ics] = [p for p in planned.iter_attachments() if p.get_content_type() == "text/calendar"]
     event = next(c for c in Calendar.from_ical(ics.get_content()).walk("VEVENT"))
     assert event.decoded("dtstart") == when and str(event.get("location")) == "Mødelokale 2"
+    # the end the facilitator planned (the toolkit's sessions take 1.5-4 hours, as needed)
+    assert event.decoded("dtend") == when + timedelta(hours=3, minutes=30)
 
     # the leader's start page lists the same items
     web = app.test_client()

@@ -25,7 +25,7 @@ def _state(app: Flask) -> dict[str, int]:
     from survey.domain.actions import add_action
     from survey.domain.rounds import close_round, create_round, open_round
     from survey.domain.teams import add_team, import_participants
-    from survey.domain.tracks import request_facilitator, take_request
+    from survey.domain.tracks import plan_team_session, request_facilitator, take_request
     from survey.domain.users import add_user
 
     rt = app.extensions["tryghed"]
@@ -63,6 +63,14 @@ def _state(app: Flask) -> dict[str, int]:
         request_facilitator(s, ids["team"], "briefing")
         admin = add_user(s, "root@example.org", "admin", PASSWORD)
         take_request(s, first.id, admin.id)
+        # a facilitated team: the toolkit's process, one session planned with its end, one asked for
+        facilitated = add_team(s, "Team Kilden", "lis@example.org", "Lis Leder")
+        facilitated.track = "facilitated"
+        s.commit()
+        ids["facilitated"] = facilitated.id
+        starts = (rt.now() + timedelta(days=9)).astimezone(rt.tz).replace(hour=9, minute=0, second=0, microsecond=0)
+        plan_team_session(s, facilitated.id, "briefing", admin.id, starts, "Mødelokale 2", "", starts.replace(hour=12))
+        request_facilitator(s, facilitated.id, "debriefing")
     return ids
 
 
@@ -123,6 +131,7 @@ def test_every_page_has_no_axe_violations(tmp_path: Path, browser: Any, lang: st
             "/admin/audit",
             f"/rounds/{ids['round']}/debrief",
             f"/teams/{ids['small']}",
+            f"/teams/{ids['facilitated']}",
             f"/actions/{ids['action']}/edit",
             f"/actions/{ids['action']}/delete",
         ):
@@ -171,13 +180,23 @@ def test_every_page_has_no_axe_violations(tmp_path: Path, browser: Any, lang: st
         page.goto(live.url + "/requests")
         page.locator("form[action$='/plan'] button").first.click()
         _check(page, "requests with errors", failures)
+        # planning a session of the facilitated process: an end before the start
+        page.goto(live.url + f"/teams/{ids['facilitated']}")
+        page.locator("#session-premeeting summary").click()
+        page.fill("#s-premeeting-when", "2027-02-03T09:30")
+        page.fill("#s-premeeting-ends", "08:00")
+        page.fill("#s-premeeting-place", "Salen")
+        page.locator("#session-premeeting button[type=submit]").click()
+        assert page.locator("#s-premeeting-ends-error").count() == 1
+        _check(page, "facilitated team with session errors", failures)
 
         # the leader's view of the same pages
         context.clear_cookies()
         _login(page, live.url, "lis@example.org")
         page.goto(live.url + "/")
         assert page.locator("#todo-title").count() == 1 and "Spørg efter modsigelse" in page.content()
-        for url in ("/", team, f"/rounds/{ids['round']}/debrief", f"/actions/{ids['action']}/edit"):
+        leader_urls = ("/", team, f"/teams/{ids['facilitated']}", f"/rounds/{ids['round']}/debrief")
+        for url in (*leader_urls, f"/actions/{ids['action']}/edit"):
             page.goto(live.url + url)
             _check(page, f"leader {url}", failures)
         context.close()

@@ -150,7 +150,7 @@ def test_tracks_request_take_plan_and_timeline(app: Flask) -> None:
     team_page = leader.get(f"/teams/{team_id}").get_data(as_text=True)
     assert "Mødelokale 2" in team_page and "Rapporten" in team_page
     timeline = team_page.split('id="timeline-title"')[1].split("</section>")[0]
-    assert "Session med en facilitator" in timeline and "Mødelokale 2" in timeline
+    assert "Debriefing" in timeline and "Mødelokale 2" in timeline
     # a leader cannot take requests
     assert leader.get("/requests").status_code == 403
 

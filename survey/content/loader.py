@@ -4,7 +4,9 @@ The built-in content lives in ``survey/content/default/*.toml``; an optional ext
 Every file uses the same schema (all top-level keys optional):
 
 - ``default_instrument = "name"`` - which instrument is shown when none is named.
-- ``[scale]`` - the toolkit's answer scale: ``min``, ``max``, ``labels`` (one ``{da, en}`` per point).
+- ``[scale]`` - the toolkit's answer scale: ``min``, ``max``, ``labels`` (one ``{da, en}`` per point),
+  optional ``groups``: names for the grouped answers (low side, middle, high side; two for an even
+  scale). Without them the groups are named by the scale's own labels.
 - ``[[pillars]]`` - the toolkit's pillars: ``key``, ``name``, ``description``.
 - ``[instrument]`` - one instrument: ``name``, ``title``, ``intro``, ``[[instrument.items]]``
   (``key``, ``pillar``, ``text``, optional ``reverse``), optional ``pillars`` (pillar keys and/or
@@ -12,9 +14,15 @@ Every file uses the same schema (all top-level keys optional):
   toolkit's scale) and optional ``[instrument.bands]`` (``red_below``, ``green_from``).
 - ``[[hacks]]``, ``[[dilemmas]]``, ``[[advice]]``, ``[[traps]]``, ``[[roles]]``, ``[[steps]]``.
 - ``[links]`` - named URLs.
-- ``[about]`` - ``purpose`` (what the toolkit is for) and ``own_texts`` (whose words the texts are).
-- ``[[tracks]]`` - ``key``, ``title``, ``text``, optional ``[[tracks.sessions]]`` (``key``, ``title``,
-  ``text``, ``hours_min``, ``hours_max``: a planned session and its length in hours).
+- ``[about]`` - ``purpose`` (what the toolkit is for) and ``own_texts`` (whose words the texts are),
+  optional ``origin_toolkit`` and ``origin_tryghed`` (how a text of each origin is labelled).
+- ``[[tracks]]`` - ``key`` (a team's track: ``selfguided`` or ``facilitated``), ``title``, ``text``,
+  optional ``[[tracks.sessions]]`` (``key`` one of the session kinds a facilitator can plan, ``title``,
+  ``text``). Session lengths belong in the track's text, in the toolkit's own terms.
+- ``[[traps]]`` entries take an optional ``origin``: ``toolkit`` (a theme the toolkit names) or
+  ``tryghed`` (the default: the programme's own addition).
+- ``[measures]`` - ``title``, ``text``, ``names`` (a list of texts): the measures the toolkit's
+  facilitated track uses, and why the product ships its own instrument.
 - In ``[instrument]`` also optional ``about`` (a text saying whose instrument it is) and
   ``official_url`` (where the official wording lives).
 
@@ -34,6 +42,8 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from survey.content.model import (
+    ORIGINS,
+    SESSION_STEPS,
     About,
     Advice,
     Bands,
@@ -42,6 +52,7 @@ from survey.content.model import (
     Hack,
     Instrument,
     Item,
+    Measures,
     Meeting,
     Pillar,
     Role,
@@ -69,9 +80,9 @@ TOP_LEVEL_KEYS = (
     "links",
     "about",
     "tracks",
+    "measures",
 )
 MAX_SCALE_POINTS = 11  # the distribution palettes in pipeline.charts cover 2 to 11 points
-MAX_SESSION_HOURS = 8  # a working day; a longer "session" is a typo
 
 
 class ContentError(ValueError):
@@ -108,6 +119,7 @@ class _Scale:
     min: int
     max: int
     labels: tuple[Text, ...]
+    groups: tuple[Text, ...] | None = None
 
 
 class _Keyed(Protocol):
@@ -217,7 +229,7 @@ def _known(value: str, known: Iterable[str], at: _At, what: str) -> str:
 
 
 def _scale(value: object, at: _At) -> _Scale:
-    raw = _table(value, at, ("min", "max", "labels"))
+    raw = _table(value, at, ("min", "max", "labels"), ("groups",))
     low, high = _int(raw["min"], at / "min"), _int(raw["max"], at / "max")
     if low >= high:
         raise (at / "max").error(f"max ({high}) must be greater than min ({low})")
@@ -228,7 +240,15 @@ def _scale(value: object, at: _At) -> _Scale:
     labels = tuple(_text(v, at / "labels" / i) for i, v in enumerate(_list(raw["labels"], at / "labels")))
     if len(labels) != high - low + 1:
         raise (at / "labels").error(f"expected {high - low + 1} labels for {low}..{high}, got {len(labels)}")
-    return _Scale(low, high, labels)
+    groups = None
+    if "groups" in raw:
+        groups = tuple(_text(v, at / "groups" / i) for i, v in enumerate(_list(raw["groups"], at / "groups")))
+        wanted = 3 if len(labels) % 2 else 2  # a middle group only where the scale has a middle point
+        if len(groups) != wanted:
+            raise (at / "groups").error(
+                f"expected {wanted} group names for a {len(labels)}-point scale, got {len(groups)}"
+            )
+    return _Scale(low, high, labels, groups)
 
 
 def _pillar(value: object, at: _At) -> Pillar:
@@ -287,6 +307,7 @@ def _instrument(value: object, at: _At, pillars: Mapping[str, Pillar], scale: _S
         scale_min=scale.min,
         scale_max=scale.max,
         scale_labels=scale.labels,
+        scale_groups=scale.groups,
         pillars=tuple(own_pillars.values()),
         items=tuple(items.values()),
         bands=_bands(raw.get("bands", {}), at / "bands", scale),
@@ -341,8 +362,11 @@ def _advice(value: object, at: _At) -> Advice:
 
 
 def _trap(value: object, at: _At) -> Trap:
-    raw = _table(value, at, ("key", "title", "text"))
-    return Trap(_key(raw["key"], at / "key"), _text(raw["title"], at / "title"), _text(raw["text"], at / "text"))
+    raw = _table(value, at, ("key", "title", "text"), ("origin",))
+    origin = _known(_str(raw.get("origin", "tryghed"), at / "origin"), ORIGINS, at / "origin", "origin")
+    return Trap(
+        _key(raw["key"], at / "key"), _text(raw["title"], at / "title"), _text(raw["text"], at / "text"), origin
+    )
 
 
 def _role(value: object, at: _At) -> Role:
@@ -369,20 +393,34 @@ def _step(value: object, at: _At) -> Step:
 
 
 def _about(value: object, at: _At) -> About:
-    raw = _table(value, at, ("purpose", "own_texts"))
-    return About(purpose=_text(raw["purpose"], at / "purpose"), own_texts=_text(raw["own_texts"], at / "own_texts"))
+    raw = _table(value, at, ("purpose", "own_texts"), ("origin_toolkit", "origin_tryghed"))
+
+    def optional(name: str) -> Text | None:
+        return _text(raw[name], at / name) if name in raw else None
+
+    return About(
+        purpose=_text(raw["purpose"], at / "purpose"),
+        own_texts=_text(raw["own_texts"], at / "own_texts"),
+        origin_toolkit=optional("origin_toolkit"),
+        origin_tryghed=optional("origin_tryghed"),
+    )
+
+
+def _measures(value: object, at: _At) -> Measures:
+    raw = _table(value, at, ("title", "text", "names"))
+    names = _list(raw["names"], at / "names")
+    return Measures(
+        title=_text(raw["title"], at / "title"),
+        text=_text(raw["text"], at / "text"),
+        names=tuple(_text(n, at / "names" / i) for i, n in enumerate(names)),
+    )
 
 
 def _meeting(value: object, at: _At) -> Meeting:
-    raw = _table(value, at, ("key", "title", "text", "hours_min", "hours_max"))
-    low, high = _number(raw["hours_min"], at / "hours_min"), _number(raw["hours_max"], at / "hours_max")
-    if not 0 < low <= MAX_SESSION_HOURS:
-        raise (at / "hours_min").error(f"must be more than 0 and at most {MAX_SESSION_HOURS} hours, got {low:g}")
-    if not low <= high <= MAX_SESSION_HOURS:
-        raise (at / "hours_max").error(f"must be from hours_min ({low:g}) to {MAX_SESSION_HOURS} hours, got {high:g}")
-    return Meeting(
-        _key(raw["key"], at / "key"), _text(raw["title"], at / "title"), _text(raw["text"], at / "text"), low, high
-    )
+    raw = _table(value, at, ("key", "title", "text"))
+    # a session the content describes must be one a facilitator can plan (survey.domain.tracks)
+    key = _known(_key(raw["key"], at / "key"), SESSION_STEPS, at / "key", "session kind")
+    return Meeting(key, _text(raw["title"], at / "title"), _text(raw["text"], at / "text"))
 
 
 def _track(value: object, at: _At) -> Track:
@@ -444,10 +482,13 @@ def load_content(extra_dir: Path | str | None = None) -> Content:
     default_name: tuple[_At, str] | None = None
     links: dict[str, str] = {}
     about: About | None = None
+    measures: Measures | None = None
     instruments: dict[str, Instrument] = {}
     for at, data in files:
         if "about" in data:
             about = _about(data["about"], at / "about")
+        if "measures" in data:
+            measures = _measures(data["measures"], at / "measures")
         if "scale" in data:
             scale = _scale(data["scale"], at / "scale")
         if "default_instrument" in data:
@@ -481,4 +522,5 @@ def load_content(extra_dir: Path | str | None = None) -> Content:
         links=links,
         tracks=tuple(_merge(files, "tracks", _track).values()),
         about=about,
+        measures=measures,
     )

@@ -10,6 +10,19 @@ from dataclasses import dataclass, field
 
 LANGUAGES = ("da", "en")
 PILLAR_ORDER = ("inkludere", "laere", "bidrage", "udfordre")
+# What a facilitator can plan a session for, and the toolkit step each belongs to. A track's sessions are
+# keyed by these, so that every session the content describes is one a facilitator can plan.
+SESSION_STEPS: dict[str, str] = {
+    "premeeting": "faelles_viden",
+    "briefing": "faelles_viden",
+    "measurement": "tag_temperaturen",
+    "debriefing": "det_goer_vi",
+    "sparring": "det_goer_vi",
+    "followup": "vi_holder_fast",
+}
+# Whose a text is: the toolkit's own theme, or the Tryghed programme's addition (the default: a text
+# is never passed off as the toolkit's unless the file says so).
+ORIGINS = ("toolkit", "tryghed")
 
 
 @dataclass(frozen=True)
@@ -60,6 +73,27 @@ class Instrument:
     bands: Bands = field(default_factory=Bands)
     about: Text | None = None  # whose instrument this is, said plainly (shown with the official link)
     official_url: str | None = None  # where the official wording lives, when this is not it
+    # names of the grouped answers (low, middle, high; no middle on an even scale), when the file gives them
+    scale_groups: tuple[Text, ...] | None = None
+
+    def answer_groups(self, lang: str) -> tuple[str, str, str]:
+        """Names of the low, middle and high answer groups in the instrument's own scale words.
+
+        Without names in the file a group is named by the labels it spans ("Passer slet ikke – Passer kun
+        lidt"), so a 7-point "passer" scale is never reported as agree/disagree. The middle name of an
+        even scale is empty: it has no middle group.
+        """
+        labels = [label.get(lang) for label in self.scale_labels]
+        half = len(labels) // 2
+        if self.scale_groups:
+            names = [g.get(lang) for g in self.scale_groups]
+            return (names[0], names[1], names[2]) if len(names) == 3 else (names[0], "", names[1])
+
+        def span(part: list[str]) -> str:
+            return part[0] if len(part) == 1 else f"{part[0]} – {part[-1].lower()}"
+
+        middle = labels[half] if len(labels) % 2 else ""
+        return span(labels[:half]), middle, span(labels[len(labels) - half :])
 
     def items_of(self, pillar_key: str) -> tuple[Item, ...]:
         return tuple(i for i in self.items if i.pillar == pillar_key)
@@ -100,6 +134,7 @@ class Trap:
     key: str
     title: Text
     text: Text
+    origin: str = "tryghed"  # one of ORIGINS: a theme the toolkit names, or our own addition
 
 
 @dataclass(frozen=True)
@@ -122,13 +157,15 @@ class Step:
 
 @dataclass(frozen=True)
 class Meeting:
-    """One planned session of a track, e.g. the facilitated track's briefing (1.5-3 hours)."""
+    """One session of a track's process, e.g. the facilitated track's briefing of the staff.
+
+    ``key`` is one of ``SESSION_STEPS``: a session a facilitator can plan. How long the sessions last is
+    said once, in the track's text, as the toolkit says it (no per-session split of our own).
+    """
 
     key: str
     title: Text
     text: Text
-    hours_min: float
-    hours_max: float
 
 
 @dataclass(frozen=True)
@@ -147,6 +184,22 @@ class About:
 
     purpose: Text
     own_texts: Text
+    # how a text's origin is labelled wherever it is shown (traps): the toolkit's, or ours
+    origin_toolkit: Text | None = None
+    origin_tryghed: Text | None = None
+
+    def origin(self, origin: str) -> Text | None:
+        """The label for a text of this origin ("toolkit" or "tryghed"), if the content has one."""
+        return self.origin_toolkit if origin == "toolkit" else self.origin_tryghed
+
+
+@dataclass(frozen=True)
+class Measures:
+    """The measures the toolkit's facilitated track uses (Amy Edmondson's four), and what that means here."""
+
+    title: Text
+    text: Text  # why the product measures with its own instrument instead
+    names: tuple[Text, ...]  # the measures, as the toolkit lists them
 
 
 @dataclass(frozen=True)
@@ -164,6 +217,7 @@ class Content:
     links: dict[str, str]  # named URLs: material online (e.g. "faelles_viden", "iglo")
     tracks: tuple[Track, ...] = ()
     about: About | None = None
+    measures: Measures | None = None
 
     def instrument(self, name: str | None = None) -> Instrument:
         return self.instruments[name or self.default_instrument]
@@ -176,3 +230,6 @@ class Content:
 
     def step(self, key: str) -> Step:
         return next(s for s in self.steps if s.key == key)
+
+    def track(self, key: str) -> Track | None:
+        return next((t for t in self.tracks if t.key == key), None)

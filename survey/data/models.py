@@ -418,7 +418,8 @@ class LoginFailure(Base):
 
 
 class FacilitationRequest(Base):
-    """A leader's request for a facilitator for one step of the toolkit, and the session once planned."""
+    """A session with a facilitator for one step of the toolkit: asked for by a leader, or planned straight
+    away by a facilitator as part of the facilitated track's process (then it is never "open")."""
 
     __tablename__ = "facilitation_requests"
 
@@ -430,6 +431,7 @@ class FacilitationRequest(Base):
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)  # open | taken | planned
     facilitator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     session_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # planned end (0016); None before
     place: Mapped[str | None] = mapped_column(String(200))
     bring: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,30 +1,29 @@
 """The toolkit's two tracks: a team runs the steps itself or with a facilitator. A leader asks for a
-facilitator for one step; a facilitator takes the request and plans the session (when, where, what to
-bring). The team's timeline puts sessions, rounds and actions in the order of the four steps.
+facilitator for one step; a facilitator takes the request and plans the session (when, until when,
+where, what to bring). A team on the facilitated track follows the toolkit's own process (pre-meeting,
+briefing, screening, debriefing), each a session a facilitator plans straight from the team's page.
+The team's timeline puts sessions, rounds and actions in the order of the four steps.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, aliased
 
+from survey.content.model import SESSION_STEPS
 from survey.data.models import Action, FacilitationRequest, Round
 from survey.domain.teams import get_team
 from survey.domain.validation import clean_text
 from survey.errors import NotFound, Text, UserError
 
-# What a facilitator can be asked for, and the toolkit step each belongs to.
-REQUEST_KINDS: dict[str, str] = {
-    "premeeting": "faelles_viden",
-    "briefing": "faelles_viden",
-    "measurement": "tag_temperaturen",
-    "debriefing": "det_goer_vi",
-    "sparring": "det_goer_vi",
-    "followup": "vi_holder_fast",
-}
+# What a facilitator can be asked for, and the toolkit step each belongs to (the content's sessions use
+# the same kinds, so every session it describes is one that can be planned).
+REQUEST_KINDS: dict[str, str] = SESSION_STEPS
+MAX_SESSION = timedelta(hours=12)  # a session lasts at most a (long) working day; longer is a typo
 
 
 def request_facilitator(session: Session, team_id: int, kind: str, note: str = "") -> FacilitationRequest:
@@ -75,18 +74,66 @@ def take_request(session: Session, request_id: int, facilitator_id: int) -> Faci
     return req
 
 
-def plan_session(session: Session, request_id: int, when: datetime, place: str, bring: str = "") -> FacilitationRequest:
-    """Plan the session of a taken request: date and time, place, what to bring (committed)."""
+def plan_session(
+    session: Session, request_id: int, when: datetime, place: str, bring: str = "", ends: datetime | None = None
+) -> FacilitationRequest:
+    """Plan the session of a taken request: date and time, optionally its end, place, what to bring (committed)."""
     req = get_request(session, request_id)
     if req.status == "open":
         raise UserError(
             Text("request %(request_id)s must be taken before its session is planned", request_id=request_id)
         )
-    place = clean_text(place, "place", max_len=200)
-    bring = clean_text(bring, "what to bring", max_len=2000, multiline=True, required=False)
-    req.session_at, req.place, req.bring, req.status = when, place, bring, "planned"
+    _plan(req, when, ends, place, bring)
     session.commit()
     return req
+
+
+def _plan(req: FacilitationRequest, when: datetime, ends: datetime | None, place: str, bring: str) -> None:
+    if ends is not None and not when < ends <= when + MAX_SESSION:
+        raise UserError(Text("the session must end after it starts, and on the same day"))
+    place = clean_text(place, "place", max_len=200)
+    bring = clean_text(bring, "what to bring", max_len=2000, multiline=True, required=False)
+    req.session_at, req.ends_at, req.place, req.bring, req.status = when, ends, place, bring, "planned"
+
+
+def plan_team_session(
+    session: Session,
+    team_id: int,
+    kind: str,
+    facilitator_id: int | None,
+    when: datetime,
+    place: str,
+    bring: str = "",
+    ends: datetime | None = None,
+) -> FacilitationRequest:
+    """Plan one session of the team's process (committed): the newest session of that kind is planned or
+    moved (a leader's open request for it is taken on the way); with none, a planned one is made."""
+    get_team(session, team_id)
+    if kind not in REQUEST_KINDS:
+        raise UserError(f"kind must be one of {', '.join(REQUEST_KINDS)}, got {kind!r}")
+    req = session.scalar(
+        select(FacilitationRequest)
+        .where(FacilitationRequest.team_id == team_id, FacilitationRequest.kind == kind)
+        .order_by(FacilitationRequest.id.desc())
+        .limit(1)
+    )
+    if req is None:
+        req = FacilitationRequest(team_id=team_id, kind=kind, note="")
+        session.add(req)
+    if req.facilitator_id is None:
+        req.facilitator_id = facilitator_id
+    _plan(req, when, ends, place, bring)
+    session.commit()
+    return req
+
+
+def process_of(session: Session, team_id: int, kinds: Sequence[str]) -> dict[str, FacilitationRequest | None]:
+    """The newest session of each kind of a track's process (None: nobody has asked for or planned it)."""
+    newest: dict[str, FacilitationRequest | None] = dict.fromkeys(kinds)
+    for req in requests_of(session, team_id):
+        if req.kind in newest:
+            newest[req.kind] = req
+    return newest
 
 
 @dataclass(frozen=True)
@@ -94,17 +141,24 @@ class Event:
     """One entry of a team's timeline."""
 
     step: str
-    kind: str  # session | round | action
+    # session | unplanned (a session of the track's process nobody has planned: obj is its kind) | round | action
+    kind: str
     when: datetime | None
     obj: object
 
 
-def timeline(session: Session, team_id: int) -> dict[str, list[Event]]:
-    """The team's sessions, rounds and actions grouped by toolkit step, each step in time order."""
+def timeline(session: Session, team_id: int, process: Sequence[str] = ()) -> dict[str, list[Event]]:
+    """The team's sessions, rounds and actions grouped by toolkit step, each step in time order; the
+    sessions of the track's ``process`` that nobody has asked for or planned yet are shown as such."""
     steps: dict[str, list[Event]] = {
         s: [] for s in ("faelles_viden", "tag_temperaturen", "det_goer_vi", "vi_holder_fast")
     }
-    for req in requests_of(session, team_id):
+    requests = requests_of(session, team_id)
+    asked = {req.kind for req in requests}
+    for kind in process:
+        if kind not in asked:
+            steps[REQUEST_KINDS[kind]].append(Event(REQUEST_KINDS[kind], "unplanned", None, kind))
+    for req in requests:
         steps[REQUEST_KINDS[req.kind]].append(Event(REQUEST_KINDS[req.kind], "session", req.session_at, req))
     rounds = list(session.scalars(select(Round).where(Round.team_id == team_id).order_by(Round.number)))
     for rnd in rounds:

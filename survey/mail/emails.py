@@ -7,7 +7,6 @@ from typing import Any, Protocol
 
 from flask import render_template
 
-from pipeline.report_text import format_number
 from survey.data.models import Invitation, Report, Round, RoundResultRow
 from survey.domain.report_links import report_link
 from survey.domain.tokens import make_token
@@ -191,7 +190,7 @@ def compose(rt: Runtime, session: object, msg: Addressed) -> EmailMessage:
             about=content.about,
             instrument_about=instrument.about,
             official_url=instrument.official_url,
-            hours=lambda h: format_number(h, lang),
+            measures=content.measures,
             **common,
         )
         return _message(rt, msg, subject, text, html)

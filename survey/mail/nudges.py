@@ -15,7 +15,9 @@ from survey.locales import N_, format_when, translate
 from survey.runtime import Runtime
 
 NUDGE_KINDS = ("debrief", "no_plan", "action_due", "action_overdue", "request_new", "session_planned")
-SESSION_LENGTH = timedelta(hours=2)  # the toolkit's sessions take 1.5-4 hours; the calendar holds two
+# the toolkit's sessions take 1.5-4 hours, as needed: the calendar holds the end the facilitator planned,
+# and two hours when they gave none (a placeholder in the calendar, not a length the toolkit names)
+SESSION_LENGTH = timedelta(hours=2)
 
 # Subject, paragraphs and link label per kind (English msgids; the catalogs translate them); %(placeholders)s
 # are filled from the row's data. A paragraph that is only a placeholder is the user's own text, not translated.
@@ -80,7 +82,7 @@ TEXTS: dict[str, dict[str, Any]] = {
 KIND_NAMES = {
     "premeeting": N_("a pre-meeting with the leader"),
     "briefing": N_("a briefing of the staff"),
-    "measurement": N_("the measurement"),
+    "measurement": N_("the screening (the survey round)"),
     "debriefing": N_("the meeting about the results"),
     "sparring": N_("sparring on the work"),
     "followup": N_("a follow-up process"),
@@ -196,7 +198,7 @@ def session_ics(rt: Runtime, req: FacilitationRequest, summary: str, paragraphs:
     event.add("dtstamp", rt.now())
     start = req.session_at.astimezone(rt.tz)
     event.add("dtstart", start)
-    event.add("dtend", start + SESSION_LENGTH)
+    event.add("dtend", req.ends_at.astimezone(rt.tz) if req.ends_at else start + SESSION_LENGTH)
     event.add("summary", summary)
     event.add("location", req.place or "")
     event.add("description", "\n\n".join(paragraphs))

@@ -34,6 +34,9 @@ ROLE_BLUEPRINTS = {
     "organisation": ("admin", "facilitator"),
     "tracks": ("admin", "facilitator"),
 }
+# URL parameters that name no stored object, only a word of a fixed vocabulary the view checks itself
+# (the kind of a session of the team's process): nothing to own, so nothing to check here
+_VOCABULARY = frozenset({"session_kind"})
 # URL parameter -> how to find the team it belongs to
 _OWNER = {
     "team_id": lambda s, v: s.get(Team, v),
@@ -81,6 +84,8 @@ def guard() -> WerkzeugResponse | None:
         return None
     args = dict(request.view_args or {})
     unit_id = args.pop("unit_id", None)
+    for name in _VOCABULARY:
+        args.pop(name, None)
     unknown = set(args) - set(_OWNER)
     if unknown:  # a URL parameter this guard does not know how to check: refuse rather than guess
         abort(404)

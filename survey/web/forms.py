@@ -17,6 +17,7 @@ from wtforms import (
     SelectField,
     StringField,
     TextAreaField,
+    TimeField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
@@ -69,7 +70,7 @@ def request_choices() -> Pairs:
     return [
         ("premeeting", str(_l("Pre-meeting with the leader"))),
         ("briefing", str(_l("Briefing of the staff"))),
-        ("measurement", str(_l("The measurement"))),
+        ("measurement", str(_l("The screening (the survey round)"))),
         ("debriefing", str(_l("The debriefing"))),
         ("sparring", str(_l("Sparring on the work"))),
         ("followup", str(_l("A follow-up process"))),
@@ -300,5 +301,7 @@ class RequestForm(Prefixed):
 
 class PlanForm(CheckedForm):
     when = DateTimeLocalField(_l("Date and time (Copenhagen time)"), validators=[InputRequired(REQUIRED)])
+    # the toolkit's sessions last 1.5-4 hours each, as needed: the facilitator sets the end, Tryghed invents none
+    ends = TimeField(_l("Ends at (optional, same day)"), validators=[Optional()])
     place = StringField(_l("Place"), validators=[DataRequired(REQUIRED), Length(max=200)])
     bring = TextAreaField(_l("What to bring"), validators=[Optional(), Length(max=2000)])

@@ -42,6 +42,15 @@ def when(value: datetime | None, with_time: bool = True) -> str:
     return memo[key]
 
 
+def clock(value: datetime | None) -> str:
+    """The time of day of a moment in the configured time zone, in the page's language ('16.00')."""
+    if value is None:
+        return ""
+    local = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(_zone(current_app.config["TIMEZONE"]))
+    locale, _day, time = _patterns(g.get("lang") or "da")
+    return str(time.apply(local, locale))
+
+
 @lru_cache(maxsize=8)
 def _patterns(lang: str) -> tuple[Any, Any, Any]:
     locale = Locale.parse(lang)
@@ -119,6 +128,7 @@ def init_app(app: Flask) -> None:
     compile_catalogs()
     app.jinja_env.globals.update(_=gettext, gettext=gettext)  # after Flask-Babel installed its own
     app.jinja_env.filters["when"] = when
+    app.jinja_env.filters["clock"] = clock
     app.jinja_env.filters["percent"] = percent
     app.jinja_env.filters["said"] = said
     app.jinja_env.filters["number"] = lambda v, digits=2: format_decimal(v, format="#,##0." + "0" * digits)

@@ -79,7 +79,15 @@ def knowledge() -> tuple[str, int]:
     rt = get_runtime()
     c = rt.content
     return render_template(
-        "web/knowledge.html", steps=c.steps, roles=c.roles, traps=c.traps, links=c.links, instrument=c.instrument()
+        "web/knowledge.html",
+        steps=c.steps,
+        roles=c.roles,
+        traps=c.traps,
+        links=c.links,
+        instrument=c.instrument(),
+        measures=c.measures,
+        about=c.about,
+        tracks=c.tracks,
     ), 200
 
 
@@ -131,8 +139,17 @@ def team_context(rt: Runtime, session: Session, team_id: int, **overrides: Any) 
         [("", _("Default instrument"))]
         + [(name, ins.title.get(current_user.lang)) for name, ins in sorted(rt.content.instruments.items())]
     )
+    # a facilitated team follows the toolkit's own process, each session one a facilitator plans
+    track = rt.content.track(team.track)
+    process = track.sessions if track else ()
+    kinds = [m.key for m in process]
     context: dict[str, Any] = {
         "team": team,
+        "track": track,
+        "process": process,
+        "process_state": tracks.process_of(session, team_id, kinds),
+        "process_forms": {k: forms.PlanForm(prefix=f"s-{k}") for k in kinds},
+        "session_titles": {m.key: m.title.get(current_user.lang) for t in rt.content.tracks for m in t.sessions},
         "status": status,
         "steps": _steps(rt),
         "participants": list_participants(session, team_id) if current_user.manages else [],
@@ -141,7 +158,7 @@ def team_context(rt: Runtime, session: Session, team_id: int, **overrides: Any) 
         "reported": reported,
         "delivery": overview.delivery(session, latest_id) if latest_id and current_user.manages else None,
         "trend": trend_svg(rt, session, team_id, current_user.lang),
-        "timeline": tracks.timeline(session, team_id),
+        "timeline": tracks.timeline(session, team_id, kinds),
         "requests": tracks.requests_of(session, team_id),
         "upload_form": forms.UploadForm(),
         "participant_form": forms.ParticipantForm(lang=team.lang),
@@ -155,7 +172,9 @@ def team_context(rt: Runtime, session: Session, team_id: int, **overrides: Any) 
         # fewer people than the threshold: told before the round, with the honest options
         "small_team": small_team(session, team_id, int(rt.config["MIN_RESPONSES"])),
     }
+    process_forms = overrides.pop("process_forms", {})
     context.update(overrides)
+    context["process_forms"] = {**context["process_forms"], **process_forms}
     return context
 
 

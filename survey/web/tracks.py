@@ -1,8 +1,11 @@
-"""Facilitators' side of the two tracks: open requests, taking one, planning its session."""
+"""Facilitators' side of the two tracks: open requests, taking one, planning its session, and planning
+the sessions of a facilitated team's process from the team's page."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from datetime import datetime
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -10,10 +13,12 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from survey.data.models import FacilitationRequest, Team
 from survey.domain import tracks
+from survey.domain.teams import get_team
 from survey.errors import UserError
 from survey.runtime import get_runtime
 from survey.web import forms
 from survey.web.i18n import said
+from survey.web.pages import team_context
 
 bp = Blueprint("tracks", __name__)
 
@@ -57,15 +62,55 @@ def take(request_id: int) -> WerkzeugResponse:
 def plan(request_id: int) -> tuple[str, int] | WerkzeugResponse:
     rt = get_runtime()
     form = forms.PlanForm(prefix=f"r{request_id}")
-    if form.validate_on_submit():
+    if form.validate_on_submit() and _ends_ok(form):
         with rt.db.session() as session:
+            starts, ends = _times(form)
             try:
-                tracks.plan_session(
-                    session, request_id, form.when.data.replace(tzinfo=rt.tz), form.place.data, form.bring.data or ""
-                )
+                tracks.plan_session(session, request_id, starts, form.place.data, form.bring.data or "", ends)
             except UserError as exc:
                 form.place.errors = [said(exc.message)]
             else:
                 flash(_("The session has been planned."))
                 return redirect(url_for("tracks.requests") + f"#request-{request_id}", 303)
     return _page(400, {request_id: form})
+
+
+def _ends_ok(form: forms.PlanForm) -> bool:
+    """The end, if given, is after the start and the same day (the domain checks it too, in English)."""
+    starts, ends = _times(form)
+    if ends is None or starts < ends <= starts + tracks.MAX_SESSION:
+        return True
+    form.ends.errors = [_("The session must end after it starts, and on the same day.")]
+    return False
+
+
+def _times(form: forms.PlanForm) -> tuple[datetime, datetime | None]:
+    """Start and (optional) end of a planned session, in the installation's time zone."""
+    tz = get_runtime().tz
+    starts = form.when.data.replace(tzinfo=tz)
+    ends = datetime.combine(starts.date(), form.ends.data, tz) if form.ends.data else None
+    return starts, ends
+
+
+@bp.post("/teams/<int:team_id>/sessions/<session_kind>")
+def plan_team_session(team_id: int, session_kind: str) -> tuple[str, int] | WerkzeugResponse:
+    """Plan (or move) one session of a facilitated team's process, straight from the team's page."""
+    rt, kind = get_runtime(), session_kind
+    form = forms.PlanForm(prefix=f"s-{kind}")
+    with rt.db.session() as session:
+        track = rt.content.track(get_team(session, team_id).track)
+        if track is None or kind not in {m.key for m in track.sessions}:
+            abort(404)  # only the sessions of the team's own process are planned here
+        if form.validate_on_submit() and _ends_ok(form):
+            starts, ends = _times(form)
+            try:
+                tracks.plan_team_session(
+                    session, team_id, kind, current_user.user_id, starts, form.place.data, form.bring.data or "", ends
+                )
+            except UserError as exc:
+                form.place.errors = [exc.message]
+            else:
+                flash(_("The session has been planned."))
+                return redirect(url_for("pages.team", team_id=team_id) + f"#session-{kind}", 303)
+        forms_by_kind = {kind: form}
+        return render_template("web/team.html", **team_context(rt, session, team_id, process_forms=forms_by_kind)), 400
