@@ -137,8 +137,10 @@ def _deadlock(url: str, base: str, tokens: list[str], answers: dict[str, int]) -
                     held = [t for t in _waiting(admin, other.info.backend_pid) if t != table]
                     time.sleep(0.01)
                 if held:
+                    # ACCESS EXCLUSIVE: the submission may hold only ACCESS SHARE on the table it read (the
+                    # round's status), which EXCLUSIVE would not wait for
                     with _no_error():
-                        other.execute(f"LOCK TABLE {held[0]} IN EXCLUSIVE MODE")
+                        other.execute(f"LOCK TABLE {held[0]} IN ACCESS EXCLUSIVE MODE")
                 post.join(timeout=30)
                 other.rollback()
             if held:
