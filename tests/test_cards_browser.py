@@ -57,7 +57,8 @@ def test_a_card_round_from_the_printed_cards_to_the_debrief_on_the_screen(tmp_pa
         page.goto(f"{live.url}/teams/{team_id}")
         page.get_by_label("Sådan svarer man").select_option("cards")
         page.get_by_role("button", name="Opret runde").click()
-        page.get_by_role("button", name="Åbn runde 1 nu").click()
+        page.get_by_role("link", name="Åbn runde 1 nu").click()  # the page that says what happens
+        page.get_by_role("button", name="Ja, åbn runde 1 nu").click()
         assert re.search(r"/rounds/\d+$", page.url), page.url
         rid = int(page.url.rsplit("/", 1)[1])
         assert "0 af 6 kort brugt" in page.content()
