@@ -225,15 +225,18 @@ def _counts(row: tuple[Any, ...] | None) -> tuple[int, int]:
 
 
 def _fill_slot_sqlite(round_id: int) -> str:
-    """SQLite: fill an empty slot picked at random: the first empty one at or after a random id, else the
-    first at all (``COALESCE`` evaluates the second only when the first finds none). No index on the empty
-    slots (its deleted entries left an order in the page headers): the primary key is scanned from a random
-    place, past filled slots, which costs about ln(n) rows per answer on average over a round."""
+    """SQLite: fill an empty slot drawn uniformly from the empty ones (``:pick`` is a large random number;
+    its remainder by the number of empty slots is the offset). Not "the first empty slot after a random
+    id": that favours the slot after a wide gap, and each fill widens the gap of the slot after it, so
+    the slots filled in a row tended to follow each other and the file told the answering order. No index
+    on the empty slots (its deleted entries left an order in the page headers); a round's slots are few,
+    and the scan is in the primary key's order."""
     table = answers_table(round_id)
-    pick = f"SELECT id FROM {table} WHERE filled = 0"  # noqa: S608 - integer id only
+    empty = f"SELECT id FROM {table} WHERE filled = 0"  # noqa: S608 - integer id only
+    offset = f"(:pick % max(1, (SELECT count(*) FROM {table} WHERE filled = 0)))"  # noqa: S608
     return (
-        f"UPDATE {table} SET answers = :answers, filled = 1 WHERE id = COALESCE("  # noqa: S608
-        f"({pick} AND id >= :start ORDER BY id LIMIT 1), ({pick} ORDER BY id LIMIT 1))"
+        f"UPDATE {table} SET answers = :answers, filled = 1 WHERE id = ("  # noqa: S608
+        f"{empty} ORDER BY id LIMIT 1 OFFSET {offset})"
     )
 
 
@@ -266,7 +269,7 @@ def store_answer(conn: Connection, invitation_id: int, round_id: int, answers: d
             )
             if affected(conn.execute(claim, {"i": invitation_id, "r": round_id})) == 1:
                 fill = text(_fill_slot_sqlite(round_id)).bindparams(bindparam("answers", type_=FixedWidthAnswers()))
-                if affected(conn.execute(fill, {"answers": answers, "start": random_id()})) != 1:
+                if affected(conn.execute(fill, {"answers": answers, "pick": _RANDOM.getrandbits(62)})) != 1:
                     # more claims than slots cannot happen (one slot per invitation); never lose an answer
                     conn.execute(
                         text(f"INSERT INTO {answers_table(round_id)} (id, answers, filled) VALUES (:id, :a, 1)"),  # noqa: S608
