@@ -10,69 +10,15 @@ from sqlalchemy.orm import Session
 
 from pipeline.recommend import recommended_hacks
 from pipeline.report_data import HistoryPoint, IgloAction, ProcessSession, ReportData, toolkit_material
+from pipeline.report_history import earlier_reported, plan_hacks_of, result_from_json
 from pipeline.report_text import format_date, format_month
-from pipeline.scoring import ItemResult, PillarResult, RoundResult
-from pipeline.trend import RoundChange, changes_since
+from pipeline.scoring import RoundResult
+from pipeline.trend import changes_since
 from survey.content import Content
-from survey.content.model import Hack, Meeting
+from survey.content.model import Meeting
 from survey.data.models import Action, Round, RoundResultRow
-from survey.domain.actions import hacks_in_plan
 from survey.domain.focus import last_chosen_focus
 from survey.domain.tracks import process_of
-
-
-def result_from_json(data: dict[str, Any]) -> RoundResult:
-    """The stored aggregate back as a ``RoundResult``."""
-    return RoundResult(
-        responses=data["responses"],
-        min_responses=data["min_responses"],
-        suppressed=data["suppressed"],
-        pillars=tuple(PillarResult(p["key"], p["mean"], p["band"], p["n"]) for p in data["pillars"]),
-        items=tuple(
-            ItemResult(
-                i["key"],
-                i["pillar"],
-                i["mean"],
-                tuple(i["distribution"]) if i["distribution"] is not None else None,
-            )
-            for i in data["items"]
-        ),
-    )
-
-
-def _earlier_reported(session: Session, rnd: Round) -> list[tuple[Round, RoundResult]]:
-    """The team's earlier reported rounds with their stored aggregates, oldest first: one query, however
-    many rounds the team has had (a reported round without a stored aggregate is left out)."""
-    rows = session.execute(
-        select(Round, RoundResultRow.result)
-        .join(RoundResultRow, RoundResultRow.round_id == Round.id)
-        .where(Round.team_id == rnd.team_id, Round.number < rnd.number, Round.status == "reported")
-        .order_by(Round.number)
-    ).all()
-    return [(other, result_from_json(result)) for other, result in rows]
-
-
-def changes_for_round(session: Session, round_id: int, content: Content) -> list[RoundChange]:
-    """The change since every earlier round of the team that reached k (newest first); empty if none.
-
-    The same figures the report prints, for ``round show --json``. Empty while the round is not
-    aggregated or is below its k.
-    """
-    rnd = session.get(Round, round_id)
-    stored = session.get(RoundResultRow, round_id)
-    if rnd is None or stored is None:
-        return []
-    instrument = content.instrument(rnd.instrument)
-    result = result_from_json(stored.result)
-    compared = [(r.id, r.number, res) for r, res in _earlier_reported(session, rnd)]
-    return changes_since(
-        compared,
-        result,
-        instrument.items,
-        [p.key for p in instrument.pillars],
-        instrument.scale_min,
-        instrument.scale_max,
-    )
 
 
 def followed_focus(session: Session, rnd: Round, pillar_keys: list[str]) -> str | None:
@@ -83,14 +29,7 @@ def followed_focus(session: Session, rnd: Round, pillar_keys: list[str]) -> str 
     return chosen if chosen in pillar_keys else None
 
 
-def plan_hacks_of(session: Session, rnd: Round, hacks: Sequence[Hack]) -> list[Hack]:
-    """The content's hacks that the team's plan before ``rnd`` still holds, in the content's order."""
-    earlier = list(session.scalars(select(Round.id).where(Round.team_id == rnd.team_id, Round.number < rnd.number)))
-    keys = hacks_in_plan(session, earlier)
-    return [h for h in hacks if h.key in keys]
-
-
-def _label(rnd: Round, lang: str, tz: Any) -> str:
+def _label(rnd: Any, lang: str, tz: Any) -> str:
     when = (rnd.closed_at or rnd.closes_at or rnd.created_at).astimezone(tz)
     return format_month(when, lang)
 
@@ -107,7 +46,7 @@ def build_report_data(session: Session, round_id: int, content: Content, tz: Any
     result = result_from_json(stored.result)
     pillar_keys = [p.key for p in instrument.pillars]
 
-    earlier = _earlier_reported(session, rnd)
+    earlier = earlier_reported(session, rnd.team_id, rnd.number)
     history: list[HistoryPoint] = []
     compared: list[tuple[int, int, RoundResult]] = []
     for other, other_result in earlier:
@@ -133,7 +72,7 @@ def build_report_data(session: Session, round_id: int, content: Content, tz: Any
             for a in session.scalars(select(Action).where(Action.round_id == rnd.previous_round_id).order_by(Action.id))
         ]
     # every earlier round's plan, not only the reported ones' (a plan can follow a round whose mail failed)
-    plan_hacks = plan_hacks_of(session, rnd, content.hacks)
+    plan_hacks = plan_hacks_of(session, rnd.team_id, rnd.number, content.hacks)
     plan_keys = {h.key for h in plan_hacks}
     followed = followed_focus(session, rnd, pillar_keys)
 

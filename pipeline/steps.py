@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session
 
 from pipeline.recommend import focus_pillars, recommended_hacks
 from pipeline.report_builder import build_report_data, followed_focus
+from pipeline.report_history import hacks_in_plan
 from pipeline.scoring import aggregate
 from survey.data.db import affected
 from survey.data.models import Message, Report, Round, RoundResultRow
 from survey.domain import answer_store, round_storage
-from survey.domain.actions import hacks_in_plan
 from survey.domain.followup import followup_on_report
 from survey.mail import outbox
 from survey.runtime import Runtime

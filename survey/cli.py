@@ -480,10 +480,11 @@ def round_() -> None:
 
 
 def _show(rt: Any, round_id: int) -> dict[str, Any]:
-    from survey.domain.rounds import show_round
+    from survey.domain.round_show import show_round
 
-    with rt.db.session() as s:
-        return show_round(rt, s, round_id)
+    # Core only: a fresh `round show` imports no ORM and maps no class (docs/benchmarks.md)
+    with rt.db.engine.connect() as conn:
+        return show_round(rt, conn, round_id)
 
 
 @round_.command("list")

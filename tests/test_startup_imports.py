@@ -134,3 +134,67 @@ def test_partial_indexes_keep_their_condition_on_postgresql(pg_url: str) -> None
         assert "ix_rounds_unpurged" in names
     finally:
         db.dispose()
+
+
+def test_round_show_reads_with_core_alone(tmp_path: Path, db_url: str) -> None:
+    """``round show`` of a reported round with history, a plan and failed mail, in a fresh process: no
+    ``sqlalchemy.orm`` (nor Babel, the PDF or the app) is imported, and the JSON is byte for byte what the
+    same round shows in an ORM session (the web app's and the pipeline's way in), on SQLite and PostgreSQL."""
+    from survey.data.models import Action, Message
+    from survey.domain.rounds import show_round
+    from tests.conftest import make_app
+    from tests.unit_fixtures import Seeded, add_reported_rounds, add_units
+
+    app = make_app(tmp_path, db_url)
+    rt = app.extensions["tryghed"]
+    seeded = Seeded()
+    hacks = [h.key for h in rt.content.hacks]
+    with rt.db.session() as s:
+        add_units(s, [("Forvaltning", None)], seeded)
+        add_reported_rounds(s, rt.content.instrument(), [("Hold", "Forvaltning", [7, 3, 9, 8])], seeded)
+        newest = seeded.rounds["Hold"]
+        earlier = newest - 3  # the team's rounds were written one after the other
+        s.add_all(
+            [
+                Action(round_id=earlier, level="gruppe", what="a", who="b", by_when="c", hack_key=hacks[0]),
+                Action(round_id=earlier, level="gruppe", what="d", who="e", by_when="f", hack_key=hacks[1]),
+                Action(round_id=earlier + 1, level="gruppe", what="g", who="h", by_when="i", hack_key=hacks[2]),
+            ]
+        )
+        s.flush()
+        s.add_all(
+            [
+                Message(
+                    round_id=newest,
+                    kind=kind,
+                    recipient=f"{kind}@example.org",
+                    message_id=f"<{kind}@x>",
+                    status="failed",
+                    last_error="550 no such user",
+                )
+                for kind in ("invitation", "reminder")
+            ]
+        )
+        s.commit()
+    with app.app_context(), rt.db.session() as s:
+        expected = show_round(rt, s, newest)
+    rt.db.dispose()
+    assert expected["changes"] and expected["recommended_hacks"] is not None
+    assert {h["key"] for h in expected["hacks_in_plan"]} == set(hacks[:3])
+    assert expected["failed_messages"] == [
+        {"kind": "invitation", "recipient": "invitation@example.org", "error": "550 no such user"}
+    ]
+    env = {
+        **os.environ,
+        "PYTHONPROFILEIMPORTTIME": "1",
+        "TRYGHED_INSTANCE_PATH": str(tmp_path / "instance"),
+        "TRYGHED_DATABASE_URL": db_url,
+    }
+    show = [TRYGHED, "round", "show", str(newest), "--json"]
+    proc = subprocess.run(show, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout == json.dumps(expected, ensure_ascii=False, default=str) + "\n"
+    modules = set(re.findall(r"^import time:\s+\d+ \|\s+\d+ \|\s*(\S+)$", proc.stderr, re.MULTILINE))
+    assert "sqlalchemy.engine" in modules  # the listing is there
+    assert not {m for m in modules if m == "sqlalchemy.orm" or m.startswith("sqlalchemy.orm.")}
+    assert not {m.split(".")[0] for m in modules} & {*HEAVY, *APP}

@@ -8,11 +8,13 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Column, Table, case, create_engine, event
 from sqlalchemy.engine import CursorResult, Engine, Result
-from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # Connections of the respondent's engine are replaced after this many seconds (instead of a ping per use).
@@ -111,16 +113,22 @@ def count_in_window(
 
 
 class Database:
-    """One engine and its session factory."""
+    """One engine and its session factory (made at the first session: a command that reads with Core alone,
+    on ``engine.connect()``, never imports the ORM; docs/benchmarks.md, "Starting a command")."""
 
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
         if self.engine.dialect.name == "postgresql":
-            from survey.data.models import postgresql_conditions
+            from survey.data.tables import postgresql_conditions
 
             postgresql_conditions()
-        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+
+    @cached_property
+    def sessionmaker(self) -> sessionmaker[Session]:
+        from sqlalchemy.orm import sessionmaker
+
+        return sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

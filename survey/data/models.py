@@ -9,132 +9,52 @@
   (see ``survey.domain.round_storage`` and ``survey.domain.answer_store``).
 """
 
-import json
-import secrets
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
-    Date,
-    DateTime,
     ForeignKey,
-    Index,
     Integer,
     LargeBinary,
-    MetaData,
     String,
     Text,
-    TypeDecorator,
     UniqueConstraint,
     event,
     inspect,
-    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Aware datetimes stored as naive UTC, so SQLite and PostgreSQL behave alike."""
-
-    impl = DateTime
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given; use an aware datetime")
-        return value.astimezone(UTC).replace(tzinfo=None)
-
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        return None if value is None else value.replace(tzinfo=UTC)
-
-
-def encode_answers(answers: dict[str, int]) -> str:
-    """Answers as JSON whose length depends on the item keys only (each value padded to two places).
-
-    An empty slot (all zeros) and a filled one then have the same size, which is what lets SQLite
-    overwrite the slot's cell where it is instead of moving it to a place that tells the order.
-    """
-    if any(not 0 <= v <= 99 for v in answers.values()):
-        raise ValueError("answer values must be between 0 and 99")
-    return "{" + ",".join(f"{json.dumps(k)}:{v:>2}" for k, v in sorted(answers.items())) + "}"
-
-
-class FixedWidthAnswers(TypeDecorator[dict[str, int]]):
-    """A dict of item key -> answer, stored as fixed-width JSON text (``encode_answers``)."""
-
-    impl = Text
-    cache_ok = True
-
-    def process_bind_param(self, value: dict[str, int] | None, dialect: Any) -> str | None:
-        return None if value is None else encode_answers(value)
-
-    def process_result_value(self, value: str | None, dialect: Any) -> dict[str, int] | None:
-        return None if value is None else json.loads(value)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def random_id() -> str:
-    """128 random bits as hex: an identifier that reveals no order."""
-    return secrets.token_hex(16)
-
-
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-# Partial indexes carry their PostgreSQL condition only once PostgreSQL is in use (``postgresql_conditions``,
-# called for a PostgreSQL engine and by the migrations): naming ``postgresql_where`` here imports SQLAlchemy's
-# whole PostgreSQL dialect, its drivers and asyncio, into every command on the embedded SQLite default, a
-# fifth of a short command's start (docs/benchmarks.md, "Starting a command").
-_PARTIAL: list[Index] = []
-
-
-def _partial(name: str, *columns: str, sqlite_where: Any) -> Index:
-    index = Index(name, *columns, sqlite_where=sqlite_where)
-    _PARTIAL.append(index)
-    return index
-
-
-def postgresql_conditions() -> None:
-    """Give the partial indexes their condition on PostgreSQL too (the same as on SQLite)."""
-    for index in _PARTIAL:  # idempotent
-        index.dialect_kwargs["postgresql_where"] = index.dialect_kwargs["sqlite_where"]
+from survey.data import tables
+from survey.data.tables import (  # noqa: F401  (re-exported: the column types and helpers' old home)
+    NAMING,
+    FixedWidthAnswers,
+    UTCDateTime,
+    encode_answers,
+    postgresql_conditions,
+    random_id,
+    utcnow,
+)
 
 
 class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
+    metadata = tables.metadata
 
 
 class Team(Base):
-    __tablename__ = "teams"
-    # the start page lists teams by name, a page at a time
-    __table_args__ = (Index("ix_teams_name", "name", "id"),)
+    __table__ = tables.teams
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
-    leader_email: Mapped[str | None] = mapped_column(String(320), index=True)  # a leader's teams
-    leader_name: Mapped[str | None] = mapped_column(String(200))
-    lang: Mapped[str] = mapped_column(String(2), default="da")
-    instrument: Mapped[str | None] = mapped_column(String(100))  # None: the default instrument
-    # TRIO notice (optional): TR and AMR addresses that get aggregate pillar figures only
-    trio_emails: Mapped[list[str]] = mapped_column(JSON, default=list)
-    # the toolkit's two tracks: "selfguided" (the leader runs the steps) or "facilitated"
-    track: Mapped[str] = mapped_column(String(16), default="selfguided")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # the organisational unit the team belongs to (None: not placed in the tree)
-    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    id: Mapped[int]
+    name: Mapped[str]
+    leader_email: Mapped[str | None]
+    leader_name: Mapped[str | None]
+    lang: Mapped[str]
+    instrument: Mapped[str | None]
+    trio_emails: Mapped[list[str]]
+    track: Mapped[str]
+    created_at: Mapped[datetime]
+    unit_id: Mapped[int | None]
 
     participants: Mapped[list["Participant"]] = relationship(back_populates="team")
     rounds: Mapped[list["Round"]] = relationship(back_populates="team", order_by="Round.number")
@@ -155,58 +75,38 @@ class Participant(Base):
 
 
 class Round(Base):
-    __tablename__ = "rounds"
-    __table_args__ = (
-        UniqueConstraint("team_id", "number"),
-        # the tick's rounds due to close (status alone: the planner reads every round past its closing time)
-        Index("ix_rounds_status_closes_at", "status", "closes_at"),
-        # the retention purge's rounds due: only those not yet purged, by closing time
-        _partial(
-            "ix_rounds_unpurged",
-            "closed_at",
-            sqlite_where=text("purged_at IS NULL"),
-        ),
-    )
+    __table__ = tables.rounds
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
-    number: Mapped[int] = mapped_column(Integer)  # 1 = the team's baseline
-    kind: Mapped[str] = mapped_column(String(16), default="baseline")  # baseline | followup
-    previous_round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"))
-    # draft | scheduled | open | closing | reported | failed
-    status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
-    status_reason: Mapped[str | None] = mapped_column(Text)
-    # pipeline position while closing: aggregate -> render -> deliver -> done
-    pipeline_step: Mapped[str | None] = mapped_column(String(16))
-    pipeline_touched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    pipeline_attempts: Mapped[int] = mapped_column(Integer, default=0)
-    # a running pipeline task's last sign of life (pipeline.heartbeat); None when none is running
-    pipeline_beat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    instrument: Mapped[str] = mapped_column(String(100))
-    min_responses: Mapped[int] = mapped_column(Integer)
-    opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    invited_count: Mapped[int] = mapped_column(Integer, default=0)  # kept after personal data is purged
-    reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
-    last_reminder_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    followup_after_days: Mapped[int | None] = mapped_column(Integer)  # schedule a follow-up at close
-    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # the pillar the team chose at the debrief of this round (survey.domain.focus.record_focus); None until then
-    chosen_focus: Mapped[str | None] = mapped_column(String(100))
-    chosen_focus_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # where the round's answers are (survey.domain.round_storage): "own" = in the round's own tables (open,
-    # or closed and not yet sealed); "dropping" = sealed into ``responses``, the own tables still to be
-    # dropped (``trail_reason`` says what holds them); None = in ``responses`` only (or none yet)
-    answer_storage: Mapped[str | None] = mapped_column(String(16))
-    trail_reason: Mapped[str | None] = mapped_column(Text)
-    # "email": a personal link per participant; "cards": printed answer cards tied to no person
-    # (survey.domain.cards); ``cards`` is how many were asked for (None: active participants + spares)
-    channel: Mapped[str] = mapped_column(String(8), default="email", server_default="email")
-    cards: Mapped[int | None] = mapped_column(Integer)
+    id: Mapped[int]
+    team_id: Mapped[int]
+    number: Mapped[int]
+    kind: Mapped[str]
+    previous_round_id: Mapped[int | None]
+    status: Mapped[str]
+    status_reason: Mapped[str | None]
+    pipeline_step: Mapped[str | None]
+    pipeline_touched_at: Mapped[datetime | None]
+    pipeline_attempts: Mapped[int]
+    pipeline_beat_at: Mapped[datetime | None]
+    instrument: Mapped[str]
+    min_responses: Mapped[int]
+    opens_at: Mapped[datetime | None]
+    closes_at: Mapped[datetime | None]
+    opened_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    reported_at: Mapped[datetime | None]
+    invited_count: Mapped[int]
+    reminders_sent: Mapped[int]
+    last_reminder_at: Mapped[datetime | None]
+    followup_after_days: Mapped[int | None]
+    purged_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    chosen_focus: Mapped[str | None]
+    chosen_focus_at: Mapped[datetime | None]
+    answer_storage: Mapped[str | None]
+    trail_reason: Mapped[str | None]
+    channel: Mapped[str]
+    cards: Mapped[int | None]
 
     team: Mapped[Team] = relationship(back_populates="rounds")
 
@@ -252,28 +152,26 @@ class Response(Base):
     answers and ``filled`` (always true since the open round's slots moved to its own tables; kept so that
     readers of older dumps and queries keep working)."""
 
-    __tablename__ = "responses"
-    # SQLite: no hidden rowid, so rows are kept in (random) id order rather than insertion order.
-    __table_args__ = {"sqlite_with_rowid": False}
+    __table__ = tables.responses
 
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=random_id)
-    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
-    answers: Mapped[dict[str, int]] = mapped_column(FixedWidthAnswers)
-    filled: Mapped[bool] = mapped_column(Boolean, default=True)
+    id: Mapped[str]
+    round_id: Mapped[int]
+    answers: Mapped[dict[str, int]]
+    filled: Mapped[bool]
 
 
 class RoundResultRow(Base):
     """The stored aggregate of a closed round (already thresholded: no figure below k)."""
 
-    __tablename__ = "round_results"
+    __table__ = tables.round_results
 
-    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), primary_key=True)
-    responses: Mapped[int] = mapped_column(Integer)
-    suppressed: Mapped[bool] = mapped_column(Boolean)
-    result: Mapped[dict[str, Any]] = mapped_column(JSON)  # pipeline.scoring.RoundResult as plain data
-    focus_pillars: Mapped[list[str]] = mapped_column(JSON, default=list)
-    hack_keys: Mapped[list[str]] = mapped_column(JSON, default=list)
-    computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    round_id: Mapped[int]
+    responses: Mapped[int]
+    suppressed: Mapped[bool]
+    result: Mapped[dict[str, Any]]
+    focus_pillars: Mapped[list[str]]
+    hack_keys: Mapped[list[str]]
+    computed_at: Mapped[datetime]
 
 
 class Report(Base):
@@ -289,23 +187,19 @@ class Report(Base):
 class Action(Base):
     """An IGLO action agreed at the debrief of a round; reviewed in the next round's report."""
 
-    __tablename__ = "actions"
+    __table__ = tables.actions
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
-    level: Mapped[str] = mapped_column(String(16))  # individ | gruppe | ledelse | organisation
-    what: Mapped[str] = mapped_column(Text)
-    who: Mapped[str] = mapped_column(String(200))
-    by_when: Mapped[str] = mapped_column(String(100))
-    # the hack this action puts into practice, if any: the next report does not recommend it again
-    hack_key: Mapped[str | None] = mapped_column(String(100))
-    status: Mapped[str] = mapped_column(String(16), default="planned")  # planned | done | ongoing | dropped
-    # a real date (the nudges count down to it); ``by_when`` keeps what older plans wrote as free text
-    due: Mapped[date | None] = mapped_column(Date, index=True)
-    # who gets the due-date nudges (None: the team's leader)
-    owner_email: Mapped[str | None] = mapped_column(String(320))
-    # the action of the previous round's plan this one continues (planned/ongoing ones carry over at close)
-    carried_from: Mapped[int | None] = mapped_column(ForeignKey("actions.id", ondelete="SET NULL"), index=True)
+    id: Mapped[int]
+    round_id: Mapped[int]
+    level: Mapped[str]
+    what: Mapped[str]
+    who: Mapped[str]
+    by_when: Mapped[str]
+    hack_key: Mapped[str | None]
+    status: Mapped[str]
+    due: Mapped[date | None]
+    owner_email: Mapped[str | None]
+    carried_from: Mapped[int | None]
 
 
 class Message(Base):
@@ -315,40 +209,24 @@ class Message(Base):
     key), and ``message_id`` is fixed at creation so that a resend after a crash keeps its Message-ID.
     """
 
-    __tablename__ = "messages"
-    __table_args__ = (
-        UniqueConstraint("round_id", "kind", "recipient", "seq"),
-        # pending rows only: the tick's rounds with mail due, and a sender's claim within one round
-        _partial(
-            "ix_messages_pending",
-            "round_id",
-            "id",
-            sqlite_where=text("status = 'pending'"),
-        ),
-        UniqueConstraint("request_id", "kind", "recipient", name="uq_messages_request_kind_recipient"),
-    )
+    __table__ = tables.messages
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    # None only for a nudge about a facilitation request (``request_id``), which belongs to no round
-    round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
-    request_id: Mapped[int | None] = mapped_column(
-        ForeignKey("facilitation_requests.id", ondelete="CASCADE"), index=True
-    )
-    # invitation | reminder | report | trio | kickoff; nudges: debrief | no_plan | action_due |
-    # action_overdue (seq = the action's id) | request_new | session_planned
-    kind: Mapped[str] = mapped_column(String(16))
-    recipient: Mapped[str] = mapped_column(String(320))
-    seq: Mapped[int] = mapped_column(Integer, default=0)  # reminder number; 0 otherwise
-    invitation_id: Mapped[int | None] = mapped_column(ForeignKey("invitations.id", ondelete="SET NULL"))
-    lang: Mapped[str] = mapped_column(String(2), default="da")
-    message_id: Mapped[str] = mapped_column(String(200), unique=True)
-    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)  # pending|sent|failed
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    last_error: Mapped[str | None] = mapped_column(Text)
-    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    id: Mapped[int]
+    round_id: Mapped[int | None]
+    request_id: Mapped[int | None]
+    kind: Mapped[str]
+    recipient: Mapped[str]
+    seq: Mapped[int]
+    invitation_id: Mapped[int | None]
+    lang: Mapped[str]
+    message_id: Mapped[str]
+    status: Mapped[str]
+    attempts: Mapped[int]
+    last_error: Mapped[str | None]
+    next_attempt_at: Mapped[datetime | None]
+    claimed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
 
 
 class LinkGuess(Base):

@@ -225,26 +225,6 @@ def carry_over(session: Session, round_id: int) -> int:
     return len(live)
 
 
-def hacks_in_plan(session: Session, round_ids: list[int]) -> set[str]:
-    """Keys of the hacks the team's plan after ``round_ids`` still holds: not dropped, and not superseded.
-
-    A carried action is superseded by its copy when the copy's round is among ``round_ids`` (the copy's
-    status is the newer one: a hack dropped after it was carried is no longer in the plan).
-    """
-    if not round_ids:
-        return set()
-    copy = aliased(Action)
-    rows = session.scalars(
-        select(Action.hack_key).where(
-            Action.round_id.in_(round_ids),
-            Action.hack_key.is_not(None),
-            Action.status != "dropped",
-            ~exists().where(and_(copy.carried_from == Action.id, copy.round_id.in_(round_ids))),
-        )
-    )
-    return {k for k in rows if k}
-
-
 def action_json(a: Action) -> dict[str, Any]:
     """One action as ``tryghed actions list --json`` shows it."""
     return {

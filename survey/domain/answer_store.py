@@ -339,10 +339,3 @@ def seal_round(session: Session, round_id: int) -> int:
         round_storage.seal_rows(session, round_id, rows)
         session.execute(delete(Message).where(Message.round_id == round_id, Message.kind == "reminder"))
     return answer_count(session, round_id)
-
-
-def trail_state(rnd: Round) -> dict[str, object]:
-    """``round show``'s ``trail_pending`` and ``trail_reason``: whether the open round's storage is still
-    waiting to be dropped after the seal, and why."""
-    pending = rnd.answer_storage == DROPPING
-    return {"trail_pending": pending, "trail_reason": rnd.trail_reason if pending else None}

@@ -46,11 +46,10 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from survey.data.models import Response, Round, encode_answers, random_id
+from survey.data.tables import DROPPING, OWN
 
 log = logging.getLogger(__name__)
 
-OWN = "own"
-DROPPING = "dropping"
 # How long removing a round's tables waits for a reader's lock before it gives up until the next tick.
 LOCK_TIMEOUT_MS = 200
 # Bounds per statement: round ids in one IN list, own tables in one UNION ALL. Large enough that a page

@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 
 from pipeline.scoring import check_min_responses
 from survey.data.db import affected
-from survey.data.models import Invitation, Message, Participant, Round, RoundResultRow
+from survey.data.models import Invitation, Participant, Round
 from survey.domain import answer_store, round_storage
 from survey.domain import cards as answer_cards
+from survey.domain.round_show import iso, show_round  # noqa: F401  (show_round: re-exported)
 from survey.domain.teams import get_team
 from survey.domain.tokens import hash_token, make_token
 from survey.errors import NotFound, Text, UserError
@@ -291,94 +292,6 @@ def close_round(rt: Runtime, session: Session, round_id: int, *, followup_after_
     return rnd
 
 
-def response_count(session: Session, round_id: int) -> int:
-    return answer_store.answer_count(session, round_id)
-
-
-def show_round(rt: Runtime, session: Session, round_id: int) -> dict[str, Any]:
-    """The contract's ``round show`` object. Figures only once aggregated, and never below k."""
-    rnd = get_round(session, round_id)
-    instrument = rt.content.instrument(rnd.instrument)
-    stored = session.get(RoundResultRow, round_id)
-    responses = stored.responses if stored else response_count(session, round_id)
-    suppressed = responses < rnd.min_responses
-    pillars: list[dict[str, Any]] = [
-        {"key": p.key, "mean": None, "band": None, "n": responses} for p in instrument.pillars
-    ]
-    items: list[dict[str, Any]] = [{"key": i.key, "pillar": i.pillar, "mean": None} for i in instrument.items]
-    focus: list[str] = []
-    hacks: list[dict[str, Any]] = []
-    changes: list[dict[str, Any]] = []
-    plan: list[dict[str, Any]] = []
-    if stored is not None and not stored.suppressed:
-        from pipeline.report_builder import changes_for_round, plan_hacks_of
-        from pipeline.trend import change_to_json
-
-        changes = [change_to_json(c) for c in changes_for_round(session, round_id, rt.content)]
-        suppressed = False
-        pillars = [
-            {"key": p["key"], "mean": p["mean"], "band": p["band"], "n": p["n"]} for p in stored.result["pillars"]
-        ]
-        items = [{"key": i["key"], "pillar": i["pillar"], "mean": i["mean"]} for i in stored.result["items"]]
-        focus = list(stored.focus_pillars)
-        by_key = {h.key: h for h in rt.content.hacks}
-        lang = rnd.team.lang
-        hacks = [
-            {"pillar": by_key[k].pillar, "key": k, "title": by_key[k].title.get(lang)}
-            for k in stored.hack_keys
-            if k in by_key
-        ]
-        # hacks the team's plan already holds (not dropped): listed apart, never recommended as new
-        plan = [
-            {"pillar": h.pillar, "key": h.key, "title": h.title.get(lang)}
-            for h in plan_hacks_of(session, rnd, rt.content.hacks)
-        ]
-    # Reminders are left out: only non-respondents get one, so a failed reminder listed by recipient
-    # would tell who had not answered. A bad address shows up on its invitation anyway.
-    failed = session.scalars(
-        select(Message)
-        .where(Message.round_id == round_id, Message.status == "failed", Message.kind != "reminder")
-        .order_by(Message.id)
-    ).all()
-    return {
-        "id": rnd.id,
-        "team_id": rnd.team_id,
-        "number": rnd.number,
-        "kind": rnd.kind,
-        "channel": rnd.channel,
-        "status": rnd.status,
-        "status_reason": rnd.status_reason,
-        "opens_at": _iso(rt, rnd.opens_at),
-        "closes_at": _iso(rt, rnd.closes_at),
-        # when it really opened and closed (a round opened or closed by hand differs from its schedule)
-        "opened_at": _iso(rt, rnd.opened_at),
-        "closed_at": _iso(rt, rnd.closed_at),
-        "invited": rnd.invited_count,
-        "responses": responses,
-        "min_responses": rnd.min_responses,
-        "suppressed": suppressed,
-        "pillars": pillars,
-        "items": items,
-        "focus_pillars": focus,
-        "recommended_hacks": hacks,
-        "hacks_in_plan": plan,
-        # the focus the team chose at the debrief (tryghed round focus), null until it records one
-        "chosen_focus": rnd.chosen_focus,
-        # change since every earlier round that reached k, newest first, each pillar with its 95 % interval
-        "changes": changes,
-        "reminders_sent": rnd.reminders_sent,
-        # failed deliveries with address and reason, so a facilitator can fix a bad address; reminders are
-        # left out (the query above), because only non-respondents get one
-        "failed_messages": [{"kind": m.kind, "recipient": m.recipient, "error": m.last_error} for m in failed],
-        # after the seal: whether dropping the open round's own storage is still waiting, and why
-        **answer_store.trail_state(rnd),
-    }
-
-
-def _iso(rt: Runtime, value: datetime | None) -> str | None:
-    return value.astimezone(rt.tz).isoformat() if value else None
-
-
 def stalled_pipeline(
     now: datetime, stall: timedelta, beat_timeout: timedelta, queue_idle: bool = False
 ) -> ColumnElement[bool]:
@@ -487,10 +400,10 @@ def list_rounds(
             "number": r.number,
             "kind": r.kind,
             "status": r.status,
-            "opens_at": _iso(rt, r.opens_at),
-            "closes_at": _iso(rt, r.closes_at),
-            "opened_at": _iso(rt, r.opened_at),
-            "closed_at": _iso(rt, r.closed_at),
+            "opens_at": iso(rt, r.opens_at),
+            "closes_at": iso(rt, r.closes_at),
+            "opened_at": iso(rt, r.opened_at),
+            "closed_at": iso(rt, r.closed_at),
             "invited": r.invited_count,
             "responses": counts.get(r.id, 0),
         }
