@@ -126,6 +126,9 @@ class Team(Base):
     name: Mapped[str] = mapped_column(String(200))
     leader_email: Mapped[str | None] = mapped_column(String(320), index=True)  # a leader's teams
     leader_name: Mapped[str | None] = mapped_column(String(200))
+    # when the leader email last changed (0018; None: never, as far as anyone knows): a report link signed
+    # before it no longer opens the report (``survey.domain.report_links``)
+    leader_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     lang: Mapped[str] = mapped_column(String(2), default="da")
     instrument: Mapped[str | None] = mapped_column(String(100))  # None: the default instrument
     # TRIO notice (optional): TR and AMR addresses that get aggregate pillar figures only
@@ -338,11 +341,13 @@ class Message(Base):
     # action_overdue (seq = the action's id) | request_new | session_planned
     kind: Mapped[str] = mapped_column(String(16))
     recipient: Mapped[str] = mapped_column(String(320))
-    seq: Mapped[int] = mapped_column(Integer, default=0)  # reminder number; 0 otherwise
+    # reminder number; for a report or kick-off handed to a new leader, the number of the hand-over; else 0
+    seq: Mapped[int] = mapped_column(Integer, default=0)
     invitation_id: Mapped[int | None] = mapped_column(ForeignKey("invitations.id", ondelete="SET NULL"))
     lang: Mapped[str] = mapped_column(String(2), default="da")
     message_id: Mapped[str] = mapped_column(String(200), unique=True)
-    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)  # pending|sent|failed
+    # pending|sent|failed|cancelled (a leader's mail after the team's leader changed: survey.domain.leader_mail)
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
