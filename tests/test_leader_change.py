@@ -202,3 +202,26 @@ def test_team_set_on_the_command_line_hands_the_mail_over(tmp_path: Path) -> Non
     assert changed is not None
     assert ("leader_changed", f"team {team}: {OLD} -> {NEW}") in actions
     assert [a for a, _ in actions].count("leader_changed") == 1  # a new name alone is no change of leader
+
+
+def test_a_sender_that_held_the_old_leaders_email_cannot_revive_it(tmp_path: Path, db_url: str) -> None:
+    """A sender claimed the report for the old leader, then the leader changed, then the send failed: its
+    retry mark leaves the row cancelled (it would otherwise go to the old leader at the next attempt)."""
+    from survey.mail.transport import TransientFailure
+
+    app = make_app(tmp_path, db_url)
+    rt = app.extensions["tryghed"]
+    team_id, round_id = _reported_but_not_sent(app, tmp_path)
+    with rt.db.session() as s:
+        claimed = outbox.claim_batch(s, rt.now(), outbox.lease_of(rt.config), 10, round_id)
+        held = [c for c in claimed if c.kind == "report"]
+        assert len(held) == 1
+    with rt.db.session() as s:
+        set_leader(s, team_id, NEW, now=rt.now())
+    with rt.db.session() as s:
+        results = outbox._Results(s, outbox.BACKOFF)
+        results.fail(held[0], TransientFailure("421 try again later"))
+        results.flush(rt.now())
+    assert ("report", OLD, "cancelled") in _rows(app, round_id)
+    assert ("report", NEW, "pending") in _rows(app, round_id)
+    app.extensions["tryghed"].db.dispose()
