@@ -210,6 +210,8 @@ def report_context(data: ReportData) -> dict[str, object]:
         "agenda_minutes": sum(part.minutes for part in agenda),
         # a facilitated team's report shows the toolkit's process in place of the self-run agenda
         "process": [_process_session(s, ui, lang) for s in data.process],
+        # whose a hack, dilemma or piece of advice is: the label of its origin ("" when the content has none)
+        "origin": lambda origin: _origin(data, origin, lang),
         "traps": [
             {"title": t.title.get(lang), "text": t.text.get(lang), "origin": _origin(data, t.origin, lang)}
             for t in data.traps

@@ -382,11 +382,16 @@ def team_set(
         if unit_id is not None or no_unit:
             organisation.place_team(s, team_id, unit_id)
             _record(rt, "team_changed", f"team {team_id}: unit {unit_id if unit_id is not None else '-'}")
+        handed: list[dict[str, Any]] = []
         if leader_email is not None or leader_name is not None:
             current = get_team(s, team_id)
-            _, old = organisation.set_leader(s, team_id, leader_email or current.leader_email or "", leader_name)
-            if leader_email is not None:
-                _record(rt, "leader_changed", f"team {team_id}: {old} -> {current.leader_email}")
+            change = organisation.set_leader(
+                s, team_id, leader_email or current.leader_email or "", leader_name, actor="cli", now=rt.now()
+            )
+            handed = [
+                {"kind": h.kind, "round_id": h.round_id, "request_id": h.request_id, "outcome": h.outcome, "to": h.to}
+                for h in change.mail
+            ]
         t = update_team(
             s,
             team_id,
@@ -406,6 +411,8 @@ def team_set(
             "track": t.track,
             "instrument": t.instrument,
             "trio_emails": t.trio_emails,
+            # emails that were waiting for the old leader: re-addressed to the new one, or cancelled
+            "mail": handed,
         }
 
 

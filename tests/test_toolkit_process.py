@@ -148,7 +148,8 @@ def test_the_facilitated_report_shows_the_process_and_labels_whose_texts(app: Fl
     report = next(m for m in read_outbox(tmp_path / "outbox") if m.get_content_type() == "multipart/mixed")
     text = " ".join(pdf_text(pdf_attachment(report), tmp_path).split())
     with rt.db.session() as s:
-        page = report_html(build_report_data(s, round_id, rt.content, rt.tz), for_web=True)
+        data = build_report_data(s, round_id, rt.content, rt.tz)
+        page = report_html(data, for_web=True)
     web = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
     if lang == "da":
         expected = [
@@ -178,7 +179,9 @@ def test_the_facilitated_report_shows_the_process_and_labels_whose_texts(app: Fl
         assert [e for e in expected if e not in shown] == []
         assert agenda not in shown  # no self-run agenda with its minutes for a facilitated team
         assert BAROMETER in shown.replace(" ", "") or BAROMETER in shown
-    assert text.count(expected[6]) == 1 and text.count(expected[7]) == len(rt.content.traps) - 1
+    # one label per labelled text: the traps (one the toolkit's), and the hacks and dilemmas shown (all ours)
+    ours = len(rt.content.traps) - 1 + len(data.hacks) + len(data.plan_hacks) + len(data.dilemmas)
+    assert text.count(expected[6]) == 1 and text.count(expected[7]) == ours
 
 
 @pytest.mark.parametrize("lang", ["da", "en"])
@@ -237,8 +240,9 @@ def test_survey_page_says_the_wording_is_ours_and_links_the_toolkits(app: Flask,
 @pytest.mark.parametrize("lang", ["da", "en"])
 def test_touched_respondent_and_report_pages_have_no_axe_violations(tmp_path: Path, browser: object, lang: str) -> None:
     """The survey page (its note on whose wording it is, with the toolkit's link) and the web report of a
-    facilitated team (the process in place of the agenda; the traps' origins), at 390 and 1280 px, and
-    nothing wider than a 320 px screen."""
+    facilitated team (the process in place of the agenda; the origins of traps, hacks and dilemmas), and the
+    page that refuses the old leader's link after a change of leader, at 390 and 1280 px, and nothing wider
+    than a 320 px screen."""
     from tests.a11y import axe_violations, describe
     from tests.conftest import make_app
     from tests.helpers import LiveServer
@@ -252,12 +256,12 @@ def test_touched_respondent_and_report_pages_have_no_axe_violations(tmp_path: Pa
     tokens = [token_of(m) for m in read_outbox(tmp_path / "outbox")]
     failures: list[str] = []
 
-    def check(name: str, url: str) -> None:
+    def check(name: str, url: str, status: int = 200) -> None:
         for width in (390, 1280):
             context = browser.new_context(viewport={"width": width, "height": 900})  # type: ignore[attr-defined]
             page = context.new_page()
             response = page.goto(url)
-            assert response is not None and response.status == 200, url
+            assert response is not None and response.status == status, url
             found = axe_violations(page)
             if found:
                 failures.append(f"{name} {lang} {width}px:\n{describe(found)}")
@@ -281,5 +285,11 @@ def test_touched_respondent_and_report_pages_have_no_axe_violations(tmp_path: Pa
         link = re.search(r"/r/\S+", text_part(report))
         assert link is not None
         check("report", live.url + link.group(0).rstrip("."))
+        # the same link after a change of leader: the styled refusal in the team's language (issue 20)
+        from survey.domain.organisation import set_leader
+
+        with rt.db.session() as s:
+            set_leader(s, team_id, "ny-leder@example.org", now=rt.now())
+        check("report link of the old leader", live.url + link.group(0).rstrip("."), 410)
     rt.db.dispose()
     assert not failures, "\n\n".join(failures)

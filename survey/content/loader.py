@@ -19,8 +19,8 @@ Every file uses the same schema (all top-level keys optional):
 - ``[[tracks]]`` - ``key`` (a team's track: ``selfguided`` or ``facilitated``), ``title``, ``text``,
   optional ``[[tracks.sessions]]`` (``key`` one of the session kinds a facilitator can plan, ``title``,
   ``text``). Session lengths belong in the track's text, in the toolkit's own terms.
-- ``[[traps]]`` entries take an optional ``origin``: ``toolkit`` (a theme the toolkit names) or
-  ``tryghed`` (the default: the programme's own addition).
+- ``[[traps]]``, ``[[hacks]]``, ``[[dilemmas]]`` and ``[[advice]]`` entries take an optional ``origin``:
+  ``toolkit`` (a theme the toolkit names) or ``tryghed`` (the default: the programme's own addition).
 - ``[measures]`` - ``title``, ``text``, ``names`` (a list of texts): the measures the toolkit's
   facilitated track uses, and why the product ships its own instrument.
 - In ``[instrument]`` also optional ``about`` (a text saying whose instrument it is) and
@@ -334,18 +334,19 @@ def _links(value: object, at: _At) -> dict[str, str]:
 
 
 def _hack(value: object, at: _At, pillar_keys: tuple[str, ...]) -> Hack:
-    raw = _table(value, at, ("key", "pillar", "title", "summary", "how_to_start"))
+    raw = _table(value, at, ("key", "pillar", "title", "summary", "how_to_start"), ("origin",))
     return Hack(
         key=_key(raw["key"], at / "key"),
         pillar=_known(_str(raw["pillar"], at / "pillar"), pillar_keys, at / "pillar", "pillar"),
         title=_text(raw["title"], at / "title"),
         summary=_text(raw["summary"], at / "summary"),
         how_to_start=_text(raw["how_to_start"], at / "how_to_start"),
+        origin=_origin(raw, at),
     )
 
 
 def _dilemma(value: object, at: _At, pillar_keys: tuple[str, ...]) -> Dilemma:
-    raw = _table(value, at, ("key", "pillar", "title", "situation", "questions"))
+    raw = _table(value, at, ("key", "pillar", "title", "situation", "questions"), ("origin",))
     questions = _list(raw["questions"], at / "questions")
     return Dilemma(
         key=_key(raw["key"], at / "key"),
@@ -353,20 +354,32 @@ def _dilemma(value: object, at: _At, pillar_keys: tuple[str, ...]) -> Dilemma:
         title=_text(raw["title"], at / "title"),
         situation=_text(raw["situation"], at / "situation"),
         questions=tuple(_text(q, at / "questions" / i) for i, q in enumerate(questions)),
+        origin=_origin(raw, at),
+    )
+
+
+def _origin(raw: Mapping[str, object], at: _At) -> str:
+    """Whose a text is: ``toolkit`` (a theme the toolkit names) or ``tryghed`` (ours; the default)."""
+    return _known(_str(raw.get("origin", "tryghed"), at / "origin"), ORIGINS, at / "origin", "origin")
+
+
+def _titled(value: object, at: _At) -> tuple[str, Text, Text, str]:
+    """A ``key``, ``title``, ``text`` and optional ``origin`` entry (advice, traps)."""
+    raw = _table(value, at, ("key", "title", "text"), ("origin",))
+    return (
+        _key(raw["key"], at / "key"),
+        _text(raw["title"], at / "title"),
+        _text(raw["text"], at / "text"),
+        _origin(raw, at),
     )
 
 
 def _advice(value: object, at: _At) -> Advice:
-    raw = _table(value, at, ("key", "title", "text"))
-    return Advice(_key(raw["key"], at / "key"), _text(raw["title"], at / "title"), _text(raw["text"], at / "text"))
+    return Advice(*_titled(value, at))
 
 
 def _trap(value: object, at: _At) -> Trap:
-    raw = _table(value, at, ("key", "title", "text"), ("origin",))
-    origin = _known(_str(raw.get("origin", "tryghed"), at / "origin"), ORIGINS, at / "origin", "origin")
-    return Trap(
-        _key(raw["key"], at / "key"), _text(raw["title"], at / "title"), _text(raw["text"], at / "text"), origin
-    )
+    return Trap(*_titled(value, at))
 
 
 def _role(value: object, at: _At) -> Role:

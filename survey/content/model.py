@@ -109,6 +109,7 @@ class Hack:
     title: Text
     summary: Text  # what it is and why it helps
     how_to_start: Text  # the first concrete step at the next meeting
+    origin: str = "tryghed"  # one of ORIGINS: the toolkit's own, or ours (the shipped hacks are ours)
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,7 @@ class Dilemma:
     title: Text
     situation: Text  # the dilemma told as a short situation
     questions: tuple[Text, ...]  # questions for the team dialogue
+    origin: str = "tryghed"  # one of ORIGINS: the toolkit's own, or ours (the shipped dilemmas are ours)
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,7 @@ class Advice:
     key: str
     title: Text
     text: Text
+    origin: str = "tryghed"  # one of ORIGINS: a theme the toolkit names, or our own addition
 
 
 @dataclass(frozen=True)
@@ -184,7 +187,7 @@ class About:
 
     purpose: Text
     own_texts: Text
-    # how a text's origin is labelled wherever it is shown (traps): the toolkit's, or ours
+    # how a text's origin is labelled wherever it is shown (traps, hacks, dilemmas, advice): the toolkit's, or ours
     origin_toolkit: Text | None = None
     origin_tryghed: Text | None = None
 

@@ -49,6 +49,7 @@ class Team(Base):
     name: Mapped[str]
     leader_email: Mapped[str | None]
     leader_name: Mapped[str | None]
+    leader_changed_at: Mapped[datetime | None]
     lang: Mapped[str]
     instrument: Mapped[str | None]
     trio_emails: Mapped[list[str]]

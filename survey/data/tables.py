@@ -123,6 +123,9 @@ teams = Table(
     Column("name", String(200), nullable=False),
     Column("leader_email", String(320), index=True),  # a leader's teams
     Column("leader_name", String(200)),
+    # when the leader email last changed (0018; None: never, as far as anyone knows): a report link signed
+    # before it no longer opens the report (``survey.domain.report_links``)
+    Column("leader_changed_at", UTCDateTime),
     Column("lang", String(2), nullable=False, default="da"),
     Column("instrument", String(100)),  # None: the default instrument
     # TRIO notice (optional): TR and AMR addresses that get aggregate pillar figures only
@@ -244,11 +247,13 @@ messages = Table(
     # action_overdue (seq = the action's id) | request_new | session_planned
     Column("kind", String(16), nullable=False),
     Column("recipient", String(320), nullable=False),
-    Column("seq", Integer, nullable=False, default=0),  # reminder number; 0 otherwise
+    # reminder number; for a report or kick-off handed to a new leader, the number of the hand-over; else 0
+    Column("seq", Integer, nullable=False, default=0),
     Column("invitation_id", Integer, ForeignKey("invitations.id", ondelete="SET NULL")),
     Column("lang", String(2), nullable=False, default="da"),
     Column("message_id", String(200), nullable=False, unique=True),
-    Column("status", String(16), nullable=False, default="pending", index=True),  # pending|sent|failed
+    # pending|sent|failed|cancelled (a leader's mail after the team's leader changed: survey.domain.leader_mail)
+    Column("status", String(16), nullable=False, default="pending", index=True),
     Column("attempts", Integer, nullable=False, default=0),
     Column("last_error", Text),
     Column("next_attempt_at", UTCDateTime),

@@ -51,12 +51,20 @@ ACTIONS = (
     "team_changed",
     "team_deleted",
     "leader_changed",
+    "mail_readdressed",  # an email waiting for a team's old leader now goes to the new one
+    "mail_cancelled",  # ... or is cancelled (survey.domain.leader_mail)
     "round_deleted",
 )
 
 
 def record(session: Session, action: str, actor: str | None, subject: str | None, now: datetime) -> None:
     """Add one event (committed)."""
+    add(session, action, actor, subject, now)
+    session.commit()
+
+
+def add(session: Session, action: str, actor: str | None, subject: str | None, now: datetime) -> None:
+    """Add one event to the caller's transaction (not committed): logged with the change it records."""
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
     session.add(
@@ -67,7 +75,6 @@ def record(session: Session, action: str, actor: str | None, subject: str | None
             subject=clean_optional(subject, "subject", max_len=400),
         )
     )
-    session.commit()
 
 
 def page(session: Session, before: int | None = None, size: int = PAGE) -> list[AuditEvent]:

@@ -13,12 +13,15 @@ dropped pool would free its rounds to be pooled anew and two pools' figures coul
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from pipeline import unit_disclosure as rule
 from survey.data.models import Team, Unit, UnitPool
+from survey.domain import audit
+from survey.domain.leader_mail import Handover, hand_over
 from survey.domain.teams import check_email, get_team
 from survey.domain.units import get_unit, tree
 from survey.domain.validation import NAME_MAX, clean_optional, clean_text
@@ -128,17 +131,49 @@ def place_team(session: Session, team_id: int, unit_id: int | None) -> Team:
     return team
 
 
-def set_leader(session: Session, team_id: int, email: str, name: str | None = None) -> tuple[Team, str | None]:
-    """Give the team a new leader (committed); returns the team and the old leader's email.
+@dataclass(frozen=True)
+class LeaderChange:
+    """What ``set_leader`` did: the team, the old leader's email, and what became of mail waiting for them."""
+
+    team: Team
+    old_email: str | None
+    changed: bool  # the email changed (a new name alone changes neither access nor mail)
+    mail: list[Handover]
+
+
+def set_leader(
+    session: Session,
+    team_id: int,
+    email: str,
+    name: str | None = None,
+    *,
+    actor: str | None = None,
+    now: datetime | None = None,
+) -> LeaderChange:
+    """Give the team a new leader (committed, with its audit events; ``actor`` is who did it).
 
     Access follows the leader email at every request (``survey.domain.overview.may_see_team``), so the new
     leader sees the team with all its rounds, reports and plans at once, and the old leader loses it at
-    once: no session, page or cache holds a copy of who may see what.
+    once: no session, page or cache holds a copy of who may see what. What the old leader was sent, or was
+    about to be, follows too: ``leader_changed_at`` makes the report links of their emails stop working
+    (``survey.domain.report_links``), and mail still waiting for them is re-addressed or cancelled
+    (``survey.domain.leader_mail``), each noted in the audit log.
     """
+    now = now or datetime.now(UTC)
     team = get_team(session, team_id)
     old = team.leader_email
-    team.leader_email = check_email(email, "leader email")
+    new = check_email(email, "leader email")
     if name is not None:
         team.leader_name = clean_optional(name, "leader name")
+    changed = new != (old or "").lower()
+    handed: list[Handover] = []
+    if changed:
+        team.leader_email = new
+        team.leader_changed_at = now
+        if old:
+            handed = hand_over(session, team, old, new, now)
+        audit.add(session, "leader_changed", actor, f"team {team_id}: {old} -> {new}", now)
+        for item in handed:
+            audit.add(session, f"mail_{item.outcome}", actor, f"team {team_id}: {item.subject}", now)
     session.commit()
-    return team, old
+    return LeaderChange(team, old, changed, handed)

@@ -142,7 +142,7 @@ def compose(rt: Runtime, session: object, msg: Addressed) -> EmailMessage:
             focus=focus,
             hacks=hacks,
             followup=rnd.kind == "followup",
-            report_url=report_link(rt, rnd.id),
+            report_url=report_link(rt, rnd.id, leader_changed_at=team.leader_changed_at),
             **common,
         )
         email = _message(rt, msg, subject, text, html)

@@ -122,7 +122,7 @@ def nudge_parts(rt: Runtime, session: Session, msg: Any) -> tuple[str, str, str,
     values["team"] = rnd.team.name
     link = f"{base}/rounds/{rnd.id}/debrief"
     if msg.kind == "debrief":
-        link = report_link(rt, rnd.id) + "/debrief"
+        link = report_link(rt, rnd.id, leader_changed_at=rnd.team.leader_changed_at) + "/debrief"
     elif msg.kind == "no_plan":
         has_plan = session.query(Action.id).filter(Action.round_id == rnd.id).first() is not None
         texts = TEXTS["no_plan"]

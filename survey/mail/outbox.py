@@ -238,8 +238,13 @@ class _Results:
                 execution_options={"synchronize_session": False},
             )
         if self.failed:
-            # ORM bulk UPDATE by primary key: one executemany for all failures of the batch
-            self.session.execute(update(Message), [self._failure(row, error, now) for row, error in self.failed])
+            # ORM bulk UPDATE by primary key: one executemany for all failures of the batch; a row cancelled
+            # meanwhile (its team's leader changed: survey.domain.leader_mail) stays cancelled, never retried
+            self.session.execute(
+                update(Message).where(Message.status == "pending"),
+                [self._failure(row, error, now) for row, error in self.failed],
+                execution_options={"synchronize_session": False},
+            )
         self.session.commit()
         self.sent, self.failed = [], []
 

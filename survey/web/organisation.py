@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as WerkzeugResponse
@@ -21,6 +22,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from survey.data.models import Team
 from survey.domain import organisation as org
 from survey.domain import removal
+from survey.domain.leader_mail import Handover
 from survey.domain.rounds import get_round
 from survey.domain.teams import get_team
 from survey.domain.units import add_unit, get_unit
@@ -37,6 +39,30 @@ bp = Blueprint("organisation", __name__)
 def _unit_id(value: str | None) -> int | None:
     """A unit chosen in a select ("" = none); anything else than a listed id was refused by the form."""
     return int(value) if value else None
+
+
+def handover_text(item: Handover, old: str) -> str:
+    """One line of the confirmation: what became of an email that was waiting for the old leader."""
+    if item.outcome == "readdressed":
+        if item.kind == "report":
+            return _(
+                "The report email of round %(n)s, not yet sent to %(old)s, goes to %(new)s instead, with a new link.",
+                n=item.round_number,
+                old=old,
+                new=item.to,
+            )
+        if item.kind == "kickoff":
+            return _("The kick-off email, not yet sent to %(old)s, goes to %(new)s instead.", old=old, new=item.to)
+        return _(
+            "The calendar invitation to a planned session, not yet sent to %(old)s, goes to %(new)s instead.",
+            old=old,
+            new=item.to,
+        )
+    return _(
+        "A reminder to %(old)s about round %(n)s was cancelled; the new leader's start page shows the same to-do.",
+        old=old,
+        n=item.round_number,
+    )
 
 
 @bp.route("/units/new", methods=["GET", "POST"])
@@ -148,16 +174,27 @@ def team_leader(team_id: int) -> tuple[str, int] | WerkzeugResponse:
             old_email, old_unit = team.leader_email, team.unit_id
             try:
                 org.place_team(session, team_id, _unit_id(form.unit.data))
-                team, _old = org.set_leader(session, team_id, form.leader_email.data, form.leader_name.data or "")
+                change = org.set_leader(
+                    session,
+                    team_id,
+                    form.leader_email.data,
+                    form.leader_name.data or "",
+                    actor=current_user.email,
+                    now=rt.now(),
+                )
+                team = change.team
             except UserError as exc:
                 session.rollback()
                 form.leader_email.errors = [exc.message]
             else:
-                if team.leader_email != old_email:
-                    audit_log.note("leader_changed", f"team {team_id}: {old_email} -> {team.leader_email}")
+                if change.changed:
                     flash(
                         _("%(email)s now leads the team, with its rounds, reports and plans.", email=team.leader_email)
                     )
+                    if old_email:
+                        flash(_("Report links sent to %(email)s no longer open the reports.", email=old_email))
+                    for item in change.mail:
+                        flash(handover_text(item, old_email or ""))
                 elif team.unit_id != old_unit:
                     audit_log.note("team_changed", f"team {team_id}: unit {team.unit_id or '-'}")
                 flash(_("The leader and unit have been saved."))
