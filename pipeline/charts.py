@@ -174,12 +174,14 @@ def largest_remainder(counts: Sequence[int]) -> list[int]:
     return shares
 
 
-def grouped_bar(group: Grouped, *, reverse: bool, labels: Sequence[str], title: str) -> str:
+def grouped_bar(group: Grouped, *, reverse: bool, labels: Sequence[str], title: str, lang: str = "da") -> str:
     """One stacked bar of the disagree / neutral / agree shares, coloured by what they mean for safety.
 
     ``labels`` are the three group names as printed (disagree, neutral, agree); the chart's title says
     every share in words, so the picture adds nothing a screen reader misses.
     """
+    from pipeline.report_text import format_percent  # Babel's number data: only when a bar is drawn
+
     width, height = 400.0, 22.0
     out = [_open(width, height, title)]
     parts = [
@@ -199,7 +201,7 @@ def grouped_bar(group: Grouped, *, reverse: bool, labels: Sequence[str], title: 
         if w >= 40:  # room for the share; narrower segments are still said in the text beside
             out.append(
                 f'<text x="{x + w / 2:.2f}" y="15.5" font-size="12" text-anchor="middle" '
-                f'fill="{text_colour}">{share} %</text>'
+                f'fill="{text_colour}">{escape(format_percent(share, lang))}</text>'
             )
         x += w
     out.append("</svg>")

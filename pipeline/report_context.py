@@ -271,18 +271,22 @@ def _statement(
     if group.has_neutral:
         shares.append((group_labels[1], group.neutral))
     shares.append((group_labels[2], group.agree))
-    shares_text = " · ".join(f"{label} {share} %" for label, share in shares)
+    shares_text = " · ".join(f"{label} {report_text.format_percent(share, lang)}" for label, share in shares)
     return {
         "text": text,
         "reverse": reverse,
         "mean": report_text.format_mean(mean, lang),
         "raw_mean": mean if mean is not None else 0.0,
-        "agree": ui["agree_share"].format(share=group.agree),
+        "agree": ui["agree_share"].format(share=report_text.format_percent(group.agree, lang)),
         # in the direction of safety: for a reverse-worded statement the safe side is disagreeing. The same
         # share the bar shows (one computation per statement, so the number is the same on every page)
-        "safe": ui["safe_share"].format(share=group.disagree if reverse else group.agree),
+        "safe": ui["safe_share"].format(
+            share=report_text.format_percent(group.disagree if reverse else group.agree, lang)
+        ),
         "shares_text": shares_text,
-        "chart": Markup(charts.grouped_bar(group, reverse=reverse, labels=group_labels, title=f"{text}: {shares_text}"))
+        "chart": Markup(
+            charts.grouped_bar(group, reverse=reverse, labels=group_labels, title=f"{text}: {shares_text}", lang=lang)
+        )
         if dist
         else "",
     }

@@ -252,9 +252,14 @@ def percent(n: int, total: int) -> int:
     return (200 * n + total) // (2 * total)
 
 
+def format_percent(whole: int, lang: str) -> str:
+    """A whole per cent written as the language writes a percentage ("71 %" in Danish, "71%" in English)."""
+    return _decimal(Decimal(whole) / 100, "#,##0 %" if lang == "da" else "#,##0%", lang)
+
+
 def format_share(n: int, total: int, lang: str) -> str:
-    """``percent`` written as the language writes a percentage ("71 %" in Danish, "71%" in English)."""
-    return _decimal(Decimal(percent(n, total)) / 100, "#,##0 %" if lang == "da" else "#,##0%", lang)
+    """``percent`` of ``n`` in ``total``, written by ``format_percent``."""
+    return format_percent(percent(n, total), lang)
 
 
 def format_number(value: float, lang: str) -> str:
@@ -292,8 +297,8 @@ def pillar_sentence(name: str, mean: float | None, band: str | None, lang: str, 
 # strongest and weakest statements, debrief guide, suppressed report). Kept in their own table so that
 # wording edits of the labels above and structural additions here merge apart.
 SECTION_LABELS: dict[str, str | tuple[str, str]] = {
-    "agree_share": N_("{share} % agree"),
-    "safe_share": N_("{share} % answer on the safe side"),
+    "agree_share": N_("{share} agree"),  # the share as format_percent writes it
+    "safe_share": N_("{share} answer on the safe side"),
     "legend_unsafe": N_("Answers on the unsafe side"),
     "legend_neutral": N_("Neither agree nor disagree"),
     "legend_safe": N_("Answers on the safe side"),

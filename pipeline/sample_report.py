@@ -8,14 +8,16 @@ The answers are aggregated with the real ``pipeline.scoring.aggregate``, the foc
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from pipeline.recommend import focus_pillars, recommended_hacks
 from pipeline.report_data import HistoryPoint, IgloAction, ReportData, toolkit_material
+from pipeline.report_text import format_date
 from pipeline.scoring import RoundResult, aggregate
 from pipeline.trend import changes_since
 from survey.content.model import Content, Instrument
+from survey.locales import translate
 
 TZ = ZoneInfo("Europe/Copenhagen")
 K = 5
@@ -117,26 +119,25 @@ def sample_report(
         followed = keys[1 % len(keys)]
         first_hack = next((h for h in content.hacks if h.pillar == followed), None)
         plan = [first_hack.key] if first_hack else []
-        da = lang == "da"
         previous_actions = [
             IgloAction(
                 "individ",
-                "Alle stiller ét spørgsmål på hvert møde" if da else "Everyone asks one question at each meeting",
-                "Alle" if da else "Everyone",
-                "løbende" if da else "ongoing",
+                translate(lang, "Everyone asks one question at each meeting"),
+                translate(lang, "Everyone"),
+                translate(lang, "ongoing"),
             ),
             IgloAction(
                 "gruppe",
-                first_hack.title.get(lang) if first_hack else ("Månedens læring" if da else "Lesson of the month"),
-                "Mette og Ali",
-                "2026-10-31",
+                first_hack.title.get(lang) if first_hack else translate(lang, "Lesson of the month"),
+                translate(lang, "%(first)s and %(second)s", first="Mette", second="Ali"),
+                format_date(date(2026, 10, 31), lang),
                 first_hack.key if first_hack else None,
             ),
             IgloAction(
                 "ledelse",
-                "Lederen fortæller om egne fejl" if da else "The leader shares own mistakes",
-                "Lederen" if da else "The leader",
-                "2026-11-15",
+                translate(lang, "The leader shares own mistakes"),
+                translate(lang, "The leader"),
+                format_date(date(2026, 11, 15), lang),
             ),
         ]
     hack_pillars = list(dict.fromkeys(([followed] if followed else []) + focus))

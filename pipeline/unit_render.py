@@ -186,7 +186,7 @@ def overview_context(
                 "last": report_text.format_date(last.astimezone(tz), lang) if last else ui["never"],
                 "stale": bool(last and now - last > STALE),
                 "answered": ui["n_of"].format(n=t.responses, total=t.invited) if t.round_id else "–",
-                "rate": _rate(t.responses, t.invited) if t.round_id else "",
+                "rate": _rate(t.responses, t.invited, lang) if t.round_id else "",
                 "cells": cells,
                 "note": note,
                 "status": status,
@@ -236,7 +236,7 @@ def overview_context(
             (ui["facts_teams"], str(len(ov.teams))),
             (ui["facts_measured"], str(sum(1 for t in ov.teams if t.pillars is not None))),
             (ui["facts_suppressed"], str(ov.teams_suppressed)),
-            (ui["facts_rate"], _rate(sum(t.responses for t in reported), invited) or "–"),
+            (ui["facts_rate"], _rate(sum(t.responses for t in reported), invited, lang) or "–"),
             (ui["facts_respondents"], str(ov.respondents)),
         ],
         "legend": ui["legend"].format(
@@ -267,9 +267,10 @@ def _delta_text(delta: float | None, n_now: int, n_then: int, lang: str) -> str:
     return f"≈ {text}" if within_chance(delta, n_now, n_then) else text
 
 
-def _rate(n: int, total: int) -> str:
-    # the one rule for a share of a count (half up), as in the team's report and on the start page
-    return report_text.format_share(n, total, "da") if total else ""
+def _rate(n: int, total: int, lang: str) -> str:
+    # the one rule for a share of a count (half up), as in the team's report and on the start page, written
+    # the way the overview's language writes a percentage ("13 %" / "13%")
+    return report_text.format_share(n, total, lang) if total else ""
 
 
 def overview_html(

@@ -4,9 +4,10 @@ template shows a text that is not marked for translation.
 - ``pybabel extract`` with the project's own settings (babel.cfg, the Makefile's keywords) finds every
   msgid in the Python code and the templates; each must be in the committed ``messages.pot`` and in both
   catalogs with a non-empty, non-fuzzy translation (every plural form).
-- Every template of the web app, the respondent's pages, the report, the unit overview and the answer
-  cards is parsed: text between tags and the visible attributes (alt, title, aria-label, placeholder) must
-  come from a Jinja expression, except for the few words in ``NOT_TRANSLATED``.
+- Every template of the web app, the respondent's pages, the report, the unit overview, the answer cards
+  and the emails (HTML and plain text) is parsed: text between tags and the visible attributes (alt,
+  title, aria-label, placeholder) must come from a Jinja expression or a ``{% trans %}`` block, except for
+  the few words in ``NOT_TRANSLATED``.
 """
 
 from __future__ import annotations
@@ -26,10 +27,11 @@ TRANSLATIONS = ROOT / "translations"
 # Words a template may show as they are (whole words): the product's name, and each language's name in that language
 # (the language switch), and IGLO (the name of the toolkit's model of levels, the same in both languages).
 NOT_TRANSLATED = re.compile(r"\b(Tryghed|Dansk|English|IGLO)\b")
-TEMPLATE_DIRS = ("web", "survey", "report", "unit", "cards")
+TEMPLATE_DIRS = ("web", "survey", "report", "unit", "cards", "email")
 VISIBLE_ATTRIBUTES = {"alt", "title", "aria-label", "placeholder", "aria-roledescription"}
-# Jinja's blocks become "0": no letters of their own, and still a valid part of a tag name (<h{{ n }}>)
-JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
+# Jinja's blocks become "0": no letters of their own, and still a valid part of a tag name (<h{{ n }}>); a
+# {% trans %} block is one of them, its text being the msgid that the catalogs translate
+JINJA = re.compile(r"\{%-?\s*trans\b.*?\{%-?\s*endtrans\s*-?%\}|\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
 LETTERS = re.compile(r"[^\W\d_]")
 
 
@@ -120,13 +122,17 @@ def test_the_template_check_finds_unmarked_text() -> None:
     assert unmarked_texts("<title>{{ a }} ({{ b }}/{{ c }}) – Tryghed</title><p>Tryghed og venner</p>") == [
         (1, "Tryghed og venner")
     ]
+    assert unmarked_texts("{% trans %}Hello {{ team }}{% endtrans %}\n\nVenlig hilsen\n{{ org }}") == [
+        (1, "Venlig hilsen")
+    ]
 
 
 def test_no_template_holds_unmarked_text() -> None:
     found = [
         f"{path.relative_to(ROOT)}:{line}: {text[:80]}"
         for folder in TEMPLATE_DIRS
-        for path in sorted((ROOT / "templates" / folder).rglob("*.html"))
+        for path in sorted((ROOT / "templates" / folder).rglob("*.*"))
+        if path.suffix in (".html", ".txt")
         for line, text in unmarked_texts(path.read_text())
     ]
     assert not found, "\n".join(found)

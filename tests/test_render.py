@@ -96,7 +96,8 @@ def test_figures_match_the_aggregates(rendered, tmp_path, kind, lang):
             assert format_mean(result.mean, lang) in page
             # grouped shares, in words beside the bar: never a count per scale point
             group = charts.group_answers(result.distribution)
-            assert f"{data.instrument.answer_groups(lang)[2]} {group.agree} %" in page
+            share = report_text.format_percent(group.agree, lang)  # "78 %" / "78%"
+            assert f"{data.instrument.answer_groups(lang)[2]} {share}" in page
     decimal = "," if lang == "da" else "."
     other = "." if lang == "da" else ","
     mean = format_mean(data.result.pillars[0].mean, lang)

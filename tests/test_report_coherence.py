@@ -97,7 +97,7 @@ def test_the_start_page_and_the_unit_overview_round_a_share_the_same_way() -> No
     from survey.domain.overview import TeamStatus
 
     status = TeamStatus(team=None, step="", latest=None, invited=8, responses=1)  # type: ignore[arg-type]
-    assert status.rate == 0.13 and _rate(1, 8) == "13 %"
+    assert status.rate == 0.13 and _rate(1, 8, "da") == "13 %" and _rate(1, 8, "en") == "13%"
 
 
 def test_reminder_flash_uses_the_singular_for_one(app: Flask) -> None:

@@ -69,3 +69,21 @@ def test_each_request_looks_up_its_own_language(app: Flask) -> None:
             g.lang = lang
             shown.setdefault(lang, set()).add(render_template_string('{{ _("Teams") }} {{ round_statuses()["open"] }}'))
     assert shown == {"da": {"Teams Åben"}, "en": {"Teams Open"}}
+
+
+def test_english_is_british_english_on_pages_in_emails_and_in_pdfs(app: Flask) -> None:
+    """One English: the pages' dates, Flask-Babel's, the emails' and the PDFs' all come from en_GB (not the
+    US forms "Dec 3, 2026" and "4:00 PM"), and a share is written the English way ("13%")."""
+    from zoneinfo import ZoneInfo
+
+    from pipeline import report_text
+    from pipeline.unit_render import _rate
+    from survey.locales import format_when
+
+    moment = datetime(2026, 12, 3, 15, 0, tzinfo=UTC)  # 16:00 in Copenhagen
+    with app.test_request_context("/"):
+        g.lang = "en"
+        assert i18n.when(moment) == "3 Dec 2026 16:00"
+        assert flask_babel.format_date(moment, "long") == report_text.format_date(moment, "en") == "3 December 2026"
+    assert format_when(moment, "en", ZoneInfo("Europe/Copenhagen")) == "3 December 2026, 16:00"
+    assert report_text.format_share(1, 8, "en") == _rate(1, 8, "en") == "13%"

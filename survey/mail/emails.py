@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from email.message import EmailMessage
+from functools import lru_cache
 from typing import Any, Protocol
 
-from flask import render_template
+import jinja2
 
 from survey.data.models import Invitation, Report, Round, RoundResultRow
 from survey.domain.report_links import report_link
 from survey.domain.tokens import make_token
-from survey.locales import N_, format_when, translate
+from survey.locales import LANGS, N_, format_when, translate, translations
 from survey.mail import mailtext
 from survey.mail.nudges import NUDGE_KINDS, compose_nudge
+from survey.paths import TEMPLATES_DIR
 from survey.runtime import Runtime
 
 # The subject of each kind of email (the catalogs translate them; every subject names the team)
@@ -47,12 +49,32 @@ class Addressed(Protocol):
     def message_id(self) -> str: ...
 
 
+@lru_cache(maxsize=len(LANGS))
+def _environment(lang: str) -> jinja2.Environment:
+    """The email templates with the catalog of ``lang`` installed: one set of templates for every language,
+    its texts in ``{% trans %}`` blocks and ``_()``, and each language's own compiled copy (a worker renders
+    without a request, so the language cannot come from Flask-Babel's per-request locale)."""
+    from pipeline.report_text import format_mean
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        autoescape=jinja2.select_autoescape(["html"], default_for_string=False),
+        extensions=["jinja2.ext.i18n"],
+    )
+    env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
+    env.globals["lang"] = lang
+    env.filters["mean"] = lambda value: format_mean(value, lang)  # the PDF's style: "3,25" / "3.25"
+    return env
+
+
+def render_email(kind: str, lang: str, ext: str, /, **context: object) -> str:
+    """The body of ``kind`` ("txt" or "html") in ``lang`` (Danish when unknown)."""
+    return _environment(lang if lang in LANGS else "da").get_template(f"email/{kind}.{ext}").render(**context)
+
+
 def _render_pair(kind: str, lang: str, **context: object) -> tuple[str, str]:
-    """The text and HTML bodies of ``kind`` in ``lang``; templates get ``lang`` as well."""
-    lang = lang if lang in ("da", "en") else "da"
-    text = render_template(f"email/{lang}/{kind}.txt", lang=lang, **context)
-    html = render_template(f"email/{lang}/{kind}.html", lang=lang, **context)
-    return text, html
+    """The text and HTML bodies of ``kind`` in ``lang``."""
+    return render_email(kind, lang, "txt", **context), render_email(kind, lang, "html", **context)
 
 
 def _message(rt: Runtime, msg: Addressed, subject: str, text: str, html: str) -> EmailMessage:

@@ -19,7 +19,7 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 
 from survey.errors import in_lang
-from survey.locales import compile_catalogs, translate, translations
+from survey.locales import babel_locale, compile_catalogs, translate, translations
 
 
 def when(value: datetime | None, with_time: bool = True) -> str:
@@ -53,7 +53,7 @@ def clock(value: datetime | None) -> str:
 
 @lru_cache(maxsize=8)
 def _patterns(lang: str) -> tuple[Any, Any, Any]:
-    locale = Locale.parse(lang)
+    locale = Locale.parse(babel_locale(lang))  # en_GB for English, as in the PDFs and the emails
     return locale, parse_pattern(get_date_format("medium", locale)), parse_pattern(get_time_format("short", locale))
 
 
@@ -102,7 +102,7 @@ def _percent(value: float, locale: str) -> str:
 def percent(value: float | None) -> str:
     """A share as a percentage in the page's language ('40 %'); Babel's formatting, remembered per value
     (the start page formats one per team, from few distinct values)."""
-    return "" if value is None else _percent(value, g.get("lang") or "da")  # the page's locale (init_babel)
+    return "" if value is None else _percent(value, babel_locale(g.get("lang") or "da"))  # as init_babel's
 
 
 def said(value: Any) -> Any:
@@ -111,12 +111,14 @@ def said(value: Any) -> Any:
 
 
 def init_babel(app: Flask) -> None:
-    """Flask-Babel over the shared catalogs; the page language is chosen per request in ``g.lang``."""
+    """Flask-Babel over the shared catalogs; the page language is chosen per request in ``g.lang``, and its
+    CLDR locale is ``survey.locales``' (en_GB for English: the PDFs', the emails' and the pages' dates agree;
+    its catalog is found as "en" by gettext's fallback from en_GB)."""
     from survey.locales import TRANSLATIONS_DIR
 
     Babel(
         app,
-        locale_selector=lambda: getattr(g, "lang", "da"),
+        locale_selector=lambda: babel_locale(getattr(g, "lang", "da")),
         default_translation_directories=str(TRANSLATIONS_DIR),
         default_timezone=str(app.config["TIMEZONE"]),
     )
