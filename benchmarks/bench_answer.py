@@ -17,7 +17,9 @@
    more ("steady"). The WAL is read back with ``pg_walinspect`` between ``pg_current_wal_flush_lsn()`` marks and
    only this database's records are counted (block references in it, and the commit records of its
    transactions), so the other users of the shared server do not count; a temporary replication slot
-   keeps those WAL segments until they are read.
+   keeps those WAL segments until they are read. A cell inside which the server checkpointed again
+   (another user's ``CHECKPOINT``, or a timed one) is marked ``*``. Then the records by type and
+   relation per submission, with their full-page images (the pages written whole after the checkpoint).
 3. POST latency against the size of the round (Flask test client, in-process, PostgreSQL): rounds that
    already hold 10 and ``--big`` answer sets, ``--posts`` submissions each, alternating; median POST.
 
@@ -30,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import secrets
 import statistics
 import sys
@@ -99,16 +102,41 @@ def quantile(values: list[float], q: int) -> float:
 # Records of this database: a block reference in it, or the commit/abort of a transaction that wrote one.
 _WAL_OF_DB = text(
     "WITH recs AS (SELECT * FROM pg_get_wal_records_info(CAST(:a AS pg_lsn), CAST(:b AS pg_lsn))),"
-    " ours AS (SELECT * FROM recs WHERE block_ref LIKE :rel)"
-    " SELECT coalesce(sum(record_length), 0) FROM recs"
-    " WHERE block_ref LIKE :rel OR (resource_manager = 'Transaction' AND xid IN (SELECT xid FROM ours WHERE xid <> 0))"
+    " ours AS (SELECT xid FROM recs WHERE block_ref LIKE :rel AND xid <> 0)"
+    " SELECT resource_manager, record_type, record_length, fpi_length, coalesce(block_ref, '') FROM recs"
+    " WHERE block_ref LIKE :rel OR (resource_manager = 'Transaction' AND xid IN (SELECT xid FROM ours))"
 )
+# Checkpoints inside a span (server-wide: another user's CHECKPOINT, or a timed one): the pages written
+# after it are written whole again, so such a cell is not "steady" and an "after a checkpoint" cell had two.
+_CHECKPOINTS = text(
+    "SELECT count(*) FROM pg_get_wal_records_info(CAST(:a AS pg_lsn), CAST(:b AS pg_lsn))"
+    " WHERE resource_manager = 'XLOG' AND record_type LIKE 'CHECKPOINT%'"
+)
+_FILENODES = text("SELECT pg_relation_filenode(oid), relname FROM pg_class WHERE pg_relation_filenode(oid) <> 0")
+_BLOCK_REL = re.compile(r"rel \d+/\d+/(\d+)")
+_ROUND_ID = re.compile(r"round_\d+_")
+PHASES = ("after a checkpoint", "steady")
 
 
 @dataclass
 class Wal:
     after_checkpoint: list[float] = field(default_factory=list)  # bytes per submission, one per measurement
     steady: list[float] = field(default_factory=list)
+    checkpoints: dict[str, list[int]] = field(default_factory=lambda: {p: [] for p in PHASES})  # inside each cell
+    submissions: dict[str, int] = field(default_factory=lambda: dict.fromkeys(PHASES, 0))
+    # (phase, record type, relation) -> [records, bytes, of which full-page images, full-page images]
+    records: dict[tuple[str, str, str], list[int]] = field(default_factory=dict)
+
+    def add(self, phase: str, rows: list[Any], relnames: dict[str, str]) -> None:
+        """Count a measurement's records by type and relation (a round's tables named without their id)."""
+        for rm, kind, length, fpi, refs in rows:
+            rels = sorted({relnames.get(node, node) for node in _BLOCK_REL.findall(refs)})
+            rel = _ROUND_ID.sub("round_<id>_", ", ".join(rels)) or "-"
+            cell = self.records.setdefault((phase, f"{rm} {kind}", rel), [0, 0, 0, 0])
+            cell[0] += 1
+            cell[1] += length
+            cell[2] += fpi
+            cell[3] += refs.count("FPW")
 
 
 def wal_per_submission(engine: Engine, port: int, tokens: list[str], clients: int, count: int, into: Wal) -> None:
@@ -128,10 +156,32 @@ def wal_per_submission(engine: Engine, port: int, tokens: list[str], clients: in
             submissions(port, tokens, clients, 120.0, load, limit=count)
             done.append(len(load.latencies))
             marks.append(str(conn.exec_driver_sql("SELECT pg_current_wal_flush_lsn()").scalar()))
-        spans = zip(marks, marks[1:], strict=False)
-        sizes = [int(conn.execute(_WAL_OF_DB, {"a": a, "b": b, "rel": rel}).scalar() or 0) for a, b in spans]
-    into.after_checkpoint.append(sizes[0] / max(done[0], 1))
-    into.steady.append(sizes[1] / max(done[1], 1))
+        relnames = {str(node): name for node, name in conn.execute(_FILENODES)}
+        spans = list(zip(marks, marks[1:], strict=False))
+        records = [conn.execute(_WAL_OF_DB, {"a": a, "b": b, "rel": rel}).all() for a, b in spans]
+        checkpoints = [int(conn.execute(_CHECKPOINTS, {"a": a, "b": b}).scalar() or 0) for a, b in spans]
+    for phase, rows, n, cps in zip(PHASES, records, done, checkpoints, strict=True):
+        into.add(phase, rows, relnames)
+        into.submissions[phase] += n
+        into.checkpoints[phase].append(cps)
+    into.after_checkpoint.append(sum(r[2] for r in records[0]) / max(done[0], 1))
+    into.steady.append(sum(r[2] for r in records[1]) / max(done[1], 1))
+
+
+def print_breakdown(wal: dict[str, Wal]) -> None:
+    """Per server and phase: WAL records by type and relation, per submission, over all measurements."""
+    print("\n### WAL records per submission, by type and relation (all measurements of a phase together)\n")
+    print("| server | phase | record | relation | records | bytes | of which full-page images (bytes) | images |")
+    print("|---|---|---|---|---:|---:|---:|---:|")
+    for name, w in wal.items():
+        for phase in PHASES:
+            n = max(w.submissions[phase], 1)
+            cells = sorted(((k, v) for k, v in w.records.items() if k[0] == phase), key=lambda kv: -kv[1][1])
+            for (_, kind, rel), (count, length, fpi, images) in cells:
+                print(
+                    f"| {name} | {phase} | {kind} | {rel} | {count / n:.2f} | {length / n:.1f} | {fpi / n:.1f} "
+                    f"| {images} |"
+                )
 
 
 def post_latency(app: Any, posts: int, big: int) -> dict[int, float]:
@@ -230,11 +280,17 @@ def main(argv: list[str] | None = None) -> int:
     print("| server | right after a checkpoint (bytes) | steady (bytes) |")
     print("|---|---|---|")
     for name in ("floor", "tryghed"):
-        cells = [" / ".join(f"{v:.0f}" for v in values) for values in (wal[name].after_checkpoint, wal[name].steady)]
+        w = wal[name]
+        cells = [
+            " / ".join(f"{v:.0f}" + "*" * c for v, c in zip(values, w.checkpoints[phase], strict=True))
+            for phase, values in zip(PHASES, (w.after_checkpoint, w.steady), strict=True)
+        ]
         print(f"| {name} | {cells[0]} | {cells[1]} |")
+    print("\n(\\* another checkpoint of the server fell inside that cell: its pages were written whole again.)")
     ratio_cp = statistics.median(wal["tryghed"].after_checkpoint) / statistics.median(wal["floor"].after_checkpoint)
     ratio_steady = statistics.median(wal["tryghed"].steady) / statistics.median(wal["floor"].steady)
     print(f"\nRatio Tryghed / floor (medians): after a checkpoint **{ratio_cp:.2f}x**, steady **{ratio_steady:.2f}x**.")
+    print_breakdown(wal)
     print(f"\n### POST latency against round size (test client, median of {args.posts})\n")
     print("| answer sets already in the round | POST (ms) |")
     print("|---:|---:|")

@@ -126,7 +126,8 @@ def plan(rt: Runtime, now: datetime, idle: bool) -> TickPlan:
         )
         found.reminded = [(r.id, r.reminders_sent + 1) for r in candidates if reminder_due_now(rt, r, now)]
         found.redriven += [rid for rid in due["sending"] if rid not in found.redriven]
-        found.trails = round_storage.pending_trails(session)  # sealed rounds whose own tables wait to be dropped
+        # sealed rounds whose own tables wait to be dropped, a batch per pass
+        found.trails = round_storage.pending_trails(session, rounds.TICK_BATCH)
     found.nudged = queue_nudges(rt, now)  # a separate, bounded step: its rows go out with the mail below
     with rt.db.session() as session:
         due_mail = outbox.rounds_with_due_mail(session, now, outbox.lease_of(rt.config), rounds.TICK_BATCH)

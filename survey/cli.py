@@ -338,13 +338,20 @@ def team_add(
 
 
 @team.command("list")
+@click.option("--limit", type=click.IntRange(1, 10_000), help="A page of at most this many, newest first.")
+@click.option("--before", type=int, help="A page of teams with a smaller id (the next page: the last id shown).")
 @command
-def team_list(rt: Any) -> dict[str, Any]:
-    """All teams, with how many participants and rounds each has."""
-    from survey.domain.teams import list_teams
+def team_list(rt: Any, limit: int | None, before: int | None) -> dict[str, Any]:
+    """All teams, oldest first, with how many participants and rounds each has; with --limit or --before a
+    page of them, newest first (200 unless --limit says), and "next_before" where the next page starts."""
+    from survey.domain.teams import LIST_LIMIT, list_teams
 
     with rt.db.session() as s:
-        return {"teams": list_teams(s)}
+        teams = list_teams(s, limit=limit, before=before)
+    if limit is None and before is None:
+        return {"teams": teams}
+    full = bool(teams) and len(teams) == (limit or LIST_LIMIT)
+    return {"teams": teams, "next_before": teams[-1]["id"] if full else None}
 
 
 @team.command("set")

@@ -251,3 +251,33 @@ def test_a_round_the_pipeline_gave_up_on_is_still_sealed(
     assert _own_tables(app, round_id) == []
     assert stored_answers(app, round_id) == (3, 0)  # sealed into responses; no flags left anywhere
     app.extensions["tryghed"].db.dispose()
+
+
+def test_the_tick_drops_trails_a_batch_at_a_time_and_a_refused_drop_waits_behind_the_others(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The tick reads at most a batch of rounds whose own tables wait to be dropped, the rest on the next
+    pass; a round whose drop a lock refused before (with its reason) comes after those never tried."""
+    from sqlalchemy import update
+
+    from pipeline.tick import plan
+    from survey.data.models import Round
+    from survey.domain import round_storage, rounds
+
+    app = make_app(tmp_path, db_url)
+    rt = app.extensions["tryghed"]
+    ids = [setup_round(app, 3, team_name=f"Hold {n}")[1] for n in range(3)]
+    with rt.db.session() as s:  # sealed (into responses) and reported; their own tables still there
+        s.execute(update(Round).where(Round.id.in_(ids)).values(status="reported", answer_storage="dropping"))
+        s.execute(update(Round).where(Round.id == ids[0]).values(trail_reason="lock timeout; held by: pid 1"))
+        s.commit()
+    monkeypatch.setattr(rounds, "TICK_BATCH", 2)
+    first = plan(rt, rt.now(), idle=True).trails
+    assert first == ids[1:]
+    for rid in first:
+        assert round_storage.remove_trail(rt.db.engine, rid)
+    assert plan(rt, rt.now(), idle=True).trails == ids[:1]
+    assert round_storage.remove_trail(rt.db.engine, ids[0])
+    assert plan(rt, rt.now(), idle=True).trails == []
+    assert all(_own_tables(app, rid) == [] for rid in ids)
+    rt.db.dispose()

@@ -200,11 +200,16 @@ def not_answered_clause(round_id: int) -> str:
     )
 
 
-def pending_trails(session: Session) -> list[int]:
+def pending_trails(session: Session, limit: int) -> list[int]:
     """Rounds whose own tables are still to be dropped, for the tick to retry: sealed ones, and failed ones
-    whose seal never ran (the pipeline gave up on them; ``pipeline.tasks.remove_trail`` seals them first)."""
+    whose seal never ran (the pipeline gave up on them; ``pipeline.tasks.remove_trail`` seals them first).
+
+    At most ``limit`` (the tick takes a batch; the rest wait for the next one). Rounds whose drop was never
+    refused come first, then those a lock held back before (``trail_reason``), each by id: rounds whose drop
+    keeps failing cannot hold back the others for ever."""
     waiting = (Round.answer_storage == DROPPING) | ((Round.answer_storage == OWN) & (Round.status == "failed"))
-    return list(session.scalars(select(Round.id).where(waiting).order_by(Round.id)))
+    order = (Round.trail_reason.is_not(None), Round.id)
+    return list(session.scalars(select(Round.id).where(waiting).order_by(*order).limit(limit)))
 
 
 def remove_trail(engine: Engine, round_id: int, lock_timeout_ms: int = LOCK_TIMEOUT_MS) -> bool:

@@ -278,24 +278,38 @@ def import_participants(session: Session, team_id: int, text: str) -> dict[str, 
     return {"team_id": team_id, "added": added, "updated": updated, "participants": total}
 
 
-def list_teams(session: Session) -> list[dict[str, object]]:
-    """Every team with its number of active participants and rounds (for facilitators)."""
+# teams per page of ``team list`` when paged (``--before`` without ``--limit``); as ``round list``
+LIST_LIMIT = 200
+
+
+def list_teams(session: Session, *, limit: int | None = None, before: int | None = None) -> list[dict[str, object]]:
+    """Teams with their number of active participants and rounds (for facilitators).
+
+    Without ``limit`` and ``before``: every team, oldest first (as ``team list`` always answered). Paged: the
+    teams with an id below ``before``, newest first, at most ``limit`` (``LIST_LIMIT`` by default), and
+    participants and rounds are counted for those teams only, through their ``team_id`` indexes.
+    """
     from sqlalchemy import func
 
     from survey.data.models import Round
 
-    people = (
-        select(Participant.team_id, func.count().label("n"))
-        .where(Participant.active.is_(True))
-        .group_by(Participant.team_id)
-        .subquery()
-    )
-    rounds = select(Round.team_id, func.count().label("n")).group_by(Round.team_id).subquery()
+    paged = limit is not None or before is not None
+    people = select(Participant.team_id, func.count().label("n")).where(Participant.active.is_(True))
+    rounds = select(Round.team_id, func.count().label("n"))
+    query = select(Team)
+    if paged:
+        page = select(Team.id).order_by(Team.id.desc()).limit(limit or LIST_LIMIT)
+        if before is not None:
+            page = page.where(Team.id < before)
+        ids = select(page.subquery().c.id)
+        people, rounds = people.where(Participant.team_id.in_(ids)), rounds.where(Round.team_id.in_(ids))
+        query = query.where(Team.id.in_(ids))
+    counted = [q.group_by(q.selected_columns[0]).subquery() for q in (people, rounds)]
     rows = session.execute(
-        select(Team, func.coalesce(people.c.n, 0), func.coalesce(rounds.c.n, 0))
-        .outerjoin(people, people.c.team_id == Team.id)
-        .outerjoin(rounds, rounds.c.team_id == Team.id)
-        .order_by(Team.id)
+        query.add_columns(*(func.coalesce(c.c.n, 0) for c in counted))
+        .outerjoin(counted[0], counted[0].c.team_id == Team.id)
+        .outerjoin(counted[1], counted[1].c.team_id == Team.id)
+        .order_by(Team.id.desc() if paged else Team.id)
     ).all()
     return [
         {"id": t.id, "name": t.name, "leader_email": t.leader_email, "lang": t.lang, "participants": p, "rounds": r}
