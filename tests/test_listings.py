@@ -53,9 +53,7 @@ def test_team_and_round_lists(app: Flask, tmp_path: Path) -> None:
     assert missing["exit"] == 1 and "does not exist" in missing["error"]
 
 
-def test_team_list_pages_on_with_next_before_and_answers_as_before_without_options(
-    db_url: str, tmp_path: Path
-) -> None:
+def test_team_list_pages_on_with_next_before_and_answers_as_before_without_options(db_url: str, tmp_path: Path) -> None:
     """``team list`` without options: every team, oldest first, the same object as before. With ``--limit``
     or ``--before``: a page, newest first, each team counted as in the whole list, and ``next_before``
     where the next page starts (null on the last)."""
