@@ -73,8 +73,8 @@ def submissions(port: int, tokens: list[str], clients: int, seconds: float, into
     def client(_: int) -> None:
         while time.perf_counter() < deadline:
             with lock:
-                if limit and started_count[0] >= limit:
-                    return
+                if (limit and started_count[0] >= limit) or not tokens:
+                    return  # done, or out of links (reported after the load: raise --links)
                 started_count[0] += 1
                 token = tokens.pop()
             browser = Browser()
