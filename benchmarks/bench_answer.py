@@ -1,7 +1,7 @@
 """What answering costs, against a floor measured in the same run (PostgreSQL, real gunicorn).
 
     .venv/bin/python benchmarks/bench_answer.py [--seconds 20] [--slices 4] [--clients 8] [--workers 2]
-                                                [--wal 200] [--posts 40] [--big 5000] [--links 20000]
+                                                [--wal 200] [--posts 40] [--big 5000] [--links 30000]
 
 1. Throughput side by side, one process tree: ``gunicorn 'survey:create_app()'`` and the floor,
    ``gunicorn 'floor_app:create_app()'`` (benchmarks/floor_app.py, as issue 22 defines it: the same
@@ -212,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--wal", type=int, default=200, help="submissions per WAL measurement")
     parser.add_argument("--posts", type=int, default=40)
     parser.add_argument("--big", type=int, default=5000)
-    parser.add_argument("--links", type=int, default=20000, help="unanswered links for the load and WAL parts")
+    parser.add_argument("--links", type=int, default=30000, help="unanswered links for the load and WAL parts")
     args = parser.parse_args(argv)
     load_start = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="tryghed-bench-") as tmp_name, database("postgres", Path(tmp_name)) as url:
