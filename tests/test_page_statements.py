@@ -222,3 +222,10 @@ def test_needs_attention_covers_every_team_in_bounded_statements(org: Org) -> No
     assert attention.count("<li>") == ATTENTION_LIMIT
     assert "Flere teams kræver opmærksomhed" in attention
     assert org.statements("/") == small
+
+
+def test_a_teams_history_page_does_not_grow_with_rounds(org: Org) -> None:
+    org.teams("Lille afdeling", {"Kort": 1, "Lang": 12})
+    one = org.statements(f"/teams/{org.seeded.teams['Kort']}/history")
+    twelve = org.statements(f"/teams/{org.seeded.teams['Lang']}/history")
+    assert twelve == one

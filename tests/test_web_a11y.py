@@ -124,6 +124,7 @@ def test_every_page_has_no_axe_violations(tmp_path: Path, browser: Any, lang: st
             "/",
             "/knowledge",
             team,
+            f"{team}/history",
             "/teams/new",
             "/requests",
             "/account",

@@ -4,11 +4,13 @@ the language switch, the start page's counts and attention points."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -237,3 +239,53 @@ def test_trend_chart_leaves_a_round_below_k_as_a_gap(app: Flask, tmp_path: Path)
     assert "Runde 1" in svg and "Runde 2" in svg
     # the first pillar's markers are circles: one for round 1, one in the legend, none for round 2
     assert svg.count("<circle") == 2
+
+
+def test_a_team_page_shows_the_latest_rounds_and_the_history_page_every_round(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 22: the team's page costs the same at 30 rounds as at one, so it shows the latest
+    ``TEAM_PAGE_ROUNDS``; every round stays one link away, on the history page, a page at a time."""
+    from survey.domain.rounds import create_round
+    from survey.web import pages
+
+    client = _facilitator(app)
+    team_id = _team(app, people=3)
+    rt = app.extensions["tryghed"]
+    with rt.db.session() as s:
+        ids = [create_round(rt, s, team_id).id for _ in range(pages.TEAM_PAGE_ROUNDS + 2)]
+    newest, shown = len(ids), pages.TEAM_PAGE_ROUNDS
+
+    def numbers(html: str) -> list[int]:
+        return [int(n) for n in re.findall(r'<th scope="row">Runde (\d+)', html)]
+
+    page = client.get(f"/teams/{team_id}").get_data(as_text=True)
+    assert numbers(page) == list(range(newest, newest - shown, -1))
+    assert f"/teams/{team_id}/history" in page and "Alle teamets runder med deres rapporter" in page
+    assert page.count(f"/rounds/{ids[-1]}/delete") == 1 and f"/rounds/{ids[0]}/delete" not in page
+
+    history = client.get(f"/teams/{team_id}/history").get_data(as_text=True)
+    assert numbers(history) == list(range(newest, 0, -1))
+    assert history.count("/delete") == 1  # only the newest round can be deleted, as on the team page
+
+    monkeypatch.setattr(pages, "HISTORY_PAGE_SIZE", 3)
+    seen: list[int] = []
+    url: str | None = f"/teams/{team_id}/history"
+    while url:
+        html = client.get(url).get_data(as_text=True)
+        seen += numbers(html)
+        more = re.search(r'href="([^"]+)" rel="next"', html)
+        url = more.group(1).replace("&amp;", "&") if more else None
+    assert seen == list(range(newest, 0, -1))
+    assert client.get(f"/teams/{team_id}/history?before={ids[3]}").status_code == 200
+    assert client.get("/teams/999999/history").status_code == 404
+
+
+def test_a_leader_sees_only_their_own_teams_history(app: Flask) -> None:
+    team_id = _team(app, leader="lis@example.org")
+    other = _team(app, leader="ole@example.org")
+    add_account(app, "lis@example.org", "leader")
+    client = app.test_client()
+    assert login(client, "lis@example.org") == 303
+    assert client.get(f"/teams/{team_id}/history").status_code == 200
+    assert client.get(f"/teams/{other}/history").status_code == 404

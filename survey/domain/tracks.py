@@ -147,9 +147,14 @@ class Event:
     obj: object
 
 
-def timeline(session: Session, team_id: int, process: Sequence[str] = ()) -> dict[str, list[Event]]:
+def timeline(
+    session: Session, team_id: int, process: Sequence[str] = (), *, rounds: int | None = None
+) -> dict[str, list[Event]]:
     """The team's sessions, rounds and actions grouped by toolkit step, each step in time order; the
-    sessions of the track's ``process`` that nobody has asked for or planned yet are shown as such."""
+    sessions of the track's ``process`` that nobody has asked for or planned yet are shown as such.
+
+    ``rounds``: only the latest so many rounds and their actions (the team's page; the history page has
+    every round)."""
     steps: dict[str, list[Event]] = {
         s: [] for s in ("faelles_viden", "tag_temperaturen", "det_goer_vi", "vi_holder_fast")
     }
@@ -160,12 +165,13 @@ def timeline(session: Session, team_id: int, process: Sequence[str] = ()) -> dic
             steps[REQUEST_KINDS[kind]].append(Event(REQUEST_KINDS[kind], "unplanned", None, kind))
     for req in requests:
         steps[REQUEST_KINDS[req.kind]].append(Event(REQUEST_KINDS[req.kind], "session", req.session_at, req))
-    rounds = list(session.scalars(select(Round).where(Round.team_id == team_id).order_by(Round.number)))
-    for rnd in rounds:
+    latest = select(Round).where(Round.team_id == team_id).order_by(Round.number.desc())
+    shown = list(session.scalars(latest.limit(rounds) if rounds is not None else latest))[::-1]
+    for rnd in shown:
         step = "tag_temperaturen" if rnd.kind == "baseline" else "vi_holder_fast"
         # when it really opened (early or late), else when it is scheduled to
         steps[step].append(Event(step, "round", rnd.opened_at or rnd.opens_at or rnd.created_at, rnd))
-    round_ids = [r.id for r in rounds]
+    round_ids = [r.id for r in shown]
     if round_ids:
         copy = aliased(Action)
         # an action carried into the next round's plan appears once, as its newest copy

@@ -31,6 +31,12 @@ bp = Blueprint("pages", __name__)
 
 
 PAGE_SIZE = 25  # teams per start page: a municipality has 10,000
+# A team's page shows its latest rounds, the chart its latest reported ones: the page costs the same for a
+# team in its first year as for one with thirty rounds (docs/benchmarks.md). Every round stays one link
+# away, on the team's history page, a page of HISTORY_PAGE_SIZE at a time.
+TEAM_PAGE_ROUNDS = 6
+TREND_ROUNDS = 12
+HISTORY_PAGE_SIZE = 50
 
 
 @bp.get("/")
@@ -96,14 +102,16 @@ def _steps(rt: Runtime) -> dict[str, Any]:
 
 
 def trend_svg(rt: Runtime, session: Session, team_id: int, lang: str) -> Markup | None:
-    """Pillar means of the team's reported rounds as an inline SVG; rounds below k are gaps, never figures."""
+    """Pillar means of the team's latest ``TREND_ROUNDS`` reported rounds as an inline SVG; rounds below k
+    are gaps, never figures."""
     # the columns the chart needs, not whole rounds: a team with 30 rounds loads them for every other part
     rows = session.execute(
         select(Round.number, Round.instrument, RoundResultRow.suppressed, RoundResultRow.result)
         .join(RoundResultRow, RoundResultRow.round_id == Round.id)
         .where(Round.team_id == team_id, Round.status == "reported")
-        .order_by(Round.number)
-    ).all()
+        .order_by(Round.number.desc())
+        .limit(TREND_ROUNDS)
+    ).all()[::-1]
     if not rows:
         return None
     instrument = rt.content.instrument(rows[-1].instrument)
@@ -129,8 +137,8 @@ def team_context(rt: Runtime, session: Session, team_id: int, **overrides: Any) 
     """Everything the team page shows; ``overrides`` put a form with its errors back in place."""
     team = get_team(session, team_id)
     status = overview.team_statuses(session, [team], rt.now())[0]
-    rounds = list_rounds(rt, session, team_id)
-    reported = {r for (r,) in session.execute(select(Report.round_id).join(Round).where(Round.team_id == team_id))}
+    table = rounds_table(rt, session, team_id, limit=TEAM_PAGE_ROUNDS)
+    rounds = table["rounds"]
     latest_id = rounds[0]["id"] if rounds else None
     settings = forms.SettingsForm(
         lang=team.lang, track=team.track, instrument=team.instrument or "", trio_emails=", ".join(team.trio_emails)
@@ -153,12 +161,11 @@ def team_context(rt: Runtime, session: Session, team_id: int, **overrides: Any) 
         "status": status,
         "steps": _steps(rt),
         "participants": list_participants(session, team_id) if current_user.manages else [],
-        "rounds": rounds,
-        "round_objs": {r.id: r for r in team.rounds},
-        "reported": reported,
+        **table,
+        "latest_round_id": latest_id,
         "delivery": overview.delivery(session, latest_id) if latest_id and current_user.manages else None,
         "trend": trend_svg(rt, session, team_id, current_user.lang),
-        "timeline": tracks.timeline(session, team_id, kinds),
+        "timeline": tracks.timeline(session, team_id, kinds, rounds=TEAM_PAGE_ROUNDS),
         "requests": tracks.requests_of(session, team_id),
         "upload_form": forms.UploadForm(),
         "participant_form": forms.ParticipantForm(lang=team.lang),
@@ -178,11 +185,42 @@ def team_context(rt: Runtime, session: Session, team_id: int, **overrides: Any) 
     return context
 
 
+def rounds_table(
+    rt: Runtime, session: Session, team_id: int, *, limit: int, before: int | None = None
+) -> dict[str, Any]:
+    """A team's rounds newest first, at most ``limit`` of them (older than the round ``before``), with what
+    their rows show: the round objects, which have a report, and whether older rounds follow."""
+    found = list_rounds(rt, session, team_id, limit=limit + 1, before=before)
+    rounds, more = found[:limit], len(found) > limit
+    ids = [r["id"] for r in rounds]  # at most ``limit``: a bounded IN list
+    objs = {r.id: r for r in session.scalars(select(Round).where(Round.id.in_(ids)))} if ids else {}
+    reported = set(session.scalars(select(Report.round_id).where(Report.round_id.in_(ids)))) if ids else set()
+    return {"rounds": rounds, "round_objs": objs, "reported": reported, "more_rounds": more}
+
+
 @bp.get("/teams/<int:team_id>")
 def team(team_id: int) -> tuple[str, int]:
     rt = get_runtime()
     with rt.db.session() as session:
         return render_template("web/team.html", **team_context(rt, session, team_id)), 200
+
+
+@bp.get("/teams/<int:team_id>/history")
+def team_history(team_id: int) -> tuple[str, int]:
+    """Every round of a team, newest first, ``HISTORY_PAGE_SIZE`` a page (``?before=<round id>`` pages on)."""
+    rt = get_runtime()
+    before = request.args.get("before", type=int)
+    with rt.db.session() as session:
+        team = get_team(session, team_id)
+        table = rounds_table(rt, session, team_id, limit=HISTORY_PAGE_SIZE, before=before)
+        latest = list_rounds(rt, session, team_id, limit=1) if before is not None else table["rounds"][:1]
+        return render_template(
+            "web/team_history.html",
+            team=team,
+            before=before,
+            latest_round_id=latest[0]["id"] if latest else None,
+            **table,
+        ), 200
 
 
 @bp.get("/rounds/<int:round_id>/report.pdf")
