@@ -279,6 +279,8 @@ def test_a_team_page_shows_the_latest_rounds_and_the_history_page_every_round(
     assert seen == list(range(newest, 0, -1))
     assert client.get(f"/teams/{team_id}/history?before={ids[3]}").status_code == 200
     assert client.get("/teams/999999/history").status_code == 404
+    for edited in ("99999999999999999999", "-3", "0", "abc"):  # an edited link: the first page
+        assert numbers(client.get(f"/teams/{team_id}/history?before={edited}").get_data(as_text=True))[0] == newest
 
 
 def test_a_leader_sees_only_their_own_teams_history(app: Flask) -> None:

@@ -210,6 +210,8 @@ def team_history(team_id: int) -> tuple[str, int]:
     """Every round of a team, newest first, ``HISTORY_PAGE_SIZE`` a page (``?before=<round id>`` pages on)."""
     rt = get_runtime()
     before = request.args.get("before", type=int)
+    if before is not None and not 0 < before < 2**31:
+        before = None  # no round has such an id (an edited link): the first page
     with rt.db.session() as session:
         team = get_team(session, team_id)
         table = rounds_table(rt, session, team_id, limit=HISTORY_PAGE_SIZE, before=before)
