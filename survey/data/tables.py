@@ -215,6 +215,9 @@ round_results = Table(
     Column("computed_at", UTCDateTime, nullable=False, default=utcnow),
 )
 
+# what is still being worked on: it carries over to the next round's plan and gets due-date nudges
+LIVE_STATUSES = ("planned", "ongoing")
+
 # An IGLO action agreed at the debrief of a round; reviewed in the next round's report.
 actions = Table(
     "actions",
