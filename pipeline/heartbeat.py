@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import update
 
-from survey.data.models import Round
+from survey.data.tables import rounds
 from survey.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ def mark(rt: Runtime, round_id: int, at: datetime | None) -> bool:
     try:
         with rt.db.session() as session:
             session.execute(
-                update(Round).where(Round.id == round_id, Round.status == "closing").values(pipeline_beat_at=at)
+                update(rounds).where(rounds.c.id == round_id, rounds.c.status == "closing").values(pipeline_beat_at=at)
             )
             session.commit()
         return True

@@ -2,8 +2,9 @@
 
 Free of Celery and Flask: ``pipeline.tasks.tick`` (beat, every minute on the workers) and ``tryghed tick``
 (cron, on the embedded default) both plan here and only then hand the work to tasks. Almost every minute
-there is nothing to hand over, so the command never builds the app or imports Celery for it
-(docs/benchmarks.md, "Starting a command").
+there is nothing to hand over, so the command never builds the app or imports Celery for it; and the plan,
+the nudges and the purge run in SQLAlchemy Core on a connection (``survey.domain.due``), so a tick with
+nothing due never imports the ORM either (docs/benchmarks.md, "Starting a command").
 """
 
 from __future__ import annotations
@@ -13,14 +14,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
-
 from pipeline import heartbeat
 from pipeline.schedule import parse_days, parse_hours, reminder_due
-from survey.data.db import affected
-from survey.data.models import Round
-from survey.domain import round_storage, rounds
-from survey.mail import outbox
+from survey.domain import due
 from survey.runtime import Runtime
 
 # A municipality's overview PDF lays out for minutes (WeasyPrint); past this a worker kills the task, and
@@ -66,7 +62,7 @@ def reminder_due_now(rt: Runtime, rnd: Any, now: datetime) -> bool:
     """The configured reminder rules (``pipeline.schedule``) applied to one round now.
 
     ``rnd``: a ``Round``, or a row with its ``opened_at``, ``last_reminder_at``, ``reminders_sent`` and
-    ``closes_at`` (``survey.domain.rounds.reminder_candidates``).
+    ``closes_at`` (``survey.domain.due.reminder_candidates``).
     """
     return reminder_due(
         now,
@@ -89,8 +85,8 @@ def queue_nudges(rt: Runtime, now: datetime) -> dict[str, int]:
         return {}
     from survey.domain.nudges import queue_due
 
-    with rt.db.session() as session:
-        return queue_due(session, now, now.astimezone(rt.tz).date())
+    with rt.db.engine.connect() as conn:
+        return queue_due(conn, now, now.astimezone(rt.tz).date())
 
 
 def plan(rt: Runtime, now: datetime, idle: bool) -> TickPlan:
@@ -98,46 +94,34 @@ def plan(rt: Runtime, now: datetime, idle: bool) -> TickPlan:
     stall = timedelta(seconds=int(rt.config["STALL_SECONDS"]))
     beat_timeout = heartbeat.beat_timeout(rt.config)
     found = TickPlan()
-    with rt.db.session() as session:
-        due = rounds.due_rounds(session, now, stall, beat_timeout, idle)
-        found.opened, found.closed = due["open"], due["close"]
-        # claim the re-drive, so that overlapping ticks enqueue a stalled round once; the dead beat is
-        # cleared, and the new task beats again once it runs (until then the stall period applies)
+    with rt.db.engine.connect() as conn:
+        found_due = due.due_rounds(conn, now, stall, beat_timeout, idle)
+        found.opened, found.closed = found_due["open"], found_due["close"]
+        # claim the re-drive, so that overlapping ticks enqueue a stalled round once
         found.redriven = [
-            rid
-            for rid in due["stalled"]
-            if affected(
-                session.execute(
-                    update(Round)
-                    .where(Round.id == rid, rounds.stalled_pipeline(now, stall, beat_timeout, idle))
-                    .values(pipeline_touched_at=now, pipeline_beat_at=None)
-                )
-            )
-            == 1
+            rid for rid in found_due["stalled"] if due.claim_redrive(conn, rid, now, stall, beat_timeout, idle)
         ]
-        session.commit()
+        conn.commit()
         # (round, reminder number): two ticks that both see a reminder due enqueue the same number,
         # and only one task can claim it. Only the rounds SQL finds due by count and time are read.
-        candidates = rounds.reminder_candidates(
-            session,
+        candidates = due.reminder_candidates(
+            conn,
             now,
             max_reminders=int(rt.config["REMINDER_MAX"]),
             interval=timedelta(days=int(rt.config["REMINDER_INTERVAL_DAYS"])),
         )
         found.reminded = [(r.id, r.reminders_sent + 1) for r in candidates if reminder_due_now(rt, r, now)]
-        found.redriven += [rid for rid in due["sending"] if rid not in found.redriven]
+        found.redriven += [rid for rid in found_due["sending"] if rid not in found.redriven]
         # sealed rounds whose own tables wait to be dropped, a batch per pass
-        found.trails = round_storage.pending_trails(session, rounds.TICK_BATCH)
+        found.trails = due.pending_trails(conn, due.TICK_BATCH)
     found.nudged = queue_nudges(rt, now)  # a separate, bounded step: its rows go out with the mail below
-    with rt.db.session() as session:
-        due_mail = outbox.rounds_with_due_mail(session, now, outbox.lease_of(rt.config), rounds.TICK_BATCH)
+    with rt.db.engine.connect() as conn:
+        due_mail = due.rounds_with_due_mail(conn, now, due.lease_of(rt.config), due.TICK_BATCH)
         found.mail_rounds = [rid for rid in due_mail if rid is not None]
         found.mail_without_round = None in due_mail
         # a unit overview whose worker died mid-render (or whose task the broker lost) is made again
-        from survey.domain.unit_reports import stalled_reports
-
         limit = stall + timedelta(seconds=UNIT_REPORT_LIMIT_S)
-        found.unit_reports = stalled_reports(session, now, limit, rounds.TICK_BATCH)
+        found.unit_reports = due.stalled_reports(conn, now, limit, due.TICK_BATCH)
     return found
 
 
@@ -148,6 +132,6 @@ def run_tick(rt: Runtime, *, idle: bool, dispatch: Callable[[TickPlan], None]) -
         dispatch(found)
     from survey.domain.purge import purge  # retention: personal data of long-finished rounds goes
 
-    with rt.db.session() as session:
-        purged = purge(rt, session, limit=rounds.TICK_BATCH)["purged_rounds"]
+    with rt.db.engine.connect() as conn:
+        purged = purge(rt, conn, limit=due.TICK_BATCH)["purged_rounds"]
     return found.result(purged)

@@ -262,7 +262,7 @@ def test_the_tick_drops_trails_a_batch_at_a_time_and_a_refused_drop_waits_behind
 
     from pipeline.tick import plan
     from survey.data.models import Round
-    from survey.domain import round_storage, rounds
+    from survey.domain import due, round_storage
 
     app = make_app(tmp_path, db_url)
     rt = app.extensions["tryghed"]
@@ -271,7 +271,7 @@ def test_the_tick_drops_trails_a_batch_at_a_time_and_a_refused_drop_waits_behind
         s.execute(update(Round).where(Round.id.in_(ids)).values(status="reported", answer_storage="dropping"))
         s.execute(update(Round).where(Round.id == ids[0]).values(trail_reason="lock timeout; held by: pid 1"))
         s.commit()
-    monkeypatch.setattr(rounds, "TICK_BATCH", 2)
+    monkeypatch.setattr(due, "TICK_BATCH", 2)
     first = plan(rt, rt.now(), idle=True).trails
     assert first == ids[1:]
     for rid in first:

@@ -56,11 +56,36 @@ def test_reading_commands_load_neither_pdf_nor_app(instance: Path, args: list[st
     assert not modules & {*HEAVY, *APP}, modules & {*HEAVY, *APP}
 
 
+def _orm(listing: str) -> set[str]:
+    """The modules of the ORM (and of the mapped classes) in a ``-X importtime`` listing."""
+    names = set(re.findall(r"^import time:\s+\d+ \|\s+\d+ \|\s*(\S+)$", listing, re.MULTILINE))
+    assert "sqlalchemy.engine" in names  # the listing is there
+    return {n for n in names if n.startswith(("sqlalchemy.orm", "survey.data.models"))}
+
+
 def test_tick_with_nothing_due_builds_no_app(instance: Path) -> None:
     """The cron-run tick finds nothing due almost every minute: it plans on the bare runtime (pipeline.tick)."""
     modules, out = imported(instance, "tick", "--json")
     assert json.loads(out)["opened"] == []
     assert not modules & {*HEAVY, *APP}, modules & {*HEAVY, *APP}
+
+
+def test_tick_with_nothing_due_runs_on_core_alone(tmp_path: Path, db_url: str) -> None:
+    """Plan, nudges and purge read and claim with Core on a connection: no ``sqlalchemy.orm``, on both
+    databases (docs/benchmarks.md, "Starting a command"), and the JSON is the tick's usual one."""
+    env = {**os.environ, "TRYGHED_INSTANCE_PATH": str(tmp_path / "instance"), "TRYGHED_DATABASE_URL": db_url}
+    team = ["team", "add", "Team A", "--leader-email", "leder@example.org"]
+    for args in (["init"], team, ["round", "create", "1"]):
+        subprocess.run([TRYGHED, *args, "--json"], env=env, cwd=tmp_path, check=True, capture_output=True)
+    env["PYTHONPROFILEIMPORTTIME"] = "1"
+    proc = subprocess.run([TRYGHED, "tick", "--json"], env=env, cwd=tmp_path, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    nudged = dict.fromkeys(("debrief", "no_plan", "action_due", "action_overdue", "request_new", "session_planned"), 0)
+    empty = {k: [] for k in ("opened", "reminded", "closed", "redriven", "mail_rounds", "purged", "trails")}
+    assert proc.stdout == json.dumps({**empty, "unit_reports": [], "nudged": nudged}) + "\n"
+    assert not _orm(proc.stderr), _orm(proc.stderr)
+    names = {n.split(".")[0] for n in re.findall(r"^import time:.*\|\s*(\S+)$", proc.stderr, re.MULTILINE)}
+    assert not names & {*HEAVY, *APP}, names & {*HEAVY, *APP}
 
 
 def test_tick_with_work_due_runs_its_tasks_in_the_app(instance: Path) -> None:

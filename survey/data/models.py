@@ -14,13 +14,10 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
-    Boolean,
     ForeignKey,
     Integer,
     LargeBinary,
     String,
-    Text,
-    UniqueConstraint,
     event,
     inspect,
 )
@@ -62,15 +59,14 @@ class Team(Base):
 
 
 class Participant(Base):
-    __tablename__ = "participants"
-    __table_args__ = (UniqueConstraint("team_id", "email"),)
+    __table__ = tables.participants
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
-    email: Mapped[str] = mapped_column(String(320))
-    name: Mapped[str | None] = mapped_column(String(200))
-    lang: Mapped[str] = mapped_column(String(2), default="da")
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    id: Mapped[int]
+    team_id: Mapped[int]
+    email: Mapped[str]
+    name: Mapped[str | None]
+    lang: Mapped[str]
+    active: Mapped[bool]
 
     team: Mapped[Team] = relationship(back_populates="participants")
 
@@ -123,29 +119,26 @@ class Invitation(Base):
     """One participant's invitation to one round, or one answer card of a card round (no participant, no
     email: ``email`` is empty). Holds the token's hash, never the token."""
 
-    __tablename__ = "invitations"
-    __table_args__ = (UniqueConstraint("round_id", "participant_id"),)
+    __table__ = tables.invitations
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
-    # indexed: the purge's "participant in no invitation", and the SET NULL when a participant goes
-    participant_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id", ondelete="SET NULL"), index=True)
-    email: Mapped[str] = mapped_column(String(320))
-    lang: Mapped[str] = mapped_column(String(2), default="da")
-    # random per invitation; the token is HMAC(secret key, nonce): a dump without the key rebuilds no link
-    nonce: Mapped[str] = mapped_column(String(32))
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    id: Mapped[int]
+    round_id: Mapped[int]
+    participant_id: Mapped[int | None]
+    email: Mapped[str]
+    lang: Mapped[str]
+    nonce: Mapped[str]
+    token_hash: Mapped[str]
 
 
 class RetiredLink(Base):
     """The hash of a purged invitation's token, and its round: nothing personal, but enough that an old
     link still gets the "round closed" page rather than "unknown link" after the retention purge."""
 
-    __tablename__ = "retired_links"
+    __table__ = tables.retired_links
 
-    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
-    lang: Mapped[str] = mapped_column(String(2), default="da")
+    token_hash: Mapped[str]
+    round_id: Mapped[int]
+    lang: Mapped[str]
 
 
 class Response(Base):
@@ -233,54 +226,52 @@ class Message(Base):
 class LinkGuess(Base):
     """Recent unknown-token requests per client (hashed address), for slowing link guessing."""
 
-    __tablename__ = "link_guesses"
+    __table__ = tables.link_guesses
 
-    client: Mapped[str] = mapped_column(String(64), primary_key=True)
-    window_start: Mapped[datetime] = mapped_column(UTCDateTime)
-    count: Mapped[int] = mapped_column(Integer, default=0)
+    client: Mapped[str]
+    window_start: Mapped[datetime]
+    count: Mapped[int]
 
 
 class User(Base):
     """A web account: admin, facilitator or leader. Holds an argon2 hash of the password, never the password."""
 
-    __tablename__ = "users"
+    __table__ = tables.users
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(320), unique=True)
-    name: Mapped[str | None] = mapped_column(String(200))
-    role: Mapped[str] = mapped_column(String(16))  # admin | facilitator | leader
-    password_hash: Mapped[str] = mapped_column(String(200))
-    lang: Mapped[str] = mapped_column(String(2), default="da")
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
-    # bumped on a password change (kept from before server-side sessions; ``WebSession`` decides now)
-    session_epoch: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # "<issuer> <sub>" of the OpenID Connect identity linked to this account (unique when set)
-    oidc_subject: Mapped[str | None] = mapped_column(String(600), index=True, unique=True)
+    id: Mapped[int]
+    email: Mapped[str]
+    name: Mapped[str | None]
+    role: Mapped[str]  # admin | facilitator | leader
+    password_hash: Mapped[str]
+    lang: Mapped[str]
+    active: Mapped[bool]
+    session_epoch: Mapped[int]
+    created_at: Mapped[datetime]
+    oidc_subject: Mapped[str | None]
 
 
 class WebSession(Base):
     """One signed-in browser. The cookie carries a random token; the table keeps only its SHA-256, so a
     database dump gives no working session. Deleting the row ends the session (logout, admin, disabling)."""
 
-    __tablename__ = "web_sessions"
+    __table__ = tables.web_sessions
 
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 hex of the cookie's token
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    id: Mapped[str]
+    user_id: Mapped[int]
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
 
 
 class AuditEvent(Base):
     """Who did what to accounts, rounds, reports and units: never answers, tokens or passwords."""
 
-    __tablename__ = "audit_events"
+    __table__ = tables.audit_events
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    actor: Mapped[str | None] = mapped_column(String(320))  # the account's email; None for the CLI or system
-    action: Mapped[str] = mapped_column(String(40))
-    subject: Mapped[str | None] = mapped_column(String(400))  # "round 12", "user a@b.dk", ...
+    id: Mapped[int]
+    at: Mapped[datetime]
+    actor: Mapped[str | None]
+    action: Mapped[str]
+    subject: Mapped[str | None]
 
 
 class LoginFailure(Base):
@@ -289,31 +280,30 @@ class LoginFailure(Base):
     In the database rather than in process memory, so the limit holds across gunicorn workers.
     """
 
-    __tablename__ = "login_failures"
+    __table__ = tables.login_failures
 
-    key: Mapped[str] = mapped_column(String(64), primary_key=True)
-    window_start: Mapped[datetime] = mapped_column(UTCDateTime)
-    count: Mapped[int] = mapped_column(Integer, default=0)
+    key: Mapped[str]
+    window_start: Mapped[datetime]
+    count: Mapped[int]
 
 
 class FacilitationRequest(Base):
     """A session with a facilitator for one step of the toolkit: asked for by a leader, or planned straight
     away by a facilitator as part of the facilitated track's process (then it is never "open")."""
 
-    __tablename__ = "facilitation_requests"
+    __table__ = tables.facilitation_requests
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
-    # premeeting | briefing | measurement | debriefing | sparring | followup
-    kind: Mapped[str] = mapped_column(String(16))
-    note: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(String(16), default="open", index=True)  # open | taken | planned
-    facilitator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    session_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # planned end (0016); None before
-    place: Mapped[str | None] = mapped_column(String(200))
-    bring: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    id: Mapped[int]
+    team_id: Mapped[int]
+    kind: Mapped[str]
+    note: Mapped[str]
+    status: Mapped[str]
+    facilitator_id: Mapped[int | None]
+    session_at: Mapped[datetime | None]
+    ends_at: Mapped[datetime | None]
+    place: Mapped[str | None]
+    bring: Mapped[str | None]
+    created_at: Mapped[datetime]
 
 
 class Heartbeat(Base):
@@ -385,15 +375,15 @@ class UnitReport(Base):
     passed the disclosure rule. Old ones are dropped as new ones are made (``survey.domain.unit_reports``).
     """
 
-    __tablename__ = "unit_reports"
+    __table__ = tables.unit_reports
 
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=random_id)
-    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), index=True)
-    lang: Mapped[str] = mapped_column(String(2), default="da")
-    status: Mapped[str] = mapped_column(String(16), default="queued")  # queued|figures|layout|done|failed
-    error: Mapped[str | None] = mapped_column(Text)
-    pages: Mapped[int | None] = mapped_column(Integer)
-    pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    id: Mapped[str]
+    unit_id: Mapped[int]
+    lang: Mapped[str]
+    status: Mapped[str]
+    error: Mapped[str | None]
+    pages: Mapped[int | None]
+    pdf: Mapped[bytes | None]
+    created_at: Mapped[datetime]
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]

@@ -23,6 +23,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -214,6 +215,9 @@ round_results = Table(
     Column("computed_at", UTCDateTime, nullable=False, default=utcnow),
 )
 
+# what is still being worked on: it carries over to the next round's plan and gets due-date nudges
+LIVE_STATUSES = ("planned", "ongoing")
+
 # An IGLO action agreed at the debrief of a round; reviewed in the next round's report.
 actions = Table(
     "actions",
@@ -264,4 +268,126 @@ messages = Table(
     # pending rows only: the tick's rounds with mail due, and a sender's claim within one round
     _partial("ix_messages_pending", "round_id", "id", sqlite_where=text("status = 'pending'")),
     UniqueConstraint("request_id", "kind", "recipient", name="uq_messages_request_kind_recipient"),
+)
+
+# The tables below are the rest of what a scheduler pass (``tryghed tick``) reads, claims or cleans up when
+# nothing is due: it runs on a Core connection too (docs/benchmarks.md, "Starting a command"). Their
+# classes and docstrings are in ``survey.data.models``.
+participants = Table(
+    "participants",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("team_id", Integer, ForeignKey("teams.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("email", String(320), nullable=False),
+    Column("name", String(200)),
+    Column("lang", String(2), nullable=False, default="da"),
+    Column("active", Boolean, nullable=False, default=True),
+    UniqueConstraint("team_id", "email"),
+)
+
+invitations = Table(
+    "invitations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("round_id", Integer, ForeignKey("rounds.id", ondelete="CASCADE"), nullable=False, index=True),
+    # indexed: the purge's "participant in no invitation", and the SET NULL when a participant goes
+    Column("participant_id", Integer, ForeignKey("participants.id", ondelete="SET NULL"), index=True),
+    Column("email", String(320), nullable=False),
+    Column("lang", String(2), nullable=False, default="da"),
+    # random per invitation; the token is HMAC(secret key, nonce): a dump without the key rebuilds no link
+    Column("nonce", String(32), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    UniqueConstraint("round_id", "participant_id"),
+)
+
+retired_links = Table(
+    "retired_links",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("round_id", Integer, ForeignKey("rounds.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("lang", String(2), nullable=False, default="da"),
+)
+
+link_guesses = Table(
+    "link_guesses",
+    metadata,
+    Column("client", String(64), primary_key=True),
+    Column("window_start", UTCDateTime, nullable=False),
+    Column("count", Integer, nullable=False, default=0),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("name", String(200)),
+    Column("role", String(16), nullable=False),  # admin | facilitator | leader
+    Column("password_hash", String(200), nullable=False),
+    Column("lang", String(2), nullable=False, default="da"),
+    Column("active", Boolean, nullable=False, default=True),
+    # bumped on a password change (kept from before server-side sessions; ``web_sessions`` decides now)
+    Column("session_epoch", Integer, nullable=False, default=0),
+    Column("created_at", UTCDateTime, nullable=False, default=utcnow),
+    # "<issuer> <sub>" of the OpenID Connect identity linked to this account (unique when set)
+    Column("oidc_subject", String(600), index=True, unique=True),
+)
+
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),  # sha256 hex of the cookie's token
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False, index=True),
+)
+
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", UTCDateTime, nullable=False, index=True),
+    Column("actor", String(320)),  # the account's email; None for the CLI or system
+    Column("action", String(40), nullable=False),
+    Column("subject", String(400)),  # "round 12", "user a@b.dk", ...
+)
+
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("window_start", UTCDateTime, nullable=False),
+    Column("count", Integer, nullable=False, default=0),
+)
+
+facilitation_requests = Table(
+    "facilitation_requests",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("team_id", Integer, ForeignKey("teams.id", ondelete="CASCADE"), nullable=False, index=True),
+    # premeeting | briefing | measurement | debriefing | sparring | followup
+    Column("kind", String(16), nullable=False),
+    Column("note", Text, nullable=False, default=""),
+    Column("status", String(16), nullable=False, default="open", index=True),  # open | taken | planned
+    Column("facilitator_id", Integer, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("session_at", UTCDateTime),
+    Column("ends_at", UTCDateTime),  # planned end (0016); None before
+    Column("place", String(200)),
+    Column("bring", Text),
+    Column("created_at", UTCDateTime, nullable=False, default=utcnow),
+)
+
+unit_reports = Table(
+    "unit_reports",
+    metadata,
+    Column("id", String(32), primary_key=True, default=random_id),
+    Column("unit_id", Integer, ForeignKey("units.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("lang", String(2), nullable=False, default="da"),
+    Column("status", String(16), nullable=False, default="queued"),  # queued|figures|layout|done|failed
+    Column("error", Text),
+    Column("pages", Integer),
+    Column("pdf", LargeBinary),
+    Column("created_at", UTCDateTime, nullable=False, default=utcnow),
+    Column("started_at", UTCDateTime),
+    Column("finished_at", UTCDateTime),
 )

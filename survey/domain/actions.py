@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, aliased
 
 from survey.content.model import Content
 from survey.data.models import Action
+from survey.data.tables import LIVE_STATUSES
 from survey.domain.rounds import get_round
 from survey.domain.validation import clean_email, clean_text
 from survey.errors import NotFound, Text, UserError
@@ -25,8 +26,6 @@ from survey.errors import NotFound, Text, UserError
 # The IGLO sheet's four levels of who can act, in its order: Individ, Gruppe, Ledelse, Organisation.
 IGLO_LEVELS = ("individ", "gruppe", "ledelse", "organisation")
 ACTION_STATUSES = ("planned", "done", "ongoing", "dropped")
-# what is still being worked on: it carries over to the next round's plan and gets due-date nudges
-LIVE_STATUSES = ("planned", "ongoing")
 _UNSET: Any = object()
 
 

@@ -13,12 +13,11 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from survey.data.db import affected
 from survey.data.models import AuditEvent
 from survey.domain.validation import clean_optional
 
@@ -103,9 +102,3 @@ def export_csv(session: Session) -> Iterator[str]:
         if len(rows) < EXPORT_BATCH:
             return
         last = rows[-1].id
-
-
-def forget_expired(session: Session, now: datetime, retention_days: int) -> int:
-    """Delete events older than the retention period (no commit); returns how many."""
-    cutoff = now - timedelta(days=retention_days)
-    return affected(session.execute(delete(AuditEvent).where(AuditEvent.at < cutoff))) or 0

@@ -20,15 +20,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import and_, exists, insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased
 
-from survey.data.models import Action, FacilitationRequest, Message, Round, RoundResultRow, Team, User
-from survey.domain.actions import LIVE_STATUSES
-from survey.mail import outbox
+from survey.data.tables import (
+    LIVE_STATUSES,
+    actions,
+    facilitation_requests,
+    messages,
+    round_results,
+    rounds,
+    teams,
+    users,
+)
+
+if TYPE_CHECKING:  # the leader's to-do list reads ORM objects; the tick's nudges are Core (``queue_due``)
+    from sqlalchemy.engine import Connection
+    from sqlalchemy.orm import Session
+
+    from survey.data.models import Action, FacilitationRequest, Team
 
 DUE_SOON = timedelta(days=3)
 NO_PLAN_AFTER = timedelta(days=14)
@@ -39,151 +51,158 @@ BATCH = 200  # rows per kind and pass: the next tick takes the rest
 
 def _sent(kind: str, *, round_col: Any = None, recipient: Any = None, seq: Any = None, request_col: Any = None) -> Any:
     """``EXISTS`` an outbox row of ``kind`` for the given round/request (and recipient, seq)."""
-    cond = [Message.kind == kind]
+    m = messages.c
+    cond = [m.kind == kind]
     if round_col is not None:
-        cond.append(Message.round_id == round_col)
+        cond.append(m.round_id == round_col)
     if request_col is not None:
-        cond.append(Message.request_id == request_col)
+        cond.append(m.request_id == request_col)
     if recipient is not None:
-        cond.append(Message.recipient == recipient)
+        cond.append(m.recipient == recipient)
     if seq is not None:
-        cond.append(Message.seq == seq)
+        cond.append(m.seq == seq)
     return exists().where(and_(*cond))
 
 
-def lang_of(session: Session, email: str, fallback: str) -> str:
+def lang_of(session: Connection | Session, email: str, fallback: str) -> str:
     """The recipient's own language: their account's, else ``fallback`` (the team's)."""
-    found = session.scalars(select(User.lang).where(User.email == email.lower())).first()
+    found = session.scalars(select(users.c.lang).where(users.c.email == email.lower())).first()
     return found or fallback
 
 
-def _queue(session: Session, **values: Any) -> bool:
+def _queue(conn: Connection | Session, **values: Any) -> bool:
     """One outbox row in a savepoint: a duplicate from an overlapping tick is dropped, not an error."""
     try:
-        with session.begin_nested():
-            outbox.queue(session, **values)
+        from survey.mail.outbox import new_message_id  # only when a nudge is due
+
+        with conn.begin_nested():  # the row ``survey.mail.outbox.queue`` adds, in Core
+            conn.execute(insert(messages).values(message_id=new_message_id(), status="pending", attempts=0, **values))
         return True
     except IntegrityError:
         return False
 
 
-def queue_due(session: Session, now: datetime, today: date, *, batch: int = BATCH) -> dict[str, int]:
-    """Queue every nudge due now (committed); returns how many of each kind."""
+def queue_due(conn: Connection | Session, now: datetime, today: date, *, batch: int = BATCH) -> dict[str, int]:
+    """Queue every nudge due now (committed); returns how many of each kind.
+
+    Core statements on a connection (the tick's, which must not load the ORM) or a session alike."""
     counts = {k: 0 for k in ("debrief", "no_plan", "action_due", "action_overdue", "request_new", "session_planned")}
+    r, t, a, fr = rounds.c, teams.c, actions.c, facilitation_requests.c
     # the leader: the report has arrived -> hold the debrief
-    rows = session.execute(
-        select(Round.id, Team.leader_email, Team.lang)
-        .join(Team, Team.id == Round.team_id)
+    rows = conn.execute(
+        select(r.id, t.leader_email, t.lang)
+        .join(teams, t.id == r.team_id)
         .where(
-            Round.status == "reported",
-            Round.reported_at >= now - WINDOW,
-            Round.purged_at.is_(None),  # a purge deletes the round's outbox rows, the once-guard with them
-            Team.leader_email.is_not(None),
-            ~_sent("debrief", round_col=Round.id),
+            r.status == "reported",
+            r.reported_at >= now - WINDOW,
+            r.purged_at.is_(None),  # a purge deletes the round's outbox rows, the once-guard with them
+            t.leader_email.is_not(None),
+            ~_sent("debrief", round_col=r.id),
         )
-        .order_by(Round.id)
+        .order_by(r.id)
         .limit(batch)
     ).all()
     for rid, leader, lang in rows:
         counts["debrief"] += _queue(
-            session, round_id=rid, kind="debrief", recipient=str(leader), lang=lang_of(session, str(leader), lang)
+            conn, round_id=rid, kind="debrief", recipient=str(leader), lang=lang_of(conn, str(leader), lang)
         )
     # the leader: 14 days on, still no focus or no plan (a suppressed round has neither to make)
-    later = aliased(Round)
-    rows = session.execute(
-        select(Round.id, Team.leader_email, Team.lang)
-        .join(Team, Team.id == Round.team_id)
-        .join(RoundResultRow, RoundResultRow.round_id == Round.id)
+    later = rounds.alias()
+    rows = conn.execute(
+        select(r.id, t.leader_email, t.lang)
+        .join(teams, t.id == r.team_id)
+        .join(round_results, round_results.c.round_id == r.id)
         .where(
-            Round.status == "reported",
-            Round.reported_at <= now - NO_PLAN_AFTER,
-            Round.reported_at >= now - NO_PLAN_AFTER - WINDOW,
-            Round.purged_at.is_(None),
-            RoundResultRow.suppressed.is_(False),
-            Team.leader_email.is_not(None),
-            (Round.chosen_focus.is_(None)) | ~exists().where(Action.round_id == Round.id),
+            r.status == "reported",
+            r.reported_at <= now - NO_PLAN_AFTER,
+            r.reported_at >= now - NO_PLAN_AFTER - WINDOW,
+            r.purged_at.is_(None),
+            round_results.c.suppressed.is_(False),
+            t.leader_email.is_not(None),
+            (r.chosen_focus.is_(None)) | ~exists().where(a.round_id == r.id),
             # a later round that has opened means the team has moved on
             ~exists().where(
-                and_(later.team_id == Round.team_id, later.number > Round.number, later.opened_at.is_not(None))
+                and_(later.c.team_id == r.team_id, later.c.number > r.number, later.c.opened_at.is_not(None))
             ),
-            ~_sent("no_plan", round_col=Round.id),
+            ~_sent("no_plan", round_col=r.id),
         )
-        .order_by(Round.id)
+        .order_by(r.id)
         .limit(batch)
     ).all()
     for rid, leader, lang in rows:
         counts["no_plan"] += _queue(
-            session, round_id=rid, kind="no_plan", recipient=str(leader), lang=lang_of(session, str(leader), lang)
+            conn, round_id=rid, kind="no_plan", recipient=str(leader), lang=lang_of(conn, str(leader), lang)
         )
     # an action's owner (or the leader): 3 days before the due date, and once it is overdue
     for kind, low, high in (
         ("action_due", today, today + DUE_SOON),
         ("action_overdue", today - WINDOW, today - timedelta(days=1)),
     ):
-        copy = aliased(Action)
-        action_rows = session.execute(
-            select(Action.id, Action.round_id, Action.owner_email, Team.leader_email, Team.lang)
-            .join(Round, Round.id == Action.round_id)
-            .join(Team, Team.id == Round.team_id)
+        copy = actions.alias()
+        action_rows = conn.execute(
+            select(a.id, a.round_id, a.owner_email, t.leader_email, t.lang)
+            .join(rounds, r.id == a.round_id)
+            .join(teams, t.id == r.team_id)
             .where(
-                Action.status.in_(LIVE_STATUSES),
-                Action.due >= low,
-                Action.due <= high,
+                a.status.in_(LIVE_STATUSES),
+                a.due >= low,
+                a.due <= high,
                 # a carried action is followed by its copy in the next round's plan: nudge about that one
-                ~exists().where(copy.carried_from == Action.id),
-                ~_sent(kind, round_col=Action.round_id, seq=Action.id),
+                ~exists().where(copy.c.carried_from == a.id),
+                ~_sent(kind, round_col=a.round_id, seq=a.id),
             )
-            .order_by(Action.due, Action.id)
+            .order_by(a.due, a.id)
             .limit(batch)
         ).all()
         for aid, rid, owner, leader, lang in action_rows:
             to = owner or leader
             if to:
                 counts[kind] += _queue(
-                    session, round_id=rid, kind=kind, recipient=to, lang=lang_of(session, to, lang), seq=aid
+                    conn, round_id=rid, kind=kind, recipient=to, lang=lang_of(conn, to, lang), seq=aid
                 )
     # every facilitator: a team asks for one
-    facilitators = session.execute(
-        select(User.email, User.lang).where(User.role == "facilitator", User.active.is_(True)).order_by(User.id)
+    u = users.c
+    facilitators = conn.execute(
+        select(u.email, u.lang).where(u.role == "facilitator", u.active.is_(True)).order_by(u.id)
     ).all()
-    requests = session.scalars(
-        select(FacilitationRequest.id)
+    requests = conn.scalars(
+        select(fr.id)
         .where(
-            FacilitationRequest.status == "open",
-            FacilitationRequest.created_at >= now - WINDOW,
-            ~_sent("request_new", request_col=FacilitationRequest.id),
+            fr.status == "open",
+            fr.created_at >= now - WINDOW,
+            ~_sent("request_new", request_col=fr.id),
         )
-        .order_by(FacilitationRequest.id)
+        .order_by(fr.id)
         .limit(batch)
     ).all()
     for req_id in requests:
         for email, lang in facilitators:
             counts["request_new"] += _queue(
-                session, round_id=None, request_id=req_id, kind="request_new", recipient=email, lang=lang
+                conn, round_id=None, request_id=req_id, kind="request_new", recipient=email, lang=lang
             )
     # the leader: a facilitator has planned the session (the email carries an .ics invitation)
-    rows = session.execute(
-        select(FacilitationRequest.id, Team.leader_email, Team.lang)
-        .join(Team, Team.id == FacilitationRequest.team_id)
+    rows = conn.execute(
+        select(fr.id, t.leader_email, t.lang)
+        .join(teams, t.id == fr.team_id)
         .where(
-            FacilitationRequest.status == "planned",
-            FacilitationRequest.session_at >= now,
-            Team.leader_email.is_not(None),
-            ~_sent("session_planned", request_col=FacilitationRequest.id),
+            fr.status == "planned",
+            fr.session_at >= now,
+            t.leader_email.is_not(None),
+            ~_sent("session_planned", request_col=fr.id),
         )
-        .order_by(FacilitationRequest.id)
+        .order_by(fr.id)
         .limit(batch)
     ).all()
     for req_id, leader, lang in rows:
         counts["session_planned"] += _queue(
-            session,
+            conn,
             round_id=None,
             request_id=req_id,
             kind="session_planned",
             recipient=str(leader),
-            lang=lang_of(session, str(leader), lang),
+            lang=lang_of(conn, str(leader), lang),
         )
-    session.commit()
+    conn.commit()
     return counts
 
 
@@ -200,6 +219,10 @@ class Todo:
 
 def leader_todos(session: Session, teams: list[Team], now: datetime, today: date) -> list[Todo]:
     """What the leader of ``teams`` has to do now, in a fixed number of statements whatever the teams."""
+    from sqlalchemy.orm import aliased
+
+    from survey.data.models import Action, FacilitationRequest, Round, RoundResultRow
+
     out: list[Todo] = []
     ids = [t.id for t in teams]
     if not ids:

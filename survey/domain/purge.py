@@ -13,33 +13,51 @@ the language, nothing personal), so its owner gets "round closed" (410), not "un
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, exists, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, exists, insert, or_, select, update
 
 from survey.data.db import affected
-from survey.data.models import Action, Invitation, Message, Participant, RetiredLink, Round
+from survey.data.tables import (
+    actions,
+    audit_events,
+    invitations,
+    link_guesses,
+    login_failures,
+    messages,
+    participants,
+    retired_links,
+    rounds,
+    web_sessions,
+)
 from survey.runtime import Runtime
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+    from sqlalchemy.orm import Session
 
 FINISHED = ("reported", "failed")  # a round still "closing" may yet need its outbox rows
 
 
 def purge_expired(
-    session: Session, now: datetime, retention_days: int, guess_window: timedelta, limit: int | None = None
+    conn: Connection | Session,
+    now: datetime,
+    retention_days: int,
+    guess_window: timedelta,
+    limit: int | None = None,
 ) -> dict[str, Any]:
     """Purge every finished round closed more than ``retention_days`` ago (committed); returns counts.
 
     ``limit``: at most that many rounds, longest closed first (the scheduler's pass; the rest go next time).
+    Core statements, on the tick's connection or a session alike.
     """
-    from survey.domain.ratelimit import forget_expired
-
+    r, inv = rounds.c, invitations.c
     cutoff = now - timedelta(days=retention_days)
     due = list(
-        session.scalars(
-            select(Round.id)
-            .where(Round.status.in_(FINISHED), Round.purged_at.is_(None), Round.closed_at <= cutoff)
-            .order_by(Round.closed_at)
+        conn.scalars(
+            select(r.id)
+            .where(r.status.in_(FINISHED), r.purged_at.is_(None), r.closed_at <= cutoff)
+            .order_by(r.closed_at)
             .limit(limit)
         )
     )
@@ -47,46 +65,32 @@ def purge_expired(
     purged: list[int] = []
     for round_id in due:
         # claim first, so that two purges running at once do the work once
-        if (
-            affected(
-                session.execute(
-                    update(Round).where(Round.id == round_id, Round.purged_at.is_(None)).values(purged_at=now)
-                )
-            )
-            != 1
-        ):
+        claim = update(rounds).where(r.id == round_id, r.purged_at.is_(None)).values(purged_at=now)
+        if affected(conn.execute(claim)) != 1:
             continue
         purged.append(round_id)
-        counts["messages"] += affected(session.execute(delete(Message).where(Message.round_id == round_id))) or 0
+        counts["messages"] += affected(conn.execute(delete(messages).where(messages.c.round_id == round_id))) or 0
         # the plan's reviews keep what and who; an owner's address was only for the due-date nudges
-        session.execute(update(Action).where(Action.round_id == round_id).values(owner_email=None))
+        conn.execute(update(actions).where(actions.c.round_id == round_id).values(owner_email=None))
         # keep recognising the old links (hash and language only), so their owners still get "round closed"
-        session.execute(
-            insert(RetiredLink).from_select(
+        conn.execute(
+            insert(retired_links).from_select(
                 ["token_hash", "round_id", "lang"],
-                select(Invitation.token_hash, Invitation.round_id, Invitation.lang).where(
-                    Invitation.round_id == round_id
-                ),
+                select(inv.token_hash, inv.round_id, inv.lang).where(inv.round_id == round_id),
             )
         )
-        counts["invitations"] += (
-            affected(session.execute(delete(Invitation).where(Invitation.round_id == round_id))) or 0
-        )
+        counts["invitations"] += affected(conn.execute(delete(invitations).where(inv.round_id == round_id))) or 0
     # nudges about a facilitation request belong to no round: their addresses go after the same period
-    counts["messages"] += (
-        affected(session.execute(delete(Message).where(Message.round_id.is_(None), Message.created_at <= cutoff))) or 0
-    )
+    stale_mail = delete(messages).where(messages.c.round_id.is_(None), messages.c.created_at <= cutoff)
+    counts["messages"] += affected(conn.execute(stale_mail)) or 0
     # people who left the team: nothing keeps them once no unpurged round invited them
+    p = participants.c
     departed = affected(
-        session.execute(
-            delete(Participant).where(
-                Participant.active.is_(False),
-                ~exists().where(Invitation.participant_id == Participant.id),
-            )
-        )
+        conn.execute(delete(participants).where(p.active.is_(False), ~exists().where(inv.participant_id == p.id)))
     )
-    guesses = forget_expired(session, now, guess_window)
-    session.commit()
+    # expired link-guess counters (survey.domain.ratelimit)
+    guesses = _forget(conn, delete(link_guesses).where(link_guesses.c.window_start < now - guess_window))
+    conn.commit()
     return {
         "purged_rounds": purged,
         "invitations": counts["invitations"],
@@ -97,17 +101,29 @@ def purge_expired(
     }
 
 
-def purge(rt: Runtime, session: Session, limit: int | None = None) -> dict[str, Any]:
-    """``purge_expired`` with the installation's settings (``TRYGHED_RETENTION_DAYS``)."""
-    from survey.domain import audit, sessions, throttle
+def _forget(conn: Connection | Session, stmt: Any) -> int:
+    return affected(conn.execute(stmt)) or 0
 
-    window = timedelta(seconds=int(rt.config["LINK_GUESS_WINDOW"]))
-    result = purge_expired(session, rt.now(), int(rt.config["RETENTION_DAYS"]), window, limit)
-    # sign-in leftovers: sessions that can no longer be resumed, login counts whose window has run out
-    result["web_sessions"] = sessions.forget_expired(session, rt.now(), sessions.lifetimes_of(rt.config))
-    result["login_failures"] = throttle.forget_expired(
-        session, rt.now(), timedelta(seconds=int(rt.config["LOGIN_WINDOW"]))
+
+def purge(rt: Runtime, conn: Connection | Session, limit: int | None = None) -> dict[str, Any]:
+    """``purge_expired`` with the installation's settings (``TRYGHED_RETENTION_DAYS``), and the sign-in
+    leftovers: sessions that can no longer be resumed (``survey.domain.sessions``), login counts whose window
+    has run out (``survey.domain.throttle``) and audit events past the retention period (``survey.domain.audit``).
+    """
+    config = rt.config
+    window = timedelta(seconds=int(config["LINK_GUESS_WINDOW"]))
+    result = purge_expired(conn, rt.now(), int(config["RETENTION_DAYS"]), window, limit)
+    now = rt.now()
+    # TRYGHED_SESSION_IDLE_SECONDS / _MAX_SECONDS (survey.domain.sessions.lifetimes_of)
+    idle, lifetime = (timedelta(seconds=int(str(config[k]))) for k in ("SESSION_IDLE_SECONDS", "SESSION_MAX_SECONDS"))
+    s = web_sessions.c
+    stale = or_(s.last_seen_at < now - idle, s.created_at < now - lifetime)
+    result["web_sessions"] = _forget(conn, delete(web_sessions).where(stale))
+    login_window = timedelta(seconds=int(config["LOGIN_WINDOW"]))
+    result["login_failures"] = _forget(
+        conn, delete(login_failures).where(login_failures.c.window_start < now - login_window)
     )
-    result["audit_events"] = audit.forget_expired(session, rt.now(), int(rt.config["RETENTION_DAYS"]))
-    session.commit()
+    cutoff = now - timedelta(days=int(config["RETENTION_DAYS"]))
+    result["audit_events"] = _forget(conn, delete(audit_events).where(audit_events.c.at < cutoff))
+    conn.commit()
     return result

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Column, delete
+from sqlalchemy import Column
 from sqlalchemy.orm import Session
 
-from survey.data.db import affected, count_in_window
+from survey.data.db import count_in_window
 from survey.data.models import LinkGuess
 
 DEFAULT_LIMIT = 20  # unknown links per client and window; a person mistyping a link needs a handful
@@ -56,8 +56,3 @@ def note_unknown(
     session.commit()
     wait = max(1, int((started + window - now).total_seconds()))
     return Verdict(count=count, refused=count > limit, retry_after=wait)
-
-
-def forget_expired(session: Session, now: datetime, window: timedelta) -> int:
-    """Delete the counts of windows that have run out (no commit); returns how many."""
-    return affected(session.execute(delete(LinkGuess).where(LinkGuess.window_start < now - window))) or 0

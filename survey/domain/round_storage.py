@@ -47,6 +47,7 @@ from sqlalchemy.orm import Session
 
 from survey.data.models import Response, Round, encode_answers, random_id
 from survey.data.tables import DROPPING, OWN
+from survey.domain.due import pending_trails  # noqa: F401  (re-exported: the tick's read, in Core)
 
 log = logging.getLogger(__name__)
 
@@ -198,18 +199,6 @@ def not_answered_clause(round_id: int) -> str:
         f"NOT EXISTS (SELECT 1 FROM {claims_table(round_id)} c"  # noqa: S608 - integer id only
         " WHERE c.invitation_id = invitations.id AND c.answered)"
     )
-
-
-def pending_trails(session: Session, limit: int) -> list[int]:
-    """Rounds whose own tables are still to be dropped, for the tick to retry: sealed ones, and failed ones
-    whose seal never ran (the pipeline gave up on them; ``pipeline.tasks.remove_trail`` seals them first).
-
-    At most ``limit`` (the tick takes a batch; the rest wait for the next one). Rounds whose drop was never
-    refused come first, then those a lock held back before (``trail_reason``), each by id: rounds whose drop
-    keeps failing cannot hold back the others for ever."""
-    waiting = (Round.answer_storage == DROPPING) | ((Round.answer_storage == OWN) & (Round.status == "failed"))
-    order = (Round.trail_reason.is_not(None), Round.id)
-    return list(session.scalars(select(Round.id).where(waiting).order_by(*order).limit(limit)))
 
 
 def remove_trail(engine: Engine, round_id: int, lock_timeout_ms: int = LOCK_TIMEOUT_MS) -> bool:

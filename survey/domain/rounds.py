@@ -8,10 +8,10 @@ pipeline run afterwards, as tasks (``survey.dispatch``).
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, text, update
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from pipeline.scoring import check_min_responses
@@ -19,6 +19,12 @@ from survey.data.db import affected
 from survey.data.models import Invitation, Participant, Round
 from survey.domain import answer_store, round_storage
 from survey.domain import cards as answer_cards
+from survey.domain.due import (  # noqa: F401  (re-exported: the tick's reads, in Core)
+    TICK_BATCH,
+    due_rounds,
+    reminder_candidates,
+    stalled_pipeline,
+)
 from survey.domain.round_show import iso, show_round  # noqa: F401  (show_round: re-exported)
 from survey.domain.teams import get_team
 from survey.domain.tokens import hash_token, make_token
@@ -290,85 +296,6 @@ def close_round(rt: Runtime, session: Session, round_id: int, *, followup_after_
         raise UserError(Text("round %(round_id)s was closed by someone else meanwhile", round_id=round_id))
     session.refresh(rnd)
     return rnd
-
-
-def stalled_pipeline(
-    now: datetime, stall: timedelta, beat_timeout: timedelta, queue_idle: bool = False
-) -> ColumnElement[bool]:
-    """A closing round whose pipeline shows no life: untouched for the stall period, or its running task
-    stopped beating (``pipeline.heartbeat``), or, when the broker's queue is empty (``queue_idle``), no
-    task has started for it within a beat timeout: its task is not waiting anywhere, so it was lost (a
-    broker restarted without persistence). The stall period alone would wait ten minutes for either."""
-    dead = [Round.pipeline_touched_at < now - stall, Round.pipeline_beat_at < now - beat_timeout]
-    if queue_idle:
-        dead.append(and_(Round.pipeline_beat_at.is_(None), Round.pipeline_touched_at < now - beat_timeout))
-    return and_(Round.status == "closing", or_(*dead))
-
-
-# How many rounds of each kind one scheduler pass takes on: the rest wait for the next pass (a minute),
-# so a pass stays bounded in time and memory however many rounds fall due at once.
-TICK_BATCH = 500
-
-
-def due_rounds(
-    session: Session,
-    now: datetime,
-    stall: timedelta,
-    beat_timeout: timedelta | None = None,
-    queue_idle: bool = False,
-    limit: int = TICK_BATCH,
-) -> dict[str, list[int]]:
-    """What a scheduler pass should do: rounds to open, to close, and stalled pipelines to re-drive
-    (``stalled_pipeline``).
-
-    Ids only (sorted), at most ``limit`` of each, the longest overdue first. Each is a range scan of an
-    index that starts with ``status``; the order by the time column keeps PostgreSQL on that index (by id,
-    or unordered, it expects "open and past closing" to be common, as reported rounds are past closing,
-    and reads the whole table to find the few).
-    """
-
-    def ids(order: Any, *where: Any) -> list[int]:
-        return sorted(session.scalars(select(Round.id).where(*where).order_by(order).limit(limit)))
-
-    return {
-        "open": ids(Round.opens_at, Round.status == "scheduled", Round.opens_at <= now),
-        "close": ids(Round.closes_at, Round.status == "open", Round.closes_at.is_not(None), Round.closes_at <= now),
-        "stalled": ids(Round.pipeline_touched_at, stalled_pipeline(now, stall, beat_timeout or stall, queue_idle)),
-        # a round waiting for its report email moves on as soon as the mail is out, not after a stall
-        "sending": ids(Round.id, Round.status == "closing", Round.pipeline_step == "sending"),
-    }
-
-
-def reminder_candidates(
-    session: Session, now: datetime, *, max_reminders: int, interval: timedelta, limit: int = TICK_BATCH
-) -> list[Any]:
-    """Open rounds whose next reminder is due by count and time since the last one (rows, not objects).
-
-    The part of ``pipeline.schedule.reminder_due`` that SQL can decide; the caller applies the whole rule
-    (working hours, holidays) to these few. Most open rounds are not due in a given minute, so a pass
-    reads only those that are, not every open round.
-    """
-    since = func.coalesce(Round.last_reminder_at, Round.opened_at)
-    return list(
-        session.execute(
-            select(
-                Round.id,
-                Round.opened_at,
-                Round.last_reminder_at,
-                Round.reminders_sent,
-                Round.closes_at,
-            )
-            .where(
-                Round.status == "open",
-                Round.channel == answer_cards.EMAIL,  # a round of answer cards has no one to remind
-                Round.reminders_sent < max_reminders,
-                Round.opened_at.is_not(None),
-                since <= now - interval,
-                or_(Round.closes_at.is_(None), Round.closes_at > now + timedelta(hours=1)),
-            )
-            .limit(limit)
-        )
-    )
 
 
 LIST_LIMIT = 200  # rounds per `round list` page when no team is named (a municipality has 100,000+)

@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from survey.data.db import affected
@@ -74,12 +74,6 @@ def end_all(session: Session, user_id: int, keep: str | None = None) -> int:
     if keep is not None:
         stmt = stmt.where(WebSession.id != _digest(keep))
     return affected(session.execute(stmt)) or 0
-
-
-def forget_expired(session: Session, now: datetime, limits: Lifetimes) -> int:
-    """Delete the rows of sessions that can no longer be resumed (no commit); returns how many."""
-    stale = or_(WebSession.last_seen_at < now - limits.idle, WebSession.created_at < now - limits.lifetime)
-    return affected(session.execute(delete(WebSession).where(stale))) or 0
 
 
 def lifetimes_of(config: dict[str, object]) -> Lifetimes:

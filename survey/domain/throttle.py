@@ -27,7 +27,7 @@ from typing import Any, cast
 from sqlalchemy import Column, delete
 from sqlalchemy.orm import Session
 
-from survey.data.db import affected, count_in_window
+from survey.data.db import count_in_window
 from survey.data.models import LoginFailure
 
 FIRST_DELAY = 0.25  # seconds added to the first failure past the free ones; doubles after that
@@ -97,11 +97,6 @@ class Throttle:
         keys = self.keys(email, client)
         session.execute(delete(LoginFailure).where(LoginFailure.key.in_([keys.account, keys.pair])))
         session.commit()
-
-
-def forget_expired(session: Session, now: datetime, window: timedelta) -> int:
-    """Delete counts whose window has run out (no commit); returns how many."""
-    return affected(session.execute(delete(LoginFailure).where(LoginFailure.window_start < now - window))) or 0
 
 
 def throttle_of(config: dict[str, Any]) -> Throttle:

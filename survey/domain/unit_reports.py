@@ -9,7 +9,6 @@ redelivered task makes the file once. ``tryghed unit report`` keeps rendering in
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, select, update
@@ -17,12 +16,12 @@ from sqlalchemy.orm import Session
 
 from survey.data.db import affected
 from survey.data.models import UnitReport
+from survey.domain.due import WORKING, stalled_reports  # noqa: F401  (re-exported: the tick's read, in Core)
 from survey.errors import NotFound, Text
 
 if TYPE_CHECKING:
     from survey.runtime import Runtime
 
-WORKING = ("queued", "figures", "layout")
 KEEP = 3  # finished files kept per unit and language: the newest, and a couple before it
 
 
@@ -123,21 +122,3 @@ def _forget_old(session: Session, unit_id: int, lang: str) -> None:
         )
     )
     session.commit()
-
-
-def stalled_reports(session: Session, now: datetime, older_than: timedelta, limit: int) -> list[str]:
-    """Requests not finished ``older_than`` after they were (re)queued, queued again (committed).
-
-    A worker killed mid-render leaves its request in "figures" or "layout"; a broker that lost the task
-    leaves it "queued". Either is put back as queued with a fresh time, so the scheduler enqueues it again
-    at most once per ``older_than``; the claim in ``make_report`` makes a duplicate harmless.
-    """
-    stuck = list(
-        session.scalars(
-            select(UnitReport.id)
-            .where(UnitReport.status.in_(WORKING), UnitReport.created_at < now - older_than)
-            .limit(limit)
-        )
-    )
-    again = [r for r in stuck if _move(session, r, WORKING, status="queued", started_at=None, created_at=now)]
-    return again

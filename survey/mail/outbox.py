@@ -19,11 +19,16 @@ from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import Select, any_, func, or_, select, text, update
+from sqlalchemy import any_, func, or_, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from survey.data.models import Message
+from survey.domain.due import due_mail as _due
+from survey.domain.due import (
+    lease_of,  # noqa: F401  (re-exported)
+    rounds_with_due_mail,  # noqa: F401  (re-exported: the tick's read, in Core)
+)
 from survey.mail.transport import Outgoing, PermanentFailure, TransientFailure, Transport, Unreachable
 
 log = logging.getLogger(__name__)
@@ -66,25 +71,6 @@ def queue(
     return msg
 
 
-def lease_of(config: dict[str, Any]) -> timedelta:
-    """How long a claim holds: the stall period (``TRYGHED_STALL_SECONDS``), at least a second.
-
-    A message whose sender died is claimable again after this, so a round re-driven after a crash gets
-    its report out within about one stall period; a live sender renews its claim long before (see
-    :func:`deliver`), and its SMTP timeout is kept below the lease (``pipeline.tasks.send_pending``).
-    """
-    return timedelta(seconds=max(1, int(config["STALL_SECONDS"])))
-
-
-def _due(now: datetime, lease: timedelta, round_id: int | None) -> Select[Any]:
-    q = select(Message.id).where(
-        Message.status == "pending",
-        or_(Message.next_attempt_at.is_(None), Message.next_attempt_at <= now),
-        or_(Message.claimed_at.is_(None), Message.claimed_at < now - lease),
-    )
-    return q if round_id is None else q.where(Message.round_id == round_id)
-
-
 def _quick_commit(session: Session) -> bool:
     """On PostgreSQL, let this transaction commit without waiting for the WAL flush; True there.
 
@@ -106,20 +92,6 @@ def due_ids(
 ) -> list[int]:
     """Pending messages that may be sent now (not waiting for a retry, not held by a live claim)."""
     return list(session.scalars(_due(now, lease, round_id).order_by(Message.id).limit(limit)))
-
-
-def rounds_with_due_mail(session: Session, now: datetime, lease: timedelta, limit: int) -> list[int]:
-    """The rounds (at most ``limit``, lowest id first) that have a message that may be sent now.
-
-    One statement that returns round ids, never the message ids: a wave of 100,000 invitations is
-    100,000 ids, more than a driver may bind in one statement (psycopg: 65,535), and a reason to hold
-    them all in memory for nothing. The partial index of pending rows (``ix_messages_pending``) serves it.
-    ``None`` (mail that belongs to no round, such as a nudge about a facilitation request) comes first, so a
-    wave of round mail never holds it back past the limit.
-    """
-    due = _due(now, lease, None).with_only_columns(Message.round_id).distinct()
-    due = due.order_by(Message.round_id.asc().nulls_first())
-    return list(session.scalars(due.limit(limit)))
 
 
 @dataclass(frozen=True)
