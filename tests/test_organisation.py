@@ -361,6 +361,8 @@ def test_organisation_pages_have_no_axe_violations(tmp_path: Path, browser: Any,
     with rt.db.session() as s:
         add_units(s, [*UNITS, ("Tom", None)], seeded)
         add_reported_rounds(s, rt.content.instrument(), TEAMS, seeded, k=5, seed=7)
+        # the running follow-up (an emailed round): "close now" asks first
+        follow = s.scalars(select(Round.id).where(Round.team_id == team_id, Round.status == "open")).one()
         draft = create_round(rt, s, team_id).id
         empty_team = add_team(s, "Forkert team", "lis@example.org").id
     add_account(app, "fie@example.org", "admin", lang=lang)
@@ -387,6 +389,8 @@ def test_organisation_pages_have_no_axe_violations(tmp_path: Path, browser: Any,
             f"/rounds/{draft}/kickoff",
             f"/rounds/{round_id}/remind",
             f"/rounds/{round_id}/mail/retry",
+            f"/rounds/{follow}/close",  # close now: what happens, and that it gives no figures below k
+            f"/rounds/{round_id}/close",  # nothing to close any more
             f"/rounds/{round_id}/report",  # the web report, with the app's navigation above it
         ):
             response = page.goto(live.url + url)
