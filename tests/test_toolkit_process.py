@@ -185,6 +185,21 @@ def test_the_facilitated_report_shows_the_process_and_labels_whose_texts(app: Fl
 
 
 @pytest.mark.parametrize("lang", ["da", "en"])
+def test_the_self_run_agendas_times_are_marked_as_our_suggestion(app: Flask, lang: str) -> None:
+    """The minutes of the self-run meeting are the product's, not the toolkit's: the web report and the
+    debrief deck, which both show them, say so beside them."""
+    from tests.test_present import card_round
+
+    ids = card_round(app, 5, lang=lang)
+    client = _client(app, "fie@example.org", "facilitator")
+    said = "Tryghed-programmets eget forslag" if lang == "da" else "Tryghed programme's own suggestion"
+    for url in (f"/rounds/{ids['round']}/report", f"/rounds/{ids['round']}/present"):
+        page = client.get(url).get_data(as_text=True)  # type: ignore[attr-defined]
+        flat = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+        assert re.search(r"\d+ min", flat) and said in flat, url
+
+
+@pytest.mark.parametrize("lang", ["da", "en"])
 def test_kickoff_lists_edmondsons_measures_and_the_trap_origins(app: Flask, tmp_path: Path, lang: str) -> None:
     from pipeline.tasks import send_pending
     from survey.domain.kickoff import queue_kickoff
