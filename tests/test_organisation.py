@@ -162,6 +162,9 @@ def test_a_new_leader_gains_the_team_and_the_old_one_loses_it_at_once(tmp_path: 
     refused = old.post(f"/teams/{team_id}/leader", data={"csrf_token": csrf_of(page), "leader-leader_email": "o@x.dk"})
     assert refused.status_code == 403
 
+    # the form says what the change does before it is made, including what cannot be undone
+    hint = fie.get(f"/teams/{team_id}").get_data(as_text=True)
+    assert "rapportlinks, der er mailet til den tidligere leder, holder op med at virke" in hint
     # a bad address: the form again with the error, nothing changed
     bad: Any = post_form(fie, f"/teams/{team_id}", f"/teams/{team_id}/leader", {"leader-leader_email": "nope"})
     assert bad.status_code == 400 and "error-summary" in bad.get_data(as_text=True)
