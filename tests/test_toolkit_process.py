@@ -243,11 +243,13 @@ def test_knowledge_page_and_survey_page_name_the_instrument(app: Flask, lang: st
     assert flat.count(own) == len(app.extensions["tryghed"].content.traps) - 1
 
 
-def test_survey_page_says_the_wording_is_ours_and_links_the_toolkits(app: Flask, tmp_path: Path) -> None:
-    setup_round(app, 3)
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_survey_page_says_the_wording_is_ours_and_links_the_toolkits(app: Flask, tmp_path: Path, lang: str) -> None:
+    setup_round(app, 3, lang=lang)
     token = token_of(read_outbox(tmp_path / "outbox")[0])
     page = app.test_client().get(f"/s/{token}").get_data(as_text=True)
-    assert "Tryghed-programmets egen ordlyd" in page and f'href="{BAROMETER}"' in page
+    ours = "Tryghed-programmets egen ordlyd" if lang == "da" else "the Tryghed programme&#39;s own wording"
+    assert ours in page and f'href="{BAROMETER}"' in page
 
 
 @pytest.mark.browser

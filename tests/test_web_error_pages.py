@@ -150,11 +150,16 @@ def test_error_pages_have_no_axe_violations(tmp_path: Path, browser: Any, lang: 
                 if found := axe_violations(page):
                     failures.append(f"{path} at {width}px:\n{describe(found)}")
         # 405 and 413 are answers to a POST: the browser's page after posting, through a real form
-        posts = (("405", "/knowledge", ""), ("413", f"/teams/{team_id}/participants/import", "x" * 100_000))
+        posts = (
+            ("405", "/knowledge", ""),
+            ("413", f"/teams/{team_id}/participants/import", "x" * 100_000),
+            ("400", f"/teams/{team_id}/participants", "x"),  # a form without its CSRF token
+        )
         for label, path, value in posts:
             page.set_content(_form(live.url + path, value))
-            with page.expect_navigation():
+            with page.expect_navigation() as answered:
                 page.click("button")
+            assert answered.value is not None and answered.value.status == int(label), label
             for width in (390, 1280):
                 page.set_viewport_size({"width": width, "height": 900})
                 if found := axe_violations(page):
