@@ -162,6 +162,9 @@ def test_a_new_leader_gains_the_team_and_the_old_one_loses_it_at_once(tmp_path: 
     refused = old.post(f"/teams/{team_id}/leader", data={"csrf_token": csrf_of(page), "leader-leader_email": "o@x.dk"})
     assert refused.status_code == 403
 
+    # the form says what the change does before it is made, including what cannot be undone
+    hint = fie.get(f"/teams/{team_id}").get_data(as_text=True)
+    assert "rapportlinks, der er mailet til den tidligere leder, holder op med at virke" in hint
     # a bad address: the form again with the error, nothing changed
     bad: Any = post_form(fie, f"/teams/{team_id}", f"/teams/{team_id}/leader", {"leader-leader_email": "nope"})
     assert bad.status_code == 400 and "error-summary" in bad.get_data(as_text=True)
@@ -302,6 +305,41 @@ def test_rounds_and_teams_are_deleted_only_when_nothing_was_answered(tmp_path: P
     rt.db.dispose()
 
 
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_a_deletion_refused_after_its_confirmation_says_why_in_the_pages_language(tmp_path: Path, lang: str) -> None:
+    """A refusal that comes from the domain when the form is posted (the page was stale, or the button was
+    pressed anyway) is shown in the account's language, never the command line's English sentence."""
+    app = make_app(tmp_path)
+    rt = app.extensions["tryghed"]
+    team_id, round_id = _reported_team(app)
+    with rt.db.session() as s:
+        unit = Unit(name="Afdeling")
+        s.add(unit)
+        s.flush()
+        s.get(Team, team_id).unit_id = unit.id  # type: ignore[union-attr]
+        s.commit()
+        unit_id = unit.id
+    add_account(app, "fie@example.org", "facilitator", lang=lang)
+    fie = app.test_client()
+    assert login(fie, "fie@example.org") == 303
+    said = {
+        "da": ("Runden kan ikke slettes", "Teamet kan ikke slettes: runde 1, 2 har været åben", "Enheden er ikke tom"),
+        "en": ("round ", "team ", "unit "),
+    }[lang]
+    for url, text in zip(
+        (f"/rounds/{round_id}/delete", f"/teams/{team_id}/delete", f"/units/{unit_id}/delete"), said, strict=True
+    ):
+        refused: Any = post_form(fie, url, url, {})
+        assert refused.status_code == 303, url
+        flashed = re.findall(
+            r'<p class="flash error">(.*?)</p>', fie.get(refused.headers["Location"]).get_data(as_text=True)
+        )
+        assert flashed and flashed[0].startswith(text), (url, flashed)
+        if lang == "da":
+            assert not [f for f in flashed if "cannot" in f or "deleted" in f], flashed
+    rt.db.dispose()
+
+
 def test_every_round_action_that_cannot_be_undone_asks_first(tmp_path: Path) -> None:
     """The team page offers links to confirmation pages, never a one-click POST that sends or closes."""
     from survey.domain.rounds import create_round, open_round
@@ -361,6 +399,8 @@ def test_organisation_pages_have_no_axe_violations(tmp_path: Path, browser: Any,
     with rt.db.session() as s:
         add_units(s, [*UNITS, ("Tom", None)], seeded)
         add_reported_rounds(s, rt.content.instrument(), TEAMS, seeded, k=5, seed=7)
+        # the running follow-up (an emailed round): "close now" asks first
+        follow = s.scalars(select(Round.id).where(Round.team_id == team_id, Round.status == "open")).one()
         draft = create_round(rt, s, team_id).id
         empty_team = add_team(s, "Forkert team", "lis@example.org").id
     add_account(app, "fie@example.org", "admin", lang=lang)
@@ -387,6 +427,8 @@ def test_organisation_pages_have_no_axe_violations(tmp_path: Path, browser: Any,
             f"/rounds/{draft}/kickoff",
             f"/rounds/{round_id}/remind",
             f"/rounds/{round_id}/mail/retry",
+            f"/rounds/{follow}/close",  # close now: what happens, and that it gives no figures below k
+            f"/rounds/{round_id}/close",  # nothing to close any more
             f"/rounds/{round_id}/report",  # the web report, with the app's navigation above it
         ):
             response = page.goto(live.url + url)

@@ -185,6 +185,21 @@ def test_the_facilitated_report_shows_the_process_and_labels_whose_texts(app: Fl
 
 
 @pytest.mark.parametrize("lang", ["da", "en"])
+def test_the_self_run_agendas_times_are_marked_as_our_suggestion(app: Flask, lang: str) -> None:
+    """The minutes of the self-run meeting are the product's, not the toolkit's: the web report and the
+    debrief deck, which both show them, say so beside them."""
+    from tests.test_present import card_round
+
+    ids = card_round(app, 5, lang=lang)
+    client = _client(app, "fie@example.org", "facilitator")
+    said = "Tryghed-programmets eget forslag" if lang == "da" else "Tryghed programme's own suggestion"
+    for url in (f"/rounds/{ids['round']}/report", f"/rounds/{ids['round']}/present"):
+        page = client.get(url).get_data(as_text=True)  # type: ignore[attr-defined]
+        flat = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+        assert re.search(r"\d+ min", flat) and said in flat, url
+
+
+@pytest.mark.parametrize("lang", ["da", "en"])
 def test_kickoff_lists_edmondsons_measures_and_the_trap_origins(app: Flask, tmp_path: Path, lang: str) -> None:
     from pipeline.tasks import send_pending
     from survey.domain.kickoff import queue_kickoff
@@ -228,11 +243,13 @@ def test_knowledge_page_and_survey_page_name_the_instrument(app: Flask, lang: st
     assert flat.count(own) == len(app.extensions["tryghed"].content.traps) - 1
 
 
-def test_survey_page_says_the_wording_is_ours_and_links_the_toolkits(app: Flask, tmp_path: Path) -> None:
-    setup_round(app, 3)
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_survey_page_says_the_wording_is_ours_and_links_the_toolkits(app: Flask, tmp_path: Path, lang: str) -> None:
+    setup_round(app, 3, lang=lang)
     token = token_of(read_outbox(tmp_path / "outbox")[0])
     page = app.test_client().get(f"/s/{token}").get_data(as_text=True)
-    assert "Tryghed-programmets egen ordlyd" in page and f'href="{BAROMETER}"' in page
+    ours = "Tryghed-programmets egen ordlyd" if lang == "da" else "the Tryghed programme&#39;s own wording"
+    assert ours in page and f'href="{BAROMETER}"' in page
 
 
 @pytest.mark.browser

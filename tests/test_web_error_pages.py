@@ -6,6 +6,7 @@ form's POST (the reload after a form error) lands on the page above it, not on a
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +105,28 @@ def test_a_reload_after_a_form_error_is_not_a_405(tmp_path: Path) -> None:
         assert client.get(response.headers["Location"]).status_code == 200
 
 
+def test_no_form_address_answers_a_get_with_a_405(tmp_path: Path) -> None:
+    """Every staff address that takes a form's POST, reloaded or bookmarked (a GET), lands on a page: its own
+    GET (a confirmation page) or the nearest page above it, never the 405 page. Checked over the whole URL
+    map, so a form added later is held to the same."""
+    app, team_id = _app(tmp_path)
+    add_account(app, "fac@example.org", "admin")
+    client = app.test_client()
+    login(client, "fac@example.org")
+    checked = []
+    for rule in app.url_map.iter_rules():
+        if "POST" not in (rule.methods or ()) or rule.rule.startswith(("/s/", "/k/", "/login")):
+            continue
+        path = re.sub(r"<int:\w+>", str(team_id), rule.rule)
+        path = re.sub(r"<(?:\w+:)?\w+>", "x", path)
+        response = client.get(path)
+        assert response.status_code != 405, path
+        if response.status_code == 303:
+            assert client.get(response.headers["Location"]).status_code in (200, 404), path
+        checked.append(path)
+    assert f"/teams/{team_id}/leader" in checked and len(checked) > 20
+
+
 @pytest.mark.browser
 @pytest.mark.slow
 @pytest.mark.parametrize("lang", ["da", "en"])
@@ -127,11 +150,16 @@ def test_error_pages_have_no_axe_violations(tmp_path: Path, browser: Any, lang: 
                 if found := axe_violations(page):
                     failures.append(f"{path} at {width}px:\n{describe(found)}")
         # 405 and 413 are answers to a POST: the browser's page after posting, through a real form
-        posts = (("405", "/knowledge", ""), ("413", f"/teams/{team_id}/participants/import", "x" * 100_000))
+        posts = (
+            ("405", "/knowledge", ""),
+            ("413", f"/teams/{team_id}/participants/import", "x" * 100_000),
+            ("400", f"/teams/{team_id}/participants", "x"),  # a form without its CSRF token
+        )
         for label, path, value in posts:
             page.set_content(_form(live.url + path, value))
-            with page.expect_navigation():
+            with page.expect_navigation() as answered:
                 page.click("button")
+            assert answered.value is not None and answered.value.status == int(label), label
             for width in (390, 1280):
                 page.set_viewport_size({"width": width, "height": 900})
                 if found := axe_violations(page):
@@ -141,3 +169,49 @@ def test_error_pages_have_no_axe_violations(tmp_path: Path, browser: Any, lang: 
 
 def _form(action: str, value: str) -> str:
     return f'<form method="post" action="{action}"><input name="v" value="{value}"><button>go</button></form>'
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_respondent_pages_have_no_axe_violations(tmp_path: Path, browser: Any, lang: str) -> None:
+    """The respondent's own pages, whose texts moved to the catalogs (issue 20): the thank-you page, and the
+    refusals of a link that is unknown (404), already used (409) or of a closed round (410), each in the
+    participant's language, at 390 and 1280 px."""
+    from tests.helpers import close, read_outbox, setup_round, token_of
+
+    app = make_app(tmp_path)
+    _team_id, round_id = setup_round(app, 6, lang=lang)
+    tokens = [token_of(m) for m in read_outbox(tmp_path / "outbox")]
+    failures: list[str] = []
+
+    def check(label: str) -> None:
+        for width in (390, 1280):
+            page.set_viewport_size({"width": width, "height": 900})
+            if found := axe_violations(page):
+                failures.append(f"{label} at {width}px:\n{describe(found)}")
+
+    with LiveServer(app) as live:
+        context = browser.new_context(locale="da-DK" if lang == "da" else "en-GB")
+        page = context.new_page()
+        page.goto(f"{live.url}/s/{tokens[0]}")
+        for i in range(page.locator("fieldset").count()):
+            page.locator("fieldset").nth(i).locator("label").nth(3).click()
+        with page.expect_response(lambda r: r.request.method == "POST") as posted:
+            page.locator("main button[type=submit]").click()
+        assert posted.value.status in (200, 303)
+        page.wait_for_load_state()
+        assert page.locator("html").get_attribute("lang") == lang
+        check("thank-you page")
+        for label, path, status in (("already answered", tokens[0], 409), ("unknown link", "x" * 43, 404)):
+            response = page.goto(f"{live.url}/s/{path}")
+            assert response is not None and response.status == status, label
+            check(label)
+        close(app, round_id)
+        response = page.goto(f"{live.url}/s/{tokens[1]}")
+        assert response is not None and response.status == 410
+        assert page.locator("html").get_attribute("lang") == lang
+        check("round closed")
+        context.close()
+    app.extensions["tryghed"].db.dispose()
+    assert not failures, "\n".join(failures)

@@ -25,7 +25,7 @@ from survey.domain.leader_mail import Handover, hand_over
 from survey.domain.teams import check_email, get_team
 from survey.domain.units import get_unit, tree
 from survey.domain.validation import NAME_MAX, clean_optional, clean_text
-from survey.errors import UserError
+from survey.errors import Text, UserError
 
 
 @dataclass(frozen=True)
@@ -57,8 +57,12 @@ def check_parent(session: Session, unit_id: int | None, parent_id: int | None) -
         return
     if parent_id in rule.subtree(rule.children_of(tree(session)), unit_id):
         raise UserError(
-            f"unit {unit_id} cannot be moved under unit {parent_id}: that unit is the unit itself or lies "
-            "below it, and a unit cannot be inside itself",
+            Text(
+                "unit %(unit_id)s cannot be moved under unit %(parent_id)s: that unit is the unit itself or lies "
+                "below it, and a unit cannot be inside itself",
+                unit_id=unit_id,
+                parent_id=parent_id,
+            ),
             code="unit_cycle",
         )
 
@@ -100,8 +104,13 @@ def delete_unit(session: Session, unit_id: int) -> dict[str, object]:
     held = contents(session, unit_id)
     if not held.empty:
         raise UserError(
-            f"unit {unit_id} is not empty: it holds {held.teams} team(s) and {held.units} unit(s); "
-            "move or delete them first",
+            Text(
+                "unit %(unit_id)s is not empty: it holds %(teams)s team(s) and %(units)s unit(s); "
+                "move or delete them first",
+                unit_id=unit_id,
+                teams=held.teams,
+                units=held.units,
+            ),
             code="unit_not_empty",
             teams=held.teams,
             units=held.units,
@@ -109,8 +118,11 @@ def delete_unit(session: Session, unit_id: int) -> dict[str, object]:
     pools = session.scalar(select(func.count()).select_from(UnitPool).where(UnitPool.unit_id == unit_id)) or 0
     if pools and unit.parent_id is None:
         raise UserError(
-            f"unit {unit_id} keeps the pooled figures of small teams from earlier overviews, which protect "
-            "those teams' answers; a top unit has no parent to hand them to, so it cannot be deleted",
+            Text(
+                "unit %(unit_id)s keeps the pooled figures of small teams from earlier overviews, which protect "
+                "those teams' answers; a top unit has no parent to hand them to, so it cannot be deleted",
+                unit_id=unit_id,
+            ),
             code="unit_keeps_pools",
         )
     if pools:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from survey.data.models import Action, FacilitationRequest, Message, Participant, Round
 from survey.domain.rounds import get_round
 from survey.domain.teams import get_team
-from survey.errors import UserError
+from survey.errors import Text, UserError
 
 NOT_OPENED = ("draft", "scheduled")
 
@@ -34,19 +34,23 @@ class TeamContents:
     opened_rounds: list[int]  # numbers of rounds that have opened: while any exists, the team is kept
 
 
-def round_refusal(session: Session, round_id: int) -> str | None:
+def round_refusal(session: Session, round_id: int) -> Text | None:
     """Why the round cannot be deleted, or None when it can."""
     rnd = get_round(session, round_id)
     if rnd.status not in NOT_OPENED:
-        return (
-            f"round {round_id} cannot be deleted: it is {rnd.status}. Only a round that has not opened yet can "
-            "be deleted; a round that has opened holds answers, which are kept"
+        return Text(
+            "round %(round_id)s cannot be deleted: it is %(status)s. Only a round that has not opened yet can "
+            "be deleted; a round that has opened holds answers, which are kept",
+            round_id=round_id,
+            status=rnd.status,
         )
     later = session.scalar(
         select(func.count()).select_from(Round).where(Round.team_id == rnd.team_id, Round.number > rnd.number)
     )
     if later:
-        return f"round {round_id} cannot be deleted: the team has a later round; delete that one first"
+        return Text(
+            "round %(round_id)s cannot be deleted: the team has a later round; delete that one first", round_id=round_id
+        )
     return None
 
 
@@ -70,14 +74,16 @@ def team_contents(session: Session, team_id: int) -> TeamContents:
     return TeamContents(people or 0, len(rounds), opened)
 
 
-def team_refusal(session: Session, team_id: int) -> str | None:
+def team_refusal(session: Session, team_id: int) -> Text | None:
     """Why the team cannot be deleted, or None when it can."""
     held = team_contents(session, team_id)
     if held.opened_rounds:
         numbers = ", ".join(str(n) for n in held.opened_rounds)
-        return (
-            f"team {team_id} cannot be deleted: round(s) {numbers} have opened, so the team has answers, "
-            "which are kept. Only a team none of whose rounds has opened can be deleted"
+        return Text(
+            "team %(team_id)s cannot be deleted: round(s) %(numbers)s have opened, so the team has answers, "
+            "which are kept. Only a team none of whose rounds has opened can be deleted",
+            team_id=team_id,
+            numbers=numbers,
         )
     return None
 

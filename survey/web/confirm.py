@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from survey.errors import UserError
 from survey.runtime import get_runtime
 from survey.web.forms import EmptyForm
+from survey.web.i18n import said
 
 
 def confirm_page(
@@ -50,5 +51,5 @@ def confirmed_delete(delete: Callable[[Any], dict[str, Any]], refused_to: str) -
         try:
             return delete(session)
         except UserError as exc:
-            flash(exc.message, "error")
+            flash(said(exc.message), "error")
             return redirect(refused_to, 303)

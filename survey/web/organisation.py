@@ -30,6 +30,7 @@ from survey.errors import UserError
 from survey.runtime import get_runtime
 from survey.web import audit_log
 from survey.web.confirm import confirm_page, confirmed_delete
+from survey.web.i18n import said
 from survey.web.org_forms import leader_form, unit_form
 from survey.web.pages import team_context
 
@@ -75,7 +76,7 @@ def new_unit() -> tuple[str, int] | WerkzeugResponse:
             try:
                 unit = add_unit(session, form.name.data, _unit_id(form.parent.data), form.head_email.data or None)
             except UserError as exc:
-                form.name.errors = [exc.message]
+                form.name.errors = [said(exc.message)]
             else:
                 audit_log.note("unit_created", f"unit {unit.id}")
                 flash(_("The unit %(unit)s has been created.", unit=unit.name))
@@ -104,7 +105,7 @@ def edit_unit(unit_id: int) -> tuple[str, int] | WerkzeugResponse:
                 )
             except UserError as exc:
                 session.rollback()
-                form.parent.errors = [exc.message]
+                form.parent.errors = [said(exc.message)]
             else:
                 audit_log.note("unit_changed", f"unit {unit_id}")
                 flash(_("The unit has been saved."))
@@ -185,7 +186,7 @@ def team_leader(team_id: int) -> tuple[str, int] | WerkzeugResponse:
                 team = change.team
             except UserError as exc:
                 session.rollback()
-                form.leader_email.errors = [exc.message]
+                form.leader_email.errors = [said(exc.message)]
             else:
                 if change.changed:
                     flash(

@@ -108,7 +108,7 @@ def plan_team_session(team_id: int, session_kind: str) -> tuple[str, int] | Werk
                     session, team_id, kind, current_user.user_id, starts, form.place.data, form.bring.data or "", ends
                 )
             except UserError as exc:
-                form.place.errors = [exc.message]
+                form.place.errors = [said(exc.message)]
             else:
                 flash(_("The session has been planned."))
                 return redirect(url_for("pages.team", team_id=team_id) + f"#session-{kind}", 303)
