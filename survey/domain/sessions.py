@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import Row, delete, select, update
 from sqlalchemy.orm import Session
 
 from survey.data.db import affected
@@ -44,22 +44,40 @@ def start(session: Session, user_id: int, now: datetime) -> str:
     return token
 
 
-def resume(session: Session, token: str, now: datetime, limits: Lifetimes) -> User | None:
-    """The active account of a live session, or None (an expired session's row is deleted)."""
-    row = session.get(WebSession, _digest(token))
+# one round trip per request: the session's row joined to its account, as plain columns (no ORM objects)
+_LIVE = select(
+    WebSession.created_at,
+    WebSession.last_seen_at,
+    User.id,
+    User.email,
+    User.role,
+    User.name,
+    User.lang,
+    User.active,
+).join(User, User.id == WebSession.user_id)
+
+
+# created_at, last_seen_at, and the account's id, email, role, name, lang, active
+Live = Row[datetime, datetime, int, str, str, str | None, str, bool]
+
+
+def resume(session: Session, token: str, now: datetime, limits: Lifetimes) -> Live | None:
+    """The active account of a live session (a row of ``id, email, role, name, lang``), or None (an
+    expired session's row is deleted). One statement, plus a write at most once per ``TOUCH_EVERY``."""
+    digest = _digest(token)
+    row = session.execute(_LIVE.where(WebSession.id == digest)).first()
     if row is None:
         return None
     if now - row.last_seen_at > limits.idle or now - row.created_at > limits.lifetime:
-        session.delete(row)
+        session.execute(delete(WebSession).where(WebSession.id == digest))
         session.commit()
         return None
-    user = session.get(User, row.user_id)
-    if user is None or not user.active:
+    if not row.active:
         return None
     if now - row.last_seen_at >= TOUCH_EVERY:
-        row.last_seen_at = now
+        session.execute(update(WebSession).where(WebSession.id == digest).values(last_seen_at=now))
         session.commit()
-    return user
+    return row
 
 
 def end(session: Session, token: str) -> None:

@@ -70,8 +70,8 @@ def _load(token: str) -> Account | None:
     """The account of a live session (Flask-Login's user loader, once per request)."""
     rt = get_runtime()
     with rt.db.session() as session:
-        user = sessions.resume(session, token, rt.now(), sessions.lifetimes_of(rt.config))
-        return Account.of(user, token) if user is not None else None
+        live = sessions.resume(session, token, rt.now(), sessions.lifetimes_of(rt.config))
+        return Account(live.id, live.email, live.role, live.name, live.lang, token) if live is not None else None
 
 
 def sign_in(session: Session, user: User) -> None:
