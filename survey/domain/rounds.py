@@ -307,9 +307,15 @@ def list_rounds(
     """Rounds with status and response rate ("n of N"), newest first; figures are in ``show_round``.
 
     ``limit`` (default ``LIST_LIMIT`` for all teams, none for one team) and ``before`` (a round id: only
-    older rounds) page through them. The answers are counted for the listed rounds only (in an open
-    round's own storage, or through the round's index on ``responses``), never over the whole table.
+    older rounds) page through them (``find_rounds``), described by ``round_rows``.
     """
+    return round_rows(rt, session, find_rounds(session, team_id, limit=limit, before=before))
+
+
+def find_rounds(
+    session: Session, team_id: int | None = None, *, limit: int | None = None, before: int | None = None
+) -> list[Round]:
+    """The rounds ``list_rounds`` lists, as objects, newest first (NotFound for an unknown team)."""
     query = select(Round).order_by(Round.id.desc())
     if team_id is not None:
         get_team(session, team_id)
@@ -318,7 +324,12 @@ def list_rounds(
         limit = LIST_LIMIT
     if before is not None:
         query = query.where(Round.id < before)
-    found = session.scalars(query.limit(limit)).all()
+    return list(session.scalars(query.limit(limit)))
+
+
+def round_rows(rt: Runtime, session: Session, found: list[Round]) -> list[dict[str, Any]]:
+    """``list_rounds``'s row of each round. The answers are counted for these rounds only (in an open
+    round's own storage, or through the round's index on ``responses``), never over the whole table."""
     counts = answer_store.answer_counts(session, [r.id for r in found])
     return [
         {

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from survey.data.db import affected
 from survey.data.models import UnitReport
-from survey.domain.due import WORKING, stalled_reports  # noqa: F401  (re-exported: the tick's read, in Core)
+from survey.domain.due import WORKING, move_report, stalled_reports  # noqa: F401  (stalled_reports: re-exported, the tick's read, in Core)
 from survey.errors import NotFound, Text
 
 if TYPE_CHECKING:
@@ -65,16 +64,6 @@ def latest_report(session: Session, unit_id: int, lang: str) -> UnitReport | Non
     ).first()
 
 
-def _move(session: Session, report_id: str, before: tuple[str, ...], **values: object) -> bool:
-    claimed = affected(
-        session.execute(
-            update(UnitReport).where(UnitReport.id == report_id, UnitReport.status.in_(before)).values(**values)
-        )
-    )
-    session.commit()
-    return claimed == 1
-
-
 def make_report(rt: Runtime, session: Session, report_id: str) -> str:
     """Make the requested PDF (the worker's part); returns the final status, or "skipped" for a duplicate.
 
@@ -87,11 +76,11 @@ def make_report(rt: Runtime, session: Session, report_id: str) -> str:
     if job is None:
         return "skipped"
     unit_id, lang = job.unit_id, job.lang
-    if not _move(session, report_id, ("queued",), status="figures", started_at=rt.now()):
+    if not move_report(session, report_id, ("queued",), status="figures", started_at=rt.now()):
         return "skipped"  # another worker has it, or it is done
 
     def laying_out() -> None:
-        _move(session, report_id, ("figures",), status="layout")
+        move_report(session, report_id, ("figures",), status="layout")
 
     try:
         pdf, pages = unit_report(rt, session, unit_id, lang, on_layout=laying_out)
@@ -100,9 +89,10 @@ def make_report(rt: Runtime, session: Session, report_id: str) -> str:
         # shown on the page: our own clear message, or only the kind of failure (a database error's text
         # carries the statement and its parameters, which no page or log may show)
         reason = getattr(exc, "message", None) or type(exc).__name__
-        _move(session, report_id, WORKING, status="failed", error=str(reason)[:2000], finished_at=rt.now())
+        move_report(session, report_id, WORKING, status="failed", error=str(reason)[:2000], finished_at=rt.now())
         raise
-    done = _move(session, report_id, ("figures", "layout"), status="done", pdf=pdf, pages=pages, finished_at=rt.now())
+    finished = {"status": "done", "pdf": pdf, "pages": pages, "finished_at": rt.now()}
+    done = move_report(session, report_id, ("figures", "layout"), **finished)
     _forget_old(session, unit_id, lang)
     return "done" if done else "skipped"
 

@@ -11,14 +11,14 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from pipeline.charts import Series, trend_chart
 from survey.data.models import Report, Round, RoundResultRow
 from survey.domain import nudges, overview, tracks
-from survey.domain.rounds import get_round, list_rounds
+from survey.domain.rounds import find_rounds, get_round, round_rows
 from survey.domain.small_teams import small_team
 from survey.domain.teams import get_team, list_participants
 from survey.runtime import Runtime, get_runtime
@@ -190,10 +190,11 @@ def rounds_table(
 ) -> dict[str, Any]:
     """A team's rounds newest first, at most ``limit`` of them (older than the round ``before``), with what
     their rows show: the round objects, which have a report, and whether older rounds follow."""
-    found = list_rounds(rt, session, team_id, limit=limit + 1, before=before)
-    rounds, more = found[:limit], len(found) > limit
-    ids = [r["id"] for r in rounds]  # at most ``limit``: a bounded IN list
-    objs = {r.id: r for r in session.scalars(select(Round).where(Round.id.in_(ids)))} if ids else {}
+    found = find_rounds(session, team_id, limit=limit + 1, before=before)
+    shown, more = found[:limit], len(found) > limit
+    rounds = round_rows(rt, session, shown)
+    objs = {r.id: r for r in shown}
+    ids = list(objs)  # at most ``limit``: a bounded IN list
     reported = set(session.scalars(select(Report.round_id).where(Report.round_id.in_(ids)))) if ids else set()
     return {"rounds": rounds, "round_objs": objs, "reported": reported, "more_rounds": more}
 
@@ -215,12 +216,16 @@ def team_history(team_id: int) -> tuple[str, int]:
     with rt.db.session() as session:
         team = get_team(session, team_id)
         table = rounds_table(rt, session, team_id, limit=HISTORY_PAGE_SIZE, before=before)
-        latest = list_rounds(rt, session, team_id, limit=1) if before is not None else table["rounds"][:1]
+        latest = (
+            session.scalar(select(func.max(Round.id)).where(Round.team_id == team_id))
+            if before is not None
+            else next((r["id"] for r in table["rounds"]), None)
+        )
         return render_template(
             "web/team_history.html",
             team=team,
             before=before,
-            latest_round_id=latest[0]["id"] if latest else None,
+            latest_round_id=latest,
             **table,
         ), 200
 
