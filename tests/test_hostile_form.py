@@ -4,6 +4,7 @@ Acceptance 1 of issue 8 is the property test at the end: zero 500s, nothing stor
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from sqlalchemy import select, text
 
 from survey.data.models import Round
@@ -160,8 +162,11 @@ def test_after_a_400_the_browser_focuses_the_summary_and_axe_finds_nothing(tmp_p
         context = browser.new_context(java_script_enabled=True, bypass_csp=True)
         page = context.new_page()
         page.goto(f"{live.url}/s/{token}")
-        page.get_by_role("button").click()  # nothing chosen; the form has novalidate
-        page.wait_for_load_state()
+        with page.expect_navigation():  # waits for the 400 page itself, not the page that posted
+            page.get_by_role("button").click()  # nothing chosen; the form has novalidate
+        # the browser applies autofocus at its next rendering step, after load: give it that moment
+        with contextlib.suppress(PlaywrightTimeout):
+            page.wait_for_function("document.activeElement && document.activeElement.id === 'errors'", timeout=5000)
         focused = page.evaluate("document.activeElement.id")
         violations = axe_violations(page)
         context.close()
