@@ -9,14 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Integer, bindparam, exists, func, literal, select, union, union_all
+from sqlalchemy import Integer, and_, bindparam, case, cast, exists, func, literal, null, select, true, union_all
 from sqlalchemy.orm import Session, aliased
 
 from pipeline.report_text import percent
-from survey.data.models import Action, FacilitationRequest, Message, Round, Team
-from survey.domain import answer_store
+from survey.data.models import Action, FacilitationRequest, Message, Response, Round, Team
+from survey.data.tables import OWN
+from survey.domain import answer_store, round_storage
 
 STEPS = ("faelles_viden", "tag_temperaturen", "det_goer_vi", "vi_holder_fast")
 CLOSING_SOON = timedelta(days=2)
@@ -58,119 +59,201 @@ def team_step(rounds: list[Any], has_actions: bool) -> str:
     return "tag_temperaturen"
 
 
-# What a team's status reads of its rounds (``TeamStatus.latest`` is such a row, with these attributes)
-ROUND_COLUMNS = (
-    Round.id,
-    Round.team_id,
-    Round.number,
-    Round.kind,
-    Round.status,
-    Round.invited_count,
-    Round.min_responses,
-    Round.closes_at,
-)
+class TeamRow(NamedTuple):
+    """What a status reads of its team (``TeamStatus.team`` when the caller gave no team object)."""
 
-# Teams per round of statements in ``team_statuses``: callers pass a page of teams, but a longer list is cut
-# into chunks, so no statement binds an unbounded number of parameters (drivers stop at 65,535); a chunk's
-# round ids (about ten a team) stay in the hundreds.
+    id: int
+    name: str
+    track: str
+    leader_email: str | None
+
+
+class RoundRow(NamedTuple):
+    """What a status reads of a round (``TeamStatus.latest``)."""
+
+    id: int
+    team_id: int
+    number: int
+    kind: str
+    status: str
+    invited_count: int
+    min_responses: int
+    closes_at: datetime | None
+
+
+class TeamName(NamedTuple):
+    """A team in the attention list: a link and a name."""
+
+    id: int
+    name: str
+
+
+ROUND_COLUMNS = tuple(getattr(Round, name) for name in RoundRow._fields)
+TEAM_COLUMNS = tuple(getattr(Team, name) for name in TeamRow._fields)
+
+# Teams per statement in ``team_statuses``: callers pass a page of teams, but a longer list is cut into
+# chunks, so no statement binds an unbounded number of parameters (drivers stop at 65,535).
 CHUNK = 50
 
 
-def _visible(query: Any, role: str, email: str) -> Any:
-    if role == "leader":
-        query = query.where(Team.leader_email == email.lower())  # ix_teams_leader_email
-    return query
-
-
-# What a page of teams reads of each team (the start page's cards): rows, not ORM objects
-TEAM_COLUMNS = (Team.id, Team.name, Team.track, Team.leader_email)
-
-
-def visible_teams(session: Session, role: str, email: str, *, limit: int | None = None, offset: int = 0) -> list[Any]:
-    """The teams an account may see: a leader those whose leader email is theirs, others every team.
-
-    By name; ``limit``/``offset`` give one page of them (``ix_teams_name`` serves the order). Rows with the
-    team's ``TEAM_COLUMNS``.
-    """
-    query = _visible(select(*TEAM_COLUMNS), role, email).order_by(Team.name, Team.id).limit(limit).offset(offset)
-    return list(session.execute(query))
-
-
 def may_see_team(team: Any, role: str, email: str) -> bool:
-    """The same rule as ``visible_teams`` for one team."""
+    """Whether an account may see a team: a leader the teams whose leader email is theirs, others every
+    team (the rule ``page_statuses`` reads pages by)."""
     return role in ("admin", "facilitator") or (team.leader_email or "").lower() == email.lower()
 
 
 @cache
-def _status_statements() -> tuple[Any, Any]:
-    """The statements of ``team_statuses``, built once and run with the ids of a chunk of teams."""
-    teams: Any = bindparam("teams", expanding=True)
-    rounds: Any = bindparam("rounds", expanding=True)
-    rounds_query = select(*ROUND_COLUMNS).where(Round.team_id.in_(teams)).order_by(Round.number)
-    # the three flags in one statement: a failed email (not a reminder), an open request, an action
-    flags = union(
-        select(literal("failed"), Round.team_id)
-        .join(Message, Message.round_id == Round.id)
-        .where(Round.team_id.in_(teams), Message.status == "failed", Message.kind != "reminder"),
-        select(literal("request"), FacilitationRequest.team_id).where(
-            FacilitationRequest.team_id.in_(teams), FacilitationRequest.status == "open"
-        ),
-        select(literal("action"), Action.round_id).where(Action.round_id.in_(rounds)),
-    )
-    return rounds_query, flags
+def _statuses_statement(scope: str, lateral: bool) -> Any:
+    """The one statement behind a list of statuses, built once: the teams (``scope`` "ids": those given;
+    "all": a page of every team by name; "leader": a page of a leader's teams by name), each with every
+    round (oldest first) and, per round, whether it has an action and a failed email (not a reminder), per
+    team whether a request is open, and the answer count of a latest round sealed into ``responses``.
 
-
-def team_statuses(session: Session, teams: list[Any], now: datetime, min_rate: float = 0.5) -> list[TeamStatus]:
-    """Step, latest round, response count and attention points for each team.
-
-    Every statement is bounded by the teams given (a page), reached through indexes on the team and
-    round ids; none reads a whole table.
+    Every part goes through an index on a team or round id (``ix_teams_name`` for the page), so the cost
+    follows the page, not the organisation; a page's teams are a subquery, not a list of ids. ``lateral``
+    (PostgreSQL) reads each team's rounds in a LATERAL subquery: joined plainly, PostgreSQL hashes the
+    whole ``rounds`` table once it holds some ten thousand rows (SQLite has no LATERAL, and needs none: it
+    reads the page's rounds through ``ix_rounds_team_id``).
     """
-    if not teams:
-        return []
-    rounds: dict[int, list[Any]] = {t.id: [] for t in teams}
+    teams = select(*TEAM_COLUMNS)
+    if scope == "ids":
+        teams = teams.where(Team.id.in_(bindparam("ids", expanding=True)))
+    else:
+        if scope == "leader":
+            teams = teams.where(Team.leader_email == bindparam("email"))  # ix_teams_leader_email
+        teams = teams.order_by(Team.name, Team.id).limit(bindparam("limit")).offset(bindparam("offset"))
+    page = teams.subquery("page")
+    later = aliased(Round)
+    is_latest = ~exists().where(later.team_id == Round.team_id, later.number > Round.number)
+    sealed = func.coalesce(Round.answer_storage, "") != OWN
+    sealed_count = select(func.count()).where(Response.round_id == Round.id).scalar_subquery()
+    of_round = [
+        *(column.label(f"round_{column.key}") for column in ROUND_COLUMNS),
+        Round.answer_storage,
+        exists().where(Action.round_id == Round.id).label("has_action"),
+        exists()
+        .where(Message.round_id == Round.id, Message.status == "failed", Message.kind != "reminder")
+        .label("failed_mail"),
+        case((and_(sealed, is_latest), sealed_count)).label("sealed_count"),
+    ]
+    open_request = exists().where(FacilitationRequest.team_id == page.c.id, FacilitationRequest.status == "open")
+    team_columns = [page.c[name] for name in TeamRow._fields]
+    number: Any
+    if lateral:
+        rounds = select(*of_round).where(Round.team_id == page.c.id).lateral("team_rounds")
+        query = select(*team_columns, *rounds.c).select_from(page).outerjoin(rounds, true())
+        number = rounds.c.round_number
+    else:
+        query = select(*team_columns, *of_round).select_from(page).outerjoin(Round, Round.team_id == page.c.id)
+        number = Round.number
+    return query.add_columns(open_request.label("open_request")).order_by(page.c.name, page.c.id, number)
+
+
+# where a round's columns are in a row of ``_statuses_statement``: after the team's
+_ROUND_AT = len(TeamRow._fields)
+_ROUND_END = _ROUND_AT + len(RoundRow._fields)
+
+
+def _read_statuses(
+    session: Session, scope: str, params: dict[str, Any], now: datetime, min_rate: float
+) -> dict[int, TeamStatus]:
+    """Statuses by team id, in the statement's order: the statement, and the answer counts of the latest
+    rounds still in their own storage (one more statement when there are any)."""
+    teams: dict[int, TeamRow] = {}
+    rounds: dict[int, list[RoundRow]] = {}
     answered: dict[int, int] = {}
     failed: set[int] = set()  # teams with a failed non-reminder email
     with_actions: set[int] = set()  # rounds with an IGLO action
     open_requests: set[int] = set()
-    ids = [t.id for t in teams]
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
-        rounds_query, flags = _status_statements()
-        # the columns the step, the counts and the page need, as rows: no ORM object per round
-        for r in session.execute(rounds_query, {"teams": chunk}):
-            rounds[r.team_id].append(r)
-        latest_ids = [rounds[t][-1].id for t in chunk if rounds[t]]
-        if latest_ids:
-            # of the latest rounds only, the only count shown: in the round's own storage while it is open,
-            # in ``responses`` once sealed (survey.domain.answer_store)
-            answered.update(answer_store.answer_counts(session, latest_ids))
-        round_ids = [r.id for t in chunk for r in rounds[t]]
-        for kind, key in session.execute(flags, {"teams": chunk, "rounds": round_ids}):
-            (failed if kind == "failed" else open_requests if kind == "request" else with_actions).add(key)
-    out = []
-    for team in teams:
-        rs = rounds[team.id]
-        latest = rs[-1] if rs else None
-        status = TeamStatus(
-            team=team,
-            step=team_step(rs, any(r.id in with_actions for r in rs)),
-            latest=latest,
-            invited=latest.invited_count if latest else 0,
-            responses=answered.get(latest.id, 0) if latest else 0,
+    # Core on the session's connection: the same transaction, without the ORM's per-statement work
+    connection = session.connection()
+    statement = _statuses_statement(scope, connection.dialect.name == "postgresql")
+    for row in connection.execute(statement, params):
+        if row.id not in teams:
+            teams[row.id] = TeamRow(*row[:_ROUND_AT])
+            rounds[row.id] = []
+        if row.open_request:
+            open_requests.add(row.id)
+        if row.round_id is None:
+            continue  # a team without rounds
+        rounds[row.id].append(RoundRow(*row[_ROUND_AT:_ROUND_END]))
+        if row.has_action:
+            with_actions.add(row.round_id)
+        if row.failed_mail:
+            failed.add(row.id)
+        if row.sealed_count is not None:
+            answered[row.round_id] = int(row.sealed_count)
+    # the latest rounds whose answers are still in their own tables (open rounds): not counted above
+    own = [rs[-1].id for rs in rounds.values() if rs and rs[-1].id not in answered]
+    if own:
+        answered.update(round_storage.own_answer_counts(session, own))
+    return {
+        team_id: _status(
+            team, rounds[team_id], answered, with_actions, team_id in failed, team_id in open_requests, now, min_rate
         )
-        if latest is not None and latest.status == "open" and latest.closes_at is not None:
-            few = status.invited and status.responses < max(latest.min_responses, status.invited * min_rate)
-            if latest.closes_at - now <= CLOSING_SOON and few:
-                status.attention.append("closing_low")
-        if team.id in failed:
-            status.attention.append("failed_mail")
-        if latest is not None and latest.id in with_actions and latest.status == "reported":
-            status.attention.append("plan_no_followup")  # a plan agreed, but no follow-up round to check it
-        if team.id in open_requests:
-            status.attention.append("request")
-        out.append(status)
+        for team_id, team in teams.items()
+    }
+
+
+def _status(
+    team: Any,
+    rounds: list[RoundRow],
+    answered: dict[int, int],
+    with_actions: set[int],
+    failed: bool,
+    open_request: bool,
+    now: datetime,
+    min_rate: float,
+) -> TeamStatus:
+    """One team's status from its rounds (oldest first) and what the statement found."""
+    latest = rounds[-1] if rounds else None
+    status = TeamStatus(
+        team=team,
+        step=team_step(rounds, any(r.id in with_actions for r in rounds)),
+        latest=latest,
+        invited=latest.invited_count if latest else 0,
+        responses=answered.get(latest.id, 0) if latest else 0,
+    )
+    if latest is not None and latest.status == "open" and latest.closes_at is not None:
+        few = status.invited and status.responses < max(latest.min_responses, status.invited * min_rate)
+        if latest.closes_at - now <= CLOSING_SOON and few:
+            status.attention.append("closing_low")
+    if failed:
+        status.attention.append("failed_mail")
+    if latest is not None and latest.id in with_actions and latest.status == "reported":
+        status.attention.append("plan_no_followup")  # a plan agreed, but no follow-up round to check it
+    if open_request:
+        status.attention.append("request")
+    return status
+
+
+def team_statuses(session: Session, teams: list[Any], now: datetime, min_rate: float = 0.5) -> list[TeamStatus]:
+    """Step, latest round, response count and attention points for each of ``teams`` (objects or rows with
+    an ``id``; each status keeps the object given), in one statement per ``CHUNK`` teams, plus one when a
+    latest round is open. Every part is bounded by the teams given and read through indexes."""
+    out: list[TeamStatus] = []
+    for start in range(0, len(teams), CHUNK):
+        chunk = teams[start : start + CHUNK]
+        found = _read_statuses(session, "ids", {"ids": [t.id for t in chunk]}, now, min_rate)
+        for team in chunk:
+            status = found[team.id]
+            status.team = team
+            out.append(status)
     return out
+
+
+def page_statuses(
+    session: Session, role: str, email: str, now: datetime, *, limit: int, offset: int = 0, min_rate: float = 0.5
+) -> list[TeamStatus]:
+    """The statuses of a page of the teams an account may see (the rule of ``may_see_team``), by name:
+    the teams and everything their statuses need in one statement, plus one when a latest round is open."""
+    if role == "leader":
+        return list(
+            _read_statuses(
+                session, "leader", {"email": email.lower(), "limit": limit, "offset": offset}, now, min_rate
+            ).values()
+        )
+    return list(_read_statuses(session, "all", {"limit": limit, "offset": offset}, now, min_rate).values())
 
 
 # The start page's "needs attention" list: at most this many entries, over every team (not only the page)
@@ -183,69 +266,101 @@ CLOSING_CANDIDATES = 500
 class Attention:
     """What needs a facilitator's attention in the whole organisation, by team name."""
 
-    entries: list[tuple[Any, str]]  # (team row with id and name, attention key)
+    entries: list[tuple[TeamName, str]]  # (team, attention key)
     more: bool  # there is more than the list shows
 
 
 @cache
-def _attention_statements() -> tuple[Any, Any]:
-    """The statements of ``needs_attention``, built once (an alias and a union cost more to build than to run)."""
+def _attention_statement() -> Any:
+    """The statement of ``needs_attention``, built once (an alias and a union cost more to build than to
+    run): the open latest rounds closing soon (with what their count needs), and the teams of each flag,
+    every part with the team's name and cut at its own limit."""
     later = aliased(Round)
     latest = ~exists().where(later.team_id == Round.team_id, later.number > Round.number)  # a team's latest round
     cut = bindparam("cut", type_=Integer)
+
+    def name_of(team_id: Any) -> Any:
+        # a lookup by primary key per row, not a join: joined, PostgreSQL hashes all of ``teams`` for 50 names
+        return select(Team.name).where(Team.id == team_id).scalar_subquery().label("name")
+
     closing = (
-        select(Round.id, Round.team_id, Round.invited_count, Round.min_responses)
+        select(
+            literal("closing_low").label("kind"),
+            Round.team_id,
+            name_of(Round.team_id),
+            Round.id.label("round_id"),
+            Round.invited_count,
+            Round.min_responses,
+            Round.answer_storage,
+        )
         .where(Round.status == "open", Round.closes_at <= bindparam("soon"), Round.invited_count > 0, latest)
         .order_by(Round.closes_at)
         .limit(CLOSING_CANDIDATES)
     )
+
+    # the closing part's columns that only it needs, empty in the others (typed: PostgreSQL reads an untyped
+    # NULL in a subquery as text, which a union with integers refuses)
+    empty = [cast(null(), c.type).label(c.name) for c in closing.selected_columns[3:]]
+
+    def flagged(kind: str, team_ids: Any) -> Any:
+        # DISTINCT and LIMIT on the team ids alone (through the flag's index), then the names
+        found = team_ids.distinct().limit(cut).subquery()
+        return select(literal(kind), found.c.team_id, name_of(found.c.team_id), *empty)
+
     parts = [
-        select(literal("failed_mail"), Round.team_id)
-        .join(Message, Message.round_id == Round.id)
-        .where(Message.status == "failed", Message.kind != "reminder")
-        .distinct()
-        .limit(cut),
+        closing,
+        flagged(
+            "failed_mail",
+            select(Round.team_id)
+            .join(Message, Message.round_id == Round.id)
+            .where(Message.status == "failed", Message.kind != "reminder"),
+        ),
         # from the actions (teams with a plan), not from every reported round
-        select(literal("plan_no_followup"), Round.team_id)
-        .select_from(Action)
-        .join(Round, Round.id == Action.round_id)
-        .where(Round.status == "reported", latest)
-        .distinct()
-        .limit(cut),
-        select(literal("request"), FacilitationRequest.team_id)
-        .where(FacilitationRequest.status == "open")
-        .distinct()
-        .limit(cut),
+        flagged(
+            "plan_no_followup",
+            select(Round.team_id)
+            .select_from(Action)
+            .join(Round, Round.id == Action.round_id)
+            .where(Round.status == "reported", latest),
+        ),
+        flagged(
+            "request",
+            select(FacilitationRequest.team_id).where(FacilitationRequest.status == "open"),
+        ),
     ]
     # each part keeps its own LIMIT inside the union (a subquery each: SQLite allows no LIMIT in a compound)
-    return closing, union_all(*(select(p.subquery()) for p in parts))
+    return union_all(*(select(p.subquery()) for p in parts))
 
 
 def needs_attention(session: Session, now: datetime, min_rate: float = 0.5, limit: int = ATTENTION_LIMIT) -> Attention:
-    """The attention points of ``team_statuses`` for every team, in a constant number of bounded statements.
+    """The attention points of ``team_statuses`` for every team, in one bounded statement (and one to count
+    the answers of the rounds closing soon, when there are any).
 
     Each kind is read through an index and cut at ``limit`` (``ix_rounds_status_closes_at``,
     ``ix_messages_status``, ``ix_facilitation_requests_status``; the actions, then their rounds), so the
     cost follows what needs attention, not the size of the organisation. Only a team's latest round counts,
     as on its card.
     """
-    closing_query, flagged = _attention_statements()
+    rows = session.connection().execute(_attention_statement(), {"soon": now + CLOSING_SOON, "cut": limit + 1}).all()
+    names = {row[1]: row[2] for row in rows}
     found: dict[str, list[int]] = {}
-    closing = session.execute(closing_query, {"soon": now + CLOSING_SOON}).all()
-    counts = answer_store.answer_counts(session, [r.id for r in closing]) if closing else {}
-    found["closing_low"] = [
-        r.team_id for r in closing if counts.get(r.id, 0) < max(r.min_responses, r.invited_count * min_rate)
-    ][: limit + 1]
-    for key, team_id in session.execute(flagged, {"cut": limit + 1}):
-        found.setdefault(key, []).append(team_id)
+    closing = [row for row in rows if row[0] == "closing_low"]
+    if closing:
+        own = [row[3] for row in closing if row[6] == OWN]
+        counts = round_storage.own_answer_counts(session, own)
+        rest = [row[3] for row in closing if row[6] != OWN]
+        if rest:
+            counts.update(answer_store.answer_counts(session, rest))
+        found["closing_low"] = [row[1] for row in closing if counts.get(row[3], 0) < max(row[5], row[4] * min_rate)][
+            : limit + 1
+        ]
+    for row in rows:
+        if row[0] != "closing_low":
+            found.setdefault(row[0], []).append(row[1])
     more = any(len(ids) > limit for ids in found.values())
-    ids = {team_id for team_ids in found.values() for team_id in team_ids[:limit]}
-    if not ids:
-        return Attention([], more)
-    teams = {t.id: t for t in session.execute(select(Team.id, Team.name).where(Team.id.in_(ids)))}
     order = {key: n for n, key in enumerate(ATTENTION_KEYS)}
     entries = sorted(
-        ((teams[team_id], key) for key, team_ids in found.items() for team_id in team_ids[:limit]),
+        ((TeamName(team_id, names[team_id]), key) for key, team_ids in found.items() for team_id in team_ids[:limit]),
         key=lambda entry: (entry[0].name, entry[0].id, order[entry[1]]),
     )
     return Attention(entries[:limit], more or len(entries) > limit)

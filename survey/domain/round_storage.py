@@ -168,6 +168,13 @@ def answer_counts(session: Session, round_ids: Iterable[int]) -> dict[int, int]:
     for start in range(0, len(ids), IDS_PER_STATEMENT):
         part = ids[start : start + IDS_PER_STATEMENT]
         own += session.scalars(select(Round.id).where(Round.id.in_(part), Round.answer_storage == OWN)).all()
+    return own_answer_counts(session, own)
+
+
+def own_answer_counts(session: Session, own: Sequence[int]) -> dict[int, int]:
+    """Answer sets per round for rounds the caller read as ``OWN`` (in the same transaction): one statement
+    per ``TABLES_PER_STATEMENT`` of them, and a round sealed meanwhile is counted from ``responses``."""
+    own = [int(r) for r in own]  # the ids go into the SQL text: integers only
     counts: dict[int, int] = {}
     for start in range(0, len(own), TABLES_PER_STATEMENT):
         part = own[start : start + TABLES_PER_STATEMENT]

@@ -44,29 +44,25 @@ def start() -> tuple[str, int]:
     """The teams the account may see, a page at a time, with step, latest round, answers and attention."""
     rt = get_runtime()
     page = max(1, request.args.get("page", 1, type=int) or 1)
+    now = rt.now()
     with rt.db.session() as session:
 
-        def teams_of(page: int) -> list[Any]:
+        def page_of(page: int) -> list[overview.TeamStatus]:
             # one more than a page tells whether there is a next one, without counting every team
             offset = (page - 1) * PAGE_SIZE
-            return overview.visible_teams(
-                session, current_user.role, current_user.email, limit=PAGE_SIZE + 1, offset=offset
-            )
+            role, email = current_user.role, current_user.email
+            return overview.page_statuses(session, role, email, now, limit=PAGE_SIZE + 1, offset=offset)
 
-        teams = teams_of(page)
-        if not teams and page > 1:
-            page, teams = 1, teams_of(1)  # past the end (an old link): the first page
-        statuses = overview.team_statuses(session, teams[:PAGE_SIZE], rt.now())
+        found = page_of(page)
+        if not found and page > 1:
+            page, found = 1, page_of(1)  # past the end (an old link): the first page
+        statuses = found[:PAGE_SIZE]
         # every team's attention points, not only the page's, open requests among them (bounded:
         # survey.domain.overview.needs_attention)
-        attention = overview.needs_attention(session, rt.now()) if current_user.manages else None
+        attention = overview.needs_attention(session, now) if current_user.manages else None
         # the leader's to-do list: the same occasions as the nudge emails (survey.domain.nudges)
-        now = rt.now()
-        todos = (
-            []
-            if current_user.manages
-            else nudges.leader_todos(session, teams[:PAGE_SIZE], now, now.astimezone(rt.tz).date())
-        )
+        teams = [status.team for status in statuses]
+        todos = [] if current_user.manages else nudges.leader_todos(session, teams, now, now.astimezone(rt.tz).date())
         return render_template(
             "web/start.html",
             units=headed_units(),  # a unit head's start page is their units (and their teams, if they lead any)
@@ -75,7 +71,7 @@ def start() -> tuple[str, int]:
             steps=_steps(rt),
             todos=todos,
             page=page,
-            more=len(teams) > PAGE_SIZE,
+            more=len(found) > PAGE_SIZE,
         ), 200
 
 
