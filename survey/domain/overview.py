@@ -302,44 +302,52 @@ def _attention_statement() -> Any:
     # NULL in a subquery as text, which a union with integers refuses)
     empty = [cast(null(), c.type).label(c.name) for c in closing.selected_columns[3:]]
 
-    def flagged(kind: str, team_ids: Any) -> Any:
-        # DISTINCT and LIMIT on the team ids alone (through the flag's index), then the names
-        found = team_ids.distinct().limit(cut).subquery()
-        return select(literal(kind), found.c.team_id, name_of(found.c.team_id), *empty)
+    def first_by_name(kind: str, team_id: Any, source: Any) -> Any:
+        # the first teams of ``source`` by name: the list shows the first teams by name of every kind
+        name = name_of(team_id)
+        return select(literal(kind), team_id, name, *empty).select_from(source).order_by(name, team_id).limit(cut)
 
+    # a failed email (not a reminder) and an open request are rare states to put right: every team with one
+    # is read through the state's index and sorted by name
+    failed = (
+        select(Round.team_id)
+        .join(Message, Message.round_id == Round.id)
+        .where(Message.status == "failed", Message.kind != "reminder")
+        .distinct()
+        .subquery()
+    )
+    asking = select(FacilitationRequest.team_id).where(FacilitationRequest.status == "open").distinct().subquery()
+    # a plan on the latest round, which has been reported: common (every team between its debrief and its
+    # follow-up), so the teams are walked by name along ix_teams_name and the walk stops after ``cut`` of them,
+    # three index lookups a team (its latest round, that round's status, an action on it)
+    last = aliased(Round)
+    latest_id = select(last.id).where(last.team_id == Team.id).order_by(last.number.desc()).limit(1).correlate(Team)
+    planned = exists().where(
+        Round.id == latest_id.scalar_subquery(),
+        Round.status == "reported",
+        exists().where(Action.round_id == Round.id),
+    )
     parts = [
         closing,
-        flagged(
-            "failed_mail",
-            select(Round.team_id)
-            .join(Message, Message.round_id == Round.id)
-            .where(Message.status == "failed", Message.kind != "reminder"),
-        ),
-        # from the actions (teams with a plan), not from every reported round
-        flagged(
-            "plan_no_followup",
-            select(Round.team_id)
-            .select_from(Action)
-            .join(Round, Round.id == Action.round_id)
-            .where(Round.status == "reported", latest),
-        ),
-        flagged(
-            "request",
-            select(FacilitationRequest.team_id).where(FacilitationRequest.status == "open"),
-        ),
+        first_by_name("failed_mail", failed.c.team_id, failed),
+        select(literal("plan_no_followup"), Team.id, Team.name, *empty)
+        .where(planned)
+        .order_by(Team.name, Team.id)
+        .limit(cut),
+        first_by_name("request", asking.c.team_id, asking),
     ]
     # each part keeps its own LIMIT inside the union (a subquery each: SQLite allows no LIMIT in a compound)
     return union_all(*(select(p.subquery()) for p in parts))
 
 
 def needs_attention(session: Session, now: datetime, min_rate: float = 0.5, limit: int = ATTENTION_LIMIT) -> Attention:
-    """The attention points of ``team_statuses`` for every team, in one bounded statement (and one to count
-    the answers of the rounds closing soon, when there are any).
+    """The attention points of ``team_statuses`` for every team: the first ``limit`` by team name, in one
+    statement (and one to count the answers of the rounds closing soon, when there are any).
 
-    Each kind is read through an index and cut at ``limit`` (``ix_rounds_status_closes_at``,
-    ``ix_messages_status``, ``ix_facilitation_requests_status``; the actions, then their rounds), so the
-    cost follows what needs attention, not the size of the organisation. Only a team's latest round counts,
-    as on its card.
+    Each kind is read through an index (``ix_rounds_status_closes_at``, ``ix_messages_status``,
+    ``ix_facilitation_requests_status``, ``ix_teams_name``) and cut at ``limit`` + 1 teams by name, so the
+    cost follows what needs attention, not the size of the organisation; of the rounds closing soon, the
+    ``CLOSING_CANDIDATES`` that close first are looked at. Only a team's latest round counts, as on its card.
     """
     rows = session.connection().execute(_attention_statement(), {"soon": now + CLOSING_SOON, "cut": limit + 1}).all()
     names = {row[1]: row[2] for row in rows}
