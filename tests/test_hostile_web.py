@@ -211,7 +211,7 @@ def test_every_form_and_route_with_hostile_values(db_url: str, tmp_path: Path) -
     # every page with hostile query parameters (the ones pages read, and any other)
     for url in [*urls, "/login"]:
         for value in ("\x00", "é\r\nx", "99999999999999999999", "-5", "//evil.example", "\u202e"):
-            query = {"next": value, "lang": value, "before": value, "back": value, "x": value}
+            query = {"next": value, "lang": value, "before": value, "after": value, "back": value, "x": value}
             answer = client.get(url, query_string=query)
             answer.get_data()  # a streamed answer (the CSV export) runs to its end
             answer.close()

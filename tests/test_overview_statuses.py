@@ -120,3 +120,10 @@ def test_statuses_and_attention_read_every_case(org: tuple[Flask, dict[str, int]
         for limit in (1, 2, 3):  # cut short, the list is the first teams by name of every kind together
             cut = overview.needs_attention(s, now, limit=limit)
             assert [(team.name, key) for team, key in cut.entries] == expected[:limit] and cut.more
+            # page after page (after the last team shown), every team once, in order, and then no more
+            pages, after, more = [], None, True
+            while more:
+                part = overview.needs_attention(s, now, after=after, limit=limit)
+                pages += [(team.name, key) for team, key in part.entries]
+                after, more = part.entries[-1][0], part.more
+            assert pages == expected

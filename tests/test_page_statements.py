@@ -8,6 +8,7 @@ more actions, more units and teams in a unit) and the statements are counted wit
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -204,24 +205,36 @@ def test_a_unit_heads_start_page_does_not_grow_with_their_units(org: Org) -> Non
 
 
 def test_needs_attention_covers_every_team_in_bounded_statements(org: Org) -> None:
-    """The list covers the teams beyond the shown page, and is cut (with a note) when it is long."""
-    from survey.domain.overview import ATTENTION_LIMIT
+    """The list covers the teams beyond the shown page: the start page shows the first by name and leads to
+    /attention, which lists every team a page at a time; neither grows in statements with the list."""
+    from survey.domain.overview import ATTENTION_PAGE_SIZE, ATTENTION_PREVIEW
     from survey.web.pages import PAGE_SIZE
 
     # every team here has an agreed plan and no follow-up round: each one needs attention
-    org.teams("Lille afdeling", {f"T{i:03d}": 1 for i in range(PAGE_SIZE + 5)})
+    org.teams("Lille afdeling", {f"T{i:03d}": 1 for i in range(ATTENTION_PREVIEW)})
+    html = org.client.get("/").get_data(as_text=True)
+    assert ">T009</a>: " in html and 'href="/attention"' not in html  # all of them, no more to see
+    small = {"/": org.statements("/"), "/attention": org.statements("/attention")}
+    org.teams("Stor afdeling", {f"U{i:03d}": 1 for i in range(PAGE_SIZE + ATTENTION_PAGE_SIZE)})
     html = org.client.get("/").get_data(as_text=True)
     assert html.count('class="card"') == PAGE_SIZE
-    last = f"T{PAGE_SIZE + 4:03d}"  # by name the last team: on page 2, yet in the list on page 1
-    assert f">{last}</a>: " in html
-    assert "Flere teams kræver opmærksomhed" not in html
-    small = org.statements("/")
-    org.teams("Stor afdeling", {f"U{i:03d}": 1 for i in range(ATTENTION_LIMIT)})
-    html = org.client.get("/").get_data(as_text=True)
     attention = html.split('id="attention-title"')[1].split("</section>")[0]
-    assert attention.count("<li>") == ATTENTION_LIMIT
-    assert "Flere teams kræver opmærksomhed" in attention
-    assert org.statements("/") == small
+    assert attention.count("<li>") == ATTENTION_PREVIEW and 'href="/attention"' in attention
+    assert {"/": org.statements("/"), "/attention": org.statements("/attention")} == small
+    # page after page, every team once, by name, the last (on the start page's second page) among them
+    seen: list[str] = []
+    url = "/attention"
+    while url:
+        page = org.client.get(url).get_data(as_text=True)
+        seen += re.findall(r'<li><a href="/teams/\d+">([^<]+)</a>: ', page)
+        found = re.search(r'href="(/attention\?after=\d+)" rel="next"', page)
+        url = found.group(1) if found else ""
+        if url:  # a later page reads the team it follows, and nothing more
+            assert org.statements(url) == small["/attention"] + 1
+    expected = [f"T{i:03d}" for i in range(ATTENTION_PREVIEW)] + [
+        f"U{i:03d}" for i in range(PAGE_SIZE + ATTENTION_PAGE_SIZE)
+    ]
+    assert seen == expected
 
 
 def test_a_teams_history_page_does_not_grow_with_rounds(org: Org) -> None:

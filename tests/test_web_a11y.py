@@ -123,6 +123,7 @@ def test_every_page_has_no_axe_violations(tmp_path: Path, browser: Any, lang: st
         for url in (
             "/",
             "/knowledge",
+            "/attention",
             team,
             f"{team}/history",
             "/teams/new",

@@ -291,3 +291,27 @@ def test_a_leader_sees_only_their_own_teams_history(app: Flask) -> None:
     assert login(client, "lis@example.org") == 303
     assert client.get(f"/teams/{team_id}/history").status_code == 200
     assert client.get(f"/teams/{other}/history").status_code == 404
+
+
+def test_the_attention_list_is_for_facilitators_and_pages_on(app: Flask) -> None:
+    """/attention: the whole list (here one team asking for a facilitator), with no start page card needed;
+    a leader may not see it (it spans every team); an unknown or impossible ``after`` shows the first page."""
+    from survey.domain.tracks import request_facilitator
+
+    fac = _facilitator(app)
+    team_id = _team(app)
+    with app.extensions["tryghed"].db.session() as s:
+        request_facilitator(s, team_id, "sparring")
+    for url in ("/attention", "/attention?after=999999", "/attention?after=-1", "/attention?after=x"):
+        page = fac.get(url)
+        assert page.status_code == 200, url
+        html = page.get_data(as_text=True)
+        assert f'href="/teams/{team_id}">Team Æblegården</a>: Beder om en facilitator' in html, url
+        assert 'rel="next"' not in html
+    after = fac.get(f"/attention?after={team_id}").get_data(as_text=True)  # after the last team: nothing more
+    assert "Intet lige nu." in after and "Første side" in after
+    add_account(app, "lis@example.org", "leader")
+    leader = app.test_client()
+    assert login(leader, "lis@example.org") == 303
+    assert leader.get("/attention").status_code == 403
+    assert 'href="/attention"' not in leader.get("/").get_data(as_text=True)

@@ -11,7 +11,21 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import Integer, and_, bindparam, case, cast, exists, func, literal, null, select, true, union_all
+from sqlalchemy import (
+    Integer,
+    and_,
+    bindparam,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    null,
+    select,
+    true,
+    tuple_,
+    union_all,
+)
 from sqlalchemy.orm import Session, aliased
 
 from pipeline.report_text import percent
@@ -256,8 +270,10 @@ def page_statuses(
     return list(_read_statuses(session, "all", {"limit": limit, "offset": offset}, now, min_rate).values())
 
 
-# The start page's "needs attention" list: at most this many entries, over every team (not only the page)
-ATTENTION_LIMIT = 50
+# "Needs attention" over every team (not only a page of them): the start page shows the first teams by name,
+# and /attention every team, a page at a time
+ATTENTION_PREVIEW = 10
+ATTENTION_PAGE_SIZE = 50
 # Open rounds closing soon whose answers are counted for it: open rounds close within days, so few are
 CLOSING_CANDIDATES = 500
 
@@ -266,8 +282,8 @@ CLOSING_CANDIDATES = 500
 class Attention:
     """What needs a facilitator's attention in the whole organisation, by team name."""
 
-    entries: list[tuple[TeamName, str]]  # (team, attention key)
-    more: bool  # there is more than the list shows
+    entries: list[tuple[TeamName, str]]  # (team, attention key), by team name
+    more: bool  # more teams need attention than the list shows
 
 
 @cache
@@ -302,10 +318,15 @@ def _attention_statement() -> Any:
     # NULL in a subquery as text, which a union with integers refuses)
     empty = [cast(null(), c.type).label(c.name) for c in closing.selected_columns[3:]]
 
+    def after(name: Any, team_id: Any) -> Any:
+        # teams after the last one of the page before, by name and id (the next page of /attention)
+        return tuple_(name, team_id) > tuple_(bindparam("after_name"), bindparam("after_id", type_=Integer))
+
     def first_by_name(kind: str, team_id: Any, source: Any) -> Any:
         # the first teams of ``source`` by name: the list shows the first teams by name of every kind
         name = name_of(team_id)
-        return select(literal(kind), team_id, name, *empty).select_from(source).order_by(name, team_id).limit(cut)
+        query = select(literal(kind), team_id, name, *empty).select_from(source).where(after(name, team_id))
+        return query.order_by(name, team_id).limit(cut)
 
     # a failed email (not a reminder) and an open request are rare states to put right: every team with one
     # is read through the state's index and sorted by name
@@ -331,7 +352,7 @@ def _attention_statement() -> Any:
         closing,
         first_by_name("failed_mail", failed.c.team_id, failed),
         select(literal("plan_no_followup"), Team.id, Team.name, *empty)
-        .where(planned)
+        .where(after(Team.name, Team.id), planned)
         .order_by(Team.name, Team.id)
         .limit(cut),
         first_by_name("request", asking.c.team_id, asking),
@@ -340,38 +361,43 @@ def _attention_statement() -> Any:
     return union_all(*(select(p.subquery()) for p in parts))
 
 
-def needs_attention(session: Session, now: datetime, min_rate: float = 0.5, limit: int = ATTENTION_LIMIT) -> Attention:
-    """The attention points of ``team_statuses`` for every team: the first ``limit`` by team name, in one
-    statement (and one to count the answers of the rounds closing soon, when there are any).
+def needs_attention(
+    session: Session,
+    now: datetime,
+    *,
+    after: TeamName | None = None,
+    limit: int = ATTENTION_PREVIEW,
+    min_rate: float = 0.5,
+) -> Attention:
+    """The attention points of ``team_statuses`` for every team: those of the first ``limit`` teams by name
+    (after the team ``after``, for the next page), in one statement, and one to count the answers of the
+    rounds closing soon when there are any.
 
     Each kind is read through an index (``ix_rounds_status_closes_at``, ``ix_messages_status``,
     ``ix_facilitation_requests_status``, ``ix_teams_name``) and cut at ``limit`` + 1 teams by name, so the
     cost follows what needs attention, not the size of the organisation; of the rounds closing soon, the
     ``CLOSING_CANDIDATES`` that close first are looked at. Only a team's latest round counts, as on its card.
     """
-    rows = session.connection().execute(_attention_statement(), {"soon": now + CLOSING_SOON, "cut": limit + 1}).all()
-    names = {row[1]: row[2] for row in rows}
-    found: dict[str, list[int]] = {}
-    closing = [row for row in rows if row[0] == "closing_low"]
+    cursor = (after.name, after.id) if after else ("", 0)
+    params = {"soon": now + CLOSING_SOON, "cut": limit + 1, "after_name": cursor[0], "after_id": cursor[1]}
+    rows = session.connection().execute(_attention_statement(), params).all()
+    keys: dict[TeamName, set[str]] = {}
+    closing = [row for row in rows if row[0] == "closing_low" and (row[2], row[1]) > cursor]
     if closing:
         own = [row[3] for row in closing if row[6] == OWN]
         counts = round_storage.own_answer_counts(session, own)
         rest = [row[3] for row in closing if row[6] != OWN]
         if rest:
             counts.update(answer_store.answer_counts(session, rest))
-        found["closing_low"] = [row[1] for row in closing if counts.get(row[3], 0) < max(row[5], row[4] * min_rate)][
-            : limit + 1
-        ]
+        for row in closing:
+            if counts.get(row[3], 0) < max(row[5], row[4] * min_rate):
+                keys.setdefault(TeamName(row[1], row[2]), set()).add("closing_low")
     for row in rows:
         if row[0] != "closing_low":
-            found.setdefault(row[0], []).append(row[1])
-    more = any(len(ids) > limit for ids in found.values())
-    order = {key: n for n, key in enumerate(ATTENTION_KEYS)}
-    entries = sorted(
-        ((TeamName(team_id, names[team_id]), key) for key, team_ids in found.items() for team_id in team_ids[:limit]),
-        key=lambda entry: (entry[0].name, entry[0].id, order[entry[1]]),
-    )
-    return Attention(entries[:limit], more or len(entries) > limit)
+            keys.setdefault(TeamName(row[1], row[2]), set()).add(row[0])
+    teams = sorted(keys, key=lambda team: (team.name, team.id))
+    entries = [(team, key) for team in teams[:limit] for key in ATTENTION_KEYS if key in keys[team]]
+    return Attention(entries, more=len(teams) > limit)
 
 
 ATTENTION_KEYS = ("closing_low", "failed_mail", "plan_no_followup", "request")

@@ -22,6 +22,7 @@ def init_app(app: Flask, csrf: CSRFProtect) -> None:
     from survey.web import (
         access,
         admin,
+        attention,
         audit_log,
         auth,
         errors,
@@ -56,6 +57,7 @@ def init_app(app: Flask, csrf: CSRFProtect) -> None:
         admin,
         audit_log,
         pages,
+        attention,
         plan,
         present,
         manage,

@@ -33,6 +33,7 @@ ROLE_BLUEPRINTS = {
     "paper": ("admin", "facilitator"),
     "organisation": ("admin", "facilitator"),
     "tracks": ("admin", "facilitator"),
+    "attention": ("admin", "facilitator"),
 }
 # URL parameters that name no stored object, only a word of a fixed vocabulary the view checks itself
 # (the kind of a session of the team's process): nothing to own, so nothing to check here
