@@ -72,6 +72,8 @@ def _page_statements(app: Flask, email: str, path: str) -> tuple[int, list[tuple
     [
         (FACILITATOR, "/"),
         (FACILITATOR, "/?page=60"),
+        (FACILITATOR, "/attention"),
+        (FACILITATOR, "/attention?after=1500"),
         (LEADER, "/"),
         (FACILITATOR, "/teams/1234"),
         (LEADER, "/teams/1"),
