@@ -36,12 +36,14 @@ def init_app(app: Flask, csrf: CSRFProtect) -> None:
         paper_entry,
         plan,
         present,
+        topbar,
         tracks,
         units,
     )
 
     i18n.init_app(app)
     labels.init_app(app)
+    topbar.init_app(app)
     auth.init_login(app)
     # First of all hooks, before Flask-WTF's CSRF check: a request without a login gets 401/403 (the
     # contract), not a CSRF error that would tell a stranger about the form.

@@ -17,7 +17,6 @@ from flask import (
     Response,
     flash,
     g,
-    has_request_context,
     redirect,
     render_template,
     request,
@@ -36,8 +35,7 @@ from survey.domain.throttle import throttle_of
 from survey.errors import UserError
 from survey.runtime import get_runtime
 from survey.web import audit_log
-from survey.web.access import headed_units
-from survey.web.forms import PASSWORD_HINT, EmptyForm, LanguageForm, LoginForm, PasswordForm, password_advice
+from survey.web.forms import PASSWORD_HINT, LanguageForm, LoginForm, PasswordForm, password_advice
 
 bp = Blueprint("auth", __name__)
 
@@ -199,19 +197,3 @@ def language() -> WerkzeugResponse:
         with get_runtime().db.session() as session:
             users.set_language(session, current_user.user_id, form.lang.data)
     return redirect(safe_next(request.form.get("back")), 303)
-
-
-@bp.app_context_processor
-def _forms() -> dict[str, object]:
-    """The header's language switch and logout button need their forms (and CSRF tokens) on every page."""
-    # emails and reports are rendered outside requests too (workers, the CLI): no account there
-    if not has_request_context() or not current_user.is_authenticated:
-        return {}
-    # formdata=None: these forms never read the request body, so an error page for a body that cannot be
-    # read (413 too large, 400 broken) renders for a logged-in user instead of failing on the body again
-    return {
-        "language_form": LanguageForm(formdata=None, lang=current_user.lang),
-        "logout_form": EmptyForm(formdata=None),
-        # the menu shows "Units" to an account that heads one (facilitators and admins always see it)
-        "heads_units": bool(headed_units()),
-    }
