@@ -33,7 +33,7 @@ translations: $(STAMP)
 # Re-extract the texts after changing any template or Python text (web, mail, PDFs), then translate the new entries.
 # The catalogs are wrapped at 100 columns (`-w 100`), as committed: the default would rewrap every long entry.
 extract-messages: $(STAMP)
-	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k N_ -k translate:2 -k translate_plural:2,3 -k Text -k pN_:1c,2 -o translations/messages.pot .
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k N_ -k translate:2 -k translate_plural:2,3 -k Text -k pN_:1c,2 -k text_pattern -o translations/messages.pot .
 	$(VENV)/bin/pybabel update -w 100 -i translations/messages.pot -d translations
 
 demo: $(STAMP)

@@ -52,7 +52,7 @@ def extracted(tmp_path_factory: pytest.TempPathFactory) -> dict[object, object]:
 
 
 def test_the_makefile_extracts_every_kind_of_call() -> None:
-    assert {"_l", "N_", "translate:2", "translate_plural:2,3", "Text"} <= set(_keywords()[1::2])
+    assert {"_l", "N_", "translate:2", "translate_plural:2,3", "Text", "text_pattern"} <= set(_keywords()[1::2])
 
 
 def test_every_text_in_the_code_is_in_the_pot(extracted: dict[object, object]) -> None:

@@ -58,6 +58,10 @@ def test_cached_gettext_reads_as_flask_babels(app: Flask, lang: str) -> None:
         ]
         assert shown.split("|") == expected
         assert "&lt;b&gt;R&amp;D&lt;/b&gt;" in shown  # a name is escaped, as before
+        # a text read once before a loop and filled per row (start.html's cards) reads as gettext's
+        assert i18n.text_pattern("Round %(n)s") % {"n": 3} == gettext("Round %(n)s", n=3)
+        answered = i18n.text_pattern("%(n)s of %(total)s answered") % {"n": 2, "total": 7}
+        assert answered == gettext("%(n)s of %(total)s answered", n=2, total=7)
         assert labels.round_statuses()["reported"] == gettext("Reported")
         assert labels.attention_texts()["request"] == gettext("Asks for a facilitator")
 

@@ -94,6 +94,13 @@ def _text(cache: dict[tuple[str, bool, bool], str], string: str, escape: bool) -
     return found
 
 
+def text_pattern(string: str, /) -> str:
+    """A text with placeholders in the page's language, not yet filled in: for a text repeated per row, read
+    once before the loop and filled per row with ``%`` (``t_round % {"n": 3}``), where ``_()`` would be one
+    more call per row. Plain text: the page escapes what is filled in as it escapes any value."""
+    return translations(g.get("lang") or "da").ugettext(string)
+
+
 @lru_cache(maxsize=4096)
 def _percent(value: float, locale: str) -> str:
     return babel_percent(value, locale=locale)
@@ -129,6 +136,7 @@ def init_app(app: Flask) -> None:
     """Compile missing catalogs, expose the formatting filters and the cached gettext to templates."""
     compile_catalogs()
     app.jinja_env.globals.update(_=gettext, gettext=gettext)  # after Flask-Babel installed its own
+    app.jinja_env.globals["text_pattern"] = text_pattern  # extracted as a keyword (Makefile, extract-messages)
     app.jinja_env.filters["when"] = when
     app.jinja_env.filters["clock"] = clock
     app.jinja_env.filters["percent"] = percent
