@@ -25,3 +25,18 @@ def test_schema_state_missing_current_outdated(tmp_path: Path) -> None:
         conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0001'")
     assert schema_state(db) == "outdated"
     db.dispose()
+
+
+def test_postgresql_connections_plan_without_jit(pg_url: str) -> None:
+    """Every pooled connection has JIT off (``make_engine``): our statements are short index lookups, and on
+    tables without statistics yet their estimated cost passed jit_above_cost, so the start page's statuses
+    statement spent 20-25 ms compiling for 2 ms of work (docs/benchmarks.md)."""
+    db = Database(pg_url)
+    try:
+        with db.engine.connect() as first, db.engine.connect() as second:
+            for conn in (first, second):
+                assert conn.exec_driver_sql("SHOW jit").scalar() == "off"
+        with db.engine.connect() as again:  # a connection back from the pool keeps it
+            assert again.exec_driver_sql("SHOW jit").scalar() == "off"
+    finally:
+        db.dispose()

@@ -57,6 +57,19 @@ def make_engine(url: str, *, foreign_keys: bool = True) -> Engine:
             cur.execute("PRAGMA secure_delete=ON")
             cur.close()
 
+    else:
+
+        @event.listens_for(engine, "connect")
+        def _postgresql_settings(dbapi_conn: Any, _record: Any) -> None:
+            # No JIT for our statements: they are short, indexed lookups, but on tables without statistics
+            # yet (a fresh import, before autovacuum's ANALYZE) their estimated cost passes jit_above_cost and
+            # compiling them took 20-25 ms of a start page whose statements run in 2 ms (docs/benchmarks.md).
+            # A SET per new connection rather than a startup option, which PgBouncer refuses.
+            cur = dbapi_conn.cursor()
+            cur.execute("SET jit = off")
+            cur.close()
+            dbapi_conn.commit()
+
     return engine
 
 
