@@ -73,9 +73,13 @@ def _in_flight(app: Flask, round_id: int, invitation: int, answers: dict[str, in
 
 
 def _waiting(app: Flask, thread: threading.Thread) -> bool:
-    """True once ``thread`` is blocked on a lock in PostgreSQL (and still running)."""
-    with app.extensions["tryghed"].db.engine.connect() as conn:
-        for _ in range(100):
+    """True once ``thread`` is blocked on a lock in PostgreSQL (and still running).
+
+    Each poll is a transaction of its own: PostgreSQL keeps a transaction's view of pg_stat_activity until it
+    ends, so polling inside one transaction never sees a wait that began after the first poll."""
+    engine = app.extensions["tryghed"].db.engine.execution_options(isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        for _ in range(200):
             waits = conn.execute(
                 text(
                     "SELECT count(*) FROM pg_stat_activity"
@@ -146,6 +150,7 @@ def test_closing_waits_for_an_answer_in_flight_and_seals_it(app: Flask) -> None:
     answer = _in_flight(app, round_id, invitations[0], dict.fromkeys(keys, 4))
 
     def closer() -> str:
+        time.sleep(0.5)
         with app.app_context(), rt.db.session() as s:
             return close_round(rt, s, round_id).status
 
