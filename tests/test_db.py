@@ -1,11 +1,14 @@
-"""The schema check the CLI runs before every command."""
+"""The schema check the CLI runs before every command, and the settings of connections and sessions."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from survey.data.db import MIGRATIONS, SCHEMA_HEAD, Database, schema_state, upgrade
 
@@ -38,5 +41,36 @@ def test_postgresql_connections_plan_without_jit(pg_url: str) -> None:
                 assert conn.exec_driver_sql("SHOW jit").scalar() == "off"
         with db.engine.connect() as again:  # a connection back from the pool keeps it
             assert again.exec_driver_sql("SHOW jit").scalar() == "off"
+    finally:
+        db.dispose()
+
+
+def test_a_read_session_on_postgresql_cannot_write_and_keeps_prepared_statements(pg_url: str) -> None:
+    """``Database.read``: its transaction is READ ONLY, so ending it with COMMIT (which keeps psycopg's
+    prepared statements, where the ROLLBACK that ends ``session`` drops them) can never store anything."""
+    db = Database(pg_url)
+    try:
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE read_probe (n integer)")
+        with pytest.raises(DBAPIError, match="read-only transaction"), db.read() as session:
+            session.execute(text("INSERT INTO read_probe VALUES (1)"))
+        db.engine.dispose()  # one pooled connection from here on
+
+        def prepared() -> int:
+            with db.engine.connect() as conn:
+                return conn.exec_driver_sql(
+                    "SELECT count(*) FROM pg_prepared_statements"
+                    " WHERE statement LIKE 'SELECT count(*) FROM read_probe%%'"
+                ).scalar_one()
+
+        for _ in range(6):  # psycopg prepares a statement at its fifth run on a connection
+            with db.read() as session:
+                session.execute(text("SELECT count(*) FROM read_probe")).scalar_one()
+        assert prepared() == 1
+        with db.session() as session:
+            session.execute(text("SELECT 1")).scalar_one()  # ended with a ROLLBACK
+        assert prepared() == 0
+        with db.engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT count(*) FROM read_probe").scalar_one() == 0
     finally:
         db.dispose()

@@ -67,18 +67,17 @@ def _page_statements(app: Flask, email: str, path: str) -> tuple[int, list[tuple
     return response.status_code, statements
 
 
-@pytest.mark.parametrize(
-    ("who", "path"),
-    [
-        (FACILITATOR, "/"),
-        (FACILITATOR, "/?page=60"),
-        (FACILITATOR, "/attention"),
-        (FACILITATOR, "/attention?after=1500"),
-        (LEADER, "/"),
-        (FACILITATOR, "/teams/1234"),
-        (LEADER, "/teams/1"),
-    ],
-)
+# the pages read in a READ ONLY transaction with the plans PostgreSQL makes once (survey.data.plans)
+PLANNED_ONCE = [
+    (FACILITATOR, "/"),
+    (FACILITATOR, "/?page=60"),
+    (FACILITATOR, "/attention"),
+    (FACILITATOR, "/attention?after=1500"),
+    (LEADER, "/"),
+]
+
+
+@pytest.mark.parametrize(("who", "path"), [*PLANNED_ONCE, (FACILITATOR, "/teams/1234"), (LEADER, "/teams/1")])
 def test_pages_read_big_tables_through_indexes(municipality: tuple[Flask, dict[str, int]], who: str, path: str) -> None:
     app, _counts = municipality
     status, statements = _page_statements(app, who, path)
@@ -86,6 +85,37 @@ def test_pages_read_big_tables_through_indexes(municipality: tuple[Flask, dict[s
     assert statements
     assert seq_scans(app.extensions["tryghed"].db.engine, statements) == []
     assert most_parameters(statements) <= 1000
+
+
+@pytest.mark.parametrize(("who", "path"), PLANNED_ONCE)
+def test_pages_planned_once_read_big_tables_through_indexes(
+    municipality: tuple[Flask, dict[str, int]], who: str, path: str
+) -> None:
+    """The start page and /attention run with PostgreSQL's generic plans (``survey.data.plans``): made once for
+    any page, cursor or point in time, they must still go through the indexes."""
+    app, _counts = municipality
+    status, statements = _page_statements(app, who, path)
+    assert status == 200
+    assert seq_scans(app.extensions["tryghed"].db.engine, statements, generic=True) == []
+
+
+def test_the_start_page_is_planned_once_per_connection(municipality: tuple[Flask, dict[str, int]]) -> None:
+    """After a few pages, the start page's two big statements are prepared on the connection and run with
+    their one plan: no page ends with a ROLLBACK, which would make psycopg forget them (``Database.read``)."""
+    app, _counts = municipality
+    engine = app.extensions["tryghed"].db.engine
+    engine.dispose()  # one connection from here on: the test client asks for one page at a time
+    client = app.test_client()
+    assert login(client, FACILITATOR, BENCH_PASSWORD) == 303
+    for page in range(1, 9):
+        assert client.get(f"/?page={page}").status_code == 200
+    with engine.connect() as conn:  # that one connection
+        plans = conn.exec_driver_sql(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements"
+            " WHERE statement LIKE 'SELECT page.id%%' OR statement LIKE 'SELECT anon_1.kind%%'"
+        ).all()
+    assert len(plans) == 2
+    assert all(generic > 0 and custom == 0 for generic, custom in plans), plans
 
 
 def test_start_page_shows_one_page_of_teams_and_the_way_on(municipality: tuple[Flask, dict[str, int]]) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy.engine import CursorResult, Engine, Result
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
+    from sqlalchemy.orm import sessionmaker as SessionMaker  # noqa: N812 (the class body names a property sessionmaker)
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # Connections of the respondent's engine are replaced after this many seconds (instead of a ping per use).
@@ -149,6 +150,31 @@ class Database:
         session = self.sessionmaker()
         try:
             yield session
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    @cached_property
+    def reader(self) -> SessionMaker[Session]:
+        """The session factory of ``read``: on PostgreSQL its transactions are READ ONLY."""
+        engine = self.engine
+        if engine.dialect.name == "postgresql":
+            engine = engine.execution_options(postgresql_readonly=True)
+        return self.sessionmaker.__class__(engine, expire_on_commit=False)
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for a page that only reads: on PostgreSQL its transaction is READ ONLY (a write
+        fails) and ends with COMMIT, which keeps the connection's prepared statements; psycopg forgets them
+        all at a ROLLBACK and deallocates them on the server, so a page ended that way is planned afresh every
+        time (``survey.data.plans``). On SQLite it ends like ``session``."""
+        session = self.reader()
+        try:
+            yield session
+            if session.in_transaction() and self.engine.dialect.name == "postgresql":
+                session.commit()
         except BaseException:
             session.rollback()
             raise

@@ -21,6 +21,7 @@ from sqlalchemy import (
     func,
     literal,
     null,
+    or_,
     select,
     true,
     tuple_,
@@ -30,10 +31,12 @@ from sqlalchemy.orm import Session, aliased
 
 from pipeline.report_text import percent
 from survey.data.models import Action, FacilitationRequest, Message, Response, Round, Team
+from survey.data.plans import constant, plan_once
 from survey.data.tables import OWN
 from survey.domain import answer_store, round_storage
 
 STEPS = ("faelles_viden", "tag_temperaturen", "det_goer_vi", "vi_holder_fast")
+NOT_STARTED = ("draft", "scheduled")  # a round in these states has not been opened yet
 CLOSING_SOON = timedelta(days=2)
 
 
@@ -55,22 +58,28 @@ class TeamStatus:
         return percent(self.responses, self.invited) / 100 if self.invited else None
 
 
-def team_step(rounds: list[Any], has_actions: bool) -> str:
-    """The toolkit step a team is in, from its rounds (oldest first; rounds or rows with their ``status``
-    and ``kind``) and whether it has a plan.
-
-    No round opened yet: step 1 (shared knowledge). The baseline running: step 2. The baseline reported,
-    no follow-up yet: step 3 (the debrief and the plan). A follow-up exists: step 4 (holding on).
-    """
-    started = [r for r in rounds if r.status not in ("draft", "scheduled") or r.kind == "followup"]
+def step_of(started: bool, followup: bool, baseline_reported: bool, has_actions: bool) -> str:
+    """The toolkit step a team is in: no round opened yet, step 1 (shared knowledge); the baseline running,
+    step 2; the baseline reported (or a plan made) and no follow-up yet, step 3 (the debrief and the plan);
+    a follow-up round exists, step 4 (holding on)."""
     if not started:
         return "faelles_viden"
-    if any(r.kind == "followup" for r in rounds):
+    if followup:
         return "vi_holder_fast"
-    baseline = rounds[0]
-    if baseline.status == "reported" or has_actions:
+    if baseline_reported or has_actions:
         return "det_goer_vi"
     return "tag_temperaturen"
+
+
+def team_step(rounds: list[Any], has_actions: bool) -> str:
+    """The step (``step_of``) from a team's rounds (oldest first; rounds or rows with their ``status`` and
+    ``kind``) and whether it has a plan."""
+    return step_of(
+        any(r.status not in NOT_STARTED or r.kind == "followup" for r in rounds),
+        any(r.kind == "followup" for r in rounds),
+        bool(rounds) and rounds[0].status == "reported",
+        has_actions,
+    )
 
 
 class TeamRow(NamedTuple):
@@ -117,17 +126,22 @@ def may_see_team(team: Any, role: str, email: str) -> bool:
 
 
 @cache
-def _statuses_statement(scope: str, lateral: bool) -> Any:
-    """The one statement behind a list of statuses, built once: the teams (``scope`` "ids": those given;
-    "all": a page of every team by name; "leader": a page of a leader's teams by name), each with every
-    round (oldest first) and, per round, whether it has an action and a failed email (not a reminder), per
-    team whether a request is open, and the answer count of a latest round sealed into ``responses``.
+def _statuses_statement(scope: str, lateral: bool, limit: int = 0) -> Any:
+    """The one statement behind a list of statuses, built once: one row per team (``scope`` "ids": those
+    given; "all": a page of every team by name; "leader": a page of a leader's teams by name) with its
+    latest round, what its step needs (whether a round has started, whether there is a follow-up, the
+    baseline's status, whether any round has an action), whether its latest round has an action, whether any
+    email of it failed (not a reminder), whether a request is open, and the answer count of a latest round
+    sealed into ``responses``.
 
-    Every part goes through an index on a team or round id (``ix_teams_name`` for the page), so the cost
-    follows the page, not the organisation; a page's teams are a subquery, not a list of ids. ``lateral``
-    (PostgreSQL) reads each team's rounds in a LATERAL subquery: joined plainly, PostgreSQL hashes the
-    whole ``rounds`` table once it holds some ten thousand rows (SQLite has no LATERAL, and needs none: it
-    reads the page's rounds through ``ix_rounds_team_id``).
+    A row per team whatever its number of rounds, each part read through an index on a team or round id
+    (``ix_teams_name`` for the page), so the cost follows the page, not the organisation or the history; a
+    page's teams are a subquery, not a list of ids. The latest round is a LATERAL subquery on PostgreSQL,
+    which otherwise hashes the whole ``rounds`` table once it holds some ten thousand rows, and the round
+    with the team's highest number on SQLite (no LATERAL; the maximum is read off ``(team_id, number)``).
+    Fixed values are written into the text (``survey.data.plans``): PostgreSQL plans it once per connection.
+    A page's size (``limit``) is one of them: with the size a parameter, the one plan expected a tenth of all
+    teams on a page and read every round of the organisation in a hash instead of a team's through its index.
     """
     teams = select(*TEAM_COLUMNS)
     if scope == "ids":
@@ -135,95 +149,100 @@ def _statuses_statement(scope: str, lateral: bool) -> Any:
     else:
         if scope == "leader":
             teams = teams.where(Team.leader_email == bindparam("email"))  # ix_teams_leader_email
-        teams = teams.order_by(Team.name, Team.id).limit(bindparam("limit")).offset(bindparam("offset"))
+        teams = teams.order_by(Team.name, Team.id).limit(constant(limit)).offset(bindparam("offset"))
     page = teams.subquery("page")
-    later = aliased(Round)
-    is_latest = ~exists().where(later.team_id == Round.team_id, later.number > Round.number)
-    sealed = func.coalesce(Round.answer_storage, "") != OWN
-    sealed_count = select(func.count()).where(Response.round_id == Round.id).scalar_subquery()
-    of_round = [
-        *(column.label(f"round_{column.key}") for column in ROUND_COLUMNS),
-        Round.answer_storage,
-        exists().where(Action.round_id == Round.id).label("has_action"),
-        exists()
-        .where(Message.round_id == Round.id, Message.status == "failed", Message.kind != "reminder")
-        .label("failed_mail"),
-        case((and_(sealed, is_latest), sealed_count)).label("sealed_count"),
-    ]
-    open_request = exists().where(FacilitationRequest.team_id == page.c.id, FacilitationRequest.status == "open")
     team_columns = [page.c[name] for name in TeamRow._fields]
-    number: Any
+    latest_columns = [*ROUND_COLUMNS, Round.answer_storage]
     if lateral:
-        rounds = select(*of_round).where(Round.team_id == page.c.id).lateral("team_rounds")
-        query = select(*team_columns, *rounds.c).select_from(page).outerjoin(rounds, true())
-        number = rounds.c.round_number
+        newest = (
+            select(*latest_columns).where(Round.team_id == page.c.id).order_by(Round.number.desc()).limit(constant(1))
+        ).lateral("latest")
+        query = select(*team_columns, *newest.c).select_from(page).outerjoin(newest, true())
+        latest = newest.c
     else:
-        query = select(*team_columns, *of_round).select_from(page).outerjoin(Round, Round.team_id == page.c.id)
-        number = Round.number
-    return query.add_columns(open_request.label("open_request")).order_by(page.c.name, page.c.id, number)
+        numbered = aliased(Round)
+        top = select(func.max(numbered.number)).where(numbered.team_id == page.c.id).scalar_subquery()
+        query = (
+            select(*team_columns, *latest_columns)
+            .select_from(page)
+            .outerjoin(Round, and_(Round.team_id == page.c.id, Round.number == top))
+        )
+        latest = Round.__table__.c
+    any_round = aliased(Round)
+    of_team = any_round.team_id == page.c.id
+    sealed = func.coalesce(latest.answer_storage, constant("")) != constant(OWN)
+    sealed_count = select(func.count()).where(Response.round_id == latest.id).scalar_subquery()
+    baseline = select(any_round.status).where(of_team).order_by(any_round.number).limit(constant(1)).scalar_subquery()
+    return query.add_columns(
+        exists().where(Action.round_id == latest.id).label("latest_action"),
+        case((sealed, sealed_count)).label("sealed_count"),
+        exists()
+        .where(
+            of_team,
+            or_(any_round.status.not_in([constant(s) for s in NOT_STARTED]), any_round.kind == constant("followup")),
+        )
+        .label("started"),
+        exists().where(of_team, any_round.kind == constant("followup")).label("followup"),
+        (baseline == constant("reported")).label("baseline_reported"),
+        exists().where(of_team, exists().where(Action.round_id == any_round.id)).label("any_action"),
+        exists()
+        .where(
+            of_team,
+            exists().where(
+                Message.round_id == any_round.id,
+                Message.status == constant("failed"),
+                Message.kind != constant("reminder"),
+            ),
+        )
+        .label("failed_mail"),
+        exists()
+        .where(FacilitationRequest.team_id == page.c.id, FacilitationRequest.status == constant("open"))
+        .label("open_request"),
+    ).order_by(page.c.name, page.c.id)
 
 
-# where a round's columns are in a row of ``_statuses_statement``: after the team's
+# where the parts of a row of ``_statuses_statement`` are: the team's columns, its latest round's, that
+# round's answer storage, then the flags and counts
 _ROUND_AT = len(TeamRow._fields)
 _ROUND_END = _ROUND_AT + len(RoundRow._fields)
 
 
 def _read_statuses(
-    session: Session, scope: str, params: dict[str, Any], now: datetime, min_rate: float
+    session: Session, scope: str, params: dict[str, Any], now: datetime, min_rate: float, limit: int = 0
 ) -> dict[int, TeamStatus]:
     """Statuses by team id, in the statement's order: the statement, and the answer counts of the latest
     rounds still in their own storage (one more statement when there are any)."""
-    teams: dict[int, TeamRow] = {}
-    rounds: dict[int, list[RoundRow]] = {}
-    answered: dict[int, int] = {}
-    failed: set[int] = set()  # teams with a failed non-reminder email
-    with_actions: set[int] = set()  # rounds with an IGLO action
-    open_requests: set[int] = set()
     # Core on the session's connection: the same transaction, without the ORM's per-statement work
     connection = session.connection()
-    statement = _statuses_statement(scope, connection.dialect.name == "postgresql")
+    if scope != "ids":  # a page of teams: planned once per connection, not per page (survey.data.plans)
+        plan_once(connection)
+    statement = _statuses_statement(scope, connection.dialect.name == "postgresql", limit)
+    found: list[tuple[TeamRow, RoundRow | None, Any]] = []
+    answered: dict[int, int] = {}
+    own: list[int] = []  # latest rounds whose answers are still in their own tables (open rounds)
     for row in connection.execute(statement, params):
-        if row.id not in teams:
-            teams[row.id] = TeamRow(*row[:_ROUND_AT])
-            rounds[row.id] = []
-        if row.open_request:
-            open_requests.add(row.id)
-        if row.round_id is None:
-            continue  # a team without rounds
-        rounds[row.id].append(RoundRow(*row[_ROUND_AT:_ROUND_END]))
-        if row.has_action:
-            with_actions.add(row.round_id)
-        if row.failed_mail:
-            failed.add(row.id)
-        if row.sealed_count is not None:
-            answered[row.round_id] = int(row.sealed_count)
-    # the latest rounds whose answers are still in their own tables (open rounds): not counted above
-    own = [rs[-1].id for rs in rounds.values() if rs and rs[-1].id not in answered]
+        # by position: a Row's attributes cost more than the rest of this loop
+        latest = RoundRow(*row[_ROUND_AT:_ROUND_END]) if row[_ROUND_AT] is not None else None
+        flags = row[_ROUND_END + 1 :]
+        found.append((TeamRow(*row[:_ROUND_AT]), latest, flags))
+        if latest is not None:
+            if flags[1] is not None:
+                answered[latest.id] = int(flags[1])
+            elif row[_ROUND_END] == OWN:
+                own.append(latest.id)
     if own:
         answered.update(round_storage.own_answer_counts(session, own))
-    return {
-        team_id: _status(
-            team, rounds[team_id], answered, with_actions, team_id in failed, team_id in open_requests, now, min_rate
-        )
-        for team_id, team in teams.items()
-    }
+    return {team.id: _status(team, latest, flags, answered, now, min_rate) for team, latest, flags in found}
 
 
 def _status(
-    team: Any,
-    rounds: list[RoundRow],
-    answered: dict[int, int],
-    with_actions: set[int],
-    failed: bool,
-    open_request: bool,
-    now: datetime,
-    min_rate: float,
+    team: TeamRow, latest: RoundRow | None, flags: Any, answered: dict[int, int], now: datetime, min_rate: float
 ) -> TeamStatus:
-    """One team's status from its rounds (oldest first) and what the statement found."""
-    latest = rounds[-1] if rounds else None
+    """One team's status from its row: the latest round and the flags of ``_statuses_statement``."""
+    latest_action, _count, started, followup, baseline_reported, any_action, failed, open_request = flags
     status = TeamStatus(
         team=team,
-        step=team_step(rounds, any(r.id in with_actions for r in rounds)),
+        step=step_of(bool(started), bool(followup), bool(baseline_reported), bool(any_action)),
         latest=latest,
         invited=latest.invited_count if latest else 0,
         responses=answered.get(latest.id, 0) if latest else 0,
@@ -234,7 +253,7 @@ def _status(
             status.attention.append("closing_low")
     if failed:
         status.attention.append("failed_mail")
-    if latest is not None and latest.id in with_actions and latest.status == "reported":
+    if latest is not None and latest_action and latest.status == "reported":
         status.attention.append("plan_no_followup")  # a plan agreed, but no follow-up round to check it
     if open_request:
         status.attention.append("request")
@@ -263,11 +282,9 @@ def page_statuses(
     the teams and everything their statuses need in one statement, plus one when a latest round is open."""
     if role == "leader":
         return list(
-            _read_statuses(
-                session, "leader", {"email": email.lower(), "limit": limit, "offset": offset}, now, min_rate
-            ).values()
+            _read_statuses(session, "leader", {"email": email.lower(), "offset": offset}, now, min_rate, limit).values()
         )
-    return list(_read_statuses(session, "all", {"limit": limit, "offset": offset}, now, min_rate).values())
+    return list(_read_statuses(session, "all", {"offset": offset}, now, min_rate, limit).values())
 
 
 # "Needs attention" over every team (not only a page of them): the start page shows the first teams by name,
@@ -287,13 +304,13 @@ class Attention:
 
 
 @cache
-def _attention_statement() -> Any:
-    """The statement of ``needs_attention``, built once (an alias and a union cost more to build than to
-    run): the open latest rounds closing soon (with what their count needs), and the teams of each flag,
-    every part with the team's name and cut at its own limit."""
+def _attention_statement(cut: int) -> Any:
+    """The statement of ``needs_attention``, built once per ``cut`` (an alias and a union cost more to build
+    than to run): the open latest rounds closing soon (with what their count needs), and the teams of each
+    flag, every part with the team's name and cut at its own limit. The limits are written into the text,
+    like the fixed values, for the plan PostgreSQL makes once (``survey.data.plans``)."""
     later = aliased(Round)
     latest = ~exists().where(later.team_id == Round.team_id, later.number > Round.number)  # a team's latest round
-    cut = bindparam("cut", type_=Integer)
 
     def name_of(team_id: Any) -> Any:
         # a lookup by primary key per row, not a join: joined, PostgreSQL hashes all of ``teams`` for 50 names
@@ -309,9 +326,14 @@ def _attention_statement() -> Any:
             Round.min_responses,
             Round.answer_storage,
         )
-        .where(Round.status == "open", Round.closes_at <= bindparam("soon"), Round.invited_count > 0, latest)
+        .where(
+            Round.status == constant("open"),
+            Round.closes_at <= bindparam("soon"),
+            Round.invited_count > constant(0),
+            latest,
+        )
         .order_by(Round.closes_at)
-        .limit(CLOSING_CANDIDATES)
+        .limit(constant(CLOSING_CANDIDATES))
     )
 
     # the closing part's columns that only it needs, empty in the others (typed: PostgreSQL reads an untyped
@@ -326,26 +348,30 @@ def _attention_statement() -> Any:
         # the first teams of ``source`` by name: the list shows the first teams by name of every kind
         name = name_of(team_id)
         query = select(literal(kind), team_id, name, *empty).select_from(source).where(after(name, team_id))
-        return query.order_by(name, team_id).limit(cut)
+        return query.order_by(name, team_id).limit(constant(cut))
 
     # a failed email (not a reminder) and an open request are rare states to put right: every team with one
     # is read through the state's index and sorted by name
     failed = (
         select(Round.team_id)
         .join(Message, Message.round_id == Round.id)
-        .where(Message.status == "failed", Message.kind != "reminder")
+        .where(Message.status == constant("failed"), Message.kind != constant("reminder"))
         .distinct()
         .subquery()
     )
-    asking = select(FacilitationRequest.team_id).where(FacilitationRequest.status == "open").distinct().subquery()
+    asking = (
+        select(FacilitationRequest.team_id).where(FacilitationRequest.status == constant("open")).distinct().subquery()
+    )
     # a plan on the latest round, which has been reported: common (every team between its debrief and its
     # follow-up), so the teams are walked by name along ix_teams_name and the walk stops after ``cut`` of them,
     # three index lookups a team (its latest round, that round's status, an action on it)
     last = aliased(Round)
-    latest_id = select(last.id).where(last.team_id == Team.id).order_by(last.number.desc()).limit(1).correlate(Team)
+    latest_id = (
+        select(last.id).where(last.team_id == Team.id).order_by(last.number.desc()).limit(constant(1)).correlate(Team)
+    )
     planned = exists().where(
         Round.id == latest_id.scalar_subquery(),
-        Round.status == "reported",
+        Round.status == constant("reported"),
         exists().where(Action.round_id == Round.id),
     )
     parts = [
@@ -354,7 +380,7 @@ def _attention_statement() -> Any:
         select(literal("plan_no_followup"), Team.id, Team.name, *empty)
         .where(after(Team.name, Team.id), planned)
         .order_by(Team.name, Team.id)
-        .limit(cut),
+        .limit(constant(cut)),
         first_by_name("request", asking.c.team_id, asking),
     ]
     # each part keeps its own LIMIT inside the union (a subquery each: SQLite allows no LIMIT in a compound)
@@ -379,8 +405,10 @@ def needs_attention(
     ``CLOSING_CANDIDATES`` that close first are looked at. Only a team's latest round counts, as on its card.
     """
     cursor = (after.name, after.id) if after else ("", 0)
-    params = {"soon": now + CLOSING_SOON, "cut": limit + 1, "after_name": cursor[0], "after_id": cursor[1]}
-    rows = session.connection().execute(_attention_statement(), params).all()
+    params = {"soon": now + CLOSING_SOON, "after_name": cursor[0], "after_id": cursor[1]}
+    connection = session.connection()
+    plan_once(connection)  # planned once per connection, not per page (survey.data.plans)
+    rows = connection.execute(_attention_statement(limit + 1), params).all()
     keys: dict[TeamName, set[str]] = {}
     closing = [row for row in rows if row[0] == "closing_low" and (row[2], row[1]) > cursor]
     if closing:
