@@ -143,7 +143,9 @@ def bench(url: str, label: str, teams: int, rounds: int, runs: int) -> dict[str,
         return response.get_data()
 
     def floor() -> object:
-        raw = rt.db.engine.raw_connection()
+        # the floor's own engine: a raw connection of the app's would end in a ROLLBACK in the app's pool,
+        # which makes psycopg forget the statements it prepared for the app's pages (survey.data.plans)
+        raw = floor_app.extensions["floor.engine"].raw_connection()
         try:
             cur = raw.cursor()
             cur.execute(floor_sql)

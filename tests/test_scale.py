@@ -101,7 +101,8 @@ def test_pages_planned_once_read_big_tables_through_indexes(
 
 def test_the_start_page_is_planned_once_per_connection(municipality: tuple[Flask, dict[str, int]]) -> None:
     """After a few pages, the start page's two big statements are prepared on the connection and run with
-    their one plan: no page ends with a ROLLBACK, which would make psycopg forget them (``Database.read``)."""
+    their one plan: no page that only reads ends with a ROLLBACK, which would make psycopg forget them
+    (``Database.session``)."""
     app, _counts = municipality
     engine = app.extensions["tryghed"].db.engine
     engine.dispose()  # one connection from here on: the test client asks for one page at a time

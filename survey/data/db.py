@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -12,10 +14,10 @@ from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Column, Table, case, create_engine, event
 from sqlalchemy.engine import CursorResult, Engine, Result
+from sqlalchemy.exc import DisconnectionError
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
-    from sqlalchemy.orm import sessionmaker as SessionMaker  # noqa: N812 (the class body names a property sessionmaker)
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # Connections of the respondent's engine are replaced after this many seconds (instead of a ping per use).
@@ -37,8 +39,6 @@ def make_engine(url: str, *, foreign_keys: bool = True) -> Engine:
         if ":///" in url and not url.endswith(":memory:"):
             _owner_only_file(Path(url.split(":///", 1)[1]))
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
-    else:
-        kwargs["pool_pre_ping"] = True
     engine = create_engine(url, **kwargs)
     if url.startswith("sqlite"):
 
@@ -71,7 +71,81 @@ def make_engine(url: str, *, foreign_keys: bool = True) -> Engine:
             cur.close()
             dbapi_conn.commit()
 
+        _note_writes(engine)
+        _ping_when_idle(engine)
     return engine
+
+
+# In a DBAPI connection's ``info``: its current transaction has sent a statement that may have written.
+_WROTE = "tryghed.wrote"
+# Statements that write nothing: reads, savepoints around reads (a read of a table that may be dropped
+# meanwhile, survey.domain.round_storage), and the plan setting of survey.data.plans. Anything else counts as
+# a write, whether it wrote or not (an UPDATE that matched no row, DDL, a call): the rule errs on the side
+# of a ROLLBACK, which is what every transaction got before.
+_READS = re.compile(r"\s*(SELECT|SHOW|SAVEPOINT|RELEASE SAVEPOINT|SET LOCAL plan_cache_mode)\b", re.IGNORECASE)
+
+
+def _note_writes(engine: Engine) -> None:
+    """Keep, per connection, whether its transaction has sent anything but reads (``only_read``)."""
+
+    @event.listens_for(engine, "begin")
+    def _begun(conn: Any) -> None:
+        conn.info.pop(_WROTE, None)
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _sent(conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        if not _READS.match(statement):
+            conn.info[_WROTE] = True
+
+
+# A pooled PostgreSQL connection idle for longer than this is pinged before use.
+PING_AFTER_IDLE_S = 1.0
+_IDLE_SINCE = "tryghed.idle_since"  # in a pool record's ``info``: when the connection went back to the pool
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Ping a pooled connection before use only when it has been idle for ``PING_AFTER_IDLE_S``.
+
+    ``pool_pre_ping`` pings at every checkout: a round trip per session, two per page. A connection used a
+    moment ago is alive; one left idle may have been closed by the server, a restart, a proxy's or a
+    firewall's idle timeout. A failed ping makes the pool replace the connection (DisconnectionError), as
+    pool_pre_ping does. A server lost within the second after a connection's last use fails that
+    connection's next statement, as one lost between a ping and the statement always could.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _fresh(_dbapi_conn: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkin")
+    def _back(_dbapi_conn: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _out(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        if time.monotonic() - record.info.get(_IDLE_SINCE, 0.0) <= PING_AFTER_IDLE_S:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)  # in autocommit: no transaction, nothing for psycopg to forget
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError(f"a pooled connection idle for more than {PING_AFTER_IDLE_S:g} s is gone") from exc
+
+
+def _remember_connection(session: Session, _transaction: Any, connection: Any) -> None:
+    session.info["tryghed.connection"] = connection
+
+
+def only_read(session: Session) -> bool:
+    """Whether the session's transaction is open and has sent nothing but reads (PostgreSQL engines of
+    ``make_engine``; anything the ORM has not flushed yet counts as a write)."""
+    connection = session.info.get("tryghed.connection")
+    return (
+        connection is not None
+        and not connection.closed
+        and connection.in_transaction()
+        and not connection.info.get(_WROTE)
+        and not (session.new or session.dirty or session.deleted)
+    )
 
 
 def _owner_only_file(path: Path) -> None:
@@ -142,38 +216,23 @@ class Database:
     def sessionmaker(self) -> sessionmaker[Session]:
         from sqlalchemy.orm import sessionmaker
 
-        return sessionmaker(self.engine, expire_on_commit=False)
+        factory = sessionmaker(self.engine, expire_on_commit=False)
+        event.listen(factory, "after_begin", _remember_connection)
+        return factory
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A session that rolls back on error and is always closed."""
+        """A session that rolls back on error and is always closed.
+
+        On PostgreSQL a transaction that only read is ended with COMMIT rather than ROLLBACK (the same for
+        the database): psycopg forgets every statement it has prepared on the connection at a ROLLBACK, and
+        deallocates them on the server, so pages that end that way would be planned afresh every time,
+        whichever page used the connection before (``survey.data.plans``). Whatever wrote and was not
+        committed is still rolled back (``only_read``)."""
         session = self.sessionmaker()
         try:
             yield session
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
-
-    @cached_property
-    def reader(self) -> SessionMaker[Session]:
-        """The session factory of ``read``: on PostgreSQL its transactions are READ ONLY."""
-        engine = self.engine
-        if engine.dialect.name == "postgresql":
-            engine = engine.execution_options(postgresql_readonly=True)
-        return self.sessionmaker.__class__(engine, expire_on_commit=False)
-
-    @contextmanager
-    def read(self) -> Iterator[Session]:
-        """A session for a page that only reads: on PostgreSQL its transaction is READ ONLY (a write
-        fails) and ends with COMMIT, which keeps the connection's prepared statements; psycopg forgets them
-        all at a ROLLBACK and deallocates them on the server, so a page ended that way is planned afresh every
-        time (``survey.data.plans``). On SQLite it ends like ``session``."""
-        session = self.reader()
-        try:
-            yield session
-            if session.in_transaction() and self.engine.dialect.name == "postgresql":
+            if self.engine.dialect.name == "postgresql" and only_read(session):
                 session.commit()
         except BaseException:
             session.rollback()

@@ -22,7 +22,7 @@ def index() -> tuple[str, int]:
     """A page of the list; ``?after=<team id>`` pages on after that team (an unknown team: the first page)."""
     rt = get_runtime()
     after_id = request.args.get("after", type=int)
-    with rt.db.read() as session:
+    with rt.db.session() as session:
         after = None
         if after_id is not None and 0 < after_id < 2**31:  # beyond a database integer no team has the id
             found = session.execute(select(Team.id, Team.name).where(Team.id == after_id)).first()

@@ -69,9 +69,6 @@ def _load(token: str) -> Account | None:
     rt = get_runtime()
     with rt.db.session() as session:
         live = sessions.resume(session, token, rt.now(), sessions.lifetimes_of(rt.config))
-        # resume commits its own writes; the read is ended with a COMMIT too, which keeps the connection's
-        # prepared statements (psycopg forgets them at a ROLLBACK; survey.data.db.Database.read)
-        session.commit()
         return Account(live.id, live.email, live.role, live.name, live.lang, token) if live is not None else None
 
 

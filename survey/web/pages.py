@@ -45,7 +45,7 @@ def start() -> tuple[str, int]:
     rt = get_runtime()
     page = max(1, request.args.get("page", 1, type=int) or 1)
     now = rt.now()
-    with rt.db.read() as session:
+    with rt.db.session() as session:
 
         def page_of(page: int) -> list[overview.TeamStatus]:
             # one more than a page tells whether there is a next one, without counting every team
