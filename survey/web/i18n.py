@@ -106,10 +106,15 @@ def _percent(value: float, locale: str) -> str:
     return babel_percent(value, locale=locale)
 
 
-def percent(value: float | None) -> str:
-    """A share as a percentage in the page's language ('40 %'); Babel's formatting, remembered per value
+def percent_in(value: float | None, locale: str) -> str:
+    """A share as a percentage in a CLDR locale ('40 %' in da_DK); Babel's formatting, remembered per value
     (the start page formats one per team, from few distinct values)."""
-    return "" if value is None else _percent(value, babel_locale(g.get("lang") or "da"))  # as init_babel's
+    return "" if value is None else _percent(value, locale)
+
+
+def percent(value: float | None) -> str:
+    """A share as a percentage in the page's language (``percent_in`` with the page's locale)."""
+    return percent_in(value, babel_locale(g.get("lang") or "da"))  # as init_babel's
 
 
 def said(value: Any) -> Any:

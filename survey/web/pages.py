@@ -26,6 +26,7 @@ from survey.web import audit_log, forms
 from survey.web.access import headed_units
 from survey.web.appnav import with_app_nav
 from survey.web.org_forms import leader_form
+from survey.web.team_cards import team_cards
 
 bp = Blueprint("pages", __name__)
 
@@ -67,8 +68,8 @@ def start() -> tuple[str, int]:
             "web/start.html",
             units=headed_units(),  # a unit head's start page is their units (and their teams, if they lead any)
             statuses=statuses,
+            cards=team_cards(statuses, rt.content.steps),
             attention=attention,
-            steps=_steps(rt),
             todos=todos,
             page=page,
             more=len(found) > PAGE_SIZE,
