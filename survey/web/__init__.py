@@ -36,6 +36,7 @@ def init_app(app: Flask, csrf: CSRFProtect) -> None:
         paper_entry,
         plan,
         present,
+        request_db,
         topbar,
         tracks,
         units,
@@ -48,6 +49,7 @@ def init_app(app: Flask, csrf: CSRFProtect) -> None:
     # First of all hooks, before Flask-WTF's CSRF check: a request without a login gets 401/403 (the
     # contract), not a CSRF error that would tell a stranger about the form.
     app.before_request_funcs.setdefault(None, []).insert(0, access.guard)
+    request_db.init_app(app)  # the guard's session is handed back before a view that does not share it
     # The error pages: the staff's in the app's layout, the respondent's own on /s/ and /k/; a domain
     # refusal a view did not turn into a form error is 404 (missing) or 400, not a 500.
     errors.init_app(app)

@@ -22,7 +22,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from survey.data.models import Action, FacilitationRequest, Participant, Round, Team
 from survey.domain.overview import may_see_team
 from survey.domain.units import may_see_unit
-from survey.runtime import get_runtime
+from survey.web.request_db import request_session
 
 PUBLIC_ENDPOINTS = frozenset({"static", "auth.login", "health.healthz", "sso.start", "sso.callback"})
 PUBLIC_BLUEPRINTS = frozenset({"respond", "report_view"})
@@ -90,17 +90,14 @@ def guard() -> WerkzeugResponse | None:
     unknown = set(args) - set(_OWNER)
     if unknown:  # a URL parameter this guard does not know how to check: refuse rather than guess
         abort(404)
-    if unit_id is not None:
-        with get_runtime().db.session() as session:
-            if not may_see_unit(session, unit_id, current_user.email, sees_all=current_user.manages):
-                abort(404)
-    if args:
-        rt = get_runtime()
-        with rt.db.session() as session:
-            for name, value in args.items():
-                team = _OWNER[name](session, value)
-                if team is None or not may_see_team(team, current_user.role, current_user.email):
-                    abort(404)
+    if unit_id is not None and not may_see_unit(
+        request_session(), unit_id, current_user.email, sees_all=current_user.manages
+    ):
+        abort(404)
+    for name, value in args.items():
+        team = _OWNER[name](request_session(), value)
+        if team is None or not may_see_team(team, current_user.role, current_user.email):
+            abort(404)
     return None
 
 
@@ -113,6 +110,5 @@ def headed_units() -> list[tuple[int, str]]:
         if current_user.manages:
             g.headed_units = []
         else:
-            with get_runtime().db.session() as session:
-                g.headed_units = [(u.id, u.name) for u in units_headed_by(session, current_user.email)]
+            g.headed_units = [(u.id, u.name) for u in units_headed_by(request_session(), current_user.email)]
     return list(g.headed_units)

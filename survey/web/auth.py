@@ -36,6 +36,7 @@ from survey.errors import UserError
 from survey.runtime import get_runtime
 from survey.web import audit_log
 from survey.web.forms import PASSWORD_HINT, LanguageForm, LoginForm, PasswordForm, password_advice
+from survey.web.request_db import request_session
 
 bp = Blueprint("auth", __name__)
 
@@ -67,9 +68,8 @@ class Account(UserMixin):
 def _load(token: str) -> Account | None:
     """The account of a live session (Flask-Login's user loader, once per request)."""
     rt = get_runtime()
-    with rt.db.session() as session:
-        live = sessions.resume(session, token, rt.now(), sessions.lifetimes_of(rt.config))
-        return Account(live.id, live.email, live.role, live.name, live.lang, token) if live is not None else None
+    live = sessions.resume(request_session(), token, rt.now(), sessions.lifetimes_of(rt.config))
+    return Account(live.id, live.email, live.role, live.name, live.lang, token) if live is not None else None
 
 
 def sign_in(session: Session, user: User) -> None:

@@ -26,6 +26,7 @@ from survey.web import audit_log, forms
 from survey.web.access import headed_units
 from survey.web.appnav import with_app_nav
 from survey.web.org_forms import leader_form
+from survey.web.request_db import request_session
 from survey.web.team_cards import team_cards
 
 bp = Blueprint("pages", __name__)
@@ -46,34 +47,34 @@ def start() -> tuple[str, int]:
     rt = get_runtime()
     page = max(1, request.args.get("page", 1, type=int) or 1)
     now = rt.now()
-    with rt.db.session() as session:
+    session = request_session()  # the one the sign-in check read in (survey.web.request_db)
 
-        def page_of(page: int) -> list[overview.TeamStatus]:
-            # one more than a page tells whether there is a next one, without counting every team
-            offset = (page - 1) * PAGE_SIZE
-            role, email = current_user.role, current_user.email
-            return overview.page_statuses(session, role, email, now, limit=PAGE_SIZE + 1, offset=offset)
+    def page_of(page: int) -> list[overview.TeamStatus]:
+        # one more than a page tells whether there is a next one, without counting every team
+        offset = (page - 1) * PAGE_SIZE
+        role, email = current_user.role, current_user.email
+        return overview.page_statuses(session, role, email, now, limit=PAGE_SIZE + 1, offset=offset)
 
-        found = page_of(page)
-        if not found and page > 1:
-            page, found = 1, page_of(1)  # past the end (an old link): the first page
-        statuses = found[:PAGE_SIZE]
-        # every team's attention points, not only the page's, open requests among them (bounded:
-        # survey.domain.overview.needs_attention)
-        attention = overview.needs_attention(session, now) if current_user.manages else None
-        # the leader's to-do list: the same occasions as the nudge emails (survey.domain.nudges)
-        teams = [status.team for status in statuses]
-        todos = [] if current_user.manages else nudges.leader_todos(session, teams, now, now.astimezone(rt.tz).date())
-        return render_template(
-            "web/start.html",
-            units=headed_units(),  # a unit head's start page is their units (and their teams, if they lead any)
-            statuses=statuses,
-            cards=team_cards(statuses, rt.content.steps),
-            attention=attention,
-            todos=todos,
-            page=page,
-            more=len(found) > PAGE_SIZE,
-        ), 200
+    found = page_of(page)
+    if not found and page > 1:
+        page, found = 1, page_of(1)  # past the end (an old link): the first page
+    statuses = found[:PAGE_SIZE]
+    # every team's attention points, not only the page's, open requests among them (bounded:
+    # survey.domain.overview.needs_attention)
+    attention = overview.needs_attention(session, now) if current_user.manages else None
+    # the leader's to-do list: the same occasions as the nudge emails (survey.domain.nudges)
+    teams = [status.team for status in statuses]
+    todos = [] if current_user.manages else nudges.leader_todos(session, teams, now, now.astimezone(rt.tz).date())
+    return render_template(
+        "web/start.html",
+        units=headed_units(),  # a unit head's start page is their units (and their teams, if they lead any)
+        statuses=statuses,
+        cards=team_cards(statuses, rt.content.steps),
+        attention=attention,
+        todos=todos,
+        page=page,
+        more=len(found) > PAGE_SIZE,
+    ), 200
 
 
 @bp.get("/knowledge")
