@@ -20,6 +20,7 @@ from sqlalchemy import (
     exists,
     func,
     literal,
+    literal_column,
     null,
     or_,
     select,
@@ -173,31 +174,35 @@ def _statuses_statement(scope: str, lateral: bool, limit: int = 0) -> Any:
     sealed = func.coalesce(latest.answer_storage, constant("")) != constant(OWN)
     sealed_count = select(func.count()).where(Response.round_id == latest.id).scalar_subquery()
     baseline = select(any_round.status).where(of_team).order_by(any_round.number).limit(constant(1)).scalar_subquery()
+
+    def any_of(*conditions: Any) -> Any:
+        # whether some row meets ``conditions``, looked up per team of the page; on PostgreSQL behind OFFSET 0,
+        # which keeps the planner from answering it with a hash of every matching row in the organisation:
+        # the one plan (survey.data.plans) did that for a page of 26 teams, 1.3 ms at 10,000 teams and growing
+        probe: Any = select(literal_column("1")).where(*conditions)
+        return (probe.offset(constant(0)) if lateral else probe).exists()
+
     return query.add_columns(
-        exists().where(Action.round_id == latest.id).label("latest_action"),
+        any_of(Action.round_id == latest.id).label("latest_action"),
         case((sealed, sealed_count)).label("sealed_count"),
-        exists()
-        .where(
+        any_of(
             of_team,
             or_(any_round.status.not_in([constant(s) for s in NOT_STARTED]), any_round.kind == constant("followup")),
-        )
-        .label("started"),
-        exists().where(of_team, any_round.kind == constant("followup")).label("followup"),
+        ).label("started"),
+        any_of(of_team, any_round.kind == constant("followup")).label("followup"),
         (baseline == constant("reported")).label("baseline_reported"),
-        exists().where(of_team, exists().where(Action.round_id == any_round.id)).label("any_action"),
-        exists()
-        .where(
+        any_of(of_team, any_of(Action.round_id == any_round.id)).label("any_action"),
+        any_of(
             of_team,
-            exists().where(
+            any_of(
                 Message.round_id == any_round.id,
                 Message.status == constant("failed"),
                 Message.kind != constant("reminder"),
             ),
-        )
-        .label("failed_mail"),
-        exists()
-        .where(FacilitationRequest.team_id == page.c.id, FacilitationRequest.status == constant("open"))
-        .label("open_request"),
+        ).label("failed_mail"),
+        any_of(FacilitationRequest.team_id == page.c.id, FacilitationRequest.status == constant("open")).label(
+            "open_request"
+        ),
     ).order_by(page.c.name, page.c.id)
 
 
