@@ -14,8 +14,8 @@ from babel.dates import get_date_format, get_time_format, parse_pattern
 from babel.numbers import format_percent as babel_percent
 from flask import Flask, current_app, g
 from flask_babel import Babel, format_decimal
-from jinja2 import pass_context
-from jinja2.runtime import Context
+from jinja2 import pass_eval_context
+from jinja2.nodes import EvalContext
 from markupsafe import Markup
 
 from survey.errors import in_lang
@@ -62,18 +62,20 @@ def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
-@pass_context
-def gettext(context: Context, string: str, /, **variables: Any) -> str:
+@pass_eval_context
+def gettext(eval_ctx: EvalContext, string: str, /, **variables: Any) -> str:
     """``_()`` in templates, looked up once per distinct text per request instead of once per cell.
 
     Behaves as Jinja's new-style gettext over Flask-Babel (Markup when autoescaping, ``%`` formatting
     always, so ``%%`` is ``%``): a start page with 2,000 teams asks for the same dozen texts 26,000 times,
     and each of Flask-Babel's lookups goes through the request's locale and domain (docs/benchmarks.md).
+    It takes the evaluation context, not the template context: Jinja derives a new template context for
+    every call of a function that takes one from inside a block that sets variables, 12 a start page.
     """
     cache: dict[tuple[str, bool, bool], str] | None = g.get("_texts")
     if cache is None:
         cache = g._texts = {}
-    escape = context.eval_ctx.autoescape
+    escape = eval_ctx.autoescape
     if not variables:  # the most frequent case: the whole result is the same every time
         done = cache.get((string, escape, True))
         if done is None:
