@@ -3,14 +3,15 @@
 psycopg prepares a statement on the server after its fifth run on a connection, but PostgreSQL then still
 plans it again at every run ("custom plans") whenever it estimates that a plan for the given values beats
 one for any values. For the start page's two big statements that estimate is wrong: planning them took
-longer than running them (about 0.3 and 0.6 ms of planning at 2,000 teams for 0.5 and 0.4 ms of work;
-docs/benchmarks.md). A transaction that runs them asks for the plan made once (``SET LOCAL
-plan_cache_mode``), which ends with the transaction and so never reaches other statements.
+as long as running them or longer (about 0.4 and 0.6 ms of planning at 2,000 teams for 0.7 and 0.4 ms of
+work; docs/benchmarks.md). A transaction that runs them asks for the plan made once (``SET LOCAL
+plan_cache_mode``), which ends with the transaction and so never reaches other statements. psycopg forgets
+what it prepared at a ROLLBACK, so a session that only read ends with COMMIT (``survey.data.db``).
 
 A generic plan knows nothing of the bound values, so these statements write their fixed values (a status,
 a kind) into the SQL text with ``constant``: the planner sees ``status = 'failed'`` and picks the index of a
-rare state, as it would for a custom plan. Only what varies per request (a page's limit and offset, a
-point in time, a cursor) stays a parameter. ``tests/test_scale.py`` checks the generic plans at 2,000 teams.
+rare state, as it would for a custom plan. So are the page sizes. Only what varies per request (a page's
+offset, a point in time, a cursor) stays a parameter. ``tests/test_scale.py`` checks the generic plans at 2,000 teams.
 """
 
 from __future__ import annotations
