@@ -72,17 +72,6 @@ def step_of(started: bool, followup: bool, baseline_reported: bool, has_actions:
     return "tag_temperaturen"
 
 
-def team_step(rounds: list[Any], has_actions: bool) -> str:
-    """The step (``step_of``) from a team's rounds (oldest first; rounds or rows with their ``status`` and
-    ``kind``) and whether it has a plan."""
-    return step_of(
-        any(r.status not in NOT_STARTED or r.kind == "followup" for r in rounds),
-        any(r.kind == "followup" for r in rounds),
-        bool(rounds) and rounds[0].status == "reported",
-        has_actions,
-    )
-
-
 class TeamRow(NamedTuple):
     """What a status reads of its team (``TeamStatus.team`` when the caller gave no team object)."""
 

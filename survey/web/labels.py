@@ -17,7 +17,7 @@ from flask import g
 
 from survey.locales import N_, translate_table
 
-ROUND_STATUSES = {
+_ROUND_STATUSES = {
     "draft": N_("Not opened"),
     "scheduled": N_("Scheduled"),
     "open": N_("Open"),
@@ -37,7 +37,7 @@ _ATTENTION_TEXTS = {
 @cache
 def _in(table: str, lang: str) -> Mapping[str, str]:
     # the catalogs are fixed for the life of the process (survey.locales), so a table per language is too
-    return MappingProxyType(translate_table(ROUND_STATUSES if table == "statuses" else _ATTENTION_TEXTS, lang))
+    return MappingProxyType(translate_table(_ROUND_STATUSES if table == "statuses" else _ATTENTION_TEXTS, lang))
 
 
 def round_statuses() -> Mapping[str, str]:

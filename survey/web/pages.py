@@ -69,7 +69,7 @@ def start() -> tuple[str, int]:
         "web/start.html",
         units=headed_units(),  # a unit head's start page is their units (and their teams, if they lead any)
         statuses=statuses,
-        cards=team_cards(statuses, rt.content.steps),
+        cards=team_cards(statuses, _steps(rt)),
         attention=attention,
         todos=todos,
         page=page,

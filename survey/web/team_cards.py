@@ -9,8 +9,6 @@ the template writes them out as they are (``web/start.html``, docs/benchmarks.md
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from functools import cache, lru_cache
-from types import MappingProxyType
 from typing import NamedTuple
 
 from flask import g
@@ -18,9 +16,9 @@ from markupsafe import Markup, escape
 
 from survey.content.model import Step
 from survey.domain.overview import TeamStatus
-from survey.locales import N_, babel_locale, translate_table, translations
-from survey.web.i18n import percent_in
-from survey.web.labels import ROUND_STATUSES
+from survey.locales import babel_locale
+from survey.web.i18n import percent_in, text_pattern
+from survey.web.labels import round_statuses, step_names
 
 
 class Card(NamedTuple):
@@ -35,50 +33,27 @@ class Card(NamedTuple):
     attention: bool
 
 
-class _Texts(NamedTuple):
-    none_yet: Markup
-    facilitated: Markup
-    selfguided: Markup
-    round: str  # "Round %(n)s", escaped, to be filled in with a number
-    answered: str  # "%(n)s of %(total)s answered", the same
-
-
-@cache
-def _texts(lang: str) -> _Texts:
-    # the catalogs are fixed for the life of the process (survey.locales): translated and escaped once
-    said = translations(lang).ugettext
-    return _Texts(
-        escape(said(N_("None yet"))),
-        escape(said(N_("Facilitated"))),
-        escape(said(N_("Self-guided"))),
-        str(escape(said(N_("Round %(n)s")))),
-        str(escape(said(N_("%(n)s of %(total)s answered")))),
-    )
-
-
-@lru_cache(maxsize=16)
-def _names(lang: str, steps: tuple[Step, ...]) -> tuple[Mapping[str, Markup], Mapping[str, str]]:
-    # step and status names, escaped once per language (the content's steps are fixed for the process)
-    step_name = {step.key: escape(f"{step.number}. {step.title.get(lang)}") for step in steps}
-    status_name = {key: str(escape(name)) for key, name in translate_table(ROUND_STATUSES, lang).items()}
-    return MappingProxyType(step_name), MappingProxyType(status_name)
-
-
-def team_cards(statuses: Iterable[TeamStatus], steps: tuple[Step, ...]) -> list[Card]:
-    """The cards of ``statuses`` in the page's language (``g.lang``); ``steps``: the content's steps."""
+def team_cards(statuses: Iterable[TeamStatus], steps: Mapping[str, Step]) -> list[Card]:
+    """The cards of ``statuses`` in the page's language (``g.lang``); ``steps``: the content's steps by key."""
     lang = g.get("lang") or "da"
-    texts = _texts(lang)
-    step_name, status_name = _names(lang, steps)
+    # the names and texts every card shares, escaped once a page (the tables are translated once a language)
+    step_name = {key: escape(name) for key, name in step_names(steps).items()}
+    status_name = {key: str(escape(name)) for key, name in round_statuses().items()}
+    none_yet = escape(text_pattern("None yet"))
+    facilitated, selfguided = escape(text_pattern("Facilitated")), escape(text_pattern("Self-guided"))
+    # filled in with numbers only, so escaped before
+    said_round = str(escape(text_pattern("Round %(n)s")))
+    said_answered = str(escape(text_pattern("%(n)s of %(total)s answered")))
     locale = babel_locale(lang)
     cards = []
     for status in statuses:
         team, latest = status.team, status.latest
         if latest is None:
-            said_latest = texts.none_yet
+            said_latest = none_yet
         else:  # numbers and escaped names only: nothing left to escape
-            said_latest = Markup(f"{texts.round % {'n': int(latest.number)}}: {status_name[latest.status]}")
+            said_latest = Markup(f"{said_round % {'n': int(latest.number)}}: {status_name[latest.status]}")
         if latest is not None and status.invited:
-            count = texts.answered % {"n": int(status.responses), "total": int(status.invited)}
+            count = said_answered % {"n": int(status.responses), "total": int(status.invited)}
             said_answers = Markup(f"{count} ({escape(percent_in(status.rate, locale))})")
         else:
             said_answers = Markup("–")
@@ -89,7 +64,7 @@ def team_cards(statuses: Iterable[TeamStatus], steps: tuple[Step, ...]) -> list[
                 step_name[status.step],
                 said_latest,
                 said_answers,
-                texts.facilitated if team.track == "facilitated" else texts.selfguided,
+                facilitated if team.track == "facilitated" else selfguided,
                 bool(status.attention),
             )
         )
