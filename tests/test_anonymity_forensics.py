@@ -175,6 +175,120 @@ def remnants(copy: Path, live_sets: int) -> int:
     return len(ANSWER_VALUE.findall(copy.read_bytes())) - live_sets
 
 
+def sealed_strays(copy: Path) -> list[str]:
+    """Answer bytes in a sealed file other than the live rows of ``responses`` and their copies.
+
+    SQLite's b-tree balancing moves cells between pages and rebuilds a page without clearing the space its
+    cells left (``secure_delete`` clears deleted cells and freed pages, not that space): after the seal's
+    inserts into ``responses`` a page may hold, in its unused space, an older copy of a sealed row that
+    now lives elsewhere, often cut short where the page's live cells begin. Such a copy is the live row
+    again (its new random id, its answers), placed by an insertion order that was a random shuffle:
+    nothing more. Everything else is a stray, and reported: answer bytes outside the pages of
+    ``responses`` (a freed page, another table, what the open round's own tables left), a set that no
+    live row begins with, or a row id that no live row has or whose row holds other answers.
+    """
+    return [
+        f"page {at // PAGE + 1}, offset {at % PAGE}: {verdict}" for at, verdict in _outside_live_rows(copy) if verdict
+    ]
+
+
+PAGE = 4096  # the app's page size (SQLite's default), for the messages only
+
+
+def _outside_live_rows(copy: Path) -> list[tuple[int, str]]:
+    """Every answer-like byte pattern outside the live cells of ``responses``: (file offset, what is wrong
+    with it, or "" for a copy of a live row in the unused space of a page of ``responses``)."""
+    data = copy.read_bytes()
+    with _read_only(copy) as conn:
+        size = conn.execute("PRAGMA page_size").fetchone()[0]
+        rows = {i.encode(): a.encode() for i, a in conn.execute("SELECT id, answers FROM responses")}
+    pages = set(pages_of(copy, "responses"))
+    cells = []  # (start, end) in the file of every live cell of responses
+    for pageno in pages:
+        page = Page(data, pageno, size)
+        for cell in page.cells:
+            length, after = _varint(data, page.base + cell + (4 if page.kind == 2 else 0))  # interior: child first
+            cells.append((page.base + cell, after + length))
+    found = []
+    for match in ANSWER_VALUE.finditer(data):
+        at = match.start()
+        if any(start <= at < end for start, end in cells):
+            continue
+        end = data.find(b"}", at)
+        cut = min([end + 1 if end >= 0 else len(data)] + [start for start, _end in cells if start > at])
+        answers = data[at:cut]  # the copy, up to where a live cell overwrote it
+        row_id = re.search(rb"[0-9a-f]{32}", data[at - 40 : at])  # the row's id, unless overwritten since
+        if at // size + 1 not in pages:
+            found.append((at, "outside the pages of responses"))
+        elif not any(live.startswith(answers) for live in rows.values()):
+            found.append((at, "an answer set no live row holds"))
+        elif row_id is not None and not rows.get(row_id.group(), b"").startswith(answers):
+            found.append((at, "an id no live row with these answers has"))
+        else:
+            found.append((at, ""))
+    return found
+
+
+def test_the_seal_check_tells_copies_of_live_rows_from_strays(tmp_path: Path) -> None:
+    """``sealed_strays`` is not a check that cannot fail: on a ``responses`` table filled as seals fill it
+    (batches of 16 rows with random ids), SQLite's balancing leaves a copy of a live row in a page's unused
+    space, which it accepts; the same copy with another id or other answers, and an answer set in a page
+    of another table, it reports."""
+    path = tmp_path / "sealed.sqlite"
+    copy_at = -1
+    for seed in range(2000):  # about one batch sequence in a hundred leaves such a copy with its id intact
+        _fill_as_seals_do(path, seed)
+        copies = [at for at, verdict in _outside_live_rows(path) if not verdict]
+        data = path.read_bytes()
+        intact = [at for at in copies if re.search(rb"[0-9a-f]{32}", data[at - 40 : at])]
+        if intact:
+            copy_at = intact[0]
+            break
+    assert copy_at > 0, "no sequence of seals left a copy of a live row (SQLite's balancing changed?)"
+    assert remnants(path, SQ_ROUNDS * SQ_PEOPLE) > 0 and sealed_strays(path) == []
+    original = path.read_bytes()
+
+    def planted(offset: int, new: bytes) -> list[str]:
+        path.write_bytes(original[:offset] + new + original[offset + len(new) :])
+        return sealed_strays(path)
+
+    id_at = copy_at - 40 + re.search(rb"[0-9a-f]{32}", original[copy_at - 40 : copy_at]).start()  # type: ignore[union-attr]
+    assert [s.split(": ")[1] for s in planted(id_at, b"f" * 32)] == ["an id no live row with these answers has"]
+    digit = copy_at + original[copy_at:].index(b": ") + 2
+    assert [s.split(": ")[1] for s in planted(digit, b"9")] == ["an answer set no live row holds"]
+    path.write_bytes(original)  # then a page of another table, its unused space holding an answer set
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("CREATE TABLE other (t TEXT)")
+    conn.execute("INSERT INTO other VALUES ('x')")
+    conn.close()
+    other = pages_of(path, "other")[0]
+    assert [s.split(": ")[1] for s in planted((other - 1) * PAGE + 1000, original[copy_at : copy_at + 40])] == [
+        "outside the pages of responses"
+    ]
+
+
+def _fill_as_seals_do(path: Path, seed: int) -> None:
+    """A ``responses`` table (the app's layout) filled by SQ_ROUNDS seals of SQ_PEOPLE rows, random ids."""
+    rng = random.Random(seed)
+    path.unlink(missing_ok=True)
+    keys = sorted(f"{pillar}{n}" for pillar in ("bid", "ink", "lae", "udf") for n in range(1, 5))
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA secure_delete=ON")
+    conn.execute(
+        "CREATE TABLE responses (id VARCHAR(32) NOT NULL PRIMARY KEY, round_id INTEGER NOT NULL,"
+        " answers TEXT NOT NULL, filled BOOLEAN NOT NULL) WITHOUT ROWID"
+    )
+    for r in range(SQ_ROUNDS):
+        rows = [
+            (f"{rng.getrandbits(128):032x}", r, encode_answers({k: rng.randint(1, 5) for k in keys}))
+            for _ in range(SQ_PEOPLE)
+        ]
+        conn.execute("BEGIN")
+        conn.executemany("INSERT INTO responses VALUES (?, ?, ?, 1)", rows)
+        conn.execute("COMMIT")
+    conn.close()
+
+
 def _old_designs(path: Path, orders: list[list[int]], items: Any) -> Path:
     """The two designs before the round's own storage, replayed with the app's pragmas on a file of their
     own: answer sets appended one row per answer, and slots in a shared table found through a partial
@@ -223,7 +337,9 @@ def test_sqlite_files_at_rest_link_nothing_and_keep_no_order(tmp_path: Path) -> 
     round's pages hold no stale cell pointer, free block or fragment, and no index. The same readings on
     the old designs: appended rows give the order (mean tau above 0.6; 1.0 where no page split), and the
     partial index of empty slots leaves deletion remnants (stale pointers, free blocks) in its pages.
-    After close, no flag, no own table and no stray answer bytes."""
+    After close, no flag, no own table and no stray answer bytes (``sealed_strays``: the only answer bytes
+    outside live rows are copies of live sealed rows that SQLite's page balancing leaves in a page's
+    unused space)."""
     db_file = tmp_path / "tryghed.sqlite"
     app = make_app(tmp_path)
     items = app.extensions["tryghed"].content.instrument().items
@@ -307,7 +423,7 @@ def test_sqlite_files_at_rest_link_nothing_and_keep_no_order(tmp_path: Path) -> 
         assert conn.execute("SELECT count(*) FROM messages WHERE kind = 'reminder'").fetchone()[0] == 0
         live = conn.execute("SELECT count(*) FROM responses").fetchone()[0]
     assert live == SQ_ROUNDS * SQ_PEOPLE
-    assert remnants(sealed, live) == 0
+    assert sealed_strays(sealed) == []
 
 
 # -- PostgreSQL -----------------------------------------------------------------------------------------
