@@ -36,7 +36,9 @@ def create_app() -> Flask:
     def answer(token: str) -> tuple[bytes, int, dict[str, str]]:
         if request.method == "GET":
             return page, 200, HTML
-        values = dict(zip(columns, (int(v) for v in request.form.values()), strict=False))
+        # the answers only: the product's form also names its round and instrument (fields "_round", ...)
+        posted = (int(v) for k, v in request.form.items() if not k.startswith("_"))
+        values = dict(zip(columns, posted, strict=False))
         with engine.connect() as conn:
             conn.execute(insert, values)
         return THANKS, 200, HTML

@@ -25,7 +25,7 @@ from sqlalchemy import Connection, select, text, update
 from survey.data.models import Invitation, encode_answers
 from survey.domain import answer_store, round_storage
 from tests.conftest import make_app
-from tests.helpers import setup_round
+from tests.helpers import close, setup_round
 from tests.test_seal import _alembic
 
 pytestmark = pytest.mark.postgres
@@ -68,7 +68,7 @@ def _in_flight(app: Flask, round_id: int, invitation: int, answers: dict[str, in
     done = conn.exec_driver_sql(
         answer_store.claim_and_store_sql(round_id, keys), {"i": invitation, "r": round_id, **values}
     ).one()
-    assert tuple(done) == (1, 1)
+    assert tuple(done) == (1, 1, None)
     return conn
 
 
@@ -206,3 +206,83 @@ def test_migration_0016_down_writes_the_answer_sets_back_as_json(app: Flask) -> 
     rt.db.dispose()
     assert _store(app, invitations[4], round_id, dict.fromkeys(keys, 1)) == "stored"  # into item columns again
     assert _own(app, round_id) == sorted([*given, dict.fromkeys(keys, 1)], key=lambda a: sorted(a.items()))
+
+
+# -- The POST in one statement (``answer_store.submit``): the link looked up in the round its form names ----
+
+
+def _links(app: Flask, tmp_path: Path, team: str) -> tuple[int, list[str]]:
+    """An open round of three for ``team`` and its links (tokens), from the outbox."""
+    from tests.helpers import read_outbox, token_of
+
+    _team, round_id = setup_round(app, 3, team_name=team)
+    mails = [m for m in read_outbox(tmp_path / "outbox") if team in str(m["Subject"])]
+    return round_id, [token_of(m) for m in mails]
+
+
+def _submit(app: Flask, token: str, round_id: int, instrument: str, answers: dict[str, int]) -> str | None:
+    from survey.domain.tokens import hash_token
+
+    with app.extensions["tryghed"].db.answer_engine.connect() as conn:
+        return answer_store.submit(conn, hash_token(token), round_id, instrument, answers)
+
+
+def test_a_post_in_one_statement_stores_only_in_the_links_own_open_round(app: Flask, tmp_path: Path) -> None:
+    """``submit`` stores a link's answers only in its own round, only while it is open, only for the
+    round's instrument and only once; anything else stores nothing and returns None (the view then takes
+    the long way, which says why)."""
+    from tests.helpers import stored_answers
+
+    name = app.extensions["tryghed"].content.default_instrument
+    round_a, links_a = _links(app, tmp_path, "Team A")
+    round_b, _links_b = _links(app, tmp_path, "Team B")
+    keys = [i.key for i in app.extensions["tryghed"].content.instrument().items]
+    answers = dict.fromkeys(keys, 3)
+    assert _submit(app, links_a[0], round_b, name, answers) is None  # the link is not round B's
+    assert _submit(app, links_a[0], round_a, "another-instrument", answers) is None
+    assert _submit(app, links_a[0], 10**8, name, answers) is None  # no such round (no such table)
+    assert stored_answers(app) == (0, 0)
+    assert _submit(app, links_a[0], round_a, name, answers) == "da"
+    assert _submit(app, links_a[0], round_a, name, dict.fromkeys(keys, 5)) is None  # used already
+    assert (stored_answers(app, round_a), stored_answers(app, round_b)) == ((1, 1), (0, 0))
+    assert _own(app, round_a) == [answers]
+    close(app, round_a)
+    assert _submit(app, links_a[1], round_a, name, answers) is None  # closed and sealed: its tables are gone
+    assert stored_answers(app, round_a) == (1, 0)  # the one sealed answer set; the flags went with the tables
+
+
+def test_a_post_in_one_statement_waits_for_a_close_and_is_refused(app: Flask, tmp_path: Path) -> None:
+    from survey.data.models import Round
+
+    rt = app.extensions["tryghed"]
+    round_id, links = _links(app, tmp_path, "Team C")
+    keys = [i.key for i in rt.content.instrument().items]
+    with rt.db.session() as s:
+        round_storage.hold_answers(s, round_id)  # what close_round does first
+        s.execute(update(Round).where(Round.id == round_id).values(status="closing"))
+        waited = _after_waiting(
+            app,
+            lambda: _submit(app, links[0], round_id, rt.content.default_instrument, dict.fromkeys(keys, 4)),
+            s.commit,
+        )
+    assert waited == [None]
+    assert _own(app, round_id) == []
+
+
+def test_the_form_names_its_round_and_a_post_naming_another_stores_in_its_own(app: Flask, tmp_path: Path) -> None:
+    """Through the web: the form's hidden fields name the link's round; a post that names another round
+    (or none, or junk) is still stored once, in the link's own round."""
+    from tests.helpers import hidden_fields, stored_answers
+
+    round_a, links_a = _links(app, tmp_path, "Team D")
+    round_b, links_b = _links(app, tmp_path, "Team E")
+    client = app.test_client()
+    keys = [i.key for i in app.extensions["tryghed"].content.instrument().items]
+    served = hidden_fields(client.get(f"/s/{links_a[0]}").text)
+    assert served == {"_round": str(round_a), "_instrument": app.extensions["tryghed"].content.default_instrument}
+    assert hidden_fields(client.get(f"/s/{links_b[0]}").text)["_round"] == str(round_b)
+    other = {**served, "_round": str(round_b)}
+    for token, fields in ((links_a[0], other), (links_a[1], {**served, "_round": "-1"}), (links_a[2], {})):
+        assert client.post(f"/s/{token}", data={**fields, **dict.fromkeys(keys, 2)}).status_code == 200
+        assert client.post(f"/s/{token}", data={**served, **dict.fromkeys(keys, 2)}).status_code == 409
+    assert (stored_answers(app, round_a), stored_answers(app, round_b)) == ((3, 3), (0, 0))

@@ -189,6 +189,9 @@ CONTENT_TYPES = [
     None,
 ]
 
+# made-up values for the form's "_round" and "_instrument" ("+1": the next round's id, which does not exist)
+ROUND_REFS = ["", "0", "-1", "+1", "1 OR 1=1", "１", "9" * 9, "9" * 30, "1e3", " 1"]
+INSTRUMENTS = ["tryghedsbarometer", "", "other", "tryghedsbarometer "]
 answer_values = st.one_of(st.sampled_from(TRICKY), st.text(max_size=8))
 form_answers = st.fixed_dictionaries(
     {},
@@ -213,7 +216,12 @@ def requests(draw: st.DrawFn) -> dict[str, Any]:
         answers = draw(form_answers if kind == "form" else almost_valid)
         csrf = draw(st.sampled_from(["good", "good", "good", "bad", "missing"]))
         content_type = draw(st.sampled_from(CONTENT_TYPES))
-        return {"answers": answers, "csrf": csrf, "method": "POST", "content_type": content_type}
+        # the round and instrument the form names: as served, left out (an older page), or made up
+        named = draw(
+            st.sampled_from(["served", "served", "missing"])
+            | st.tuples(st.one_of(st.sampled_from(ROUND_REFS), st.text(max_size=12)), st.sampled_from(INSTRUMENTS))
+        )
+        return {"answers": answers, "csrf": csrf, "named": named, "method": "POST", "content_type": content_type}
     if kind == "json":
         body: bytes = json.dumps(draw(json_values), allow_nan=True).encode()
     elif kind == "bytes":
@@ -226,7 +234,8 @@ def requests(draw: st.DrawFn) -> dict[str, Any]:
 
 def _is_valid(req: dict[str, Any]) -> bool:
     """The oracle: a POST of a form with exactly one scale value per statement (a stray ``csrf_token``
-    field, as an old page carried, changes nothing: the form has no such field)."""
+    field, as an old page carried, changes nothing: the form has no such field; nor does the round or
+    instrument the form names, left out or made up: they only let the answers be stored in one statement)."""
     if "answers" not in req or req["method"] != "POST":
         return False
     if req["content_type"] not in ("application/x-www-form-urlencoded", "multipart/form-data"):
@@ -235,10 +244,17 @@ def _is_valid(req: dict[str, Any]) -> bool:
     return set(answers) == set(item_keys()) and all(isinstance(v, str) and v in VALID for v in answers.values())
 
 
-def _encode(req: dict[str, Any], csrf_token: str) -> tuple[bytes, str | None]:
+def _encode(req: dict[str, Any], csrf_token: str, served: dict[str, str]) -> tuple[bytes, str | None]:
     import urllib.parse
 
-    pairs: list[tuple[str, str]] = []
+    named = req["named"]
+    if named == "served":
+        pairs = list(served.items())
+    elif named == "missing":
+        pairs = []
+    else:
+        ref = str(int(served["_round"]) + 1) if named[0] == "+1" else named[0]
+        pairs = [("_round", ref), ("_instrument", named[1])]
     if req["csrf"] == "good":
         pairs.append(("csrf_token", csrf_token))
     elif req["csrf"] == "bad":
@@ -264,7 +280,8 @@ def test_property_no_500_and_nothing_stored_unless_valid(tmp_path: Path, db_url:
     app.testing = False  # a 500 must show up as a 500 here, not as an exception
     token = first_token(app, tmp_path)
     client = app.test_client()
-    assert hidden_fields(client.get(f"/s/{token}").text) == {}
+    served = hidden_fields(client.get(f"/s/{token}").text)
+    assert set(served) == {"_round", "_instrument"}  # what the form names; no CSRF token
     csrf_token = "ImFiYyI.stray.token-from-an-old-page"
     rt = app.extensions["tryghed"]
     statuses: dict[int, int] = {}
@@ -273,7 +290,7 @@ def test_property_no_500_and_nothing_stored_unless_valid(tmp_path: Path, db_url:
     @given(req=requests())
     def run(req: dict[str, Any]) -> None:
         if "answers" in req:
-            body, content_type = _encode(req, csrf_token)
+            body, content_type = _encode(req, csrf_token, served)
         else:
             body, content_type = req["body"], req["content_type"]
         headers = {"Content-Type": content_type} if content_type else {}

@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.helpers import close, read_outbox, setup_round, stored_answers, submit, token_of
+from tests.helpers import close, hidden_fields, read_outbox, setup_round, stored_answers, submit, token_of
 
 
 def stored(app: Flask) -> int:
@@ -25,12 +25,14 @@ def tokens(tmp_path: Path) -> list[str]:
 
 
 def test_form_then_thanks_then_409(app: Flask, client: FlaskClient, tmp_path: Path) -> None:
-    setup_round(app, 5)
+    _team, round_id = setup_round(app, 5)
     token = tokens(tmp_path)[0]
     page = client.get(f"/s/{token}")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert html.count('type="radio"') == 16 * 5 and 'name="ink1"' in html and 'type="hidden"' not in html
+    assert html.count('type="radio"') == 16 * 5 and 'name="ink1"' in html
+    # no CSRF token: the only hidden fields name the round and instrument the form was made for
+    assert hidden_fields(html) == {"_round": str(round_id), "_instrument": "tryghedsbarometer"}
     assert submit(client, token, full()).status_code == 200
     assert stored(app) == 1
     assert client.get(f"/s/{token}").status_code == 409

@@ -153,11 +153,27 @@ def was_answered(conn: Connection, link: Link) -> bool | None:
     return None if row is None or row[0] is None else bool(row[0])
 
 
-def claim_and_store_sql(round_id: int, item_keys: Sequence[str] | None) -> str:
+# Where the claim's invitation comes from. By invitation: the caller looked the link up already, and the
+# round must still be open. By token: the respondent's POST in one statement, the link looked up by its
+# token's hash in the round and instrument its form was made for (``submit``); no row when the token is
+# not that round's, the round is no longer open or its instrument is another.
+_BY_INVITATION = (
+    "SELECT %(i)s::integer AS id, NULL::text AS lang"
+    " WHERE EXISTS (SELECT 1 FROM rounds WHERE id = %(r)s AND status = 'open')"
+)
+_BY_TOKEN = (
+    "SELECT i.id, i.lang FROM invitations i JOIN rounds r ON r.id = i.round_id"
+    " WHERE i.token_hash = %(h)s AND r.id = %(r)s AND r.status = 'open' AND r.instrument = %(n)s"
+)
+
+
+def claim_and_store_sql(round_id: int, item_keys: Sequence[str] | None, *, by_token: bool = False) -> str:
     """PostgreSQL: claim the invitation and store its answer set in ONE statement (its own transaction on
-    an autocommit connection: no BEGIN or COMMIT round trip, and still all-or-nothing). Driver parameters:
-    ``%(i)s`` the invitation, ``%(r)s`` the round, and ``%(a0)s``, ``%(a1)s``, ... the answers to
-    ``item_keys`` in that order, or ``%(answers)s`` the answer set as JSON when ``item_keys`` is None.
+    an autocommit connection: no BEGIN or COMMIT round trip, and still all-or-nothing). It returns one
+    row: (claimed, stored, the link's language or NULL). Driver parameters: ``%(r)s`` the round,
+    ``%(i)s`` the invitation (or, ``by_token``, ``%(h)s`` the token's hash and ``%(n)s`` the instrument
+    the answers were checked against), and ``%(a0)s``, ``%(a1)s``, ... the answers to ``item_keys`` in
+    that order, or ``%(answers)s`` the answer set as JSON when ``item_keys`` is None.
 
     The claim is an INSERT into the round's claims table, made only if the round is open and the link
     has no claim yet (its primary key keeps a link single-use against a concurrent second post: that one
@@ -173,18 +189,18 @@ def claim_and_store_sql(round_id: int, item_keys: Sequence[str] | None) -> str:
         columns = ", ".join(["filled", *(round_storage.item_column(k) for k in item_keys)])
         values = ", ".join(["true", *(f"%(a{n})s" for n in range(len(item_keys)))])
     return (
-        f"WITH claimed AS (INSERT INTO {claims} (invitation_id, answered) SELECT %(i)s, true"  # noqa: S608
-        " WHERE EXISTS (SELECT 1 FROM rounds WHERE id = %(r)s AND status = 'open')"
-        f" AND NOT EXISTS (SELECT 1 FROM {claims} WHERE invitation_id = %(i)s) RETURNING 1),"
+        f"WITH link AS ({_BY_TOKEN if by_token else _BY_INVITATION}),"
+        f" claimed AS (INSERT INTO {claims} (invitation_id, answered) SELECT link.id, true FROM link"  # noqa: S608
+        f" WHERE NOT EXISTS (SELECT 1 FROM {claims} c WHERE c.invitation_id = link.id) RETURNING 1),"
         f" stored AS (INSERT INTO {answers_table(round_id)} ({columns})"
         f" SELECT {values} WHERE EXISTS (SELECT 1 FROM claimed) RETURNING 1)"
-        " SELECT (SELECT count(*) FROM claimed), (SELECT count(*) FROM stored)"
+        " SELECT (SELECT count(*) FROM claimed), (SELECT count(*) FROM stored), (SELECT lang FROM link)"
     )
 
 
-# The statement text per (round, items), built once per process: the same text each time also lets the
-# driver prepare it on a connection after a few uses (psycopg's prepare_threshold).
-_SQL_CACHE: dict[tuple[int, tuple[str, ...] | None], str] = {}
+# The statement text per (round, items, by token), built once per process: the same text each time also
+# lets the driver prepare it on a connection after a few uses (psycopg's prepare_threshold).
+_SQL_CACHE: dict[tuple[int, tuple[str, ...] | None, bool], str] = {}
 # PostgreSQL rounds whose answer table takes the given items as JSON (no columns for them: the round was
 # opened before item columns, or its instrument's items changed since), learnt from the first refusal.
 _JSON_ROUNDS: set[tuple[int, tuple[str, ...]]] = set()
@@ -193,35 +209,66 @@ _UNDEFINED_COLUMN = "42703"
 _UNIQUE_VIOLATION = "23505"
 
 
-def _statement(round_id: int, keys: tuple[str, ...] | None) -> str:
-    sql = _SQL_CACHE.get((round_id, keys))
+def _statement(round_id: int, keys: tuple[str, ...] | None, by_token: bool = False) -> str:
+    sql = _SQL_CACHE.get((round_id, keys, by_token))
     if sql is None:
         if len(_SQL_CACHE) >= _CACHE_LIMIT:
-            _SQL_CACHE.clear()  # a bound, not an LRU: one entry per open round and instrument
-        sql = _SQL_CACHE[(round_id, keys)] = claim_and_store_sql(round_id, keys)
+            _SQL_CACHE.clear()  # a bound, not an LRU: a few entries per open round and instrument
+        sql = _SQL_CACHE[(round_id, keys, by_token)] = claim_and_store_sql(round_id, keys, by_token=by_token)
     return sql
 
 
-def _store_pg(conn: Connection, invitation_id: int, round_id: int, answers: dict[str, int]) -> tuple[int, int]:
-    """(claimed, stored) of ``claim_and_store_sql``: in the item columns if the table has them, else JSON."""
+def _claim_and_store(
+    conn: Connection, round_id: int, answers: dict[str, int], params: dict[str, object], *, by_token: bool = False
+) -> tuple[Any, ...]:
+    """The row of ``claim_and_store_sql``: the answers in the item columns if the table has them, else as
+    JSON (learnt from the first refusal, then remembered for the round and items)."""
     keys = tuple(sorted(answers))
-    params: dict[str, object] = {"i": invitation_id, "r": round_id}
     if (round_id, keys) not in _JSON_ROUNDS:
         values = {f"a{n}": answers[k] for n, k in enumerate(keys)}
         try:
-            return _counts(_driver(conn, _statement(round_id, keys), params | values))
+            return _row(_driver(conn, _statement(round_id, keys, by_token), params | values))
         except DBAPIError as exc:
             if getattr(exc.orig, "sqlstate", None) != _UNDEFINED_COLUMN:
                 raise
             if len(_JSON_ROUNDS) >= _CACHE_LIMIT:
                 _JSON_ROUNDS.clear()
             _JSON_ROUNDS.add((round_id, keys))
-    return _counts(_driver(conn, _statement(round_id, None), params | {"answers": encode_answers(answers)}))
+    return _row(_driver(conn, _statement(round_id, None, by_token), params | {"answers": encode_answers(answers)}))
 
 
-def _counts(row: tuple[Any, ...] | None) -> tuple[int, int]:
+def _row(row: tuple[Any, ...] | None) -> tuple[Any, ...]:
     assert row is not None  # the statement's SELECT always returns one row
-    return int(row[0]), int(row[1])
+    return row
+
+
+def _stored(row: tuple[Any, ...]) -> bool:
+    """Whether ``claim_and_store_sql``'s row says the answers were stored (it claimed the invitation)."""
+    claimed, stored = int(row[0]), int(row[1])
+    if claimed == 1 and stored != 1:  # cannot happen: ``stored`` inserts whenever ``claimed`` returned a row
+        raise RuntimeError("an invitation was claimed without storing its answers")
+    return claimed == 1
+
+
+def submit(conn: Connection, token_hash: str, round_id: int, instrument: str, answers: dict[str, int]) -> str | None:
+    """PostgreSQL: a respondent's whole POST in one statement, the link looked up by its token's hash in
+    the round its form named (``claim_and_store_sql(..., by_token=True)``). Returns the link's language
+    when the answers were stored (committed), None when nothing was stored for any reason: a token that is
+    not that round's, a round no longer open or sealed, another instrument, a link used already. The
+    caller then takes the long way (``find_link``, ``store_answer``), which tells which. ``answers`` must
+    have been checked against ``instrument``: the statement stores them only if that is the round's.
+    """
+    params: dict[str, object] = {"h": token_hash, "r": int(round_id), "n": instrument}
+    try:
+        row = _claim_and_store(conn, int(round_id), answers, params, by_token=True)
+    except DBAPIError as exc:
+        if exc.connection_invalidated:
+            raise
+        return None  # no such table (sealed, or not a round), a concurrent claim of the same link
+    if not _stored(row):
+        return None
+    conn.commit()  # nothing to send in autocommit mode
+    return str(row[2])
 
 
 def _fill_slot_sqlite(round_id: int) -> str:
@@ -256,10 +303,7 @@ def store_answer(conn: Connection, invitation_id: int, round_id: int, answers: d
     """
     try:
         if conn.dialect.name == "postgresql":
-            claimed, stored = _store_pg(conn, invitation_id, round_id, answers)
-            if claimed == 1:
-                if stored != 1:  # cannot happen: ``stored`` inserts whenever ``claimed`` returned a row
-                    raise RuntimeError("an invitation was claimed without storing its answers")
+            if _stored(_claim_and_store(conn, round_id, answers, {"i": invitation_id, "r": round_id})):
                 conn.commit()  # nothing to send in autocommit mode; the commit otherwise
                 return "stored"
         else:

@@ -17,6 +17,7 @@ from datetime import timedelta
 from flask import Blueprint, Response, current_app, g, render_template, request
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
@@ -96,10 +97,11 @@ def answer(token: str) -> Response:
     """The form (GET), or the answers stored (POST); a clear page with its status code otherwise.
 
     PostgreSQL is read and written on an autocommit connection (``Database.answer_engine``), on the driver's
-    own connection: the lookup is one statement and storing is one statement (``answer_store.store_answer``),
-    so a whole submission makes three round trips to the database (GET: lookup; POST: lookup, store), with
-    no BEGIN, COMMIT or ping. A
-    connection the server closed in the meantime fails its first statement, and the request is then run
+    own connection: a whole submission makes two round trips to the database, with no BEGIN, COMMIT or
+    ping. The GET looks the link up; the POST looks it up in the round its form names and stores the
+    answers in one statement (``_submit_at_once``). Anything else (a form that names no round, a link used
+    or closed, answers missing) takes the long way: look up, then store (``answer_store.store_answer``).
+    A connection the server closed in the meantime fails its first statement, and the request is then run
     once more on a fresh one (the failed statement had no effect: it was its own transaction).
     """
     return _answer_retrying(_email_hash(token))
@@ -118,6 +120,10 @@ def _answer(token_hash: str | None) -> Response:
     rt = get_runtime()
     posted = request.method == "POST"
     with rt.db.answer_engine.connect() as conn:  # closing it rolls back whatever was not committed
+        if posted and token_hash and conn.dialect.name == "postgresql":
+            stored_lang = _submit_at_once(conn, token_hash)
+            if stored_lang is not None:
+                return _page("thanks", 200, stored_lang)
         # a POST does not ask whether the link was answered: storing refuses a used link by itself
         link = answer_store.find_link(conn, token_hash, flag=not posted) if token_hash else None
         if link is None:
@@ -133,7 +139,7 @@ def _answer(token_hash: str | None) -> Response:
             return _page("answered", 409, lang)
         instrument = rt.content.instrument(link.instrument)
         if not posted:
-            return _form_page(link, instrument, lang).response(200)
+            return _form_page(link, instrument, lang)
         refused = _unreadable_body()
         if refused is None and (answers := valid_answers(request.form, instrument, lang)) is not None:
             outcome = answer_store.store_answer(conn, link.invitation_id, link.round_id, answers)
@@ -148,22 +154,59 @@ def _answer(token_hash: str | None) -> Response:
         # answers, and nothing is stored.
         form = barometer_form_class(instrument, lang)()
         form.validate()
-        return Response(_render_form(link, instrument, lang, form, errors=True), 400, mimetype="text/html")
+        page = _render_form(link, instrument, lang, form, str(int(link.round_id)), errors=True)
+        return Response(page, 400, mimetype="text/html")
 
 
-def _form_page(link: answer_store.Link, instrument: Instrument, lang: str) -> CachedPage:
-    """The empty form, rendered once per (instrument, language, minimum of answers, closing time)."""
+# The form names the round it was made for (a hidden field), so that its POST can look the link up and
+# store the answers in one statement (``_submit_at_once``). Not a secret, and the same for everyone in the
+# round; item keys never begin with "_". The cached page holds a mark where the round goes.
+ROUND_FIELD, INSTRUMENT_FIELD = "_round", "_instrument"
+_ROUND_MARK = "round-of-this-form"
+_ROUND_DIGITS = 9  # rounds.id is an integer column: nine digits always fit
+
+
+def _form_page(link: answer_store.Link, instrument: Instrument, lang: str) -> Response:
+    """The empty form, rendered once per (instrument, language, minimum of answers, closing time); the
+    round's id is put in per request."""
     key = ("form", link.instrument, lang, link.min_responses, link.closes_at)
-    form_class = barometer_form_class(instrument, lang)
-    return _cached(key, lambda: _render_form(link, instrument, lang, form_class(formdata=None), errors=False))
+
+    def render() -> str:  # on a miss only: finding the form class hashes the whole instrument
+        form = barometer_form_class(instrument, lang)(formdata=None)
+        return _render_form(link, instrument, lang, form, _ROUND_MARK, errors=False)
+
+    page = _cached(key, render)
+    return page.with_mark(_ROUND_MARK.encode(), str(int(link.round_id)).encode()).response(200)
 
 
-def _render_form(link: answer_store.Link, instrument: Instrument, lang: str, form: FlaskForm, *, errors: bool) -> str:
+def _submit_at_once(conn: Connection, token_hash: str) -> str | None:
+    """PostgreSQL: a POST from a form that names its round, stored with one statement
+    (``answer_store.submit``) when its answers are complete for the instrument it names. The link's
+    language when stored; None when not (no round named, something missing, the link is not that round's,
+    used or closed): the long way then finds out what to answer."""
+    if _unreadable_body() is not None:
+        return None
+    round_ref, name = request.form.get(ROUND_FIELD, ""), request.form.get(INSTRUMENT_FIELD, "")
+    instrument = get_runtime().content.instruments.get(name)
+    if instrument is None or not (round_ref.isascii() and round_ref.isdigit() and len(round_ref) <= _ROUND_DIGITS):
+        return None
+    answers = valid_answers(request.form, instrument, "da")  # the language only words error messages
+    if answers is None:
+        return None
+    return answer_store.submit(conn, token_hash, int(round_ref), name, answers)
+
+
+def _render_form(
+    link: answer_store.Link, instrument: Instrument, lang: str, form: FlaskForm, round_ref: str, *, errors: bool
+) -> str:
     rt = get_runtime()
     return render_template(
         "survey/form.html",
         form=form,
         errors=errors,
+        round_ref=round_ref,
+        round_field=ROUND_FIELD,
+        instrument_field=INSTRUMENT_FIELD,
         instrument=instrument,
         lang=lang,
         k=link.min_responses,

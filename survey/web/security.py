@@ -95,6 +95,11 @@ class CachedPage:
         body = html.encode()
         return cls(body, content_security_policy(style_hashes(body)))
 
+    def with_mark(self, mark: bytes, value: bytes) -> CachedPage:
+        """The page with ``mark`` replaced by ``value`` (a per-request value outside any ``<style>``: the
+        policy stays the page's)."""
+        return CachedPage(self.body.replace(mark, value), self.policy)
+
     def response(self, status: int) -> Response:
         response = _PolicyResponse(self.body, status, mimetype="text/html")
         response.policy = self.policy
