@@ -17,9 +17,8 @@ def create_app(test_config: dict[str, Any] | None = None, *, web: bool = True) -
     templates): the ``tryghed`` command runs with it, so a cron-run ``tryghed tick`` does not import and
     wire every blueprint, form and login hook it never serves.
     """
-    from flask import Flask
-
     from survey.celery_init import celery_config, celery_init_app
+    from survey.flask_app import TryghedFlask
     from survey.runtime import load_runtime
 
     if not TEMPLATES_DIR.is_dir():
@@ -29,7 +28,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, web: bool = True) -
         )
     runtime = load_runtime(test_config)  # the worker built from this app stops here on broken content
     config = runtime.config
-    app = Flask(__name__, instance_path=config["INSTANCE_PATH"], template_folder=str(TEMPLATES_DIR))
+    app = TryghedFlask(__name__, instance_path=config["INSTANCE_PATH"], template_folder=str(TEMPLATES_DIR))
     app.config.update(config)
     from survey.web.ids import IdIntegerConverter
 
