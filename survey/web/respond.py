@@ -11,6 +11,7 @@ cookie and carry no CSRF token, and a post for a link the sender does not know f
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -162,7 +163,7 @@ def _answer(token_hash: str | None) -> Response:
 # store the answers in one statement (``_submit_at_once``). Not a secret, and the same for everyone in the
 # round; item keys never begin with "_". The cached page holds a mark where the round goes.
 ROUND_FIELD, INSTRUMENT_FIELD = "_round", "_instrument"
-_ROUND_MARK = "round-of-this-form"
+_ROUND_MARK = f"round-{secrets.token_hex(8)}"  # random per process: no text of the page can be taken for it
 _ROUND_DIGITS = 9  # rounds.id is an integer column: nine digits always fit
 
 
